@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// meshbed: a service-mesh testbed. Swift toolchain and OpenSSL only: no package dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "meshbed",
+    products: [
+        .executable(name: "meshbed", targets: ["meshbed"]),
+    ],
+    targets: [
+        // C shims: the Linux calls Swift cannot import from Glibc (epoll, eventfd, timerfd, prctl).
+        .target(name: "CMeshbedShims"),
+        // OpenSSL 3 from libssl-dev, for mutual TLS between sidecars.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Abstractions with no I/O: byte helpers, durations, clocks, seeded randomness.
+        .target(name: "MeshCore"),
+        // The only module that does I/O: system calls, epoll event loops, TCP sockets.
+        .target(name: "MeshIO", dependencies: ["MeshCore", "CMeshbedShims"]),
+        // HTTP/1.1 codec (RFC 9112): strict parsers and serializers, no I/O.
+        .target(name: "MeshHTTP", dependencies: ["MeshCore"]),
+        // HTTP/1.1 servers and clients on the event loops: connection handling, pools.
+        .target(name: "MeshHTTPIO", dependencies: ["MeshCore", "MeshIO", "MeshHTTP"]),
+        // The echo application (`meshbed echo`).
+        .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        // The load generator (`meshbed load`): closed and open loop, latency histograms.
+        .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        // Command-line parsing and the subcommands.
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
+        // The thin executable.
+        .executableTarget(name: "meshbed", dependencies: ["MeshCLI"]),
+
+        .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"]),
+        .testTarget(name: "MeshIOTests", dependencies: ["MeshCore", "MeshIO"]),
+        .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
+        .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        .testTarget(name: "MeshLoadTests", dependencies: ["MeshCore", "MeshLoad"]),
+        .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MeshCore", "meshbed"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

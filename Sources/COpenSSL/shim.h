@@ -1,0 +1,7 @@
+#ifndef MESHBED_COPENSSL_SHIM_H
+#define MESHBED_COPENSSL_SHIM_H
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <openssl/evp.h>
+#endif

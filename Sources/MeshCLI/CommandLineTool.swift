@@ -1,0 +1,56 @@
+import MeshIO
+
+/// The `meshbed` command: picks the subcommand and turns every failure into one line and an exit status.
+public enum CommandLineTool {
+    /// Subcommands that exist today.
+    static let commands: [(name: String, summary: String)] = [
+        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D]"),
+        ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
+        ("help", "show this help"),
+    ]
+
+    /// Subcommands of the contract (SPEC §2) that later work adds.
+    static let planned = ["up", "down", "status", "validate", "run", "test", "fault", "control", "proxy"]
+
+    /// Runs `arguments` (without the program name) and returns the exit status.
+    public static func main(_ arguments: [String]) -> Int32 {
+        Posix.ignoreSIGPIPE()
+        guard let name = arguments.first else {
+            printError(usage())
+            return UsageError.exitCode
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch name {
+            case "echo": return try EchoCommand.run(rest)
+            case "load": return try LoadCommand.run(rest)
+            case "help", "--help", "-h":
+                Posix.writeAll(1, Array(usage().utf8))
+                return 0
+            default:
+                if planned.contains(name) {
+                    throw UsageError("'meshbed \(name)' is not available in this build yet")
+                }
+                let names = commands.map(\.name)
+                let hint = names.first { ArgumentScanner.editDistance($0, name) <= 2 }.map { " (did you mean '\($0)'?)" } ?? ""
+                throw UsageError("unknown command '\(name)'\(hint); try 'meshbed help'")
+            }
+        } catch let error as UsageError {
+            printError(error.description)
+            return UsageError.exitCode
+        } catch {
+            printError("meshbed: \(error)")
+            return UsageError.exitCode
+        }
+    }
+
+    static func usage() -> String {
+        var text = "usage: meshbed COMMAND [OPTIONS]\n\ncommands:\n"
+        for command in commands { text += "  \(command.name + String(repeating: " ", count: max(0, 6 - command.name.count))) \(command.summary)\n" }
+        return text
+    }
+
+    static func printError(_ line: String) {
+        Posix.writeAll(2, Array((line.hasSuffix("\n") ? line : line + "\n").utf8))
+    }
+}

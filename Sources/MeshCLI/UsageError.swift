@@ -1,0 +1,19 @@
+/// A mistake in how meshbed was invoked (unknown flag, bad or missing value), reported as
+/// one line, `meshbed: <message>`, on standard error, with exit status `exitCode` (2).
+///
+/// `description` is that whole line, so the CLI prints `"\(error)"` as is.
+public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The process exit status for usage errors.
+    public static let exitCode: Int32 = 2
+
+    /// What went wrong, without the `meshbed: ` prefix; always a single line.
+    public let message: String
+
+    /// Creates a usage error; line breaks in `message` are replaced by spaces.
+    public init(_ message: String) {
+        self.message = String(message.map { $0.isNewline ? " " : $0 })
+    }
+
+    /// The line the CLI shows: `meshbed: <message>`.
+    public var description: String { "meshbed: \(message)" }
+}

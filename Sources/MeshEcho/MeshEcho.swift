@@ -1,0 +1,1 @@
+// MeshEcho: the echo application behind each sidecar (`meshbed echo`).

@@ -1,0 +1,17 @@
+import MeshHTTP
+
+/// Settings of an HTTP/1.1 server, with the defaults a sidecar uses.
+public struct HTTPServerConfiguration: Sendable {
+    /// Time allowed to receive a whole request head once its first byte arrived (slowloris guard).
+    public var headerTimeout: UInt64 = 10_000_000_000
+    /// Time a keep-alive connection may sit with no request before it is closed.
+    public var idleTimeout: UInt64 = 60_000_000_000
+    /// Parser limits: request line, header bytes, header count.
+    public var limits = HTTPParserLimits()
+
+    public init(headerTimeout: UInt64 = 10_000_000_000, idleTimeout: UInt64 = 60_000_000_000, limits: HTTPParserLimits = HTTPParserLimits()) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.limits = limits
+    }
+}

@@ -1,0 +1,268 @@
+import MeshHTTP
+import MeshIO
+
+/// One accepted HTTP/1.1 connection: parses requests, hands them to its
+/// `HTTPRequestHandler`, and writes the handler's responses with the right framing.
+///
+///     socket bytes → HTTPRequestParser → HTTPServerStateMachine → handler
+///     handler → sendHead / writeBody / endResponse → outbound buffer → socket
+///
+/// Reading pauses only while a complete request waits for an asynchronous response,
+/// so a handler that answers at once costs no extra system call per request.
+public final class HTTPServerConnection: TCPConnectionHandler {
+    let tcp: TCPConnection
+    private let configuration: HTTPServerConfiguration
+    private let handler: HTTPRequestHandler
+    private weak var tracker: HTTPConnectionTracker?
+    private var parser: HTTPRequestParser
+    private var state = HTTPServerStateMachine()
+
+    private var inReceive = false
+    private var pausedForResponse = false
+    private var requestIsHEAD = false
+    private var requestIsHTTP10 = false
+    private var bodyAllowed = true
+    private var chunked = false
+    private var headStarted = false
+    private var deadline: UInt64 = 0
+    private var timer: TimerID?
+
+    /// The loop this connection lives on.
+    public var loop: EventLoop { tcp.loop }
+    /// False while the response's pending bytes are above the high-water mark.
+    public var isWritable: Bool { tcp.isWritable }
+
+    init(tcp: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandler, tracker: HTTPConnectionTracker?) {
+        self.tcp = tcp
+        self.configuration = configuration
+        self.handler = handler
+        self.tracker = tracker
+        self.parser = HTTPRequestParser(limits: configuration.limits)
+    }
+
+    // MARK: TCPConnectionHandler
+
+    public func connectionActive(_ connection: TCPConnection) {
+        tracker?.opened(self)
+        setDeadline(loop.now &+ configuration.idleTimeout)
+    }
+
+    public func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+        inReceive = true
+        defer { inReceive = false }
+        var offset = 0
+        while state.shouldParse, !tcp.isClosed {
+            let input = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            let (consumed, event) = parser.next(input)
+            guard let event else {
+                offset += consumed
+                break
+            }
+            switch event {
+            case .head(let head):
+                offset += consumed
+                startExchange(head)
+            case .body(let range):
+                let piece = UnsafeRawBufferPointer(rebasing: input[range])
+                offset += consumed
+                handler.requestBody(piece, on: self)
+            case .end:
+                offset += consumed
+                let action = state.requestEnd()
+                handler.requestEnd(on: self)
+                perform(action)
+            case .error(let error):
+                offset = bytes.count
+                perform(state.parseError(status: error.status))
+            }
+        }
+        if state.isIdle, offset < bytes.count, !headStarted, !tcp.isClosed {
+            // The first bytes of a head: from now on the whole head must arrive in time.
+            headStarted = true
+            setDeadline(loop.now &+ configuration.headerTimeout)
+        }
+        if !state.shouldParse, !tcp.isClosed, !pausedForResponse {
+            // A complete request waits for its response: pipelined bytes stay buffered.
+            pausedForResponse = true
+            tcp.pauseReading()
+        }
+        return offset
+    }
+
+    public func connectionReadEOF(_ connection: TCPConnection) {
+        let exchangeOpen = !state.isIdle
+        let action = state.readEOF()
+        if action == .close, exchangeOpen { handler.exchangeAborted(on: self) }
+        perform(action)
+    }
+
+    public func connectionWritable(_ connection: TCPConnection) {
+        if !state.isIdle { handler.responseWritable(on: self) }
+    }
+
+    public func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        if !state.isIdle, state.response != .complete { handler.exchangeAborted(on: self) }
+        tracker?.closed(self)
+    }
+
+    // MARK: exchanges
+
+    private func startExchange(_ head: HTTPRequestHead) {
+        headStarted = false
+        setDeadline(0)
+        requestIsHEAD = head.method == .head
+        requestIsHTTP10 = head.version == .http1_0
+        let hasBody = head.framing != .none && head.framing != .contentLength(0)
+        _ = state.requestHead(keepAlive: head.keepAlive, expectsContinue: head.expectsContinue, hasBody: hasBody)
+        handler.requestHead(head, on: self)
+        if !tcp.isClosed, state.handlerWantsBody() == .sendContinue {
+            tcp.write(Self.continueLine)
+        }
+    }
+
+    private static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Starts the response: status line, the handler's header lines (each `name: value\r\n`,
+    /// appended by `headers`), then framing and connection headers.
+    /// `contentLength` nil means the body length is unknown: chunked (or close-delimited for HTTP/1.0).
+    public func sendHead(status: Int, contentLength: Int?, headers: (inout [UInt8]) -> Void = { _ in }) {
+        guard !tcp.isClosed, state.response == .notStarted else { return }
+        let close = state.responseHead()
+        bodyAllowed = !requestIsHEAD && status != 204 && status != 304 && status >= 200
+        chunked = false
+        var closeDelimited = false
+        tcp.withOutboundBuffer { out in
+            HTTPSerializer.appendStatusLine(status: status, into: &out)
+            headers(&out)
+            if status != 204, status != 304, status >= 200 {
+                if let contentLength {
+                    HTTPSerializer.appendHeader(name: "content-length", decimal: UInt64(contentLength), into: &out)
+                } else if !requestIsHEAD {
+                    if requestIsHTTP10 {
+                        closeDelimited = true
+                    } else {
+                        chunked = true
+                        out.append(contentsOf: Self.chunkedHeader)
+                    }
+                }
+            }
+            if close || closeDelimited {
+                out.append(contentsOf: Self.closeHeader)
+            } else if requestIsHTTP10 {
+                out.append(contentsOf: Self.keepAliveHeader)
+            }
+            out.append(13)
+            out.append(10)
+        }
+        if closeDelimited { _ = state.drain() }
+    }
+
+    private static let chunkedHeader: [UInt8] = Array("transfer-encoding: chunked\r\n".utf8)
+    private static let closeHeader: [UInt8] = Array("connection: close\r\n".utf8)
+    private static let keepAliveHeader: [UInt8] = Array("connection: keep-alive\r\n".utf8)
+
+    /// Appends response body bytes (chunk-framed when the length was not given).
+    public func writeBody(_ bytes: UnsafeRawBufferPointer) {
+        guard bodyAllowed, state.response == .headSent, bytes.count > 0 else { return }
+        if chunked {
+            tcp.withOutboundBuffer { HTTPSerializer.appendChunk(bytes, into: &$0) }
+        } else {
+            tcp.write(bytes)
+        }
+        if !inReceive { tcp.flush() }
+    }
+
+    /// Lets `body` append response body bytes straight into the outbound buffer.
+    /// Only for responses with a known content length.
+    public func writeBody(appending body: (inout [UInt8]) -> Void) {
+        guard bodyAllowed, state.response == .headSent, !chunked else { return }
+        tcp.withOutboundBuffer(body)
+        if !inReceive { tcp.flush() }
+    }
+
+    /// Finishes the response; the connection then reads the next request or closes.
+    public func endResponse() {
+        guard !tcp.isClosed, state.response == .headSent else { return }
+        if chunked, bodyAllowed {
+            tcp.withOutboundBuffer { HTTPSerializer.appendLastChunk(into: &$0) }
+        }
+        perform(state.responseEnd())
+        if !inReceive, !tcp.isClosed { tcp.flush() }
+    }
+
+    /// Sends a complete response with a small body in one go.
+    public func respond(status: Int, headers: (inout [UInt8]) -> Void = { _ in }, body: [UInt8]) {
+        sendHead(status: status, contentLength: body.count, headers: headers)
+        body.withUnsafeBytes { writeBody($0) }
+        endResponse()
+    }
+
+    /// Closes at once, abandoning the exchange (the peer sees the connection drop).
+    public func abort() {
+        tcp.close()
+    }
+
+    /// Graceful shutdown: close when idle, otherwise after the current response.
+    func drain() {
+        perform(state.drain())
+    }
+
+    private func perform(_ action: HTTPServerStateMachine.Action) {
+        switch action {
+        case .none, .sendContinue:
+            break
+        case .readNextRequest:
+            setDeadline(loop.now &+ configuration.idleTimeout)
+            if pausedForResponse {
+                pausedForResponse = false
+                tcp.resumeReading()
+            }
+        case .closeAfterFlush:
+            tcp.closeGracefully()
+        case .sendErrorAndClose(let status):
+            setDeadline(0)
+            tcp.withOutboundBuffer { out in
+                let text = HTTPSerializer.reasonPhrase(status)
+                HTTPSerializer.appendStatusLine(status: status, into: &out)
+                HTTPSerializer.appendHeader(name: "content-length", decimal: UInt64(text.utf8CodeUnitCount + 1), into: &out)
+                out.append(contentsOf: Self.closeHeader)
+                out.append(contentsOf: [13, 10])
+                out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+                out.append(10)
+            }
+            tcp.closeGracefully()
+        case .close:
+            tcp.close()
+        }
+    }
+
+    // MARK: timeouts
+
+    private func setDeadline(_ value: UInt64) {
+        deadline = value
+        if value != 0, timer == nil { armTimer(value) }
+    }
+
+    private func armTimer(_ at: UInt64) {
+        timer = loop.schedule(at: at) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard deadline != 0, !tcp.isClosed else { return }
+        let now = loop.now > deadline ? loop.now : Posix.monotonicNanoseconds()
+        if now < deadline {
+            armTimer(deadline)
+            return
+        }
+        deadline = 0
+        if headStarted {
+            perform(state.headTimeout())
+        } else if state.isIdle {
+            tcp.close()
+        }
+        if !tcp.isClosed { tcp.flush() }
+    }
+}

@@ -1,0 +1,1 @@
+// MeshHTTPIO: HTTP/1.1 servers and clients on MeshIO event loops.

@@ -1,0 +1,285 @@
+// The one door to the kernel: every system call meshbed makes goes through
+// this file. Each wrapper retries EINTR, reports EAGAIN/EINPROGRESS as a value
+// the caller can act on, and throws `IOError` for everything else.
+
+import CMeshbedShims
+import Glibc
+
+/// A failed system call: which call, and the errno it returned.
+public struct IOError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The errno value.
+    public let code: Int32
+    /// The system call that failed.
+    public let function: String
+
+    public init(code: Int32, function: String) {
+        self.code = code
+        self.function = function
+    }
+
+    public var description: String {
+        "\(function): \(String(cString: strerror(code)))"
+    }
+}
+
+/// The outcome of a non-blocking read or write.
+public enum IOResult: Equatable, Sendable {
+    /// This many bytes were transferred (0 on read means end of stream).
+    case processed(Int)
+    /// The socket is not ready; wait for readiness.
+    case wouldBlock
+}
+
+/// Thin wrappers over the system calls meshbed uses.
+public enum Posix {
+    @inline(__always)
+    static func errno() -> Int32 { meshbed_errno() }
+
+    /// Runs `body` until it does not fail with EINTR; throws on other failures.
+    @inline(__always)
+    static func call<T: FixedWidthInteger>(_ function: StaticString, _ body: () -> T) throws(IOError) -> T {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            let code = errno()
+            if code == EINTR { continue }
+            throw IOError(code: code, function: "\(function)")
+        }
+    }
+
+    /// Like `call`, but maps EAGAIN/EWOULDBLOCK to `.wouldBlock`.
+    @inline(__always)
+    static func nonBlocking(_ function: StaticString, _ body: () -> Int) throws(IOError) -> IOResult {
+        while true {
+            let result = body()
+            if result >= 0 { return .processed(result) }
+            let code = errno()
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+            throw IOError(code: code, function: "\(function)")
+        }
+    }
+
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> IOResult {
+        try nonBlocking("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    public static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(IOError) -> IOResult {
+        // send with MSG_NOSIGNAL: a peer reset must surface as EPIPE, not kill the process.
+        try nonBlocking("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    public static func close(_ fd: Int32) {
+        // close is not retried on EINTR on Linux: the descriptor is released regardless.
+        _ = Glibc.close(fd)
+    }
+
+    public static func shutdown(_ fd: Int32, how: Int32) throws(IOError) {
+        _ = try call("shutdown") { Glibc.shutdown(fd, how) }
+    }
+
+    // MARK: sockets
+
+    public static func socket(domain: Int32, type: Int32) throws(IOError) -> Int32 {
+        try call("socket") { Glibc.socket(domain, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    }
+
+    public static func setOption(_ fd: Int32, level: Int32, name: Int32, value: Int32) throws(IOError) {
+        var value = value
+        _ = try call("setsockopt") {
+            Glibc.setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    public static func socketError(_ fd: Int32) throws(IOError) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try call("getsockopt") { Glibc.getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) }
+        return value
+    }
+
+    public static func bind(_ fd: Int32, _ address: SocketAddress) throws(IOError) {
+        _ = try address.withSockAddr { pointer, length throws(IOError) in
+            try call("bind") { Glibc.bind(fd, pointer, length) }
+        }
+    }
+
+    public static func listen(_ fd: Int32, backlog: Int32) throws(IOError) {
+        _ = try call("listen") { Glibc.listen(fd, backlog) }
+    }
+
+    /// Returns the accepted descriptor, or nil when no connection is waiting.
+    public static func accept(_ fd: Int32) throws(IOError) -> Int32? {
+        while true {
+            let result = meshbed_accept_nonblocking(fd, nil, nil)
+            if result >= 0 { return result }
+            let code = errno()
+            if code == EINTR || code == ECONNABORTED { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return nil }
+            throw IOError(code: code, function: "accept4")
+        }
+    }
+
+    /// Starts a non-blocking connect; returns true when it completed at once.
+    public static func connect(_ fd: Int32, _ address: SocketAddress) throws(IOError) -> Bool {
+        try address.withSockAddr { pointer, length throws(IOError) in
+            while true {
+                if Glibc.connect(fd, pointer, length) == 0 { return true }
+                let code = errno()
+                if code == EINTR { continue }
+                if code == EINPROGRESS { return false }
+                throw IOError(code: code, function: "connect")
+            }
+        }
+    }
+
+    public static func localAddress(_ fd: Int32) throws(IOError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { pointer throws(IOError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(IOError) in
+                try call("getsockname") { Glibc.getsockname(fd, address, &length) }
+            }
+        }
+        return SocketAddress(storage: storage)
+    }
+
+    // MARK: epoll, eventfd, timerfd, signalfd
+
+    public static func epollCreate() throws(IOError) -> Int32 {
+        try call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+    }
+
+    public static func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, events: UInt32, data: UInt64) throws(IOError) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = data
+        _ = try call("epoll_ctl") { epoll_ctl(epfd, op, fd, &event) }
+    }
+
+    /// Waits for events; timeout -1 blocks. Returns how many events were filled.
+    public static func epollWait(_ epfd: Int32, _ events: UnsafeMutablePointer<epoll_event>, capacity: Int32, timeout: Int32) throws(IOError) -> Int {
+        while true {
+            let result = epoll_wait(epfd, events, capacity, timeout)
+            if result >= 0 { return Int(result) }
+            let code = errno()
+            if code == EINTR { return 0 }
+            throw IOError(code: code, function: "epoll_wait")
+        }
+    }
+
+    public static func eventfdCreate() throws(IOError) -> Int32 {
+        try call("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
+    }
+
+    public static func eventfdSignal(_ fd: Int32) {
+        var one: UInt64 = 1
+        _ = Glibc.write(fd, &one, 8)  // EAGAIN means the counter is already non-zero: the loop wakes anyway.
+    }
+
+    public static func drain(_ fd: Int32) {
+        var value: UInt64 = 0
+        _ = Glibc.read(fd, &value, 8)
+    }
+
+    public static func timerfdCreate() throws(IOError) -> Int32 {
+        try call("timerfd_create") { timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK) | Int32(TFD_CLOEXEC)) }
+    }
+
+    /// Arms the timer for an absolute CLOCK_MONOTONIC deadline in nanoseconds (0 disarms).
+    public static func timerfdArm(_ fd: Int32, deadline: UInt64) throws(IOError) {
+        var spec = itimerspec()
+        spec.it_value.tv_sec = Int(deadline / 1_000_000_000)
+        spec.it_value.tv_nsec = Int(deadline % 1_000_000_000)
+        _ = try call("timerfd_settime") { timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME), &spec, nil) }
+    }
+
+    /// Blocks `signals` for the calling thread (and threads it creates) and returns a signalfd for them.
+    public static func signalfdCreate(_ signals: [Int32]) throws(IOError) -> Int32 {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        _ = try call("pthread_sigmask") { pthread_sigmask(SIG_BLOCK, &set, nil) == 0 ? 0 : -1 }
+        return try call("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK) | Int32(SFD_CLOEXEC)) }
+    }
+
+    /// Blocks `signals` for the calling thread and the threads it starts afterwards,
+    /// so that `waitForSignal` can take them synchronously.
+    public static func blockSignals(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits until one of `signals` (blocked beforehand) arrives and returns it.
+    public static func waitForSignal(_ signals: [Int32]) -> Int32 {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 {}
+        return received
+    }
+
+    /// Reads one pending signal number from a signalfd, or nil when none is pending.
+    public static func readSignal(_ fd: Int32) -> Int32? {
+        var info = signalfd_siginfo()
+        let n = Glibc.read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
+        return n == MemoryLayout<signalfd_siginfo>.size ? Int32(info.ssi_signo) : nil
+    }
+
+    /// Ignores SIGPIPE process-wide (writes use MSG_NOSIGNAL too; this covers the rest).
+    public static func ignoreSIGPIPE() {
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds.
+    @inline(__always)
+    public static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
+    /// Sleeps the calling thread (never call on a loop thread).
+    public static func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno() == EINTR { request = remaining }
+    }
+
+    /// Whether `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// The number of online processors.
+    public static func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Resident set size of this process in bytes, from /proc/self/statm.
+    public static func residentMemoryBytes() -> Int? {
+        let fd = Glibc.open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Writes a whole buffer to a blocking descriptor (stdout/stderr).
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno() == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// MeshLoad: the load generator (`meshbed load`).

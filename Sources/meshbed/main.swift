@@ -1,0 +1,5 @@
+// meshbed: a service-mesh testbed. Everything lives in the libraries; this only hands over the arguments.
+import MeshCLI
+import Glibc
+
+exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))

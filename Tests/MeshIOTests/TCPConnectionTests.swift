@@ -1,0 +1,116 @@
+import MeshIO
+import Testing
+
+/// Echoes whatever it receives; optionally stops consuming (to exercise backpressure).
+final class EchoBack: TCPConnectionHandler {
+    let log: Shared<[String]>
+    init(log: Shared<[String]>) { self.log = log }
+    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+        connection.write(bytes)
+        return bytes.count
+    }
+    func connectionReadEOF(_ connection: TCPConnection) {
+        log.update { $0.append("server-eof") }
+        connection.shutdownWrite()  // half-close answered with our own FIN after pending bytes
+    }
+    func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+        log.update { $0.append("server-closed") }
+    }
+}
+
+/// Collects what the client side receives.
+final class Collector: TCPConnectionHandler, @unchecked Sendable {
+    let received = Shared<[UInt8]>([])
+    let events = Shared<[String]>([])
+    var consume = true
+    func connectionActive(_ connection: TCPConnection) { events.update { $0.append("active") } }
+    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+        guard consume else { return 0 }
+        received.update { $0.append(contentsOf: bytes) }
+        return bytes.count
+    }
+    func connectionReadEOF(_ connection: TCPConnection) { events.update { $0.append("eof") } }
+    func connectionWritable(_ connection: TCPConnection) { events.update { $0.append("writable") } }
+    func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+        events.update { $0.append(error == nil ? "closed" : "closed-error") }
+    }
+}
+
+final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
+
+@Suite struct TCPConnectionTests {
+    @Test func echoRoundTripAndHalfClose() throws {
+        let group = try EventLoopGroup(threads: 2)
+        defer { group.shutdown() }
+        let log = Shared<[String]>([])
+        let server = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in EchoBack(log: log) }
+        defer { server.close() }
+        let collector = Collector()
+        let loop = group.loops[0]
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        loop.execute {
+            let connection = try! TCPConnection.connect(to: server.address, on: loop, handler: collector)
+            connection.write(payload)
+            connection.shutdownWrite()  // half-close: the server still answers everything
+        }
+        #expect(eventually { collector.events.value.contains("eof") })
+        #expect(collector.received.value == payload)
+        #expect(eventually { log.value.contains("server-eof") })
+        #expect(collector.events.value.first == "active")
+    }
+
+    @Test func connectRefusedReportsError() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        // Bind then close to find a port nobody listens on.
+        let probe = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in Collector() }
+        let address = probe.address
+        probe.close()  // runs on the loop before the task below: tasks run in order
+        let collector = Collector()
+        let loop = group.loops[0]
+        loop.execute {
+            _ = try? TCPConnection.connect(to: address, on: loop, handler: collector)
+        }
+        #expect(eventually { collector.events.value.contains("closed-error") })
+        #expect(!collector.events.value.contains("active"))
+    }
+
+    @Test func backpressurePausesAndResumes() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let log = Shared<[String]>([])
+        let server = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in EchoBack(log: log) }
+        defer { server.close() }
+        let collector = Collector()
+        collector.consume = false
+        let loop = group.loops[0]
+        let connectionBox = Box<TCPConnection?>(nil)
+        let chunk = [UInt8](repeating: 7, count: 64 * 1024)
+        let writableBefore = Shared(true)
+        loop.execute {
+            let connection = try! TCPConnection.connect(to: server.address, on: loop, handler: collector)
+            connectionBox.value = connection
+            // Far more than the socket buffers hold while nobody reads the echo.
+            for _ in 0..<160 { connection.write(chunk) }
+            connection.flush()
+            writableBefore.update { $0 = connection.isWritable }
+        }
+        #expect(eventually { !writableBefore.value || collector.events.value.contains("active") })
+        #expect(writableBefore.value == false)
+        // The client is not consuming, so the inbound buffer stops at its limit and the
+        // server's writes stall: bounded memory on both sides.
+        let pending = Shared(0)
+        #expect(eventually(within: 2) {
+            loop.execute { pending.update { $0 = connectionBox.value!.pendingOutboundBytes } }
+            return pending.value > 0
+        })
+        loop.execute {
+            collector.consume = true
+            connectionBox.value!.resumeReading()
+        }
+        #expect(eventually { collector.received.value.count == 160 * chunk.count })
+        #expect(collector.events.value.contains("writable"))
+        loop.execute { connectionBox.value!.close() }
+        #expect(eventually { collector.events.value.contains("closed") })
+    }
+}
