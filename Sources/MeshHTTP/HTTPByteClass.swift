@@ -64,21 +64,39 @@ enum HTTPByteClass {
         return i
     }
 
-    /// Whether all 8 bytes of `x` are ALPHA, DIGIT or '-' (the usual field-name bytes, a subset of tchar).
+    // SWAR helpers: for bytes below 0x80, sums of a byte and a constant below 0x80 never carry into
+    // the next byte, so each byte's bit 7 answers for that byte alone.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let high: UInt64 = 0x8080_8080_8080_8080
+
+    /// Bit 7 of each byte set when that byte (below 0x80) is in `lo...hi`.
+    @inline(__always)
+    private static func inRange(_ x: UInt64, _ lo: UInt64, _ hi: UInt64) -> UInt64 {
+        (x &+ (0x80 &- lo) &* ones) & ~(x &+ (0x7F &- hi) &* ones)
+    }
+
+    /// Bit 7 of each byte set when that byte (below 0x80) equals `b`.
+    @inline(__always)
+    private static func equal(_ x: UInt64, _ b: UInt64) -> UInt64 {
+        ~((x ^ (b &* ones)) &+ 0x7F7F_7F7F_7F7F_7F7F)
+    }
+
+    /// Bit 7 of each byte set when that byte (below 0x80) is ALPHA or DIGIT.
+    @inline(__always)
+    private static func alnum(_ x: UInt64) -> UInt64 {
+        inRange(x | 0x2020_2020_2020_2020, 0x61, 0x7A) | inRange(x, 0x30, 0x39)
+    }
+
+    /// Whether all 8 bytes of `x` are ALPHA, DIGIT or '-' (the usual field-name bytes, all tchar).
     @inline(__always)
     static func isNameWord(_ x: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        guard x & high == 0 else { return false }
-        // For bytes below 0x80 these sums never carry into the next byte: bit 7 of
-        // b + (0x80 - lo) says b >= lo; bit 7 of b + (0x7F - hi) says b > hi.
-        @inline(__always) func inRange(_ v: UInt64, _ lo: UInt64, _ hi: UInt64) -> UInt64 {
-            (v &+ (0x80 &- lo) &* ones) & ~(v &+ (0x7F &- hi) &* ones)
-        }
-        let letter = inRange(x | 0x2020_2020_2020_2020, 0x61, 0x7A)
-        let digit = inRange(x, 0x30, 0x39)
-        let dash = ~((x ^ 0x2D2D_2D2D_2D2D_2D2D) &+ 0x7F7F_7F7F_7F7F_7F7F)
-        return (letter | digit | dash) & high == high
+        x & high == 0 && (alnum(x) | equal(x, 0x2D)) & high == high
+    }
+
+    /// Whether all 8 bytes of `x` are ALPHA, DIGIT, '-', '.' or ':' (the usual Host bytes, all host chars).
+    @inline(__always)
+    static func isHostWord(_ x: UInt64) -> Bool {
+        x & high == 0 && (alnum(x) | equal(x, 0x2D) | equal(x, 0x2E) | equal(x, 0x3A)) & high == high
     }
 
     /// Whether any byte of the 8 in `x` is SP, '#', '?', DEL or non-ASCII (request-target scanning).

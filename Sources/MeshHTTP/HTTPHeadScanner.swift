@@ -275,7 +275,13 @@ struct HTTPHeadScanner: Sendable {
             guard HTTPByteClass.equalsLowercase(name, 4, "host") else { return nil }
             hostCount += 1
             if hostCount > 1 { return .duplicateHost }
-            for k in valueStart..<valueEnd where !HTTPByteClass.isHostChar(p[k]) { return .invalidHost }
+            var k = valueStart
+            let raw = UnsafeRawPointer(p)
+            while k &+ 8 <= valueEnd, HTTPByteClass.isHostWord(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { k &+= 8 }
+            while k < valueEnd {
+                guard HTTPByteClass.isHostChar(p[k]) else { return .invalidHost }
+                k &+= 1
+            }
         case 6:
             guard HTTPByteClass.equalsLowercase(name, 6, "expect") else { return nil }
             if HTTPByteClass.equalsLowercase(p + valueStart, valueEnd - valueStart, "100-continue") {

@@ -197,15 +197,41 @@ public struct HTTPHeaders: Sendable, ExpressibleByDictionaryLiteral {
     /// Copies `length` head bytes from `p` and the field table into one new array: the only
     /// allocation of a parsed head. `table` offsets count from `rebase` bytes before `p`.
     static func build(head p: UnsafePointer<UInt8>, length: Int, table: UnsafeBufferPointer<FieldOffsets>, rebase: Int) -> HTTPHeaders {
-        let tableStart = (length + 3) & ~3
-        let total = tableStart + table.count * 16
-        let shift = UInt32(truncatingIfNeeded: rebase)
-        let storage = [UInt8](unsafeUninitializedCapacity: total) { buf, initialized in
-            let raw = UnsafeMutableRawPointer(buf.baseAddress!)
-            raw.copyMemory(from: p, byteCount: length)
+        let image = HeadImage(head: p, length: length, table: table, shift: UInt32(truncatingIfNeeded: rebase))
+        return HTTPHeaders(storage: Array(image), byteCount: length, count: table.count)
+    }
+
+    /// The bytes of a parsed head's storage, as a collection that `Array.init(_:)` copies in one
+    /// pass (`_copyContents`). Going through `Array.init(_:)` rather than
+    /// `Array(unsafeUninitializedCapacity:)` keeps the allocation specialized: the latter calls
+    /// an unspecialized standard-library entry point that looks up generic metadata each time.
+    private struct HeadImage: RandomAccessCollection {
+        let head: UnsafePointer<UInt8>
+        let length: Int
+        let table: UnsafeBufferPointer<FieldOffsets>
+        let shift: UInt32
+
+        var tableStart: Int { (length + 3) & ~3 }
+        var startIndex: Int { 0 }
+        var endIndex: Int { tableStart + table.count * 16 }
+
+        /// Byte `i` of the image (the slow path; `_copyContents` writes everything at once).
+        subscript(i: Int) -> UInt8 {
+            if i < length { return head[i] }
+            if i < tableStart { return 0 }
+            let f = table[(i - tableStart) / 16]
+            let values = [f.nameStart, f.nameEnd, f.valueStart, f.valueEnd]
+            return withUnsafeBytes(of: values[(i - tableStart) % 16 / 4] &- shift) { $0[i % 4] }
+        }
+
+        func _copyContents(initializing buffer: UnsafeMutableBufferPointer<UInt8>) -> (Iterator, Int) {
+            let total = endIndex
+            precondition(buffer.count >= total)
+            let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+            raw.copyMemory(from: head, byteCount: length)
             var o = length
             while o < tableStart {
-                buf[o] = 0
+                buffer[o] = 0
                 o += 1
             }
             for f in table {
@@ -215,9 +241,8 @@ public struct HTTPHeaders: Sendable, ExpressibleByDictionaryLiteral {
                 raw.storeBytes(of: f.valueEnd &- shift, toByteOffset: o + 12, as: UInt32.self)
                 o += 16
             }
-            initialized = total
+            return (Iterator(_elements: self, _position: total), total)
         }
-        return HTTPHeaders(storage: storage, byteCount: length, count: table.count)
     }
 
     /// `storage[start..<end]`: a slice of the head bytes.

@@ -26,6 +26,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
     private var headStarted = false
     private var deadline: UInt64 = 0
     private var timer: TimerID?
+    private var timerAt: UInt64 = 0
 
     /// The loop this connection lives on.
     public var loop: EventLoop { tcp.loop }
@@ -240,12 +241,20 @@ public final class HTTPServerConnection: TCPConnectionHandler {
 
     // MARK: timeouts
 
+    /// Moves the connection's one deadline. Only an earlier deadline touches the timer;
+    /// a later one is picked up when the armed timer fires and finds time left.
     private func setDeadline(_ value: UInt64) {
         deadline = value
-        if value != 0, timer == nil { armTimer(value) }
+        guard value != 0 else { return }
+        if let timer {
+            guard value < timerAt else { return }
+            loop.cancel(timer)
+        }
+        armTimer(value)
     }
 
     private func armTimer(_ at: UInt64) {
+        timerAt = at
         timer = loop.schedule(at: at) { [weak self] in self?.timerFired() }
     }
 

@@ -97,7 +97,8 @@ final class Harness: @unchecked Sendable {
     /// True when some established connection to local `port` exists and every one of them
     /// has an empty receive queue: the server has read all that was sent to it.
     static func serverConsumedAll(port: Int) -> Bool {
-        let hexPort = String(format: "%04X", port)
+        let hex = String(port, radix: 16, uppercase: true)
+        let hexPort = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         var found = false
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
