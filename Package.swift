@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "MeshIOTests", dependencies: ["MeshCore", "MeshIO"]),
         .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
-        .testTarget(name: "MeshLoadTests", dependencies: ["MeshCore", "MeshLoad"]),
+        .testTarget(name: "MeshLoadTests", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshCore", "meshbed"]),
     ],

@@ -16,7 +16,7 @@ public enum CommandLineTool {
     public static func main(_ arguments: [String]) -> Int32 {
         Posix.ignoreSIGPIPE()
         guard let name = arguments.first else {
-            printError(usage())
+            printError(UsageError("missing command; try 'meshbed help' for the usage").description)
             return UsageError.exitCode
         }
         let rest = Array(arguments.dropFirst())

@@ -18,6 +18,7 @@ public struct HTTPHeaders: Sendable, ExpressibleByDictionaryLiteral {
         count = 0
     }
 
+    /// Fields in the literal's order, added with `add(name:value:)`.
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init()
         for (name, value) in elements { add(name: name, value: value) }
@@ -241,7 +242,20 @@ public struct HTTPHeaders: Sendable, ExpressibleByDictionaryLiteral {
                 raw.storeBytes(of: f.valueEnd &- shift, toByteOffset: o + 12, as: UInt32.self)
                 o += 16
             }
-            return (Iterator(_elements: self, _position: total), total)
+            return (Iterator(image: self, position: total), total)
+        }
+
+        func makeIterator() -> Iterator { Iterator(image: self, position: 0) }
+
+        struct Iterator: IteratorProtocol {
+            let image: HeadImage
+            var position: Int
+
+            mutating func next() -> UInt8? {
+                guard position < image.endIndex else { return nil }
+                defer { position += 1 }
+                return image[position]
+            }
         }
     }
 

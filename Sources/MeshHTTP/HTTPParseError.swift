@@ -93,6 +93,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, Hashable, CustomString
     /// The status a server answers with.
     public var status: Int
 
+    /// An error with an explicit status.
     public init(kind: Kind, status: Int) {
         self.kind = kind
         self.status = status
@@ -120,5 +121,6 @@ public struct HTTPParseError: Error, Sendable, Equatable, Hashable, CustomString
         }
     }
 
+    /// `HTTPParseError(kind, status)`.
     public var description: String { "HTTPParseError(\(kind), \(status))" }
 }

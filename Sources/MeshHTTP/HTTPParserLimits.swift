@@ -12,6 +12,7 @@ public struct HTTPParserLimits: Sendable, Equatable {
     /// Most empty lines (CRLF) ignored before a start line (RFC 9112 §2.2).
     public var maxLeadingEmptyLines: Int = 4
 
+    /// Limits with the given values (defaults as above).
     public init(
         maxRequestLine: Int = 8 * 1024,
         maxHeaderBytes: Int = 60 * 1024,

@@ -13,7 +13,9 @@ public struct HTTPRequestHead: Sendable {
         var authorityEnd: UInt32
     }
 
+    /// The method (`.other` for methods without a case; see `methodBytes`).
     public var method: HTTPMethod
+    /// HTTP/1.0 or HTTP/1.1.
     public var version: HTTPVersion
     /// RFC 9112 §9.3: HTTP/1.1 persists unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
     public var keepAlive: Bool
@@ -21,6 +23,7 @@ public struct HTTPRequestHead: Sendable {
     public var expectsContinue: Bool
     /// `.none`, `.contentLength(n)` or `.chunked`.
     public var framing: HTTPBodyFraming
+    /// The header fields (and the storage of the whole head).
     public var headers: HTTPHeaders
     let layout: Layout
 

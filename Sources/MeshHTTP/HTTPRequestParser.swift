@@ -22,6 +22,7 @@ public struct HTTPRequestParser: Sendable {
         var version = HTTPVersion.http1_1
     }
 
+    /// The limits this parser enforces.
     public let limits: HTTPParserLimits
     private var state = State.head
     private var scanner = HTTPHeadScanner()
@@ -29,6 +30,7 @@ public struct HTTPRequestParser: Sendable {
     private var line = RequestLine()
     private var error = HTTPParseError(.invalidRequestLine)
 
+    /// A parser waiting for the first message.
     public init(limits: HTTPParserLimits = .init()) {
         self.limits = limits
     }

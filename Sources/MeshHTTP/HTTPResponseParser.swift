@@ -8,6 +8,7 @@
 public struct HTTPResponseParser: Sendable {
     private enum State: UInt8 { case head, body, upgraded, failed }
 
+    /// The limits this parser enforces.
     public let limits: HTTPParserLimits
     private var state = State.head
     private var scanner = HTTPHeadScanner()
@@ -22,6 +23,7 @@ public struct HTTPResponseParser: Sendable {
     private var reasonEnd = 0
     private var upgrading = false
 
+    /// A parser waiting for the first message.
     public init(limits: HTTPParserLimits = .init()) {
         self.limits = limits
     }

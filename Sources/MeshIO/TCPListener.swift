@@ -32,6 +32,17 @@ final class TCPListener: Selectable {
         return fd
     }
 
+    /// Claims a port the way a plain listener would (no SO_REUSEPORT), so that a port another
+    /// process listens on is refused with EADDRINUSE instead of being silently shared, and
+    /// port 0 becomes a port nobody uses. Returns the address with the port filled in.
+    static func probe(_ address: SocketAddress) throws(IOError) -> SocketAddress {
+        let fd = try Posix.socket(domain: address.family, type: Int32(SOCK_STREAM.rawValue))
+        defer { Posix.close(fd) }
+        try Posix.setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+        try Posix.bind(fd, address)
+        return try Posix.localAddress(fd)
+    }
+
     func start() throws(IOError) {
         try loop.register(fd, self, events: EPOLLIN.rawValue)
     }
@@ -76,12 +87,10 @@ public final class TCPServer: Sendable {
     /// Binds on every loop of `group` and starts accepting.
     public init(group: EventLoopGroup, address: SocketAddress, factory: @escaping TCPHandlerFactory) throws(IOError) {
         var fds: [(EventLoop, Int32)] = []
-        var bound = address
+        let bound = try TCPListener.probe(address)
         do {
             for loop in group.loops {
-                let fd = try TCPListener.makeSocket(bound)
-                if fds.isEmpty { bound = try Posix.localAddress(fd) }
-                fds.append((loop, fd))
+                fds.append((loop, try TCPListener.makeSocket(bound)))
             }
         } catch {
             for (_, fd) in fds { Posix.close(fd) }

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The `meshbed` binary's command line: bad input is one line and exit 2; load runs end to end.
+@Suite struct CommandLineTests {
+    func meshbed(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Harness.run(Harness.meshbed, arguments, timeout: 30)
+    }
+
+    func expectUsageError(_ arguments: [String], mentions: String) throws {
+        let result = try meshbed(arguments)
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("meshbed: "))
+        #expect(result.stderr.contains(mentions), "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func badInputIsOneLineAndExit2() throws {
+        try expectUsageError([], mentions: "usage")
+        try expectUsageError(["ehco"], mentions: "did you mean 'echo'")
+        try expectUsageError(["echo", "--prot", "1"], mentions: "did you mean '--port'")
+        try expectUsageError(["echo", "--port", "http"], mentions: "--port")
+        try expectUsageError(["echo", "--port", "70000"], mentions: "--port")
+        try expectUsageError(["echo", "--latency", "fast"], mentions: "--latency")
+        try expectUsageError(["echo", "--latency", "-5ms"], mentions: "--latency")
+        try expectUsageError(["echo", "--error-rate", "150"], mentions: "--error-rate")
+        try expectUsageError(["echo", "--service", "Bad Name"], mentions: "--service")
+        try expectUsageError(["echo", "--bind", "example.com"], mentions: "--bind")
+        try expectUsageError(["load"], mentions: "--url")
+        try expectUsageError(["load", "--url", "https://127.0.0.1/"], mentions: "--url")
+        try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "0"], mentions: "--requests")
+        try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "5", "--duration", "1s"], mentions: "exclude")
+        try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "fast"], mentions: "--rate")
+        try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--header", "nocolon"], mentions: "--header")
+        try expectUsageError(["load", "--to", "reviews"], mentions: "no running topology")
+    }
+
+    @Test func portInUseIsExit2() throws {
+        let harness = Harness()
+        let echo = try harness.startEcho()
+        let port = String(echo.address.split(separator: ":").last!)
+        try expectUsageError(["echo", "--port", port], mentions: "address already in use")
+    }
+
+    @Test func loadCountsStatusesAndVersionsAsJSON() throws {
+        let harness = Harness()
+        let echo = try harness.startEcho(["--version", "v3", "--error-rate", "50", "--seed", "7"])
+        let result = try meshbed(["load", "--url", "http://\(echo.address)/", "--requests", "400", "--concurrency", "4", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["requests"] as? Int == 400)
+        #expect(object["errors"] as? Int == 0)
+        let status = try #require(object["status"] as? [String: Int])
+        #expect((status["200"] ?? 0) + (status["500"] ?? 0) == 400)
+        #expect((status["500"] ?? 0) > 100 && (status["500"] ?? 0) < 300)
+        #expect(object["versions"] as? [String: Int] == ["v3": 400])
+        let latency = try #require(object["latencySeconds"] as? [String: Double])
+        #expect((latency["p50"] ?? 0) > 0 && (latency["p50"] ?? 0) <= (latency["p99"] ?? 0))
+        #expect((latency["p99"] ?? 0) <= (latency["max"] ?? 0))
+    }
+
+    @Test func loadTextReportAndOpenLoop() throws {
+        let harness = Harness()
+        let echo = try harness.startEcho()
+        let result = try meshbed(["load", "--url", "http://\(echo.address)/x", "--duration", "500ms", "--rate", "200"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("open loop at 200 req/s"))
+        #expect(result.stdout.contains("status   200: "))
+        #expect(result.stdout.contains("latency  p50 "))
+        // About 100 requests are due in 500 ms at 200/s.
+        let total = Int(result.stdout.split(separator: " ").first ?? "") ?? 0
+        #expect(total >= 90 && total <= 101, "\(result.stdout)")
+    }
+}
