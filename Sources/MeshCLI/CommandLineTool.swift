@@ -6,6 +6,7 @@ public enum CommandLineTool {
     static let commands: [(name: String, summary: String)] = [
         ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D]"),
         ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
+        ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
         ("help", "show this help"),
     ]
 
@@ -24,6 +25,7 @@ public enum CommandLineTool {
             switch name {
             case "echo": return try EchoCommand.run(rest)
             case "load": return try LoadCommand.run(rest)
+            case "demo": return try DemoCommand.run(rest)
             case "help", "--help", "-h":
                 Posix.writeAll(1, Array(usage().utf8))
                 return 0

@@ -39,6 +39,7 @@ public struct HTTPHeaders: Sendable, ExpressibleByDictionaryLiteral {
 
     /// The bytes the fields point into: for a parsed head, the whole head as received
     /// (start line, field lines and the final empty line); for built headers, the field lines.
+    /// Fields added with `add` are appended as `name: value\r\n` lines.
     public var rawBytes: ArraySlice<UInt8> { storage[0..<byteCount] }
 
     @inline(__always)

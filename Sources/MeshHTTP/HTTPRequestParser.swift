@@ -4,7 +4,8 @@
 /// The caller drops `consumed` bytes from the front of its buffer and calls again with what is
 /// left plus any new bytes. A head is reported once it is complete (`.head`), then its body as
 /// ranges of the input as they arrive (`.body`), then `.end`; the parser is then ready for the
-/// next (pipelined) request. After `.error` the parser stays failed.
+/// next (pipelined) request. After `.error` the parser stays failed. After a CONNECT or an
+/// accepted Upgrade the connection stops being HTTP: stop feeding the parser then.
 public struct HTTPRequestParser: Sendable {
     private enum State: UInt8 { case head, body, failed }
 

@@ -1,0 +1,295 @@
+import Glibc
+import MeshHTTP
+import MeshHTTPIO
+import MeshIO
+import Synchronization
+
+// MARK: waiting
+
+/// Waits until `condition` holds, checking every millisecond, for at most `seconds`.
+/// Returns whether it held: tests assert on the result instead of sleeping and hoping.
+func eventually(within seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Posix.monotonicNanoseconds() + UInt64(seconds * 1e9)
+    while Posix.monotonicNanoseconds() < deadline {
+        if condition() { return true }
+        Posix.sleep(nanoseconds: 1_000_000)
+    }
+    return condition()
+}
+
+/// A value shared between a loop thread and the test thread.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    var value: Value { storage.withLock { $0 } }
+    func update(_ body: (inout Value) -> Void) { storage.withLock { body(&$0) } }
+}
+
+/// Holds loop-confined objects (connections, pools) so `@Sendable` tasks can reach them.
+/// Only ever touched on `loop`'s thread (every access goes through `onLoop`).
+final class LoopBound<Value>: @unchecked Sendable {
+    let loop: EventLoop
+    private var storage: Value
+
+    init(loop: EventLoop, _ value: Value) {
+        self.loop = loop
+        self.storage = value
+    }
+
+    /// The value; call only on the loop thread.
+    var value: Value {
+        get {
+            precondition(loop.inEventLoop, "loop-confined value touched off its loop")
+            return storage
+        }
+        set {
+            precondition(loop.inEventLoop, "loop-confined value touched off its loop")
+            storage = newValue
+        }
+    }
+}
+
+/// Runs `body` on `loop` and waits (bounded) for its result; nil if the loop did not answer in time.
+func onLoop<T: Sendable>(_ loop: EventLoop, within seconds: Double = 5, _ body: @escaping @Sendable () -> T) -> T? {
+    let result = Shared<T?>(nil)
+    loop.execute {
+        let value = body()
+        result.update { $0 = value }
+    }
+    guard eventually(within: seconds, { result.value != nil }) else { return nil }
+    return result.value
+}
+
+/// The address of a port that refuses connections: a bound socket that never listens.
+/// Holding it bound keeps anyone else from listening there; close it with `Posix.close`.
+func reserveRefusingPort() throws(IOError) -> (fd: Int32, address: SocketAddress) {
+    let fd = try Posix.socket(domain: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+    do {
+        try Posix.bind(fd, SocketAddress("127.0.0.1:0")!)
+        return (fd, try Posix.localAddress(fd))
+    } catch {
+        Posix.close(fd)
+        throw error
+    }
+}
+
+// MARK: requests
+
+/// A serialized HTTP/1.1 request with no body.
+func requestBytes(_ method: String = "GET", _ path: String) -> [UInt8] {
+    Array("\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nuser-agent: meshbed-tests\r\n\r\n".utf8)
+}
+
+// MARK: checksums
+
+/// FNV-1a, 64 bit: a cheap order-sensitive checksum for streamed bodies.
+struct FNV1a: Sendable, Equatable {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var hash = value
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        value = hash
+    }
+}
+
+/// The byte at `offset` of the test stream: a pattern with period 251 (prime, so it
+/// never lines up with power-of-two piece sizes and a dropped or repeated piece shows).
+@inline(__always)
+func streamByte(at offset: Int) -> UInt8 {
+    UInt8(truncatingIfNeeded: offset % 251)
+}
+
+// MARK: client side
+
+/// What the client saw of one or more exchanges.
+struct ClientRecord: Sendable {
+    var statuses: [Int] = []
+    var bodies: [[UInt8]] = []
+    var contentLengths: [String?] = []
+    var framings: [HTTPBodyFraming] = []
+    var keepAlives: [Bool] = []
+    var ends = 0
+    var failures: [HTTPClientError] = []
+}
+
+/// Records responses on the client side; callbacks come on the connection's loop.
+final class ResponseRecorder: HTTPClientResponseHandler, Sendable {
+    let record = Shared(ClientRecord())
+    /// Called on the loop after a response ended (e.g. to check the connection in).
+    let onEnd: (@Sendable (HTTPClientConnection) -> Void)?
+
+    init(onEnd: (@Sendable (HTTPClientConnection) -> Void)? = nil) {
+        self.onEnd = onEnd
+    }
+
+    func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
+        let length = head.headers.firstString("content-length")
+        record.update {
+            $0.statuses.append(head.status)
+            $0.bodies.append([])
+            $0.contentLengths.append(length)
+            $0.framings.append(head.framing)
+            $0.keepAlives.append(head.keepAlive)
+        }
+    }
+
+    func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
+        record.update { $0.bodies[$0.bodies.count - 1].append(contentsOf: bytes) }
+    }
+
+    func responseEnd(on connection: HTTPClientConnection) {
+        record.update { $0.ends += 1 }
+        onEnd?(connection)
+    }
+
+    func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
+        record.update { $0.failures.append(error) }
+    }
+}
+
+/// Receives a large body without keeping it: length, checksum and pattern mismatches.
+struct StreamRecord: Sendable {
+    var status = 0
+    var framing: HTTPBodyFraming = .none
+    var length = 0
+    var checksum = FNV1a()
+    var mismatches = 0
+    var pieces = 0
+    var ended = false
+    var failure: HTTPClientError?
+}
+
+final class StreamRecorder: HTTPClientResponseHandler, Sendable {
+    let record = Shared(StreamRecord())
+
+    func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
+        record.update {
+            $0.status = head.status
+            $0.framing = head.framing
+        }
+    }
+
+    func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
+        record.update { record in
+            var mismatches = 0
+            for (i, byte) in bytes.enumerated() where byte != streamByte(at: record.length + i) { mismatches += 1 }
+            record.mismatches += mismatches
+            record.length += bytes.count
+            record.pieces += 1
+            record.checksum.update(bytes)
+        }
+    }
+
+    func responseEnd(on connection: HTTPClientConnection) {
+        record.update { $0.ended = true }
+    }
+
+    func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
+        record.update { $0.failure = error }
+    }
+}
+
+// MARK: server side
+
+/// What the test server saw, across all its connections.
+struct ServerRecord: Sendable {
+    var connections = 0
+    var requests: [String] = []
+    var slowHeadSeen = false
+    var writableCallbacks = 0
+    var streamedBytes = 0
+    var aborted = 0
+}
+
+/// A small router for tests, one instance per server connection:
+///
+/// - `/stream?bytes=N`: N pattern bytes, chunked (no content length), written only while
+///   the connection is writable and resumed on `responseWritable`.
+/// - `/slow`: answers `slow` 300 ms after the request ended.
+/// - `/never`: never answers.
+/// - anything else: `path=<target>` with a content length (HEAD gets the same head, no body).
+final class TestRequestHandler: HTTPRequestHandler {
+    static let streamPiece = 48 * 1024 + 7  // not a power of two: pieces straddle the pattern
+
+    private let stats: Shared<ServerRecord>
+    private var target = ""
+    private var streamRemaining = 0
+    private var streamOffset = 0
+    private var slowTimer: TimerID?
+
+    init(stats: Shared<ServerRecord>) {
+        self.stats = stats
+    }
+
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+        target = String(decoding: head.target, as: UTF8.self)
+        let method = String(decoding: head.methodBytes, as: UTF8.self)
+        let path = String(decoding: head.path, as: UTF8.self)
+        stats.update {
+            $0.requests.append("\(method) \(target)")
+            if path == "/slow" { $0.slowHeadSeen = true }
+        }
+    }
+
+    func requestEnd(on exchange: HTTPServerConnection) {
+        let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+        switch path {
+        case "/stream":
+            let query = target.split(separator: "=", maxSplits: 1)
+            streamRemaining = query.count == 2 ? Int(query[1]) ?? 0 : 0
+            streamOffset = 0
+            exchange.sendHead(status: 200, contentLength: nil)
+            writeStream(on: exchange)
+        case "/slow":
+            slowTimer = exchange.loop.schedule(after: 300_000_000) { [weak self, unowned exchange] in
+                self?.slowTimer = nil
+                exchange.respond(status: 200, body: Array("slow".utf8))
+            }
+        case "/never":
+            break
+        default:
+            exchange.respond(status: 200, headers: { out in
+                out.append(contentsOf: "x-test: yes\r\n".utf8)
+            }, body: Array("path=\(target)".utf8))
+        }
+    }
+
+    func responseWritable(on exchange: HTTPServerConnection) {
+        stats.update { $0.writableCallbacks += 1 }
+        if streamRemaining > 0 { writeStream(on: exchange) }
+    }
+
+    func exchangeAborted(on exchange: HTTPServerConnection) {
+        if let slowTimer { exchange.loop.cancel(slowTimer) }
+        slowTimer = nil
+        streamRemaining = 0
+        stats.update { $0.aborted += 1 }
+    }
+
+    private func writeStream(on exchange: HTTPServerConnection) {
+        var piece = [UInt8](repeating: 0, count: Self.streamPiece)
+        var written = 0
+        while streamRemaining > 0, exchange.isWritable {
+            let count = min(streamRemaining, piece.count)
+            for i in 0..<count { piece[i] = streamByte(at: streamOffset + i) }
+            piece.withUnsafeBytes { exchange.writeBody(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            streamOffset += count
+            streamRemaining -= count
+            written += count
+        }
+        stats.update { $0.streamedBytes += written }
+        if streamRemaining == 0 { exchange.endResponse() }
+    }
+}
+
+/// An in-process HTTP server on 127.0.0.1:0 with `TestRequestHandler`, counting connections.
+func makeTestServer(group: EventLoopGroup, configuration: HTTPServerConfiguration = .init(),
+                    stats: Shared<ServerRecord>) throws(IOError) -> HTTPServer {
+    try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!, configuration: configuration) { _ in
+        stats.update { $0.connections += 1 }
+        return TestRequestHandler(stats: stats)
+    }
+}
