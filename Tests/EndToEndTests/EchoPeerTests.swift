@@ -137,6 +137,19 @@ import Testing
         #expect(object["closed"] as? Bool == true)
     }
 
+    @Test func http10KeepAliveOnlyWhenAsked() throws {
+        let harness = Harness()
+        let echo = try harness.startEcho()
+        let requests = "GET /a HTTP/1.0\\r\\nConnection: keep-alive\\r\\n\\r\\nGET /b HTTP/1.0\\r\\n\\r\\nGET /never HTTP/1.0\\r\\n\\r\\n"
+        let object = try json(try Harness.run("python3", [Self.peer, "raw", echo.address, requests]).stdout)
+        // The first asked to stay open, the second did not: two answers, then close.
+        #expect(object["statuses"] as? [Int] == [200, 200])
+        #expect(object["closed"] as? Bool == true)
+        let response = object["response"] as? String ?? ""
+        #expect(response.contains("connection: keep-alive"))
+        #expect(response.contains("connection: close"))
+    }
+
     @Test func oversizedRequestLineAndHeaders() throws {
         let harness = Harness()
         let echo = try harness.startEcho()
