@@ -170,8 +170,12 @@ import Testing
         #expect(eventually(within: 20) { recorder.record.value.ended || recorder.record.value.failure != nil })
 
         var expected = FNV1a()
-        let pattern = (0..<size).map { streamByte(at: $0) }
-        pattern.withUnsafeBytes { expected.update($0) }
+        var offset = 0
+        while offset < size {
+            let count = min(StreamPattern.window, size - offset)
+            StreamPattern.withBytes(at: offset, count: count) { expected.update($0) }
+            offset += count
+        }
 
         let record = recorder.record.value
         #expect(record.failure == nil)

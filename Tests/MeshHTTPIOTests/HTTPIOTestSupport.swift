@@ -86,20 +86,47 @@ func requestBytes(_ method: String = "GET", _ path: String) -> [UInt8] {
 struct FNV1a: Sendable, Equatable {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var hash = value
-        for byte in bytes {
-            hash ^= UInt64(byte)
+        for i in 0..<bytes.count {
+            hash ^= UInt64(base[i])
             hash &*= 0x0000_0100_0000_01b3
         }
         value = hash
     }
 }
 
-/// The byte at `offset` of the test stream: a pattern with period 251 (prime, so it
-/// never lines up with power-of-two piece sizes and a dropped or repeated piece shows).
-@inline(__always)
-func streamByte(at offset: Int) -> UInt8 {
-    UInt8(truncatingIfNeeded: offset % 251)
+/// The test stream: byte `offset` is `offset % 251` (251 is prime, so the pattern never
+/// lines up with power-of-two piece sizes and a dropped or repeated piece shows).
+enum StreamPattern {
+    static let period = 251
+    /// Longest run compared or written in one go.
+    static let window = 64 * 1024
+    /// The pattern from phase 0, long enough for any window at any phase.
+    static let table: [UInt8] = (0..<(window + period)).map { UInt8(truncatingIfNeeded: $0 % period) }
+
+    /// Calls `body` with the pattern bytes `offset..<offset+count` (count <= window).
+    static func withBytes<T>(at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        precondition(count <= window)
+        let phase = offset % period
+        return table.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[phase..<(phase + count)])) }
+    }
+
+    /// How many of `bytes`, received at stream `offset`, differ from the pattern.
+    static func mismatches(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
+        var total = 0
+        var done = 0
+        while done < bytes.count {
+            let count = min(window, bytes.count - done)
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[done..<(done + count)])
+            total += withBytes(at: offset + done, count: count) { expected in
+                if memcmp(piece.baseAddress!, expected.baseAddress!, count) == 0 { return 0 }
+                return (0..<count).reduce(0) { $0 + (piece[$1] == expected[$1] ? 0 : 1) }
+            }
+            done += count
+        }
+        return total
+    }
 }
 
 // MARK: client side
@@ -174,9 +201,7 @@ final class StreamRecorder: HTTPClientResponseHandler, Sendable {
 
     func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
         record.update { record in
-            var mismatches = 0
-            for (i, byte) in bytes.enumerated() where byte != streamByte(at: record.length + i) { mismatches += 1 }
-            record.mismatches += mismatches
+            record.mismatches += StreamPattern.mismatches(in: bytes, at: record.length)
             record.length += bytes.count
             record.pieces += 1
             record.checksum.update(bytes)
@@ -270,12 +295,10 @@ final class TestRequestHandler: HTTPRequestHandler {
     }
 
     private func writeStream(on exchange: HTTPServerConnection) {
-        var piece = [UInt8](repeating: 0, count: Self.streamPiece)
         var written = 0
         while streamRemaining > 0, exchange.isWritable {
-            let count = min(streamRemaining, piece.count)
-            for i in 0..<count { piece[i] = streamByte(at: streamOffset + i) }
-            piece.withUnsafeBytes { exchange.writeBody(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            let count = min(streamRemaining, Self.streamPiece)
+            StreamPattern.withBytes(at: streamOffset, count: count) { exchange.writeBody($0) }
             streamOffset += count
             streamRemaining -= count
             written += count
