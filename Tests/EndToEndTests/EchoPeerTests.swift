@@ -226,7 +226,7 @@ import Testing
         import http.client, sys, json
         host, port = sys.argv[1].rsplit(":", 1)
         c = http.client.HTTPConnection(host, int(port), timeout=10)
-        c.request("GET", "/?delay=700ms")
+        c.request("GET", "/?delay=2s")
         print("sent", flush=True)
         r = c.getresponse()
         print(json.dumps({"status": r.status, "path": json.loads(r.read())["path"]}))
