@@ -26,16 +26,18 @@ let package = Package(
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
+        // What test suites share: waiting with deadlines, loop-bound values. Tests only.
+        .target(name: "MeshTestSupport", dependencies: ["MeshIO"]),
         // The thin executable.
         .executableTarget(name: "meshbed", dependencies: ["MeshCLI"]),
 
         .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"]),
-        .testTarget(name: "MeshIOTests", dependencies: ["MeshCore", "MeshIO"]),
+        .testTarget(name: "MeshIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO"]),
         .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
-        .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
-        .testTarget(name: "MeshLoadTests", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
+        .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MeshCore", "meshbed"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Testing
 
 /// `meshbed echo` against real HTTP peers: curl, Python's http.client and raw sockets, wrk.
@@ -213,7 +214,7 @@ import Testing
         """
         let result = try Harness.python(script, [echo.address], timeout: 120)
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(size), "\(result.stderr)")
-        let status = try String(contentsOfFile: "/proc/\(echo.process.processIdentifier)/status", encoding: .utf8)
+        let status = try #require(Harness.readProc("/proc/\(echo.process.processIdentifier)/status"))
         let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
         let kilobytes = Int(peak?.split(separator: " ").dropFirst().first ?? "") ?? Int.max
         #expect(kilobytes < 64 * 1024, "peak resident memory \(kilobytes) kB")
@@ -235,7 +236,7 @@ import Testing
         #expect(lines.first(within: 10) { $0 == "sent" } != nil)
         // Wait until the server has read the request (its socket's receive queue is empty).
         let port = Int(echo.address.split(separator: ":").last!)!
-        #expect(Harness.eventually { Harness.serverConsumedAll(port: port) })
+        #expect(eventually(within: 10) { Harness.serverConsumedAll(port: port) })
         echo.process.terminate()  // SIGTERM
         let answer = lines.first(within: 10) { $0.hasPrefix("{") }
         #expect(answer?.contains("\"status\": 200") == true)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Testing
 
 /// Runs real processes for end-to-end tests: the built `meshbed` binary and real peers
@@ -84,14 +85,12 @@ final class Harness: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
-    /// Waits until `condition` holds, for at most `seconds`.
-    static func eventually(within seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return condition()
+    /// A /proc file read to its end (they report size 0 and come a page at a time,
+    /// which `String(contentsOfFile:)` does not always follow).
+    static func readProc(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// True when some established connection to local `port` exists and every one of them
@@ -101,7 +100,7 @@ final class Harness: @unchecked Sendable {
         let hexPort = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         var found = false
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readProc(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 4, fields[1].hasSuffix(":" + hexPort), fields[3] == "01" else { continue }

@@ -2,6 +2,7 @@ import Glibc
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshTestSupport
 import Testing
 
 /// HTTPServer + HTTPClientConnection / HTTPConnectionPool, in process, on 127.0.0.1:0.

@@ -1,4 +1,5 @@
 import MeshIO
+import MeshTestSupport
 import Testing
 
 @Suite struct EventLoopTests {

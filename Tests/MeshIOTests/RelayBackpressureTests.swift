@@ -1,4 +1,5 @@
 import MeshIO
+import MeshTestSupport
 import Testing
 
 /// One direction of a relay: bytes read from `source` are written to `sink`. When the

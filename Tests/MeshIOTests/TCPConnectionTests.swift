@@ -1,4 +1,5 @@
 import MeshIO
+import MeshTestSupport
 import Testing
 
 /// Echoes whatever it receives; optionally stops consuming (to exercise backpressure).

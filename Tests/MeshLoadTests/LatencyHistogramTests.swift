@@ -1,5 +1,6 @@
 import MeshCore
 import MeshLoad
+import MeshTestSupport
 import Testing
 
 @Suite struct LatencyHistogramTests {

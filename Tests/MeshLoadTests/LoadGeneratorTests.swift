@@ -3,6 +3,7 @@ import MeshEcho
 import MeshHTTPIO
 import MeshIO
 import MeshLoad
+import MeshTestSupport
 import Testing
 
 /// LoadGenerator against in-process servers on 127.0.0.1:0.

@@ -1,5 +1,6 @@
 import MeshIO
 import MeshLoad
+import MeshTestSupport
 import Testing
 
 @Suite struct LoadTargetTests {
