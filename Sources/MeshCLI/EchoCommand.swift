@@ -1,4 +1,3 @@
-import Glibc
 import MeshCore
 import MeshEcho
 import MeshHTTPIO
@@ -31,7 +30,7 @@ enum EchoCommand {
             service: service, version: version, instance: instance, errorRate: errorRate,
             latency: UInt64(latency.meshbedNanoseconds), seed: seed ?? Posix.monotonicNanoseconds())
         // Signals are taken synchronously by this thread; block them before loops start.
-        Posix.blockSignals([SIGINT, SIGTERM])
+        Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])
         let group: EventLoopGroup
         let server: EchoServer
         do {
@@ -41,10 +40,10 @@ enum EchoCommand {
                                         headerTimeout: UInt64(max(headerTimeout, .milliseconds(1)).meshbedNanoseconds),
                                         idleTimeout: UInt64(max(idleTimeout, .milliseconds(1)).meshbedNanoseconds)))
         } catch {
-            throw UsageError("--port \(port): \(error.code == EADDRINUSE ? "address already in use" : error.description)")
+            throw UsageError("--port \(port): \(error.isAddressInUse ? "address already in use" : error.description)")
         }
         Posix.writeAll(1, Array("meshbed echo: \(configuration.instance) listening on \(server.address)\n".utf8))
-        _ = Posix.waitForSignal([SIGINT, SIGTERM])
+        _ = Posix.waitForSignal([ProcessSignal.interrupt, ProcessSignal.terminate])
         server.shutdown()
         group.shutdown()
         return 0

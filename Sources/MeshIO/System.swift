@@ -20,6 +20,19 @@ public struct IOError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         "\(function): \(String(cString: strerror(code)))"
     }
+
+    /// The address (port) is already taken by another listener.
+    public var isAddressInUse: Bool { code == EADDRINUSE }
+    /// The peer refused the connection (nothing listens there).
+    public var isConnectionRefused: Bool { code == ECONNREFUSED }
+}
+
+/// The signals meshbed handles, by name.
+public enum ProcessSignal {
+    /// SIGINT (Ctrl-C).
+    public static let interrupt = SIGINT
+    /// SIGTERM.
+    public static let terminate = SIGTERM
 }
 
 /// The outcome of a non-blocking read or write.
@@ -266,6 +279,11 @@ public enum Posix {
         let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
         guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Ends the process with `status`, flushing nothing (meshbed writes unbuffered).
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
     }
 
     /// Writes a whole buffer to a blocking descriptor (stdout/stderr).

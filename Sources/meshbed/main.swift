@@ -1,5 +1,5 @@
 // meshbed: a service-mesh testbed. Everything lives in the libraries; this only hands over the arguments.
 import MeshCLI
-import Glibc
+import MeshIO
 
-exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))
+Posix.exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))
