@@ -20,12 +20,16 @@ let package = Package(
         .target(name: "MeshHTTP", dependencies: ["MeshCore"]),
         // HTTP/1.1 servers and clients on the event loops: connection handling, pools.
         .target(name: "MeshHTTPIO", dependencies: ["MeshCore", "MeshIO", "MeshHTTP"]),
+        // A small strict YAML reader whose nodes carry line and column.
+        .target(name: "MeshYAML"),
+        // Topology files (SPEC §3): typed, validated, parsed once.
+        .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML"]),
         // The echo application (`meshbed echo`).
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO"]),
         // The thin executable.
@@ -35,6 +39,8 @@ let package = Package(
         .testTarget(name: "MeshIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO"]),
         .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
+        .testTarget(name: "MeshTopologyTests", dependencies: ["MeshCore", "MeshYAML", "MeshTopology"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),
