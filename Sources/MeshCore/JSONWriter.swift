@@ -91,6 +91,48 @@ public struct JSONWriter {
     }
 
     /// Appends a quoted, escaped JSON string.
+    public static func appendString(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { appendString($0, into: &out) }
+    }
+
+    /// Appends a quoted, escaped JSON string. Runs of bytes that need no escaping (the
+    /// common case: printable ASCII) are copied in one go.
+    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            // An escape or a non-ASCII sequence: the general path handles the rest of this byte.
+            let end = byte >= 0x80 ? nonASCIIEnd(bytes, from: index) : index + 1
+            appendEscapedRun(UnsafeBufferPointer(rebasing: bytes[index..<end]), into: &out)
+            index = end
+            runStart = index
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The end of the run of bytes >= 0x80 starting at `start`.
+    private static func nonASCIIEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var end = start
+        while end < bytes.count, bytes[end] >= 0x80 { end += 1 }
+        return end
+    }
+
+    /// Escapes a short run with the general (slower) path, without the quotes.
+    private static func appendEscapedRun(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var quoted: [UInt8] = []
+        appendString(bytes.lazy.map { $0 }, into: &quoted)
+        out.append(contentsOf: quoted[1..<(quoted.count - 1)])
+    }
+
+    /// Appends a quoted, escaped JSON string (any byte collection).
     public static func appendString<C: Collection>(_ bytes: C, into out: inout [UInt8]) where C.Element == UInt8 {
         out.append(UInt8(ascii: "\""))
         var iterator = bytes.makeIterator()
