@@ -28,12 +28,20 @@ let package = Package(
         .target(name: "MeshYAML"),
         // Topology files (SPEC §3): typed, validated, parsed once.
         .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML"]),
+        // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
+        .target(name: "MeshConfig"),
+        // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
+        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
+        // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
+        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig"], swiftSettings: dataPath),
+        // Launching topologies: ports, processes, readiness, state files, no orphans.
+        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
         // The echo application (`meshbed echo`).
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO"]),
         // The thin executable.
@@ -45,6 +53,9 @@ let package = Package(
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshCore", "MeshYAML", "MeshTopology"]),
+        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
+        .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
+        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),

@@ -16,6 +16,7 @@ public enum CommandLineTool {
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
         Posix.ignoreSIGPIPE()
+        guard Posix.followSupervisor() else { return 1 }
         guard let name = arguments.first else {
             printError(UsageError("missing command; try 'meshbed help' for the usage").description)
             return UsageError.exitCode

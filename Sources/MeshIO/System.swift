@@ -281,6 +281,16 @@ public enum Posix {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Makes the kernel SIGKILL this process when its parent exits, if the environment
+    /// names a supervisor (`MESHBED_SUPERVISOR_PID`). Returns false when that supervisor is
+    /// already gone (the caller must exit at once): every process meshbed starts dies with it.
+    public static func followSupervisor() -> Bool {
+        guard let text = getenv("MESHBED_SUPERVISOR_PID"), let supervisor = Int32(String(cString: text)) else { return true }
+        _ = meshbed_set_parent_death_signal(SIGKILL)
+        // The parent may have died before the line above: then we were re-parented already.
+        return getppid() == supervisor
+    }
+
     /// Ends the process with `status`, flushing nothing (meshbed writes unbuffered).
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)
