@@ -6,12 +6,13 @@ public enum CommandLineTool {
     static let commands: [(name: String, summary: String)] = [
         ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D]"),
         ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
+        ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] (or --gateway --port P)"),
         ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
         ("help", "show this help"),
     ]
 
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["up", "down", "status", "validate", "run", "test", "fault", "control", "proxy"]
+    static let planned = ["up", "down", "status", "validate", "run", "test", "fault", "control"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -27,6 +28,7 @@ public enum CommandLineTool {
             case "echo": return try EchoCommand.run(rest)
             case "load": return try LoadCommand.run(rest)
             case "demo": return try DemoCommand.run(rest)
+            case "proxy": return try ProxyCommand.run(rest)
             case "help", "--help", "-h":
                 Posix.writeAll(1, Array(usage().utf8))
                 return 0

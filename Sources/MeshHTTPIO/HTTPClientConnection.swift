@@ -23,10 +23,13 @@ public protocol HTTPClientResponseHandler: AnyObject {
     func responseEnd(on connection: HTTPClientConnection)
     /// The exchange failed; the connection is closed.
     func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection)
+    /// The request's pending bytes drained below the low-water mark: send more body.
+    func requestWritable(on connection: HTTPClientConnection)
 }
 
 extension HTTPClientResponseHandler {
     public func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {}
+    public func requestWritable(on connection: HTTPClientConnection) {}
 }
 
 /// One keep-alive HTTP/1.1 client connection: one exchange at a time, request bytes
@@ -158,6 +161,10 @@ public final class HTTPClientConnection: TCPConnectionHandler {
         self.handler = nil
         if !responseKeepAlive { tcp?.close() }
         handler?.responseEnd(on: self)
+    }
+
+    public func connectionWritable(_ connection: TCPConnection) {
+        handler?.requestWritable(on: self)
     }
 
     public func connectionReadEOF(_ connection: TCPConnection) {

@@ -19,6 +19,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
 
     private var inReceive = false
     private var pausedForResponse = false
+    private var bodyPaused = false
     private var requestIsHEAD = false
     private var requestIsHTTP10 = false
     private var bodyAllowed = true
@@ -200,6 +201,20 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         endResponse()
     }
 
+    /// Stops reading the request body (backpressure from wherever the body goes).
+    public func pauseRequestBody() {
+        guard !bodyPaused else { return }
+        bodyPaused = true
+        tcp.pauseReading()
+    }
+
+    /// Resumes reading the request body.
+    public func resumeRequestBody() {
+        guard bodyPaused else { return }
+        bodyPaused = false
+        if !pausedForResponse { tcp.resumeReading() }
+    }
+
     /// Closes at once, abandoning the exchange (the peer sees the connection drop).
     public func abort() {
         tcp.close()
@@ -216,6 +231,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
             break
         case .readNextRequest:
             setDeadline(loop.now &+ configuration.idleTimeout)
+            bodyPaused = false
             if pausedForResponse {
                 pausedForResponse = false
                 tcp.resumeReading()

@@ -1,0 +1,62 @@
+import MeshIO
+import MeshProxy
+
+/// `meshbed proxy`: a sidecar (or, with `--gateway`, the ingress) in the foreground
+/// until SIGINT or SIGTERM.
+enum ProxyCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        var scanner = ArgumentScanner(arguments, command: "proxy")
+        let gateway = scanner.flag("--gateway")
+        let instance = try scanner.option("--instance")
+        let service = try scanner.option("--service")
+        let version = try scanner.option("--version") ?? "v1"
+        let control = try scanner.option("--control", parse: { SocketAddress($0) }, expected: "an address such as 127.0.0.1:15000")
+        let inbound = try scanner.intOption("--inbound", range: 0...65535)
+        let outbound = try scanner.intOption("--outbound", range: 0...65535)
+        let admin = try scanner.intOption("--admin", range: 0...65535) ?? 0
+        let app = try scanner.intOption("--app", range: 1...65535)
+        let appReady = try scanner.option("--app-ready") ?? "/"
+        let port = try scanner.intOption("--port", range: 0...65535)
+        let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
+        let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
+        try scanner.finish()
+
+        guard let control else { throw UsageError("--control ADDRESS is required (the control plane)") }
+        guard appReady.hasPrefix("/") else { throw UsageError("--app-ready: expected a path starting with '/', got '\(appReady)'") }
+        let loopback = "127.0.0.1"
+        var configuration: SidecarConfiguration
+        if gateway {
+            guard let port else { throw UsageError("--gateway needs --port (the ingress port; 0 for any)") }
+            configuration = SidecarConfiguration(instance: instance ?? "ingress", service: "ingress", version: "v1",
+                                                 control: control, adminAddress: SocketAddress(host: loopback, port: admin)!)
+            configuration.gatewayAddress = SocketAddress(host: loopback, port: port)
+        } else {
+            guard let instance, let service else { throw UsageError("a sidecar needs --instance ID and --service NAME (or --gateway)") }
+            guard let app else { throw UsageError("a sidecar needs --app PORT (its local app)") }
+            try NameRules.check(service, flag: "--service")
+            try NameRules.check(version, flag: "--version")
+            try NameRules.check(instance, flag: "--instance")
+            configuration = SidecarConfiguration(instance: instance, service: service, version: version,
+                                                 control: control, adminAddress: SocketAddress(host: loopback, port: admin)!)
+            configuration.inboundAddress = SocketAddress(host: loopback, port: inbound ?? 0)
+            configuration.outboundAddress = SocketAddress(host: loopback, port: outbound ?? 0)
+            configuration.app = SocketAddress(host: loopback, port: app)
+            configuration.appReadyPath = appReady
+        }
+        configuration.threads = threads
+        configuration.seed = seed ?? Posix.monotonicNanoseconds()
+
+        Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])
+        let sidecar: Sidecar
+        do {
+            sidecar = try Sidecar(configuration)
+        } catch {
+            throw UsageError("proxy: \(error.isAddressInUse ? "a port is already in use" : error.description)")
+        }
+        let roles = sidecar.addresses.keys.sorted().map { "\($0) \(sidecar.addresses[$0]!)" }.joined(separator: ", ")
+        Posix.writeAll(1, Array("meshbed proxy: \(configuration.instance) listening: \(roles)\n".utf8))
+        _ = Posix.waitForSignal([ProcessSignal.interrupt, ProcessSignal.terminate])
+        sidecar.shutdown()
+        return 0
+    }
+}

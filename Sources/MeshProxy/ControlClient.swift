@@ -1,0 +1,107 @@
+import Foundation
+import MeshConfig
+import MeshIO
+import Synchronization
+
+/// The sidecar's side of the control-plane protocol (see MeshConfig): heartbeats every
+/// second with the local app's health, a long poll for snapshots, and an ack per
+/// snapshot. Runs on one loop. When the control plane is away the sidecar keeps routing
+/// with its last snapshot and retries every half second; it resynchronises on return.
+final class ControlClient: @unchecked Sendable {
+    private let loop: EventLoop
+    private let configuration: SidecarConfiguration
+    private let store: SnapshotStore
+    private let health: AppHealth
+    private var stopped = false
+
+    init(loop: EventLoop, configuration: SidecarConfiguration, store: SnapshotStore, health: AppHealth) {
+        self.loop = loop
+        self.configuration = configuration
+        self.store = store
+        self.health = health
+    }
+
+    /// Starts heartbeats, health probes and the snapshot poll (call on `loop`).
+    func start() {
+        heartbeat()
+        poll()
+    }
+
+    func stop() { stopped = true }
+
+    private var instance: String { configuration.instance }
+
+    private func heartbeat() {
+        guard !stopped else { return }
+        health.probe(on: loop)
+        let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
+                             inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady)
+        let body = (try? JSONEncoder().encode(beat)).map { [UInt8]($0) } ?? []
+        OneShotRequest.send("POST", "/v1/heartbeat", body: body, to: configuration.control, on: loop,
+                            timeout: 2_000_000_000) { _ in }
+        loop.schedule(after: 1_000_000_000) { [self] in heartbeat() }
+    }
+
+    private func poll() {
+        guard !stopped else { return }
+        let path = "/v1/snapshot?instance=\(instance)&after=\(store.version)"
+        OneShotRequest.send("GET", path, to: configuration.control, on: loop, timeout: 30_000_000_000) { [self] result in
+            guard let result else {
+                loop.schedule(after: 500_000_000) { [self] in poll() }  // control plane away: keep the last snapshot
+                return
+            }
+            if result.status == 200 {
+                apply(result.body)
+            } else if result.status != 204 {
+                loop.schedule(after: 500_000_000) { [self] in poll() }
+                return
+            }
+            poll()
+        }
+    }
+
+    private func apply(_ body: [UInt8]) {
+        let ack: Ack
+        do {
+            let snapshot = try JSONDecoder().decode(MeshSnapshot.self, from: Data(body))
+            store.apply(snapshot)
+            ack = Ack(instance: instance, version: snapshot.version)
+        } catch {
+            let version = (try? JSONDecoder().decode(VersionOnly.self, from: Data(body)))?.version ?? -1
+            ack = Ack(instance: instance, version: version, error: "could not apply snapshot: \(error)")
+        }
+        let bytes = (try? JSONEncoder().encode(ack)).map { [UInt8]($0) } ?? []
+        OneShotRequest.send("POST", "/v1/ack", body: bytes, to: configuration.control, on: loop,
+                            timeout: 2_000_000_000) { _ in }
+    }
+
+    private struct VersionOnly: Decodable { var version: Int }
+}
+
+/// Whether the local app answers its health check (the gateway has no app: always ready).
+/// Probes run on the control loop; `isReady` may be read from any loop.
+final class AppHealth: @unchecked Sendable {
+    private let app: SocketAddress?
+    private let path: String
+    private let ready: Atomic<Bool>
+    private var probing = false
+
+    init(app: SocketAddress?, path: String) {
+        self.app = app
+        self.path = path
+        ready = Atomic(app == nil)
+    }
+
+    /// The last probe's answer.
+    var isReady: Bool { ready.load(ordering: .relaxed) }
+
+    /// Probes the app once (if no probe is under way); 2xx means ready.
+    func probe(on loop: EventLoop) {
+        guard let app, !probing else { return }
+        probing = true
+        OneShotRequest.send("GET", path, to: app, on: loop, timeout: 1_000_000_000) { [self] result in
+            probing = false
+            ready.store(result.map { (200..<300).contains($0.status) } ?? false, ordering: .relaxed)
+        }
+    }
+}

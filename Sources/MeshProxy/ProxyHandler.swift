@@ -1,0 +1,209 @@
+import MeshCore
+import MeshHTTP
+import MeshHTTPIO
+import MeshIO
+
+/// Which listener a proxied request came in on, which decides where it goes.
+enum ProxyMode: Sendable {
+    /// From the local app: the destination is the service named by the request.
+    case outbound(source: String)
+    /// From a peer sidecar: the destination is the local app.
+    case inbound(app: SocketAddress)
+    /// The ingress: the destination is the service named by the `Host` header.
+    case gateway
+}
+
+/// Proxies one downstream connection's requests, one exchange at a time, streaming
+/// bodies both ways with backpressure:
+///
+///     downstream ─head─▶ route ─▶ pool.checkout ─▶ upstream
+///     downstream ─body─▶ (pause downstream while upstream is not writable) ─▶ upstream
+///     downstream ◀─head/body─ (pause upstream while downstream is not writable) ◀─ upstream
+///
+/// Errors before the response starts become 502/503/404 with a JSON body; after, the
+/// downstream connection is aborted (a half-sent response cannot be repaired).
+final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
+    private let mode: ProxyMode
+    private let state: ProxyLoopState
+    private weak var exchange: HTTPServerConnection?
+    private var upstream: HTTPClientConnection?
+    private var requestChunked = false
+    private var responseStarted = false
+    private var scratch: [UInt8] = []
+
+    init(mode: ProxyMode, state: ProxyLoopState) {
+        self.mode = mode
+        self.state = state
+        scratch.reserveCapacity(1024)
+    }
+
+    // MARK: downstream
+
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+        self.exchange = exchange
+        responseStarted = false
+        let target: SocketAddress
+        var destination = ""
+        switch mode {
+        case .inbound(let app):
+            target = app
+        case .outbound, .gateway:
+            guard let service = Self.destinationService(head) else {
+                return fail(400, "the request names no destination: send Host: SERVICE or an absolute-form URL")
+            }
+            destination = service
+            do {
+                target = try state.route(service: service, head: head).endpoint.address
+            } catch {
+                switch error {
+                case .unknownService: return fail(404, "no service '\(service)' in the mesh")
+                case .noRouteMatched: return fail(404, "no route to '\(service)' matches this request")
+                case .noHealthyUpstream(let version):
+                    return fail(503, "no healthy upstream for '\(service)'" + (version.map { " version \($0)" } ?? ""))
+                }
+            }
+        }
+        let connection: HTTPClientConnection
+        do {
+            connection = try state.pool.checkout(target)
+        } catch {
+            return fail(503, "upstream connect error: \(error)")
+        }
+        upstream = connection
+        scratch.removeAll(keepingCapacity: true)
+        writeUpstreamHead(head, destination: destination, into: &scratch)
+        scratch.withUnsafeBytes { connection.send($0, isHEAD: head.method == .head, handler: self) }
+    }
+
+    func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) {
+        guard let upstream else { return }
+        if requestChunked {
+            scratch.removeAll(keepingCapacity: true)
+            HTTPSerializer.appendChunk(bytes, into: &scratch)
+            scratch.withUnsafeBytes { upstream.writeBody($0) }
+        } else {
+            upstream.writeBody(bytes)
+        }
+        if !upstream.isWritable { exchange.pauseRequestBody() }
+    }
+
+    func requestEnd(on exchange: HTTPServerConnection) {
+        guard let upstream, requestChunked else { return }
+        scratch.removeAll(keepingCapacity: true)
+        HTTPSerializer.appendLastChunk(into: &scratch)
+        scratch.withUnsafeBytes { upstream.writeBody($0) }
+    }
+
+    func responseWritable(on exchange: HTTPServerConnection) {
+        upstream?.resumeReading()
+    }
+
+    func exchangeAborted(on exchange: HTTPServerConnection) {
+        // The downstream is gone: this upstream connection is mid-exchange and cannot be reused.
+        upstream?.close()
+        upstream = nil
+        self.exchange = nil
+    }
+
+    // MARK: upstream
+
+    func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
+        guard let exchange else { return }
+        responseStarted = true
+        let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
+        exchange.sendHead(status: head.status, contentLength: length) { out in
+            ProxyHeaders.appendForwarded(head.headers, dropping: .responseFraming, into: &out)
+        }
+    }
+
+    func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
+        guard let exchange else { return }
+        exchange.writeBody(bytes)
+        if !exchange.isWritable { connection.pauseReading() }
+    }
+
+    func responseEnd(on connection: HTTPClientConnection) {
+        upstream = nil
+        state.pool.checkin(connection)
+        exchange?.endResponse()
+    }
+
+    func requestWritable(on connection: HTTPClientConnection) {
+        exchange?.resumeRequestBody()
+    }
+
+    func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
+        upstream = nil
+        guard exchange != nil else { return }
+        if responseStarted {
+            exchange?.abort()
+            return
+        }
+        switch error {
+        case .connectFailed(let cause): fail(503, "upstream connect error: \(cause)")
+        case .connectionLost: fail(502, "upstream reset before the response")
+        case .invalidResponse(let parse): fail(502, "upstream sent an invalid response (\(parse.kind))")
+        case .cancelled: fail(504, "upstream request cancelled")
+        }
+    }
+
+    // MARK: helpers
+
+    /// Answers the current exchange with `status` and a one-line JSON error.
+    private func fail(_ status: Int, _ message: String) {
+        guard let exchange else { return }
+        responseStarted = true
+        var body: [UInt8] = []
+        JSONWriter.object(into: &body) { $0.field("error", string: message) }
+        body.append(10)
+        exchange.respond(status: status, headers: { out in
+            out.append(contentsOf: ProxyHeaders.jsonContentType)
+            out.append(contentsOf: ProxyHeaders.generatedByProxy)
+        }, body: body)
+    }
+
+    /// The request line and head sent upstream: origin-form target, forwarded fields,
+    /// then this hop's framing and the caller's identity.
+    private func writeUpstreamHead(_ head: HTTPRequestHead, destination: String, into out: inout [UInt8]) {
+        out.append(contentsOf: head.methodBytes)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: head.path)
+        if let query = head.query {
+            out.append(UInt8(ascii: "?"))
+            out.append(contentsOf: query)
+        }
+        out.append(contentsOf: ProxyHeaders.version11)
+        ProxyHeaders.appendForwarded(head.headers, dropping: .request, into: &out)
+        if head.authority != nil || !head.headers.contains("host") {
+            // Absolute-form (http_proxy) requests carry the destination in the target.
+            HTTPSerializer.appendHeader(name: "host", value: ArraySlice(destination.utf8), into: &out)
+        } else if let host = head.headers.firstValue("host") {
+            HTTPSerializer.appendHeader(name: "host", value: host, into: &out)
+        }
+        requestChunked = false
+        switch head.framing {
+        case .chunked:
+            requestChunked = true
+            out.append(contentsOf: ProxyHeaders.chunked)
+        case .contentLength(let n):
+            HTTPSerializer.appendHeader(name: "content-length", decimal: n, into: &out)
+        case .none, .untilClose:
+            break
+        }
+        if case .outbound(let source) = mode {
+            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: ArraySlice(source.utf8), into: &out)
+        }
+        out.append(13)
+        out.append(10)
+    }
+
+    /// The service a request is for: the authority of an absolute-form target, else the
+    /// Host header, without port, lower-cased.
+    static func destinationService(_ head: HTTPRequestHead) -> String? {
+        guard let authority = head.authority ?? head.headers.firstValue("host"), !authority.isEmpty else { return nil }
+        var host = authority[...]
+        if let at = host.lastIndex(of: UInt8(ascii: "@")) { host = host[(at + 1)...] }
+        if host.first != UInt8(ascii: "["), let colon = host.lastIndex(of: UInt8(ascii: ":")) { host = host[..<colon] }
+        return String(decoding: host.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,49 @@
+import MeshHTTP
+
+/// Which header fields a proxy must not copy from one hop to the next.
+enum ProxyHeaders {
+    /// What to leave out besides the hop-by-hop fields.
+    enum Drop {
+        /// Requests: framing and host are rewritten; `expect` is answered by this proxy;
+        /// `x-meshbed-source` is set by the caller's sidecar only (never trusted from an app).
+        case request
+        /// Responses: framing is rewritten by the server side of this proxy.
+        case responseFraming
+    }
+
+    static let version11: [UInt8] = Array(" HTTP/1.1\r\n".utf8)
+    static let chunked: [UInt8] = Array("transfer-encoding: chunked\r\n".utf8)
+    static let jsonContentType: [UInt8] = Array("content-type: application/json\r\n".utf8)
+    static let generatedByProxy: [UInt8] = Array("x-meshbed-proxy: error\r\n".utf8)
+
+    private static let hopByHop: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "te",
+                                              "transfer-encoding", "upgrade", "content-length"].map { Array($0.utf8) }
+    private static let requestOnly: [[UInt8]] = ["host", "expect", "x-meshbed-source"].map { Array($0.utf8) }
+
+    /// Appends every field of `headers` that crosses a proxy hop (RFC 9110 §7.6.1: not the
+    /// hop-by-hop ones, nor any field the Connection header names), minus `drop`'s fields.
+    static func appendForwarded(_ headers: HTTPHeaders, dropping drop: Drop, into out: inout [UInt8]) {
+        let connectionIndex = headers.firstIndex(of: "connection")
+        for index in 0..<headers.count {
+            let name = headers.name(at: index)
+            if matches(name, hopByHop) { continue }
+            if drop == .request, matches(name, requestOnly) { continue }
+            if let connectionIndex, nominated(name, by: headers.value(at: connectionIndex)) { continue }
+            HTTPSerializer.appendHeader(name: name, value: headers.value(at: index), into: &out)
+        }
+    }
+
+    private static func matches(_ name: ArraySlice<UInt8>, _ list: [[UInt8]]) -> Bool {
+        list.contains { candidate in
+            candidate.count == name.count && zip(name, candidate).allSatisfy { ($0 | 0x20) == $1 }
+        }
+    }
+
+    /// Whether the Connection field value lists `name` as a connection option.
+    private static func nominated(_ name: ArraySlice<UInt8>, by connection: ArraySlice<UInt8>) -> Bool {
+        connection.split(separator: UInt8(ascii: ",")).contains { token in
+            let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+            return trimmed.count == name.count && zip(name, trimmed).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
+        }
+    }
+}

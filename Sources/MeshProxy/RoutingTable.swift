@@ -1,0 +1,90 @@
+import MeshConfig
+import MeshCore
+import MeshIO
+
+/// A snapshot compiled for the data path: addresses parsed, header names as bytes,
+/// split weights as cumulative thresholds, so choosing an endpoint allocates nothing.
+public struct RoutingTable: Sendable {
+    /// The snapshot version this table was built from (0: none yet).
+    public let version: Int
+    let destinations: [String: Destination]
+
+    struct Destination: Sendable {
+        /// Endpoints per version, in the snapshot's order.
+        var versions: [String: [CompiledEndpoint]]
+        /// Every endpoint of every version, for destinations without routes.
+        var all: [CompiledEndpoint]
+        var routes: [CompiledRoute]
+        var allow: Set<String>?
+    }
+
+    struct CompiledEndpoint: Sendable {
+        var id: String
+        var version: String
+        var address: SocketAddress
+    }
+
+    struct CompiledRoute: Sendable {
+        /// (lower-case name, value) pairs that must all match.
+        var headers: [(name: [UInt8], value: [UInt8])]
+        var pathPrefix: [UInt8]?
+        /// (version, cumulative weight) in a stable order; the last weight is 100.
+        var buckets: [(version: String, upTo: Int)]
+    }
+
+    /// The empty table: nothing is routable yet.
+    public static let empty = RoutingTable(version: 0, destinations: [:])
+
+    init(version: Int, destinations: [String: Destination]) {
+        self.version = version
+        self.destinations = destinations
+    }
+
+    /// Compiles `snapshot`; endpoints whose address does not parse are left out.
+    public init(_ snapshot: MeshSnapshot) {
+        var destinations: [String: Destination] = [:]
+        for (name, config) in snapshot.services {
+            var versions: [String: [CompiledEndpoint]] = [:]
+            var all: [CompiledEndpoint] = []
+            for version in config.versions.keys.sorted() {
+                let endpoints = config.versions[version]!.compactMap { endpoint in
+                    SocketAddress(endpoint.address).map { CompiledEndpoint(id: endpoint.id, version: version, address: $0) }
+                }
+                versions[version] = endpoints
+                all.append(contentsOf: endpoints)
+            }
+            let routes = config.routes.map { route in
+                var total = 0
+                let buckets = route.split.keys.sorted().compactMap { version -> (String, Int)? in
+                    let weight = route.split[version]!
+                    guard weight > 0 else { return nil }
+                    total += weight
+                    return (version, total)
+                }
+                return CompiledRoute(
+                    headers: route.headers.keys.sorted().map { (Array($0.lowercased().utf8), Array(route.headers[$0]!.utf8)) },
+                    pathPrefix: route.pathPrefix.map { Array($0.utf8) },
+                    buckets: buckets)
+            }
+            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init))
+        }
+        self.init(version: snapshot.version, destinations: destinations)
+    }
+
+    /// Whether `service` is a destination in the mesh.
+    public func contains(_ service: String) -> Bool { destinations[service] != nil }
+}
+
+/// Why a request could not be given an endpoint.
+enum RoutingFailure: Error {
+    case unknownService
+    case noRouteMatched
+    case noHealthyUpstream(version: String?)
+}
+
+/// One routing decision, for the response and (later) the explain record.
+struct RoutingDecision {
+    var endpoint: RoutingTable.CompiledEndpoint
+    /// The index of the route that matched, nil when the destination has no routes.
+    var route: Int?
+}

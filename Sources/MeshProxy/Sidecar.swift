@@ -1,0 +1,67 @@
+import MeshHTTPIO
+import MeshIO
+
+/// A running sidecar (or the ingress gateway): its listeners, its per-loop state and
+/// its control-plane client, assembled from a `SidecarConfiguration`.
+///
+///     app ──▶ outbound ──▶ route ──▶ peer's inbound ──▶ peer's app
+///     client ──▶ gateway (Host = service) ──▶ route ──▶ instance's inbound
+///     admin: /ready /config
+public final class Sidecar: Sendable {
+    private let group: EventLoopGroup
+    private let servers: [HTTPServer]
+    private let control: ControlClient
+    /// The addresses actually bound, by role: outbound, inbound, gateway, admin.
+    public let addresses: [String: SocketAddress]
+
+    public init(_ configuration: SidecarConfiguration) throws(IOError) {
+        let group = try EventLoopGroup(threads: configuration.threads)
+        self.group = group
+        let store = SnapshotStore()
+        let health = AppHealth(app: configuration.app, path: configuration.appReadyPath)
+        var states: [ObjectIdentifier: ProxyLoopState] = [:]
+        for (index, loop) in group.loops.enumerated() {
+            states[ObjectIdentifier(loop)] = ProxyLoopState(loop: loop, store: store, seed: configuration.seed &+ UInt64(index))
+        }
+        let byLoop = states
+        var started: [HTTPServer] = []
+        var bound: [String: SocketAddress] = [:]
+        do {
+            func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode) throws(IOError) {
+                guard let address else { return }
+                let server = try HTTPServer(group: group, address: address) { loop in
+                    ProxyHandler(mode: mode, state: byLoop[ObjectIdentifier(loop)]!)
+                }
+                started.append(server)
+                bound[role] = server.address
+            }
+            try listen("outbound", configuration.outboundAddress, .outbound(source: configuration.service))
+            if let app = configuration.app {
+                try listen("inbound", configuration.inboundAddress, .inbound(app: app))
+            }
+            try listen("gateway", configuration.gatewayAddress, .gateway)
+            let admin = try HTTPServer(group: group, address: configuration.adminAddress) { _ in
+                AdminHandler(store: store, health: health, instance: configuration.instance)
+            }
+            started.append(admin)
+            bound["admin"] = admin.address
+        } catch {
+            for server in started { server.shutdown(timeout: 0) }
+            group.shutdown()
+            throw error
+        }
+        self.servers = started
+        self.addresses = bound
+        let controlLoop = group.loops[0]
+        let control = ControlClient(loop: controlLoop, configuration: configuration, store: store, health: health)
+        self.control = control
+        controlLoop.execute { control.start() }
+    }
+
+    /// Stops accepting, finishes in-flight requests, stops the loops.
+    public func shutdown() {
+        group.loops[0].execute { [control] in control.stop() }
+        for server in servers { server.shutdown(timeout: 5_000_000_000) }
+        group.shutdown()
+    }
+}

@@ -1,0 +1,37 @@
+import MeshIO
+
+/// Everything `meshbed proxy` is told on its command line.
+public struct SidecarConfiguration: Sendable {
+    /// Instance id (`reviews-v1-0`; `ingress` for the gateway).
+    public var instance: String
+    /// The service this sidecar belongs to (`ingress` for the gateway).
+    public var service: String
+    /// The version (subset) of that service.
+    public var version: String
+    /// The control plane's address.
+    public var control: SocketAddress
+    /// Peers' mTLS-side listener (nil for the gateway).
+    public var inboundAddress: SocketAddress?
+    /// The local app's listener for outgoing calls (nil for the gateway).
+    public var outboundAddress: SocketAddress?
+    /// The gateway's public listener (gateway only).
+    public var gatewayAddress: SocketAddress?
+    /// Admin port: /ready, /config.
+    public var adminAddress: SocketAddress
+    /// The local app (nil for the gateway).
+    public var app: SocketAddress?
+    /// The app's health-check path.
+    public var appReadyPath: String = "/"
+    /// Event-loop threads.
+    public var threads: Int = 1
+    /// Seed for split draws.
+    public var seed: UInt64 = 1
+
+    public init(instance: String, service: String, version: String, control: SocketAddress, adminAddress: SocketAddress) {
+        self.instance = instance
+        self.service = service
+        self.version = version
+        self.control = control
+        self.adminAddress = adminAddress
+    }
+}

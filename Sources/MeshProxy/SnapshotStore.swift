@@ -1,0 +1,25 @@
+import MeshConfig
+import Synchronization
+
+/// The sidecar's current configuration, shared by its loops: the control client writes
+/// it, each loop reads its version atomically and copies the table only when it moved.
+final class SnapshotStore: Sendable {
+    private let state = Mutex<(table: RoutingTable, snapshot: MeshSnapshot?)>((RoutingTable.empty, nil))
+    private let currentVersion = Atomic<Int>(0)
+
+    /// The version loops compare against their copy.
+    var version: Int { currentVersion.load(ordering: .acquiring) }
+
+    /// The compiled table.
+    var table: RoutingTable { state.withLock { $0.table } }
+
+    /// The snapshot as received, for `/config`.
+    var snapshot: MeshSnapshot? { state.withLock { $0.snapshot } }
+
+    /// Installs a new snapshot.
+    func apply(_ snapshot: MeshSnapshot) {
+        let table = RoutingTable(snapshot)
+        state.withLock { $0 = (table, snapshot) }
+        currentVersion.store(snapshot.version, ordering: .releasing)
+    }
+}

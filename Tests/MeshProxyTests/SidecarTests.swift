@@ -1,0 +1,154 @@
+import Foundation
+import MeshConfig
+import MeshEcho
+import MeshIO
+import MeshProxy
+import MeshTestSupport
+import Testing
+
+/// A sidecar against a fake control plane and real echo apps, driven with curl.
+@Suite(.serialized) struct SidecarTests {
+    struct Mesh {
+        let group: EventLoopGroup
+        let control: FakeControlPlane
+        let echoes: [String: EchoServer]
+        let sidecar: Sidecar
+        var outbound: SocketAddress { sidecar.addresses["outbound"]! }
+        var admin: SocketAddress { sidecar.addresses["admin"]! }
+
+        func shutdown() {
+            sidecar.shutdown()
+            for echo in echoes.values { echo.shutdown() }
+            control.server.shutdown()
+            group.shutdown()
+        }
+    }
+
+    /// Echo apps reviews v1 (two instances) and v2 (one), a local app for the sidecar itself,
+    /// and a snapshot routing `end-user: jason` to v2 and everything else 50/50.
+    func makeMesh(routes: [RouteConfig]? = nil) throws -> Mesh {
+        let group = try EventLoopGroup(threads: 1)
+        var echoes: [String: EchoServer] = [:]
+        for (id, version) in [("reviews-v1-0", "v1"), ("reviews-v1-1", "v1"), ("reviews-v2-0", "v2"), ("productpage-v1-0", "v1")] {
+            let service = String(id.split(separator: "-")[0])
+            echoes[id] = try EchoServer(configuration: EchoConfiguration(service: service, version: version, instance: id),
+                                        address: SocketAddress("127.0.0.1:0")!, group: group)
+        }
+        // The echo apps stand in for peer sidecars' inbound ports here.
+        func endpoint(_ id: String) -> Endpoint { Endpoint(id: id, address: echoes[id]!.address.description) }
+        let snapshot = MeshSnapshot(version: 3, topology: "test", services: [
+            "reviews": DestinationConfig(
+                versions: ["v1": [endpoint("reviews-v1-0"), endpoint("reviews-v1-1")], "v2": [endpoint("reviews-v2-0")]],
+                routes: routes ?? [RouteConfig(headers: ["end-user": "jason"], split: ["v2": 100]),
+                                   RouteConfig(split: ["v1": 50, "v2": 50])]),
+            "ratings": DestinationConfig(versions: ["v1": []]),
+        ])
+        let control = try FakeControlPlane(group: group, snapshot: snapshot)
+        var configuration = SidecarConfiguration(instance: "productpage-v1-0", service: "productpage", version: "v1",
+                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = echoes["productpage-v1-0"]!.address
+        configuration.seed = 42
+        let sidecar = try Sidecar(configuration)
+        let mesh = Mesh(group: group, control: control, echoes: echoes, sidecar: sidecar)
+        #expect(eventually(within: 10) { curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(mesh.admin)/ready"]) == "200" })
+        return mesh
+    }
+
+    @Test func routesByHostHeaderAndSplitsByWeight() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        var versions: [String: Int] = [:]
+        var instances: Set<String> = []
+        for _ in 0..<40 {
+            let headers = curl(["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: reviews", "http://\(mesh.outbound)/x"])
+            let version = headerValue(headers, "x-meshbed-version")
+            versions[version ?? "-", default: 0] += 1
+            if let instance = headerValue(headers, "x-meshbed-instance") { instances.insert(instance) }
+        }
+        #expect(versions["v1", default: 0] + versions["v2", default: 0] == 40)
+        #expect(versions["v1", default: 0] >= 10 && versions["v2", default: 0] >= 10, "\(versions)")
+        #expect(instances == ["reviews-v1-0", "reviews-v1-1", "reviews-v2-0"])  // round robin within v1
+    }
+
+    @Test func headerMatchWinsAndAbsoluteFormWorks() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        for _ in 0..<5 {
+            let headers = curl(["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: reviews", "-H", "end-user: jason", "http://\(mesh.outbound)/"])
+            #expect(headerValue(headers, "x-meshbed-version") == "v2")
+        }
+        // http_proxy style: absolute-form target through the outbound port.
+        let body = curl(["-s", "--proxy", "http://\(mesh.outbound)", "http://reviews/books?id=1"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(json["service"] as? String == "reviews")
+        #expect(json["path"] as? String == "/books")
+        #expect(json["query"] as? String == "id=1")
+        let headers = try #require(json["headers"] as? [String: String])
+        #expect(headers["host"] == "reviews")
+        #expect(headers["x-meshbed-source"] == "productpage")
+        #expect(headers["proxy-connection"] == nil)
+    }
+
+    @Test func errorsAreJSONWithTheRightStatus() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        #expect(curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: nosuch", "http://\(mesh.outbound)/"]) == "404")
+        #expect(curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: ratings", "http://\(mesh.outbound)/"]) == "503")
+        let body = curl(["-s", "-H", "Host: ratings", "http://\(mesh.outbound)/"])
+        #expect(body.contains("no healthy upstream"))
+    }
+
+    @Test func bodiesStreamBothWays() throws {
+        let mesh = try makeMesh(routes: [RouteConfig(split: ["v1": 100])])
+        defer { mesh.shutdown() }
+        let big = curl(["-s", "-o", "/dev/null", "-w", "%{size_download}", "-H", "Host: reviews", "http://\(mesh.outbound)/?size=5000000"])
+        #expect(big == "5000000")
+        let upload = curl(["-s", "-H", "Host: reviews", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", "http://\(mesh.outbound)/up"],
+                          input: Data(repeating: 0x61, count: 3_000_000))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(upload.utf8)) as? [String: Any])
+        #expect(json["bodyBytes"] as? Int == 3_000_000)
+    }
+
+    @Test func heartbeatsAndAcksReachTheControlPlane() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        #expect(eventually(within: 5) { mesh.control.acks.value.contains { $0.version == 3 && $0.error == nil } })
+        #expect(eventually(within: 5) { mesh.control.heartbeats.value.contains { $0.ready && $0.instance == "productpage-v1-0" } })
+        let config = curl(["-s", "http://\(mesh.admin)/config"])
+        #expect(config.contains("\"version\":3"))
+    }
+}
+
+/// Runs curl and returns its stdout.
+func curl(_ arguments: [String], input: Data? = nil) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["curl", "--max-time", "10"] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    let stdin = Pipe()
+    process.standardInput = stdin
+    guard (try? process.run()) != nil else { return "" }
+    let writer = Thread {
+        if let input { stdin.fileHandleForWriting.write(input) }
+        try? stdin.fileHandleForWriting.close()
+    }
+    writer.start()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A header's value from curl -D output.
+func headerValue(_ headers: String, _ name: String) -> String? {
+    for line in headers.split(separator: "\r\n") {
+        let parts = line.split(separator: ":", maxSplits: 1)
+        if parts.count == 2, parts[0].lowercased() == name {
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }
+    }
+    return nil
+}
