@@ -4,15 +4,16 @@ import MeshIO
 public enum CommandLineTool {
     /// Subcommands that exist today.
     static let commands: [(name: String, summary: String)] = [
-        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D]"),
+        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D] [--call SVC --outbound ADDR]"),
         ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
         ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] (or --gateway --port P)"),
+        ("control", "run the control plane: meshbed control --topology FILE --port P [--bind 127.0.0.1] [--hold 20s]"),
         ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
         ("help", "show this help"),
     ]
 
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["up", "down", "status", "validate", "run", "test", "fault", "control"]
+    static let planned = ["up", "down", "status", "validate", "run", "test", "fault"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -29,6 +30,7 @@ public enum CommandLineTool {
             case "load": return try LoadCommand.run(rest)
             case "demo": return try DemoCommand.run(rest)
             case "proxy": return try ProxyCommand.run(rest)
+            case "control": return try ControlCommand.run(rest)
             case "help", "--help", "-h":
                 Posix.writeAll(1, Array(usage().utf8))
                 return 0

@@ -16,19 +16,25 @@ enum EchoCommand {
         let latency = try scanner.durationOption("--latency") ?? .zero
         let threads = try scanner.intOption("--threads", range: 1...256)
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
+        let calls = try scanner.options("--call").flatMap { $0.split(separator: ",").map(String.init) }
+        let outbound = try scanner.option("--outbound", parse: { SocketAddress($0) }, expected: "an address such as 127.0.0.1:15001")
         let headerTimeout = try scanner.durationOption("--header-timeout") ?? .seconds(10)
         let idleTimeout = try scanner.durationOption("--idle-timeout") ?? .seconds(60)
         try scanner.finish()
         try NameRules.check(service, flag: "--service")
         try NameRules.check(version, flag: "--version")
         if let instance { try NameRules.check(instance, flag: "--instance") }
+        for call in calls { try NameRules.check(call, flag: "--call") }
+        if !calls.isEmpty, outbound == nil { throw UsageError("--call needs --outbound ADDRESS (the sidecar's outbound port)") }
         guard let address = SocketAddress(host: bind, port: port) else {
             throw UsageError("--bind: expected a numeric address such as 127.0.0.1 or ::1, got '\(bind)'")
         }
 
-        let configuration = EchoConfiguration(
+        var configuration = EchoConfiguration(
             service: service, version: version, instance: instance, errorRate: errorRate,
             latency: UInt64(latency.meshbedNanoseconds), seed: seed ?? Posix.monotonicNanoseconds())
+        configuration.calls = calls
+        configuration.outbound = outbound
         // Signals are taken synchronously by this thread; block them before loops start.
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])
         let group: EventLoopGroup

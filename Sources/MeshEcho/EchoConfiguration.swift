@@ -1,3 +1,5 @@
+import MeshIO
+
 /// What an echo app is and how it misbehaves on purpose.
 public struct EchoConfiguration: Sendable {
     /// Service name, sent as `x-meshbed-service`.
@@ -12,6 +14,10 @@ public struct EchoConfiguration: Sendable {
     public var latency: UInt64
     /// Seed for the error-rate draws; the same seed gives the same sequence per connection.
     public var seed: UInt64
+    /// Services called per request, through `outbound`.
+    public var calls: [String] = []
+    /// The app's sidecar outbound address, for `calls`.
+    public var outbound: SocketAddress?
 
     public init(service: String = "echo", version: String = "v1", instance: String? = nil,
                 errorRate: Double = 0, latency: UInt64 = 0, seed: UInt64 = 1) {

@@ -18,11 +18,14 @@ final class EchoHandler: HTTPRequestHandler {
     private var timer: TimerID?
     private var remainingPayload = 0
     private var scratch: [UInt8] = []
+    private let pool: HTTPConnectionPool?
+    private var calls: DownstreamCalls?
 
-    init(identity: EchoIdentity, configuration: EchoConfiguration, seed: UInt64) {
+    init(identity: EchoIdentity, configuration: EchoConfiguration, seed: UInt64, pool: HTTPConnectionPool?) {
         self.identity = identity
         self.configuration = configuration
         self.random = SeededRandom(seed: seed)
+        self.pool = pool
         scratch.reserveCapacity(4096)
     }
 
@@ -58,6 +61,8 @@ final class EchoHandler: HTTPRequestHandler {
     func exchangeAborted(on exchange: HTTPServerConnection) {
         if let timer { exchange.loop.cancel(timer) }
         timer = nil
+        calls?.cancel()
+        calls = nil
         head = nil
         remainingPayload = 0
     }
@@ -72,6 +77,21 @@ final class EchoHandler: HTTPRequestHandler {
             send(status: 400, on: exchange)
             return
         }
+        if !configuration.calls.isEmpty, calls == nil, let pool, let outbound = configuration.outbound {
+            // Call the downstream services first; answer when all of them have.
+            let pending = DownstreamCalls(pool: pool)
+            calls = pending
+            pending.start(configuration.calls, outbound: outbound, head: head) { [weak self, unowned exchange] results in
+                self?.calls = nil
+                self?.respond(on: exchange, calls: results)
+            }
+            return
+        }
+        respond(on: exchange, calls: [])
+    }
+
+    private func respond(on exchange: HTTPServerConnection, calls results: [CallResult]) {
+        guard let head else { return }
         let injected = configuration.errorRate > 0 && random.percent(configuration.errorRate)
         let status = injected ? 500 : (shape.status ?? 200)
         if let size = shape.size, !injected {
@@ -84,7 +104,7 @@ final class EchoHandler: HTTPRequestHandler {
             return
         }
         scratch.removeAll(keepingCapacity: true)
-        identity.writeBody(head: head, bodyBytes: bodyBytes, injected: injected, into: &scratch)
+        identity.writeBody(head: head, bodyBytes: bodyBytes, injected: injected, calls: results, into: &scratch)
         send(status: status, on: exchange)
     }
 

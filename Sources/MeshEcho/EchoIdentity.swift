@@ -37,7 +37,7 @@ struct EchoIdentity: Sendable {
     }
 
     /// Appends the JSON body describing `head`.
-    func writeBody(head: HTTPRequestHead, bodyBytes: UInt64, injected: Bool, into out: inout [UInt8]) {
+    func writeBody(head: HTTPRequestHead, bodyBytes: UInt64, injected: Bool, calls: [CallResult] = [], into out: inout [UInt8]) {
         out.append(contentsOf: bodyPrefix)
         out.append(contentsOf: #""method":"#.utf8)
         JSONWriter.appendString(head.methodBytes, into: &out)
@@ -63,7 +63,23 @@ struct EchoIdentity: Sendable {
         if injected {
             out.append(contentsOf: #","error":"injected by --error-rate""#.utf8)
         }
-        out.append(contentsOf: #","calls":[]}"#.utf8)
+        out.append(contentsOf: #","calls":["#.utf8)
+        for (index, call) in calls.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.object(into: &out) { json in
+                json.field("service", string: call.service)
+                if let status = call.status { json.field("status", integer: status) } else { json.fieldNull("status") }
+                if let error = call.error { json.field("error", string: error) }
+                if call.isJSON, let first = call.body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                    var body = call.body
+                    while let last = body.last, last == 10 || last == 13 || last == 32 { body.removeLast() }
+                    json.field("body", raw: body)
+                } else if !call.body.isEmpty {
+                    json.field("body", bytes: call.body)
+                }
+            }
+        }
+        out.append(contentsOf: "]}".utf8)
         out.append(10)
     }
 }

@@ -111,6 +111,27 @@ import Testing
         #expect(json["bodyBytes"] as? Int == 3_000_000)
     }
 
+    @Test func echoCallsItsDownstreamsThroughTheSidecar() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        var configuration = EchoConfiguration(service: "frontend", version: "v1")
+        configuration.calls = ["reviews", "ratings"]
+        configuration.outbound = mesh.outbound
+        let frontend = try EchoServer(configuration: configuration, address: SocketAddress("127.0.0.1:0")!, group: mesh.group)
+        defer { frontend.shutdown() }
+        let body = curl(["-s", "-H", "end-user: jason", "http://\(frontend.address)/"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+        let calls = try #require(json["calls"] as? [[String: Any]])
+        #expect(calls.count == 2)
+        #expect(calls[0]["service"] as? String == "reviews")
+        #expect(calls[0]["status"] as? Int == 200)
+        let reviews = try #require(calls[0]["body"] as? [String: Any])
+        #expect(reviews["version"] as? String == "v2")  // end-user: jason was propagated and matched
+        #expect((reviews["headers"] as? [String: String])?["x-meshbed-source"] == "productpage")
+        #expect(calls[1]["service"] as? String == "ratings")
+        #expect(calls[1]["status"] as? Int == 503)  // no healthy upstream, reported by the sidecar
+    }
+
     @Test func heartbeatsAndAcksReachTheControlPlane() throws {
         let mesh = try makeMesh()
         defer { mesh.shutdown() }
