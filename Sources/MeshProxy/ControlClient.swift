@@ -31,15 +31,35 @@ final class ControlClient: @unchecked Sendable {
 
     private var instance: String { configuration.instance }
 
+    /// Every second: probe the app and report. Until the app is first ready, probe every
+    /// 50 ms, and report at once when readiness changes, so a new instance joins fast.
     private func heartbeat() {
         guard !stopped else { return }
-        health.probe(on: loop)
+        health.probe(on: loop) { [self] changed in
+            if changed { sendHeartbeat() }
+        }
+        sendHeartbeat()
+        loop.schedule(after: 1_000_000_000) { [self] in heartbeat() }
+        if !health.isReady { fastProbe(remaining: 19) }
+    }
+
+    private func fastProbe(remaining: Int) {
+        guard remaining > 0, !stopped else { return }
+        loop.schedule(after: 50_000_000) { [self] in
+            guard !health.isReady, !stopped else { return }
+            health.probe(on: loop) { [self] changed in
+                if changed { sendHeartbeat() }
+            }
+            fastProbe(remaining: remaining - 1)
+        }
+    }
+
+    private func sendHeartbeat() {
         let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
                              inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady)
         let body = (try? JSONEncoder().encode(beat)).map { [UInt8]($0) } ?? []
         OneShotRequest.send("POST", "/v1/heartbeat", body: body, to: configuration.control, on: loop,
                             timeout: 2_000_000_000) { _ in }
-        loop.schedule(after: 1_000_000_000) { [self] in heartbeat() }
     }
 
     private func poll() {
@@ -95,13 +115,16 @@ final class AppHealth: @unchecked Sendable {
     /// The last probe's answer.
     var isReady: Bool { ready.load(ordering: .relaxed) }
 
-    /// Probes the app once (if no probe is under way); 2xx means ready.
-    func probe(on loop: EventLoop) {
+    /// Probes the app once (if no probe is under way); 2xx means ready. `changed` hears
+    /// whether the answer differs from the previous one.
+    func probe(on loop: EventLoop, changed: @escaping (Bool) -> Void = { _ in }) {
         guard let app, !probing else { return }
         probing = true
         OneShotRequest.send("GET", path, to: app, on: loop, timeout: 1_000_000_000) { [self] result in
             probing = false
-            ready.store(result.map { (200..<300).contains($0.status) } ?? false, ordering: .relaxed)
+            let now = result.map { (200..<300).contains($0.status) } ?? false
+            let before = ready.exchange(now, ordering: .relaxed)
+            changed(now != before)
         }
     }
 }

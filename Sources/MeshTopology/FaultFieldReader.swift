@@ -1,0 +1,235 @@
+import MeshCore
+import MeshYAML
+
+/// Reads the fields of one fault once its kind is known (internal: `FaultSpec.read` checks the kind and the keys first).
+struct FaultFieldReader {
+    let fields: MappingReader
+    let kind: FaultKind
+    let references: ServiceReferences
+    var valid = true
+
+    init(fields: MappingReader, kind: FaultKind, references: ServiceReferences) {
+        self.fields = fields
+        self.kind = kind
+        self.references = references
+    }
+
+    mutating func read(log: inout DiagnosticLog) -> FaultSpec? {
+        let target = readTarget(log: &log)
+        let action = readAction(log: &log)
+        var headers = OrderedMap<String>()
+        if let value = fields["headers"] {
+            if let read = RouteMatch.readHeaders(value, log: &log) { headers = read } else { valid = false }
+        }
+        let trigger = readTrigger(log: &log)
+        var duration: Duration?
+        if let value = fields["duration"] {
+            duration = ValueReader.duration(value, key: "duration", minimum: .nanoseconds(1), log: &log)
+            if duration == nil { valid = false }
+        }
+        guard valid, let target, let action else { return nil }
+        return FaultSpec(action: action, target: target, headers: headers, trigger: trigger, duration: duration)
+    }
+
+    /// A name read from `key`, checked against the services.
+    private mutating func service(_ key: String, allowIngress: Bool, log: inout DiagnosticLog) -> (name: String, node: YAMLNode)? {
+        guard let node = fields[key] else { return nil }
+        guard let name = ValueReader.string(node, key: key, expected: "a service name", log: &log) else {
+            valid = false
+            return nil
+        }
+        if !references.checkService(name, key: key, node: node, allowIngress: allowIngress, log: &log) { valid = false }
+        return (name, node)
+    }
+
+    private mutating func readTarget(log: inout DiagnosticLog) -> FaultSpec.Target? {
+        if kind.isProcessLevel { return readInstances(log: &log) }
+        if kind == .partition, let between = fields["between"] {
+            for key in ["from", "to"] {
+                if let keyNode = fields.keyNode(key) {
+                    log.error("key '\(key)' cannot be combined with 'between' (a partition is one or the other)", at: keyNode.mark)
+                    valid = false
+                }
+            }
+            return readBetween(between, log: &log)
+        }
+        if kind == .partition, fields["from"] == nil, fields["to"] == nil {
+            log.error("missing key 'between' (or 'from' and 'to') in partition fault", at: fields.node.mark)
+            valid = false
+            return nil
+        }
+        if kind == .partition, fields["from"] == nil {
+            _ = fields.required("from", log: &log)
+            valid = false
+        }
+        if fields["to"] == nil {
+            _ = fields.required("to", log: &log)
+            valid = false
+        }
+        let to = service("to", allowIngress: false, log: &log)
+        let from = service("from", allowIngress: true, log: &log)
+        if let to, let from, to.name == from.name {
+            log.error("from: '\(from.name)' is also the destination ('to')", at: from.node.mark)
+            valid = false
+        }
+        guard let to else { return nil }
+        return .link(from: from?.name, to: to.name)
+    }
+
+    private mutating func readBetween(_ node: YAMLNode, log: inout DiagnosticLog) -> FaultSpec.Target? {
+        let expected = "a list of two service names"
+        guard let items = node.items, items.count == 2 else {
+            ValueReader.fail("between", expected: expected, node: node, log: &log)
+            valid = false
+            return nil
+        }
+        var names: [String] = []
+        for item in items {
+            guard let name = ValueReader.string(item, key: "between", expected: "a service name", log: &log) else {
+                valid = false
+                continue
+            }
+            if !references.checkService(name, key: "between", node: item, allowIngress: true, log: &log) { valid = false }
+            names.append(name)
+        }
+        guard names.count == 2 else { return nil }
+        if names[0] == names[1] {
+            log.error("between: a partition needs two different services", at: items[1].mark)
+            valid = false
+            return nil
+        }
+        return .between(names[0], names[1])
+    }
+
+    private mutating func readInstances(log: inout DiagnosticLog) -> FaultSpec.Target? {
+        guard fields.required("service", log: &log) != nil else {
+            valid = false
+            return nil
+        }
+        let service = service("service", allowIngress: false, log: &log)
+        var version: String?
+        if let node = fields["version"] {
+            version = ValueReader.string(node, key: "version", expected: "a version name", log: &log)
+            if let name = version, let service {
+                if !references.checkVersion(name, of: service.name, key: "version", node: node, log: &log) { valid = false }
+            } else {
+                valid = false
+            }
+        }
+        var instance: Int?
+        if let node = fields["instance"] {
+            instance = ValueReader.integer(node, key: "instance", in: 0...Int.max, expected: "an instance index ≥ 0", log: &log)
+            if let index = instance, let known = service.flatMap({ references[$0.name] }) {
+                let count: Int
+                let owner: String
+                if let version, let subset = known.versions[version] {
+                    (count, owner) = (subset.replicas, "version '\(version)' of service '\(known.name)'")
+                } else if version == nil {
+                    (count, owner) = (known.instanceCount, "service '\(known.name)'")
+                } else {
+                    (count, owner) = (Int.max, "")
+                }
+                if index >= count {
+                    let range = count == 1 ? "0" : "0–\(count - 1)"
+                    let noun = count == 1 ? "instance" : "instances"
+                    ValueReader.fail("instance", expected: "an instance index \(range) (\(owner) has \(count) \(noun))", node: node, log: &log)
+                    valid = false
+                }
+            } else if instance == nil {
+                valid = false
+            }
+        }
+        guard let service else { return nil }
+        return .instances(service: service.name, version: version, instance: instance)
+    }
+
+    private mutating func readAction(log: inout DiagnosticLog) -> FaultSpec.Action? {
+        switch kind {
+        case .delay:
+            guard let node = fields.required("delay", log: &log),
+                  let delay = ValueReader.duration(node, key: "delay", minimum: .nanoseconds(1), log: &log)
+            else { return fail() }
+            return .delay(delay)
+        case .abort:
+            guard let node = fields.required("status", log: &log),
+                  let status = ValueReader.integer(node, key: "status", in: 200...599, expected: "an HTTP status 200–599", log: &log)
+            else { return fail() }
+            return .abort(status: status)
+        case .latency:
+            guard let node = fields.required("latency", log: &log),
+                  let latency = ValueReader.duration(node, key: "latency", minimum: .nanoseconds(1), log: &log)
+            else {
+                if let jitter = fields["jitter"] { _ = ValueReader.duration(jitter, key: "jitter", log: &log) }
+                return fail()
+            }
+            var jitter = Duration.zero
+            if let node = fields["jitter"] {
+                guard let read = ValueReader.duration(node, key: "jitter", log: &log) else { return fail() }
+                guard read <= latency else {
+                    ValueReader.fail("jitter", expected: "a duration of at most the latency (\(latency.meshbedDescription))", node: node, log: &log)
+                    return fail()
+                }
+                jitter = read
+            }
+            return .latency(latency, jitter: jitter)
+        case .bandwidth:
+            guard let node = fields.required("rate", log: &log) else { return fail() }
+            guard let text = node.scalarText, !node.isNull, let rate = BandwidthRate(text) else {
+                ValueReader.fail("rate", expected: "a rate like 64KB/s, 1.5MB/s or 512B/s", node: node, log: &log)
+                return fail()
+            }
+            return .bandwidth(rate)
+        case .reset:
+            guard let node = fields["after"] else { return .reset(afterBytes: nil) }
+            guard let after = ValueReader.integer(node, key: "after", in: 0...Int.max, expected: "a byte count ≥ 0", log: &log) else {
+                return fail()
+            }
+            return .reset(afterBytes: after)
+        case .blackhole: return .blackhole
+        case .partition: return .partition
+        case .kill: return .kill
+        case .pause: return .pause
+        case .resume: return .resume
+        case .restart: return .restart
+        }
+    }
+
+    private mutating func fail() -> FaultSpec.Action? {
+        valid = false
+        return nil
+    }
+
+    private mutating func readTrigger(log: inout DiagnosticLog) -> FaultTrigger {
+        let present = FaultSpec.triggerKeys.filter { fields[$0] != nil }
+        for extra in present.dropFirst() {
+            if let keyNode = fields.keyNode(extra) {
+                log.error("key '\(extra)' cannot be combined with '\(present[0])' (a fault has one trigger)", at: keyNode.mark)
+            }
+            valid = false
+        }
+        guard let key = present.first, let node = fields[key] else { return .always }
+        switch key {
+        case "percent":
+            if let percent = ValueReader.percent(node, key: "percent", log: &log) { return .percent(percent) }
+        case "first":
+            if let count = ValueReader.integer(node, key: "first", in: 1...Int.max, expected: "an integer ≥ 1", log: &log) { return .first(count) }
+        default:
+            if let range = Self.requestRange(node) { return .requests(range) }
+            ValueReader.fail("requests", expected: "a range of request numbers like \"3-5\" (from 1, first ≤ last)", node: node, log: &log)
+        }
+        valid = false
+        return .always
+    }
+
+    /// `"3-5"` (or a single number `4`): 1-based, first ≤ last.
+    static func requestRange(_ node: YAMLNode) -> ClosedRange<Int>? {
+        if let single = node.int { return single >= 1 ? single...single : nil }
+        guard let text = node.scalarText, !node.isNull else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2,
+              parts.allSatisfy({ !$0.isEmpty && $0.count <= 18 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let first = Int(parts[0]), let last = Int(parts[1]), first >= 1, first <= last
+        else { return nil }
+        return first...last
+    }
+}

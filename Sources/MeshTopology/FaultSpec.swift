@@ -1,0 +1,223 @@
+import MeshCore
+import MeshYAML
+
+/// One fault (SPEC §6) as plain data: what it does, to whom, to which requests, for how
+/// long. The same form serves a topology's `faults:`, scenario `fault:` steps,
+/// `meshbed fault add` and the control plane API, so it parses on its own
+/// (`FaultSpec.parse(node:file:services:)`).
+///
+/// Fields by kind (`kind` is required; `duration` is allowed on every kind but `resume`
+/// and `restart`, which happen once):
+///
+///     delay      to, delay,   [from, headers, percent | requests | first]
+///     abort      to, status,  [from, headers, percent | requests | first]
+///     latency    to, latency, [jitter (default 0s, at most latency), from]
+///     bandwidth  to, rate,    [from]
+///     reset      to,          [after (bytes), from]
+///     blackhole  to,          [from]
+///     partition  between: [A, B]  |  from, to
+///     kill, pause, resume, restart   service, [version, instance]
+///
+/// `from`, `between` may name `ingress` (requests entering through the ingress gateway).
+/// A request-level fault has at most one trigger; without one it applies to every matching
+/// request. `instance` counts within `version` when one is given, otherwise over all the
+/// service's instances in the order of `Topology.instances`.
+public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
+    /// What the fault does, with the settings of its kind.
+    public enum Action: Sendable, Equatable {
+        /// Hold the request for the duration (`delay`).
+        case delay(Duration)
+        /// Answer with this status (`status`, 200–599).
+        case abort(status: Int)
+        /// Delay bytes on the link by `latency` ± `jitter`.
+        case latency(Duration, jitter: Duration)
+        /// Throttle the link (`rate`).
+        case bandwidth(BandwidthRate)
+        /// Reset connections, after this many bytes (`after`) or at once (`nil`).
+        case reset(afterBytes: Int?)
+        /// Accept and never answer.
+        case blackhole
+        /// Refuse every connection.
+        case partition
+        /// Kill the instances.
+        case kill
+        /// Stop the instances until resumed.
+        case pause
+        /// Continue paused instances.
+        case resume
+        /// Stop and start the instances.
+        case restart
+
+        /// The kind of this action.
+        public var kind: FaultKind {
+            switch self {
+            case .delay: .delay
+            case .abort: .abort
+            case .latency: .latency
+            case .bandwidth: .bandwidth
+            case .reset: .reset
+            case .blackhole: .blackhole
+            case .partition: .partition
+            case .kill: .kill
+            case .pause: .pause
+            case .resume: .resume
+            case .restart: .restart
+            }
+        }
+    }
+
+    /// Where the fault acts.
+    public enum Target: Sendable, Equatable {
+        /// Traffic to `to`, from `from` only (or from every caller when `nil`).
+        case link(from: String?, to: String)
+        /// Traffic both ways between two services (a two-way partition).
+        case between(String, String)
+        /// Instances of `service`: of one `version` and/or one `instance` index, or all.
+        case instances(service: String, version: String?, instance: Int?)
+    }
+
+    /// What the fault does.
+    public let action: Action
+    /// Where it acts.
+    public let target: Target
+    /// `headers`: request-level faults apply only to requests with these exact header
+    /// values (names in lowercase); empty for every request and for other kinds.
+    public let headers: OrderedMap<String>
+    /// Which matching requests it applies to (request-level kinds; `.always` for the others).
+    public let trigger: FaultTrigger
+    /// `duration`: the fault clears itself after this long; `nil` until cleared.
+    public let duration: Duration?
+
+    public init(action: Action, target: Target, headers: OrderedMap<String> = [:], trigger: FaultTrigger = .always, duration: Duration? = nil) {
+        self.action = action
+        self.target = target
+        self.headers = headers.lowercasingKeys()
+        self.trigger = trigger
+        self.duration = duration
+    }
+
+    /// The fault's kind.
+    public var kind: FaultKind { action.kind }
+
+    /// Reads one fault from a YAML mapping. With `services`, every service, version and
+    /// instance it names must exist; with `nil`, names are only checked for form.
+    public static func parse(node: YAMLNode, file: String, services: OrderedMap<Service>?) -> Result<FaultSpec, TopologyErrors> {
+        var log = DiagnosticLog(file: file)
+        let fault = read(node, references: ServiceReferences(services: services), log: &log)
+        if let fault, log.isEmpty { return .success(fault) }
+        return .failure(log.errors)
+    }
+
+    /// The instances a process fault acts on, in `topology.instances` order; empty for
+    /// other kinds or when nothing matches.
+    public func selectedInstances(in topology: Topology) -> [ServiceInstance] {
+        guard case .instances(let service, let version, let instance) = target else { return [] }
+        let candidates = topology.instances.filter { $0.service == service && (version == nil || $0.version == version) }
+        guard let instance else { return candidates }
+        if version != nil { return candidates.filter { $0.index == instance } }
+        return candidates.indices.contains(instance) ? [candidates[instance]] : []
+    }
+
+    /// A one-line YAML flow mapping that parses back to this fault:
+    /// `{kind: abort, to: ratings, status: 503, percent: 50}`.
+    public var description: String {
+        var fields: [(String, String)] = [("kind", kind.rawValue)]
+        switch target {
+        case .link(let from, let to):
+            fields.append(("to", to))
+            if let from { fields.append(("from", from)) }
+        case .between(let a, let b):
+            fields.append(("between", "[\(a), \(b)]"))
+        case .instances(let service, let version, let instance):
+            fields.append(("service", service))
+            if let version { fields.append(("version", version)) }
+            if let instance { fields.append(("instance", String(instance))) }
+        }
+        switch action {
+        case .delay(let delay): fields.append(("delay", delay.meshbedDescription))
+        case .abort(let status): fields.append(("status", String(status)))
+        case .latency(let latency, let jitter):
+            fields.append(("latency", latency.meshbedDescription))
+            if jitter != .zero { fields.append(("jitter", jitter.meshbedDescription)) }
+        case .bandwidth(let rate): fields.append(("rate", rate.description))
+        case .reset(let after): if let after { fields.append(("after", String(after))) }
+        case .blackhole, .partition, .kill, .pause, .resume, .restart: break
+        }
+        if !headers.isEmpty {
+            fields.append(("headers", "{" + headers.map { "\(Self.quoted($0.key)): \(Self.quoted($0.value))" }.joined(separator: ", ") + "}"))
+        }
+        if kind.isRequestLevel {
+            switch trigger {
+            case .percent(let percent) where percent != 100: fields.append(("percent", Self.number(percent)))
+            case .percent: break
+            case .requests(let range): fields.append(("requests", "\"\(range.lowerBound)-\(range.upperBound)\""))
+            case .first(let count): fields.append(("first", String(count)))
+            }
+        }
+        if let duration { fields.append(("duration", duration.meshbedDescription)) }
+        return "{" + fields.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var out = "\""
+        for character in text {
+            if character == "\"" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "\""
+    }
+}
+
+extension FaultSpec {
+    /// The keys a fault of `kind` may have.
+    static func keys(for kind: FaultKind) -> [String] {
+        var keys = ["kind"]
+        switch kind {
+        case .delay: keys += ["to", "from", "delay", "headers", "percent", "requests", "first"]
+        case .abort: keys += ["to", "from", "status", "headers", "percent", "requests", "first"]
+        case .latency: keys += ["to", "from", "latency", "jitter"]
+        case .bandwidth: keys += ["to", "from", "rate"]
+        case .reset: keys += ["to", "from", "after"]
+        case .blackhole: keys += ["to", "from"]
+        case .partition: keys += ["between", "from", "to"]
+        case .kill, .pause, .resume, .restart: keys += ["service", "version", "instance"]
+        }
+        if kind.isLasting { keys.append("duration") }
+        return keys
+    }
+
+    /// Every key any fault may have.
+    static let allKeys: [String] = {
+        var seen: Set<String> = []
+        return FaultKind.allCases.flatMap { keys(for: $0) }.filter { seen.insert($0).inserted }
+    }()
+
+    static let triggerKeys = ["percent", "requests", "first"]
+
+    /// Reads one fault, logging every mistake; `nil` when it is not valid.
+    static func read(_ node: YAMLNode, references: ServiceReferences, log: inout DiagnosticLog) -> FaultSpec? {
+        guard node.pairs != nil else {
+            ValueReader.fail("fault", expected: "a mapping with a 'kind'", node: node, log: &log)
+            return nil
+        }
+        var kind: FaultKind?
+        if let kindNode = node.value(for: "kind") {
+            kind = ValueReader.choice(kindNode, key: "kind", as: FaultKind.self, log: &log)
+        } else {
+            log.error("missing key 'kind' in fault", at: node.mark)
+        }
+        let allowed = kind.map { keys(for: $0) } ?? allKeys
+        let context = kind.map { "in \($0.rawValue) fault" } ?? "in fault"
+        let fields = MappingReader(node, key: "fault", context: context, allowed: allowed, log: &log) { key in
+            guard let kind, allKeys.contains(key) else { return nil }
+            return "key '\(key)' does not apply to a \(kind.rawValue) fault"
+        }
+        guard let kind, let fields else { return nil }
+        var reader = FaultFieldReader(fields: fields, kind: kind, references: references)
+        return reader.read(log: &log)
+    }
+}

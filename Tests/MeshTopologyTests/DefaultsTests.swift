@@ -1,0 +1,64 @@
+import MeshCore
+import MeshTopology
+import Testing
+
+/// What a topology gets for everything it leaves out.
+@Suite struct DefaultsTests {
+    @Test func meshDefaults() throws {
+        let topology = try topology(shop(services: ["web": [:]]))
+        #expect(topology.mesh.mtls == .strict)
+        #expect(topology.mesh.trustDomain == "meshbed.local")
+        #expect(topology.mesh.certTTL == .seconds(86_400))
+        #expect(topology.mesh == .default)
+        #expect(topology.ingress.port == 0)
+        #expect(topology.routes.isEmpty && topology.policies.isEmpty && topology.authorization.isEmpty && topology.faults.isEmpty)
+    }
+
+    @Test func emptySectionsAreDefaults() throws {
+        let topology = try topology(shop(services: ["web": .null], [("mesh", [:]), ("ingress", .null), ("faults", [])]))
+        #expect(topology.mesh == .default)
+        #expect(topology.ingress == .default)
+    }
+
+    @Test func serviceWithoutVersionsIsV1WithOneReplica() throws {
+        let topology = try topology(shop(services: ["web": [:], "api": ["replicas": 3]]))
+        let web = try #require(topology.services["web"])
+        #expect(web.versions.keys == ["v1"])
+        #expect(web.versions["v1"] == ServiceVersion(name: "v1", replicas: 1, behavior: .none, calls: []))
+        #expect(!web.hasDeclaredVersions)
+        #expect(web.usesEchoApp)
+        #expect(topology.services["api"]?.versions["v1"]?.replicas == 3)
+        #expect(topology.services.keys == ["web", "api"])
+    }
+
+    @Test func versionDefaults() throws {
+        let topology = try topology(shopWithVersions())
+        let db = try #require(topology.services["db"])
+        #expect(db.hasDeclaredVersions)
+        #expect(db.versions.keys == ["v1", "v2"])
+        #expect(db.versions["v1"]?.replicas == 2)
+        #expect(db.versions["v2"] == ServiceVersion(name: "v2"))
+        #expect(db.instanceCount == 3)
+    }
+
+    @Test func policyDefaults() throws {
+        let topology = try topology(shopWithVersions([
+            ("policies", ["db": ["retries": ["attempts": 2], "circuitBreaker": [:]]]),
+        ]))
+        let policy = try #require(topology.policies["db"])
+        #expect(policy.timeout == nil)
+        #expect(policy.loadBalancer == .roundRobin)
+        #expect(policy.retries == RetryPolicy(attempts: 2, perTryTimeout: nil, retryOn: [.serverError, .gatewayError, .connectFailure, .reset]))
+        #expect(policy.circuitBreaker == CircuitBreaker(
+            consecutiveErrors: 5, baseEjectionTime: .seconds(30), maxEjectionPercent: 10, maxConnections: 1024, maxPendingRequests: 1024))
+    }
+
+    @Test func explicitSettings() throws {
+        let topology = try topology(shop(services: ["web": [:]], [
+            ("mesh", ["mtls": "permissive", "trustDomain": "example.org", "certTTL": "90s"]),
+            ("ingress", ["port": 8080]),
+        ]))
+        #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(90)))
+        #expect(topology.ingress.port == 8080)
+    }
+}
