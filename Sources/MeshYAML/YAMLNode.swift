@@ -122,9 +122,11 @@ extension YAMLNode {
         }
         let value: Int?
         if body.hasPrefix("0x") {
-            value = body.count > 2 ? Int(body.dropFirst(2), radix: 16) : nil
+            let digits = body.dropFirst(2)
+            value = !digits.isEmpty && digits.allSatisfy(\.isHexDigit) ? Int(digits, radix: 16) : nil
         } else if body.hasPrefix("0o") {
-            value = body.count > 2 ? Int(body.dropFirst(2), radix: 8) : nil
+            let digits = body.dropFirst(2)
+            value = !digits.isEmpty && digits.allSatisfy({ $0 >= "0" && $0 <= "7" }) ? Int(digits, radix: 8) : nil
         } else {
             value = !body.isEmpty && body.allSatisfy({ $0.isASCII && $0.isNumber }) ? Int(body) : nil
         }
