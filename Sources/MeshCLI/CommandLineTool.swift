@@ -9,11 +9,15 @@ public enum CommandLineTool {
         ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] (or --gateway --port P)"),
         ("control", "run the control plane: meshbed control --topology FILE --port P [--bind 127.0.0.1] [--hold 20s]"),
         ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
+        ("up", "launch a topology: meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR]"),
+        ("down", "stop a topology: meshbed down [NAME] [--state-dir DIR]"),
+        ("status", "show a topology: meshbed status [NAME] [--json] [--state-dir DIR]"),
+        ("validate", "check topology files: meshbed validate FILE..."),
         ("help", "show this help"),
     ]
 
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["up", "down", "status", "validate", "run", "test", "fault"]
+    static let planned = ["run", "test", "fault"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -29,6 +33,11 @@ public enum CommandLineTool {
             case "echo": return try EchoCommand.run(rest)
             case "load": return try LoadCommand.run(rest)
             case "demo": return try DemoCommand.run(rest)
+            case "up": return try UpCommand.run(rest)
+            case "down": return try DownCommand.run(rest)
+            case "status": return try StatusCommand.run(rest)
+            case "validate": return try ValidateCommand.run(rest)
+            case "exec-app": return try ExecAppCommand.run(rest)
             case "proxy": return try ProxyCommand.run(rest)
             case "control": return try ControlCommand.run(rest)
             case "help", "--help", "-h":

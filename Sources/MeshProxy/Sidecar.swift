@@ -53,7 +53,10 @@ public final class Sidecar: Sendable {
         self.servers = started
         self.addresses = bound
         let controlLoop = group.loops[0]
-        let control = ControlClient(loop: controlLoop, configuration: configuration, store: store, health: health)
+        // Heartbeats advertise the inbound address actually bound (port 0 means any).
+        var advertised = configuration
+        advertised.inboundAddress = bound["inbound"]
+        let control = ControlClient(loop: controlLoop, configuration: advertised, store: store, health: health)
         self.control = control
         controlLoop.execute { control.start() }
     }

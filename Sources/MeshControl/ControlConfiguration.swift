@@ -1,0 +1,29 @@
+import MeshHTTPIO
+
+/// Settings of a control plane. Times are in nanoseconds, like `HTTPServerConfiguration`'s.
+public struct ControlConfiguration: Sendable {
+    /// How long `GET /v1/snapshot` holds a poll with no newer version before answering 204.
+    public var holdTime: UInt64
+    /// An instance whose last heartbeat is older than this becomes unhealthy.
+    public var heartbeatTimeout: UInt64
+    /// How often heartbeat ages are checked.
+    public var expiryInterval: UInt64
+    /// The largest request body accepted; bigger ones get 413.
+    public var maxBodyBytes: Int
+    /// The HTTP server's own settings (timeouts, parser limits).
+    public var server: HTTPServerConfiguration
+
+    /// The defaults of the protocol (see `MeshConfig`): 20 s hold, 3 s heartbeat timeout
+    /// checked every 500 ms, 64 KiB bodies.
+    public init(
+        holdTime: UInt64 = 20_000_000_000, heartbeatTimeout: UInt64 = 3_000_000_000,
+        expiryInterval: UInt64 = 500_000_000, maxBodyBytes: Int = 64 * 1024,
+        server: HTTPServerConfiguration = HTTPServerConfiguration()
+    ) {
+        self.holdTime = holdTime
+        self.heartbeatTimeout = heartbeatTimeout
+        self.expiryInterval = expiryInterval
+        self.maxBodyBytes = maxBodyBytes
+        self.server = server
+    }
+}

@@ -1,0 +1,54 @@
+import MeshHTTP
+
+/// The control plane's endpoints, resolved from a request's method and path.
+///
+///     POST /v1/heartbeat          Heartbeat → 204 (the first one registers the instance)
+///     GET  /v1/snapshot           ?instance=ID&after=N: long poll → 200 MeshSnapshot or 204
+///     GET  /v1/snapshot/current   → 200 MeshSnapshot
+///     POST /v1/ack                Ack → 204
+///     GET  /v1/instances          → 200 [InstanceStatus]
+///     PUT  /v1/routes/SERVICE     [RouteConfig] → 200 {"version": N} (live route change)
+///     GET  /v1/health             → 200 {"status": "ok", "version": N}
+///
+/// `HEAD` is accepted wherever `GET` is.
+enum ControlRoute: Equatable {
+    case heartbeat
+    case snapshot
+    case currentSnapshot
+    case ack
+    case instances
+    case routes(destination: String)
+    case health
+
+    /// What a method and path come to: an endpoint, no such path, or a path that exists
+    /// with other methods (listed for the `allow` header).
+    enum Resolution: Equatable {
+        case route(ControlRoute)
+        case notFound
+        case methodNotAllowed(allow: String)
+    }
+
+    /// Resolves `method` on `path` (the target without its query).
+    static func resolve(method: HTTPMethod, path: String) -> Resolution {
+        guard let (allowed, route) = endpoint(at: path) else { return .notFound }
+        if method == allowed || (allowed == .get && method == .head) { return .route(route) }
+        return .methodNotAllowed(allow: allowed == .get ? "GET, HEAD" : "\(allowed.name)")
+    }
+
+    private static func endpoint(at path: String) -> (HTTPMethod, ControlRoute)? {
+        switch path {
+        case "/v1/heartbeat": return (.post, .heartbeat)
+        case "/v1/snapshot": return (.get, .snapshot)
+        case "/v1/snapshot/current": return (.get, .currentSnapshot)
+        case "/v1/ack": return (.post, .ack)
+        case "/v1/instances": return (.get, .instances)
+        case "/v1/health": return (.get, .health)
+        default:
+            let prefix = "/v1/routes/"
+            guard path.hasPrefix(prefix) else { return nil }
+            let name = QueryParameters.decode(path.dropFirst(prefix.count))
+            guard !name.isEmpty, !name.contains("/") else { return nil }
+            return (.put, .routes(destination: name))
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import MeshConfig
+import MeshHTTP
+import MeshHTTPIO
+import MeshIO
+import MeshTopology
+
+/// The control plane's state and API logic: the instance registry, the versioned snapshots
+/// and the held long polls. Confined to one event loop: every method runs on `loop`'s thread
+/// (connections' handlers call it there; `ControlPlane` hops there for everything else),
+/// so it takes no lock.
+final class ControlState: @unchecked Sendable {
+    let loop: EventLoop
+    let configuration: ControlConfiguration
+    private var registry: InstanceRegistry
+    private var store: SnapshotStore
+    /// `store.current` encoded once per version, for every poll that gets it.
+    private var snapshotResponse: ControlResponse
+    private var polls: [ObjectIdentifier: HeldPoll] = [:]
+    private var expiryTimer: TimerID?
+    private var stopped = false
+
+    init(topology: Topology, loop: EventLoop, configuration: ControlConfiguration) {
+        self.loop = loop
+        self.configuration = configuration
+        registry = InstanceRegistry(topology: topology, heartbeatTimeout: configuration.heartbeatTimeout)
+        store = SnapshotStore(topology: topology)
+        snapshotResponse = Self.response(for: store.current)
+    }
+
+    // MARK: life cycle
+
+    /// Starts checking heartbeat ages.
+    func start() {
+        precondition(loop.inEventLoop)
+        guard !stopped, expiryTimer == nil else { return }
+        scheduleExpiry()
+    }
+
+    /// Stops the expiry checks and answers every held poll with 204; later polls with
+    /// nothing new are answered 204 at once (so a graceful shutdown need not wait).
+    func stop() {
+        precondition(loop.inEventLoop)
+        stopped = true
+        if let expiryTimer { loop.cancel(expiryTimer) }
+        expiryTimer = nil
+        let waiting = polls
+        polls = [:]
+        for poll in waiting.values {
+            loop.cancel(poll.timer)
+            ControlResponse.noContent.send(on: poll.exchange)
+        }
+    }
+
+    // MARK: reading and changing state
+
+    var snapshot: MeshSnapshot { store.current }
+
+    var heldPollCount: Int { polls.count }
+
+    func instances() -> [InstanceStatus] {
+        registry.statuses(now: loop.now)
+    }
+
+    /// Replaces the routes of `destination`; returns the new version.
+    func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) -> Int {
+        precondition(loop.inEventLoop)
+        try store.replaceRoutes(destination: destination, routes: routes)
+        published()
+        return store.version
+    }
+
+    // MARK: requests
+
+    /// Answers one complete request (or holds it, for a long poll).
+    func handle(method: HTTPMethod, path: String, query: String?, body: [UInt8], on exchange: HTTPServerConnection) {
+        switch ControlRoute.resolve(method: method, path: path) {
+        case .notFound:
+            ControlResponse.error(ControlError(status: 404, "no such endpoint: \(path)")).send(on: exchange)
+        case .methodNotAllowed(let allow):
+            var response = ControlResponse.error(ControlError(status: 405, "\(path) allows \(allow) only"))
+            response.allow = allow
+            response.send(on: exchange)
+        case .route(let route):
+            do throws(ControlError) {
+                if let response = try answer(route, query: query, body: body, on: exchange) {
+                    response.send(on: exchange)
+                }
+            } catch {
+                ControlResponse.error(error).send(on: exchange)
+            }
+        }
+    }
+
+    /// The exchange's connection closed before it was answered: forget a held poll.
+    func exchangeAborted(_ exchange: HTTPServerConnection) {
+        if let poll = polls.removeValue(forKey: ObjectIdentifier(exchange)) {
+            loop.cancel(poll.timer)
+        }
+    }
+
+    /// The response to `route`, or nil when the exchange is held.
+    private func answer(_ route: ControlRoute, query: String?, body: [UInt8], on exchange: HTTPServerConnection) throws(ControlError) -> ControlResponse? {
+        switch route {
+        case .heartbeat:
+            let heartbeat = try ControlJSON.decode(Heartbeat.self, from: body, what: "heartbeat")
+            try registry.heartbeat(heartbeat, now: loop.now)
+            refresh()
+            return .noContent
+        case .ack:
+            let ack = try ControlJSON.decode(Ack.self, from: body, what: "ack")
+            try registry.ack(ack, currentVersion: store.version)
+            return .noContent
+        case .snapshot:
+            return try poll(query: query, on: exchange)
+        case .currentSnapshot:
+            return snapshotResponse
+        case .instances:
+            return .json(instances())
+        case .routes(let destination):
+            let routes = try ControlJSON.decode([RouteConfig].self, from: body, what: "route list")
+            let version = try replaceRoutes(destination: destination, routes: routes)
+            return .json(["version": version])
+        case .health:
+            return .json(Health(status: "ok", version: store.version))
+        }
+    }
+
+    /// `GET /v1/snapshot?instance=ID&after=N`: the snapshot at once when it is newer than N,
+    /// otherwise held until the version changes or the hold time is up (204). `after`
+    /// defaults to 0. An `after` above the current version comes from a sidecar that knew
+    /// an earlier run of the control plane (versions restart at 1): it gets the current
+    /// snapshot at once, so it resynchronizes instead of waiting for the numbers to catch up.
+    private func poll(query: String?, on exchange: HTTPServerConnection) throws(ControlError) -> ControlResponse? {
+        let parameters = QueryParameters(query)
+        guard let instance = parameters["instance"], !instance.isEmpty else {
+            throw .badRequest("missing query parameter 'instance'")
+        }
+        guard registry.knows(instance) else {
+            throw .badRequest("instance: unknown instance '\(instance)'; not in the topology")
+        }
+        var after = 0
+        if let text = parameters["after"] {
+            guard let value = Int(text), value >= 0 else {
+                throw .badRequest("after: expected a version number >= 0, got '\(text)'")
+            }
+            after = value
+        }
+        if store.version != after { return snapshotResponse }
+        if stopped { return .noContent }
+        let key = ObjectIdentifier(exchange)
+        let timer = loop.schedule(after: configuration.holdTime) { [weak self] in
+            guard let self, let poll = self.polls.removeValue(forKey: key) else { return }
+            ControlResponse.noContent.send(on: poll.exchange)
+        }
+        polls[key] = HeldPoll(exchange: exchange, instance: instance, after: after, timer: timer)
+        return nil
+    }
+
+    // MARK: versions
+
+    private func scheduleExpiry() {
+        expiryTimer = loop.schedule(after: configuration.expiryInterval) { [weak self] in
+            guard let self, !self.stopped else { return }
+            if self.registry.expire(now: self.loop.now) { self.refresh() }
+            self.scheduleExpiry()
+        }
+    }
+
+    /// Takes the registry's healthy endpoints into the snapshots; publishes a new version
+    /// when they changed.
+    private func refresh() {
+        if store.update(endpoints: registry.endpoints()) { published() }
+    }
+
+    /// A new version exists: encode it once and answer every held poll with it.
+    private func published() {
+        snapshotResponse = Self.response(for: store.current)
+        let waiting = polls
+        polls = [:]
+        for poll in waiting.values {
+            loop.cancel(poll.timer)
+            snapshotResponse.send(on: poll.exchange)
+        }
+    }
+
+    private static func response(for snapshot: MeshSnapshot) -> ControlResponse {
+        var response = ControlResponse.json(snapshot)
+        response.snapshotVersion = snapshot.version
+        return response
+    }
+
+    /// The body of `GET /v1/health`.
+    private struct Health: Encodable {
+        let status: String
+        let version: Int
+    }
+}

@@ -1,0 +1,145 @@
+import MeshConfig
+import MeshHTTP
+import MeshTopology
+
+/// The versioned snapshots of one topology: the current `MeshSnapshot` and what it is made
+/// of (healthy endpoints and the routes in force). A value with no I/O.
+///
+/// Version 1 has no endpoints. Every change of the healthy endpoints, and every live route
+/// replacement, makes the next version; nothing else does, so an unchanged mesh keeps its
+/// version and held polls stay held.
+///
+/// A destination's `DestinationConfig` lists every version of the service (empty when none
+/// of its instances is healthy), its routes (topology routes until replaced live) and its
+/// `allow` list (nil when the topology has no authorization rule for it). A topology route
+/// without a `split` ("every instance of the destination") becomes a split over every
+/// version weighted by its replicas (largest remainder to 100), so sidecars, which pick a
+/// version by weight and then an endpoint in turn, spread such requests over all instances.
+struct SnapshotStore {
+    let topology: Topology
+    /// Routes in force per destination.
+    private(set) var routes: [String: [RouteConfig]]
+    /// Healthy endpoints: service → version → endpoints sorted by id.
+    private(set) var endpoints: [String: [String: [Endpoint]]] = [:]
+    private(set) var current: MeshSnapshot
+
+    init(topology: Topology) {
+        self.topology = topology
+        var routes: [String: [RouteConfig]] = [:]
+        for (destination, list) in topology.routes {
+            routes[destination] = list.map { Self.routeConfig($0, service: topology.services[destination]) }
+        }
+        self.routes = routes
+        self.current = MeshSnapshot(version: 1, topology: topology.name, services: [:])
+        self.current = build(version: 1)
+    }
+
+    /// The current version.
+    var version: Int { current.version }
+
+    /// Takes the healthy endpoints; makes a new version when they differ from the current
+    /// ones. Returns whether it did.
+    mutating func update(endpoints: [String: [String: [Endpoint]]]) -> Bool {
+        guard endpoints != self.endpoints else { return false }
+        self.endpoints = endpoints
+        current = build(version: current.version + 1)
+        return true
+    }
+
+    /// Replaces the routes of `destination` (always a new version). Header names are
+    /// lower-cased; each split must name versions of the destination with weights 0–100
+    /// summing to 100.
+    mutating func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) {
+        self.routes[destination] = try Self.validate(routes: routes, destination: destination, topology: topology)
+        current = build(version: current.version + 1)
+    }
+
+    /// A topology route of `service` as the protocol carries it (header names lower-case;
+    /// no split: every version, weighted by replicas).
+    static func routeConfig(_ route: Route, service: Service?) -> RouteConfig {
+        var headers: [String: String] = [:]
+        for (name, value) in route.match.headers { headers[name.lowercased()] = value }
+        var split: [String: Int] = [:]
+        if let written = route.split {
+            for (version, weight) in written { split[version] = weight }
+        } else if let service {
+            split = replicaSplit(service)
+        }
+        return RouteConfig(headers: headers, pathPrefix: route.match.pathPrefix, split: split)
+    }
+
+    /// Weights per version proportional to replicas, summing to 100: each gets the floor of
+    /// its share, and the points left go to the largest remainders (ties: version order).
+    static func replicaSplit(_ service: Service) -> [String: Int] {
+        let versions = service.versions.values
+        let total = versions.reduce(0) { $0 + $1.replicas }
+        guard total > 0 else { return [:] }
+        var split: [String: Int] = [:]
+        var remainders: [(version: String, remainder: Int, order: Int)] = []
+        for (order, version) in versions.enumerated() {
+            split[version.name] = version.replicas * 100 / total
+            remainders.append((version.name, version.replicas * 100 % total, order))
+        }
+        var left = 100 - split.values.reduce(0, +)
+        for entry in remainders.sorted(by: { ($0.remainder, -$0.order) > ($1.remainder, -$1.order) }) where left > 0 {
+            split[entry.version]! += 1
+            left -= 1
+        }
+        return split
+    }
+
+    /// Checks live routes for `destination` and normalizes them (lower-case header names).
+    static func validate(routes: [RouteConfig], destination: String, topology: Topology) throws(ControlError) -> [RouteConfig] {
+        guard let service = topology.services[destination] else {
+            throw ControlError(status: 404, "unknown service '\(destination)'; services: \(topology.services.keys.joined(separator: ", "))")
+        }
+        var result: [RouteConfig] = []
+        for (offset, route) in routes.enumerated() {
+            let label = "route \(offset + 1) for '\(destination)'"
+            var headers: [String: String] = [:]
+            for (name, value) in route.headers {
+                guard HTTPHeaders.isValidName(Array(name.utf8)) else {
+                    throw .badRequest("\(label): headers: '\(name)' is not a valid header name")
+                }
+                guard HTTPHeaders.isValidValue(Array(value.utf8)) else {
+                    throw .badRequest("\(label): headers: the value of '\(name)' is not a valid header value")
+                }
+                guard headers.updateValue(value, forKey: name.lowercased()) == nil else {
+                    throw .badRequest("\(label): headers: '\(name)' is listed twice")
+                }
+            }
+            if let prefix = route.pathPrefix, !prefix.hasPrefix("/") {
+                throw .badRequest("\(label): pathPrefix: expected a path starting with '/', got '\(prefix)'")
+            }
+            for (version, weight) in route.split.sorted(by: { $0.key < $1.key }) {
+                guard service.versions.contains(version) else {
+                    let known = service.versions.keys.joined(separator: ", ")
+                    throw .badRequest("\(label): split: unknown version '\(version)' of service '\(destination)' (versions: \(known))")
+                }
+                guard (0...100).contains(weight) else {
+                    throw .badRequest("\(label): split: weight of '\(version)' must be 0–100, got \(weight)")
+                }
+            }
+            let sum = route.split.values.reduce(0, +)
+            if sum != 100 {
+                throw .badRequest("\(label): split: weights sum to \(sum), expected 100")
+            }
+            result.append(RouteConfig(headers: headers, pathPrefix: route.pathPrefix, split: route.split))
+        }
+        return result
+    }
+
+    private func build(version: Int) -> MeshSnapshot {
+        var services: [String: DestinationConfig] = [:]
+        for service in topology.services.values {
+            var versions: [String: [Endpoint]] = [:]
+            for name in service.versions.keys {
+                versions[name] = endpoints[service.name]?[name] ?? []
+            }
+            services[service.name] = DestinationConfig(
+                versions: versions, routes: routes[service.name] ?? [],
+                allow: topology.authorization[service.name]?.allow)
+        }
+        return MeshSnapshot(version: version, topology: topology.name, services: services)
+    }
+}

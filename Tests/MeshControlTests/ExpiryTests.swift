@@ -1,0 +1,82 @@
+import MeshConfig
+@testable import MeshControl
+import MeshIO
+import MeshTestSupport
+import Testing
+
+/// Instances whose heartbeats stop leave the endpoints, and the version moves on.
+@Suite struct ExpiryTests {
+    @Test func silentInstanceLeavesTheEndpoints() throws {
+        try withControlPlane(configuration: fastConfiguration(heartbeatTimeout: 1, expiryInterval: 0.1)) { control in
+            try ratingsA.heartbeat(control)
+            try ratingsB.heartbeat(control)
+            let before = try currentSnapshot(control)
+            #expect(before.version == 3)
+            #expect(endpointIDs(before, "ratings") == ["ratings-v1-0", "ratings-v1-1"])
+
+            // ratings-v1-0 keeps beating (every 100 ms); ratings-v1-1 has stopped.
+            var lastBeat: UInt64 = 0
+            let expired = eventually(within: 5) {
+                if Posix.monotonicNanoseconds() - lastBeat > 100_000_000 {
+                    _ = try? ratingsA.heartbeat(control)
+                    lastBeat = Posix.monotonicNanoseconds()
+                }
+                return (try? currentSnapshot(control)).map { endpointIDs($0, "ratings") == ["ratings-v1-0"] } ?? false
+            }
+            #expect(expired, "ratings-v1-1 is still an endpoint")
+            let after = try currentSnapshot(control)
+            #expect(after.version == 4)
+            let statuses = try instanceStatuses(control)
+            #expect(statuses["ratings-v1-1"]?.healthy == false)
+            #expect((statuses["ratings-v1-1"]?.lastSeenMillis ?? 0) >= 1000)
+            #expect(statuses["ratings-v1-0"]?.healthy == true)
+
+            // It comes back with its next heartbeat.
+            try ratingsB.heartbeat(control)
+            let back = try currentSnapshot(control)
+            #expect(back.version == 5)
+            #expect(endpointIDs(back, "ratings") == ["ratings-v1-0", "ratings-v1-1"])
+        }
+    }
+
+    @Test func expiryWakesHeldPolls() throws {
+        try withControlPlane(configuration: fastConfiguration(heartbeatTimeout: 0.3, expiryInterval: 0.05)) { control in
+            try details.heartbeat(control)
+            let poller = try TestHTTPClient(control)
+            try poller.send("GET", "/v1/snapshot?instance=productpage-v1-0&after=2")
+            let snapshot = try poller.readResponse(within: 5).decode(MeshSnapshot.self)
+            #expect(snapshot.version == 3)
+            #expect(endpointIDs(snapshot, "details").isEmpty)
+        }
+    }
+
+    // The registry on its own, with explicit times: the 3 s default boundary exactly.
+
+    @Test func registryExpiresAfterTheTimeoutAndNotBefore() throws {
+        let second: UInt64 = 1_000_000_000
+        var registry = InstanceRegistry(topology: bookinfo(), heartbeatTimeout: 3 * second)
+        try registry.heartbeat(Heartbeat(instance: "details-v1-0", service: "details", version: "v1", inbound: "127.0.0.1:1", ready: true),
+                               now: 10 * second)
+        #expect(registry.endpoints() == ["details": ["v1": [Endpoint(id: "details-v1-0", address: "127.0.0.1:1")]]])
+        let atTimeout = registry.expire(now: 13 * second)
+        #expect(!atTimeout)
+        #expect(registry["details-v1-0"]?.healthy == true)
+        let pastTimeout = registry.expire(now: 13 * second + 1)
+        #expect(pastTimeout)
+        #expect(registry["details-v1-0"]?.healthy == false)
+        #expect(registry.endpoints().isEmpty)
+        let again = registry.expire(now: 20 * second)
+        #expect(!again)
+        let status = try #require(registry.statuses(now: 14 * second).first { $0.instance == "details-v1-0" })
+        #expect(status.lastSeenMillis == 4000)
+        #expect(!status.healthy)
+    }
+
+    @Test func defaultsAreTheProtocols() {
+        let configuration = ControlConfiguration()
+        #expect(configuration.heartbeatTimeout == 3_000_000_000)
+        #expect(configuration.expiryInterval == 500_000_000)
+        #expect(configuration.holdTime == 20_000_000_000)
+        #expect(configuration.maxBodyBytes == 65536)
+    }
+}
