@@ -144,8 +144,12 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
         case (.receivingBody, _):
             // The body was cut short: the request can never complete.
             return .close
+        case (.complete, .notStarted):
+            // The client left before any answer: abandon the work (nginx's 499, Envoy's
+            // downstream reset) instead of holding it open until the response is ready.
+            return .close
         default:
-            // A complete request whose response is still being produced: finish it first.
+            // A response is on its way: finish it, then close.
             return .none
         }
     }

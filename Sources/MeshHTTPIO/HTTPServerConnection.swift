@@ -7,8 +7,10 @@ import MeshIO
 ///     socket bytes → HTTPRequestParser → HTTPServerStateMachine → handler
 ///     handler → sendHead / writeBody / endResponse → outbound buffer → socket
 ///
-/// Reading pauses only while a complete request waits for an asynchronous response,
-/// so a handler that answers at once costs no extra system call per request.
+/// Parsing stops while a complete request waits for its response (pipelined requests are
+/// answered in order), but reading goes on, so a client that closes its side before any
+/// response started aborts the exchange, as nginx and Envoy do. A handler that answers at
+/// once costs no extra system call per request.
 public final class HTTPServerConnection: TCPConnectionHandler {
     let tcp: TCPConnection
     private let configuration: HTTPServerConfiguration
@@ -83,19 +85,17 @@ public final class HTTPServerConnection: TCPConnectionHandler {
             headStarted = true
             setDeadline(loop.now &+ configuration.headerTimeout)
         }
-        if !state.shouldParse, !tcp.isClosed, !pausedForResponse {
-            // A complete request waits for its response: pipelined bytes stay buffered.
+        if !state.shouldParse, !tcp.isClosed {
+            // A complete request waits for its response: pipelined bytes stay buffered (up to
+            // the connection's inbound limit), but reading goes on so a client that leaves is noticed.
             pausedForResponse = true
-            tcp.pauseReading()
         }
         return offset
     }
 
     public func connectionReadEOF(_ connection: TCPConnection) {
-        let exchangeOpen = !state.isIdle
-        let action = state.readEOF()
-        if action == .close, exchangeOpen { handler.exchangeAborted(on: self) }
-        perform(action)
+        // A close here aborts an open exchange through connectionClosed.
+        perform(state.readEOF())
     }
 
     public func connectionWritable(_ connection: TCPConnection) {
