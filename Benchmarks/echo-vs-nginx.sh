@@ -2,7 +2,7 @@
 # Side-by-side throughput of `meshbed echo` and nginx answering a fixed 200, and of
 # `meshbed load` against wrk, on this machine in one run. Run by hand (not in CI):
 #
-#   swift build -c release && Benchmarks/echo-vs-nginx.sh [SECONDS] [CONNECTIONS]
+#   swift build -c release --static-swift-stdlib && Benchmarks/echo-vs-nginx.sh [SECONDS] [CONNECTIONS]
 #
 # Needs nginx and wrk (apt-get install nginx-light wrk). Prints one table; the ratios
 # are what to compare across machines, not the absolute numbers.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${2:-50}
 bin=.build/release/meshbed
-[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
+[ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib" >&2; exit 2; }
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "needs nginx and wrk" >&2; exit 2; }
 
 work=$(mktemp -d)
