@@ -1,0 +1,32 @@
+import MeshCore
+import MeshOrchestrator
+
+/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR]`: launches a
+/// topology. Hidden flags: `--no-mesh` (only the apps), `--supervise` (this process is the
+/// supervisor `--detach` started), `--ready-timeout D` (each stage's readiness deadline).
+enum UpCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        var scanner = ArgumentScanner(arguments, command: "up")
+        let detach = scanner.flag("--detach")
+        let runtime = try scanner.option("--runtime") ?? "process"
+        let stateDirectory = try scanner.option("--state-dir")
+        let noMesh = scanner.flag("--no-mesh")
+        let supervise = scanner.flag("--supervise")
+        let readyTimeout = try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout
+        let files = scanner.positionals()
+        try scanner.finish()
+        switch runtime {
+        case "process": break
+        case "netns": throw UsageError("--runtime netns: not supported yet (use --runtime process)")
+        default: throw UsageError("--runtime: expected process or netns, got '\(runtime)'")
+        }
+        guard let file = files.first else { throw UsageError("up: missing the topology FILE (meshbed up FILE [--detach])") }
+        guard files.count == 1 else { throw UsageError("up: expected one topology FILE, got \(files.count)") }
+        if stateDirectory?.isEmpty == true { throw UsageError("--state-dir: expected a directory") }
+        guard readyTimeout > .zero else { throw UsageError("--ready-timeout: expected a duration above 0, got '\(readyTimeout.meshbedDescription)'") }
+        if detach && supervise { throw UsageError("--detach and --supervise exclude each other") }
+        let options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
+                                readyTimeout: readyTimeout)
+        return TopologyLauncher.up(options)
+    }
+}

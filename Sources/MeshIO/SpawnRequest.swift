@@ -1,0 +1,33 @@
+/// What `Posix.spawn` starts: a program, its arguments and environment, and where its
+/// output goes.
+///
+/// Every child starts with standard input from `/dev/null`, standard output and error
+/// appended to `outputPath`, no other inherited descriptors, an empty signal mask and the
+/// default dispositions for SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (a supervisor that
+/// blocks or ignores them must not pass that on).
+public struct SpawnRequest: Sendable, Equatable {
+    /// The program: a path (with a `/`), or a name looked up in `PATH`.
+    public var executable: String
+    /// The arguments after `argv[0]`.
+    public var arguments: [String]
+    /// The whole environment, `NAME=value` each.
+    public var environment: [String]
+    /// The file standard output and error are appended to (created if missing); `/dev/null` when nil.
+    public var outputPath: String?
+    /// Make the child the leader of a new process group (so the group can be signalled at once).
+    public var newProcessGroup: Bool
+    /// Make the child the leader of a new session, away from the caller's terminal.
+    public var newSession: Bool
+
+    public init(
+        executable: String, arguments: [String] = [], environment: [String] = [], outputPath: String? = nil,
+        newProcessGroup: Bool = true, newSession: Bool = false
+    ) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.outputPath = outputPath
+        self.newProcessGroup = newProcessGroup
+        self.newSession = newSession
+    }
+}

@@ -1,0 +1,59 @@
+import MeshIO
+
+/// A one-shot HTTP/1.1 GET for readiness probes: connect, send, read the status line,
+/// close. Blocking with a deadline, so the supervisor's single thread stays simple.
+public enum HTTPProbe {
+    /// The status code `GET http://ADDRESS/PATH` answers with, or nil when the address is
+    /// bad, nothing answers, the answer is not HTTP or does not come within `timeout`.
+    public static func status(address: String, path: String, timeout: Duration = .seconds(1)) -> Int? {
+        guard let socketAddress = SocketAddress(address) else { return nil }
+        let deadline = Posix.monotonicNanoseconds() + nanoseconds(timeout)
+        guard let fd = try? Posix.connect(to: socketAddress, timeoutNanoseconds: nanoseconds(timeout)) else { return nil }
+        defer { Posix.close(fd) }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(address)\r\nUser-Agent: meshbed-probe\r\nConnection: close\r\n\r\n".utf8)
+        var offset = 0
+        while offset < request.count {
+            guard let remaining = remaining(until: deadline),
+                  (try? Posix.waitUntil(fd, writable: true, timeoutNanoseconds: remaining)) == true
+            else { return nil }
+            let result = request[offset...].withUnsafeBytes { try? Posix.write(fd, $0) }
+            switch result {
+            case .processed(let count)?: offset += count
+            case .wouldBlock?: continue
+            case nil: return nil
+            }
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while !received.contains(UInt8(ascii: "\n")) && received.count < 4096 {
+            guard let remaining = remaining(until: deadline),
+                  (try? Posix.waitUntil(fd, timeoutNanoseconds: remaining)) == true
+            else { return nil }
+            let result = buffer.withUnsafeMutableBytes { try? Posix.read(fd, into: $0) }
+            switch result {
+            case .processed(0)?, nil: return parseStatus(received)
+            case .processed(let count)?: received += buffer[0..<count]
+            case .wouldBlock?: continue
+            }
+        }
+        return parseStatus(received)
+    }
+
+    /// The status code of `HTTP/1.x NNN ...` at the start of `bytes`.
+    static func parseStatus(_ bytes: [UInt8]) -> Int? {
+        let line = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        let parts = line.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let code = Int(parts[1]) else { return nil }
+        return code
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+
+    private static func remaining(until deadline: UInt64) -> UInt64? {
+        let now = Posix.monotonicNanoseconds()
+        return now < deadline ? deadline - now : nil
+    }
+}

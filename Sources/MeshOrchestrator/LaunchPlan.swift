@@ -1,0 +1,151 @@
+import MeshCore
+import MeshIO
+import MeshTopology
+
+/// Everything a supervisor starts for a topology, in order, with every port assigned:
+/// the control plane, then the apps, then the sidecars, then the ingress gateway (only the
+/// apps with `--no-mesh`), and the state file's first version.
+///
+/// Command lines (SPEC §5 and the component contracts):
+///
+///     meshbed control --topology FILE --port P
+///     meshbed echo --port P --service S --version V --instance ID [--error-rate PCT] [--latency D]
+///                  [--call A,B --outbound 127.0.0.1:PO] --threads 1   (calls only with the mesh)
+///     meshbed exec-app --dir TOPOLOGY_DIR -- COMMAND...        ({port} substituted)
+///     meshbed proxy --instance ID --service S --version V --control 127.0.0.1:P
+///                   --inbound PI --outbound PO --admin PA --app PAPP --app-ready PATH
+///     meshbed proxy --gateway --port PING --admin PA --control 127.0.0.1:P
+///
+/// Every process gets `MESHBED_SUPERVISOR_PID` (it dies with its supervisor) and
+/// `MESHBED_RUN_ID`; apps also get `MESHBED_SERVICE`, `MESHBED_VERSION`, `MESHBED_INSTANCE`,
+/// `MESHBED_PORT`, and with the mesh `MESHBED_OUTBOUND` and `http_proxy` (and `HTTP_PROXY`);
+/// the user's own apps get their `app.env`.
+public struct LaunchPlan: Sendable, Equatable {
+    /// The state file as the supervisor first writes it (phase `starting`, no pids yet).
+    public var state: MeshState
+    /// The stages, in start order.
+    public var stages: [LaunchStage]
+
+    /// The loopback address of `port`.
+    public static func loopback(_ port: Int) -> String { "127.0.0.1:\(port)" }
+
+    /// How many free ports `init` needs for `topology`.
+    public static func portCount(for topology: Topology, mesh: Bool) -> Int {
+        let instances = topology.instances.count
+        guard mesh else { return instances }
+        return 2 + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances
+    }
+
+    /// The plan for `topology` read from `file` (absolute). `ports` holds `portCount`
+    /// distinct free ports; `environment` is the supervisor's own (children inherit it,
+    /// less any stale `MESHBED_*`).
+    public init(
+        topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
+        runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String]
+    ) {
+        precondition(ports.count == Self.portCount(for: topology, mesh: mesh), "LaunchPlan: wrong number of ports")
+        var nextPort = ports.makeIterator()
+        func take() -> Int { nextPort.next()! }
+        let name = topology.name
+        let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let inherited = environment.filter { !$0.key.hasPrefix("MESHBED_") }
+        let common = [("MESHBED_SUPERVISOR_PID", String(supervisorPID)), ("MESHBED_RUN_ID", runID)]
+        func spec(_ processName: String, _ role: ProcessRecord.Role, instance: String? = nil, executable program: String = executable,
+                  arguments: [String], env extra: [(String, String)] = [], probe: ReadinessProbe) -> ProcessSpec {
+            let log = stateDirectory.logPath(of: name, process: processName)
+            let overridden = Set(extra.map(\.0))
+            let base = inherited.filter { !overridden.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let request = SpawnRequest(executable: program, arguments: arguments,
+                                       environment: base + (common + extra).map { "\($0.0)=\($0.1)" }, outputPath: log)
+            return ProcessSpec(record: ProcessRecord(name: processName, role: role, instance: instance, log: log),
+                               request: request, probe: probe)
+        }
+
+        var control: String?
+        var ingress: String?
+        var ingressAdmin: String?
+        if mesh {
+            control = Self.loopback(take())
+            ingressAdmin = Self.loopback(take())
+            ingress = Self.loopback(topology.ingress.port == 0 ? take() : topology.ingress.port)
+        }
+
+        var instances: [InstanceState] = []
+        var apps: [ProcessSpec] = []
+        var sidecars: [ProcessSpec] = []
+        for instance in topology.instances {
+            guard let service = topology.services[instance.service], let version = service.versions[instance.version] else { continue }
+            let appPort = take()
+            var state = InstanceState(id: instance.id, service: instance.service, version: instance.version, index: instance.index,
+                                      identity: instance.identity, app: Self.loopback(appPort), custom: service.app != nil,
+                                      readyPath: service.app.map(\.ready) ?? "/")
+            if mesh {
+                state.inbound = Self.loopback(take())
+                state.outbound = Self.loopback(take())
+                state.admin = Self.loopback(take())
+            }
+            var env: [(String, String)] = [
+                ("MESHBED_SERVICE", instance.service), ("MESHBED_VERSION", instance.version),
+                ("MESHBED_INSTANCE", instance.id), ("MESHBED_PORT", String(appPort)),
+            ]
+            if let outbound = state.outbound {
+                env += [("MESHBED_OUTBOUND", outbound), ("http_proxy", "http://\(outbound)"), ("HTTP_PROXY", "http://\(outbound)")]
+            }
+            let appName = "\(instance.id).app"
+            if let app = service.app {
+                env += app.environment(port: appPort).map { ($0.key, $0.value) }
+                let arguments = ["exec-app", "--dir", directory.isEmpty ? "/" : directory, "--"] + app.arguments(port: appPort)
+                apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, probe: state.appProbe))
+            } else {
+                var arguments = ["echo", "--port", String(appPort), "--service", instance.service, "--version", instance.version,
+                                 "--instance", instance.id]
+                if version.behavior.errorRate > 0 { arguments += ["--error-rate", Self.number(version.behavior.errorRate)] }
+                if version.behavior.latency > .zero { arguments += ["--latency", version.behavior.latency.meshbedDescription] }
+                if let outbound = state.outbound {
+                    // Without the mesh there is no sidecar to call through: the calls are left out.
+                    if !version.calls.isEmpty { arguments += ["--call", version.calls.joined(separator: ",")] }
+                    arguments += ["--outbound", outbound]
+                }
+                arguments += ["--threads", "1"]
+                apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, probe: state.appProbe))
+            }
+            if mesh, let control, let inbound = state.inbound, let outbound = state.outbound, let admin = state.admin {
+                let arguments = ["proxy", "--instance", instance.id, "--service", instance.service, "--version", instance.version,
+                                 "--control", control, "--inbound", Self.port(inbound), "--outbound", Self.port(outbound),
+                                 "--admin", Self.port(admin), "--app", String(appPort), "--app-ready", state.readyPath ?? "/"]
+                sidecars.append(spec("\(instance.id).sidecar", .sidecar, instance: instance.id, arguments: arguments,
+                                     probe: .http(address: admin, path: "/ready", accepts: 200...200)))
+            }
+            instances.append(state)
+        }
+
+        var stages: [LaunchStage] = []
+        if let control {
+            let controlSpec = spec("control", .control, arguments: ["control", "--topology", file, "--port", Self.port(control)],
+                                   probe: .http(address: control, path: "/v1/instances", accepts: 200...200))
+            stages.append(LaunchStage(title: "control plane", processes: [controlSpec]))
+        }
+        stages.append(LaunchStage(title: "apps", processes: apps))
+        if mesh, let control, let ingress, let ingressAdmin {
+            stages.append(LaunchStage(title: "sidecars", processes: sidecars))
+            let arguments = ["proxy", "--gateway", "--port", Self.port(ingress), "--admin", Self.port(ingressAdmin), "--control", control]
+            stages.append(LaunchStage(title: "ingress gateway", processes: [
+                spec("ingress", .ingress, arguments: arguments, probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
+            ]))
+        }
+        self.stages = stages
+        self.state = MeshState(name: name, file: file, runID: runID, supervisorPID: supervisorPID, mesh: mesh,
+                               control: control, ingress: ingress, ingressAdmin: ingressAdmin, instances: instances,
+                               processes: stages.flatMap { $0.processes.map(\.record) })
+    }
+
+    /// The port of `127.0.0.1:P`.
+    static func port(_ address: String) -> String {
+        String(address.split(separator: ":").last ?? "")
+    }
+
+    /// `20`, `12.5`: a percentage as the echo app's `--error-rate` reads it.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+}

@@ -1,0 +1,76 @@
+/// The state file of one topology, `STATE_DIR/NAME/state.json`: what its supervisor
+/// started, where everything listens, and how far it got. The supervisor writes it (whole,
+/// atomically) at every change; `up --detach`, `down` and `status` read it.
+public struct MeshState: Codable, Sendable, Equatable {
+    /// How far the topology got.
+    public enum Phase: String, Codable, Sendable, Equatable {
+        /// Processes are being started and gated.
+        case starting
+        /// Every process passed its readiness gate.
+        case ready
+        /// Some process did not become ready; everything was stopped (see `failure`).
+        case failed
+        /// Torn down on request (`down`, Ctrl-C, SIGTERM).
+        case stopped
+    }
+
+    /// The topology's name.
+    public var name: String
+    /// The topology file, as an absolute path.
+    public var file: String
+    /// Unique per `up`; every process of the run carries it as `MESHBED_RUN_ID`, so `down`
+    /// finds stragglers (even grandchildren) without trusting pids that may be reused.
+    public var runID: String
+    /// The process that started everything and tears it down.
+    public var supervisorPID: Int32
+    /// How far it got.
+    public var phase: Phase
+    /// False with `up --no-mesh`: only the apps run (no control plane, sidecars or ingress).
+    public var mesh: Bool
+    /// The control plane's address, `127.0.0.1:P` (nil without the mesh).
+    public var control: String?
+    /// The control plane's pid once started.
+    public var controlPID: Int32?
+    /// The ingress gateway's address (nil without the mesh).
+    public var ingress: String?
+    /// The ingress gateway's admin address.
+    public var ingressAdmin: String?
+    /// The ingress gateway's pid once started.
+    public var ingressPID: Int32?
+    /// Every instance, in the topology's order.
+    public var instances: [InstanceState]
+    /// Every process the supervisor starts, in start order, with its log and fate.
+    public var processes: [ProcessRecord]
+    /// Why the topology failed to start (phase `failed`).
+    public var failure: String?
+
+    public init(
+        name: String, file: String, runID: String, supervisorPID: Int32, phase: Phase = .starting, mesh: Bool = true,
+        control: String? = nil, controlPID: Int32? = nil, ingress: String? = nil, ingressAdmin: String? = nil,
+        ingressPID: Int32? = nil, instances: [InstanceState] = [], processes: [ProcessRecord] = [], failure: String? = nil
+    ) {
+        self.name = name
+        self.file = file
+        self.runID = runID
+        self.supervisorPID = supervisorPID
+        self.phase = phase
+        self.mesh = mesh
+        self.control = control
+        self.controlPID = controlPID
+        self.ingress = ingress
+        self.ingressAdmin = ingressAdmin
+        self.ingressPID = ingressPID
+        self.instances = instances
+        self.processes = processes
+        self.failure = failure
+    }
+
+    /// Every pid recorded: control plane, ingress, apps, sidecars (not the supervisor).
+    public var childPIDs: [Int32] {
+        var pids = processes.compactMap(\.pid)
+        pids += [controlPID, ingressPID].compactMap { $0 }
+        pids += instances.flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }
+        var seen: Set<Int32> = []
+        return pids.filter { seen.insert($0).inserted }
+    }
+}

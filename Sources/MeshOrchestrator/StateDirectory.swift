@@ -1,0 +1,107 @@
+import Foundation
+
+/// The state directory (`--state-dir`, default `./.meshbed`): one subdirectory per
+/// topology with its `state.json` and `logs/<process>.log`.
+public struct StateDirectory: Sendable, Equatable {
+    /// The directory, as an absolute path.
+    public let root: String
+
+    /// The default, relative to the working directory.
+    public static let defaultPath = ".meshbed"
+
+    /// `path` made absolute against the working directory.
+    public init(_ path: String = defaultPath) {
+        root = Self.absolute(path)
+    }
+
+    /// `path` made absolute against the working directory, `.` and `..` resolved.
+    public static func absolute(_ path: String) -> String {
+        let base = FileManager.default.currentDirectoryPath
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+
+    /// `ROOT/NAME`.
+    public func directory(of name: String) -> String { root + "/" + name }
+    /// `ROOT/NAME/state.json`.
+    public func stateFile(of name: String) -> String { directory(of: name) + "/state.json" }
+    /// `ROOT/NAME/logs`.
+    public func logsDirectory(of name: String) -> String { directory(of: name) + "/logs" }
+    /// `ROOT/NAME/logs/PROCESS.log`.
+    public func logPath(of name: String, process: String) -> String { logsDirectory(of: name) + "/" + process + ".log" }
+
+    /// Creates `ROOT/NAME/logs`; with `clearLogs`, removes the logs of an earlier run first.
+    public func prepare(_ name: String, clearLogs: Bool) throws(OrchestratorError) {
+        let manager = FileManager.default
+        let logs = logsDirectory(of: name)
+        do {
+            if clearLogs, manager.fileExists(atPath: logs) {
+                for entry in try manager.contentsOfDirectory(atPath: logs) where entry.hasSuffix(".log") {
+                    try manager.removeItem(atPath: logs + "/" + entry)
+                }
+            }
+            try manager.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        } catch {
+            throw .badInput("--state-dir \(root): cannot create \(logs): \(Self.reason(error))")
+        }
+    }
+
+    /// The state of `name`, or nil when it has none. Throws when the file is unreadable.
+    public func read(_ name: String) throws(OrchestratorError) -> MeshState? {
+        let path = stateFile(of: name)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try JSONDecoder().decode(MeshState.self, from: data)
+        } catch {
+            throw .badInput("\(path): unreadable state file: \(Self.reason(error))")
+        }
+    }
+
+    /// Writes `state` to its `state.json` atomically (readers never see half a file).
+    public func write(_ state: MeshState) throws(OrchestratorError) {
+        let path = stateFile(of: state.name)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(state).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .couldNotStart("\(path): cannot write the state file: \(Self.reason(error))")
+        }
+    }
+
+    /// Removes `name`'s state file (its logs stay).
+    public func removeState(_ name: String) {
+        try? FileManager.default.removeItem(atPath: stateFile(of: name))
+    }
+
+    /// The topologies that have a state file here, sorted.
+    public func names() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return entries.filter { FileManager.default.fileExists(atPath: stateFile(of: $0)) }.sorted()
+    }
+
+    /// The topology a command means: `name` when given (it must have a state file), else
+    /// the only one here, else the only running one.
+    public func resolve(_ name: String?, isRunning: (MeshState) -> Bool) throws(OrchestratorError) -> String {
+        if let name {
+            guard FileManager.default.fileExists(atPath: stateFile(of: name)) else {
+                throw .badInput("no topology '\(name)' in \(root) (start one with 'meshbed up FILE')")
+            }
+            return name
+        }
+        let all = names()
+        if all.count == 1 { return all[0] }
+        if all.isEmpty { throw .badInput("no topology in \(root) (start one with 'meshbed up FILE')") }
+        let running = all.filter { (try? read($0)).flatMap { $0 }.map(isRunning) ?? false }
+        if running.count == 1 { return running[0] }
+        throw .badInput("\(root) holds several topologies (\(all.joined(separator: ", "))): name one")
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,243 @@
+import MeshCore
+import MeshIO
+
+/// Runs a launch plan and watches over it: starts each stage, gates it on readiness with a
+/// deadline, records every pid and exit in the state file, and on SIGINT/SIGTERM/SIGHUP
+/// (or a failed gate) tears everything down so that no process survives.
+///
+/// Everything happens on the calling thread, which must be the process's main thread and
+/// must have blocked `Supervisor.signals` before any other thread started: children ask the
+/// kernel to SIGKILL them when their parent dies (`MESHBED_SUPERVISOR_PID`), and for the
+/// kernel "parent" is the thread that spawned them.
+public final class Supervisor {
+    /// The signals that stop a supervisor; block them (`Posix.blockSignals`) before `run`.
+    public static let signals = [ProcessSignal.interrupt, ProcessSignal.terminate, ProcessSignal.hangup]
+
+    /// How a start ended.
+    enum StartOutcome: Equatable {
+        case ready
+        case failed(String)
+        case interrupted(Int32)
+    }
+
+    private var state: MeshState
+    private let stages: [LaunchStage]
+    private let store: StateDirectory
+    private let readyTimeout: Duration
+    private let stopHint: String
+    /// Running children: pid → index in `state.processes`.
+    private var running: [Int32: Int] = [:]
+    /// Every pid started, in start order.
+    private var started: [Int32] = []
+
+    /// A supervisor for `plan`, writing its state into `store`. Each stage gets
+    /// `readyTimeout` to become ready; `stopHint` tells the user how to stop it.
+    public init(plan: LaunchPlan, store: StateDirectory, readyTimeout: Duration, stopHint: String) {
+        self.state = plan.state
+        self.stages = plan.stages
+        self.store = store
+        self.readyTimeout = readyTimeout
+        self.stopHint = stopHint
+    }
+
+    /// Starts everything, waits for a stop signal, tears down. Returns the exit status:
+    /// 0 after a requested stop, 3 when the topology could not start.
+    public func run() -> Int32 {
+        do {
+            try store.write(state)
+        } catch {
+            Console.error("meshbed up: \(error)")
+            return 3
+        }
+        switch start() {
+        case .ready:
+            break
+        case .failed(let message):
+            teardown()
+            state.phase = .failed
+            state.failure = message
+            persist()
+            Console.error("meshbed up: \(message)")
+            return 3
+        case .interrupted(let signal):
+            teardown()
+            state.phase = .stopped
+            state.failure = "interrupted by \(ProcessSignal.name(of: signal)) before it was ready"
+            persist()
+            Console.error("meshbed up: '\(state.name)' was interrupted by \(ProcessSignal.name(of: signal)) before it was ready; everything is stopped")
+            return 3
+        }
+        state.phase = .ready
+        persist()
+        Console.out(UpReport.ready(state, stop: stopHint))
+
+        let signal = monitor()
+        Console.out("meshbed up: \(ProcessSignal.name(of: signal)): stopping '\(state.name)'")
+        teardown()
+        state.phase = .stopped
+        persist()
+        Console.out("meshbed up: '\(state.name)' stopped")
+        return 0
+    }
+
+    // MARK: - Starting
+
+    private func start() -> StartOutcome {
+        for stage in stages where !stage.processes.isEmpty {
+            var indices: [Int] = []
+            for spec in stage.processes {
+                guard let index = state.processes.firstIndex(where: { $0.name == spec.record.name }) else { continue }
+                let pid: Int32
+                do {
+                    pid = try Posix.spawn(spec.request)
+                } catch {
+                    return .failed("could not start \(spec.record.name): \(error); log: \(spec.record.log)")
+                }
+                record(pid: pid, at: index)
+                indices.append(index)
+            }
+            persist()
+            let outcome = gate(stage, indices: indices)
+            if outcome != .ready { return outcome }
+        }
+        return .ready
+    }
+
+    /// Notes `pid` as the process at `index` (and in the instance or address fields).
+    private func record(pid: Int32, at index: Int) {
+        running[pid] = index
+        started.append(pid)
+        state.processes[index].pid = pid
+        let process = state.processes[index]
+        switch process.role {
+        case .control: state.controlPID = pid
+        case .ingress: state.ingressPID = pid
+        case .app, .sidecar:
+            if let instance = state.instances.firstIndex(where: { $0.id == process.instance }) {
+                if process.role == .app { state.instances[instance].pid = pid } else { state.instances[instance].sidecarPID = pid }
+            }
+        }
+    }
+
+    /// Waits until every process of `stage` passes its probe; fails fast when one exits.
+    private func gate(_ stage: LaunchStage, indices: [Int]) -> StartOutcome {
+        var pending = indices
+        let probes = Dictionary(uniqueKeysWithValues: stage.processes.map { ($0.record.name, $0.probe) })
+        let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(readyTimeout)
+        while true {
+            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 0) { return .interrupted(signal) }
+            if reapChildren() { persist() }
+            for index in pending {
+                let process = state.processes[index]
+                if let exit = process.exit {
+                    return .failed("\(Self.describe(process)) \(exit) before it was ready\(Self.logHint(process.log))")
+                }
+            }
+            pending.removeAll { index in
+                guard let probe = probes[state.processes[index].name], probe.check(timeout: .seconds(1)) else { return false }
+                state.processes[index].ready = true
+                return true
+            }
+            if pending.isEmpty {
+                persist()
+                return .ready
+            }
+            if Posix.monotonicNanoseconds() >= deadline {
+                let process = state.processes[pending[0]]
+                let probe = probes[process.name].map { " (\($0.description): no)" } ?? ""
+                let others = pending.count > 1 ? " and \(pending.count - 1) more of the \(stage.title)" : ""
+                return .failed("\(Self.describe(process))\(others) not ready within \(readyTimeout.meshbedDescription)\(probe)\(Self.logHint(process.log))")
+            }
+            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 100_000_000) { return .interrupted(signal) }
+        }
+    }
+
+    // MARK: - Running
+
+    /// Reaps children every 150 ms (recording crashes, which are not restarted) until a stop signal arrives.
+    private func monitor() -> Int32 {
+        while true {
+            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 150_000_000) { return signal }
+            if reapChildren(report: true) { persist() }
+        }
+    }
+
+    /// Reaps every ended child and records how it ended. Returns whether any did.
+    @discardableResult
+    private func reapChildren(report: Bool = false) -> Bool {
+        var changed = false
+        while let (pid, status) = Posix.reapAny() {
+            guard let index = running.removeValue(forKey: pid) else { continue }
+            state.processes[index].exit = status.description
+            state.processes[index].ready = false
+            changed = true
+            if report {
+                let process = state.processes[index]
+                Console.out("meshbed up: \(Self.describe(process)) \(status) (not restarted)\(Self.logHint(process.log))")
+            }
+        }
+        return changed
+    }
+
+    // MARK: - Stopping
+
+    /// SIGTERM to every child's process group, up to 3 s for them to go, SIGKILL for the
+    /// rest, then a sweep for anything else of this run (grandchildren that changed group).
+    private func teardown() {
+        let live = started.reversed().filter { running[$0] != nil }
+        for pid in live {
+            Posix.sendSignal(ProcessSignal.terminate, toGroup: pid)
+            Posix.sendSignal(ProcessSignal.terminate, to: pid)
+        }
+        waitForChildren(within: .seconds(3))
+        for pid in running.keys {
+            Posix.sendSignal(ProcessSignal.kill, toGroup: pid)
+            Posix.sendSignal(ProcessSignal.kill, to: pid)
+        }
+        ProcessSweeper.sweep(run: state.runID)
+        waitForChildren(within: .seconds(2))
+    }
+
+    private func waitForChildren(within duration: Duration) {
+        let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(duration)
+        while !running.isEmpty && Posix.monotonicNanoseconds() < deadline {
+            reapChildren()
+            if !running.isEmpty { Posix.sleep(nanoseconds: 10_000_000) }
+        }
+    }
+
+    private func persist() {
+        do {
+            try store.write(state)
+        } catch {
+            Console.error("meshbed up: \(error)")
+        }
+    }
+
+    // MARK: - Messages
+
+    /// `app reviews-v1-0 (pid 123)`, `control plane (pid 12)`.
+    static func describe(_ process: ProcessRecord) -> String {
+        let what: String
+        switch process.role {
+        case .control: what = "control plane"
+        case .ingress: what = "ingress gateway"
+        case .app: what = "app \(process.instance ?? process.name)"
+        case .sidecar: what = "sidecar \(process.instance ?? process.name)"
+        }
+        return what + (process.pid.map { " (pid \($0))" } ?? "")
+    }
+
+    /// `; log: PATH (last line: ...)`.
+    static func logHint(_ log: String) -> String {
+        var hint = "; log: \(log)"
+        if let bytes = Posix.readFile(log, limit: 1 << 20) {
+            let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+            if let last = lines.last(where: { !$0.allSatisfy(\.isWhitespace) }) {
+                let text = last.count > 200 ? String(last.prefix(200)) + "..." : String(last)
+                hint += " (last line: \(text))"
+            }
+        }
+        return hint
+    }
+}

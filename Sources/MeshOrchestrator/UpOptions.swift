@@ -1,0 +1,30 @@
+/// What `meshbed up` was asked to do.
+public struct UpOptions: Sendable, Equatable {
+    /// The topology file, as given.
+    public var file: String
+    /// `--detach`: start a supervisor in its own session and return once it is ready.
+    public var detach: Bool
+    /// `--state-dir`, as given (nil: the default `./.meshbed`).
+    public var stateDirectory: String?
+    /// False with `--no-mesh`: start only the apps.
+    public var mesh: Bool
+    /// `--supervise` (hidden): this process is the detached supervisor `--detach` started.
+    public var supervise: Bool
+    /// `--ready-timeout` (hidden): how long each stage may take to become ready.
+    public var readyTimeout: Duration
+
+    /// The deadline of each readiness gate unless `--ready-timeout` says otherwise.
+    public static let defaultReadyTimeout: Duration = .seconds(10)
+
+    public init(
+        file: String, detach: Bool = false, stateDirectory: String? = nil, mesh: Bool = true, supervise: Bool = false,
+        readyTimeout: Duration = defaultReadyTimeout
+    ) {
+        self.file = file
+        self.detach = detach
+        self.stateDirectory = stateDirectory
+        self.mesh = mesh
+        self.supervise = supervise
+        self.readyTimeout = readyTimeout
+    }
+}

@@ -1,0 +1,479 @@
+import Foundation
+import Glibc
+import MeshTestSupport
+import Testing
+
+/// `meshbed up`, `status`, `down` and `validate` with the real binary. Every test has its
+/// own state directory and ends with `down`; every pid the state file recorded must be
+/// gone afterwards (zombies count as gone: they have ended).
+///
+/// Without the mesh (`up --no-mesh`, only the apps) these run anywhere; the full-mesh tests
+/// need `meshbed control` and `meshbed proxy` and are skipped in a build without them.
+@Suite struct MeshUpTests {
+    /// A temporary directory with the state directory and topology files of one test.
+    final class Workspace {
+        let path: String
+        var stateDirectory: String { path + "/state" }
+
+        init() throws {
+            path = NSTemporaryDirectory() + "meshbed-up-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+
+        /// Writes `text` to `name` in the workspace and returns its path.
+        @discardableResult
+        func write(_ name: String, _ text: String) throws -> String {
+            let file = path + "/" + name
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            return file
+        }
+
+        /// `meshbed ARGUMENTS --state-dir STATE` (the flag goes last).
+        func meshbed(_ arguments: [String], timeout: Double = 90) throws -> (status: Int32, stdout: String, stderr: String) {
+            try Harness.run(Harness.meshbed, arguments + ["--state-dir", stateDirectory], timeout: timeout)
+        }
+
+        /// The state file of topology `name`.
+        func state(_ name: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(stateDirectory)/\(name)/state.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+
+        /// Every pid the state file of `name` recorded, the supervisor's included.
+        func recordedPIDs(_ name: String) throws -> [Int32] {
+            let state = try state(name)
+            var pids = [state["supervisorPID"], state["controlPID"], state["ingressPID"]].compactMap { $0 as? Int }
+            for instance in state["instances"] as? [[String: Any]] ?? [] {
+                pids += [instance["pid"], instance["sidecarPID"]].compactMap { $0 as? Int }
+            }
+            for process in state["processes"] as? [[String: Any]] ?? [] {
+                if let pid = process["pid"] as? Int { pids.append(pid) }
+            }
+            return Array(Set(pids.map { Int32($0) })).sorted()
+        }
+
+        /// Stops whatever is left (a test that failed halfway) and removes the directory.
+        func cleanUp() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? [] {
+                _ = try? meshbed(["down", name], timeout: 30)
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// Whether `pid` still runs (not gone, not a zombie).
+    static func running(_ pid: Int32) -> Bool {
+        guard let stat = Harness.readProc("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].dropFirst().first
+        return state != nil && state != "Z" && state != "X"
+    }
+
+    /// The one JSON object `text` holds.
+    static func object(_ text: String) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw HarnessError("not a JSON object: \(text)")
+        }
+        return object
+    }
+
+    /// `status --json` of `name`, parsed.
+    static func status(_ workspace: Workspace, _ name: String) throws -> [String: Any] {
+        let result = try workspace.meshbed(["status", name, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try object(result.stdout)
+    }
+
+    /// `curl -s -i` of `url` with `arguments`: the status line and the whole response.
+    static func curl(_ arguments: [String]) throws -> String {
+        try Harness.run("curl", ["-s", "-i", "-m", "10"] + arguments, timeout: 20).stdout
+    }
+
+    /// Two echo services (one with three instances over two versions) and a Python app of
+    /// the user's own that reports its environment and working directory.
+    static func appsTopology(_ workspace: Workspace, name: String) throws -> String {
+        try workspace.write("app.py", """
+            import http.server, json, os, sys
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = json.dumps({"env": {k: v for k, v in os.environ.items() if k.startswith("MESHBED_") or k == "GREETING"},
+                                       "cwd": os.getcwd(), "path": self.path}).encode()
+                    self.send_response(200)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+
+            """)
+        return try workspace.write("\(name).yaml", """
+            kind: Topology
+            name: \(name)
+            services:
+              web:
+                calls: [api]
+              api:
+                versions:
+                  v1: {replicas: 2}
+                  v2: {behavior: {latency: 10ms}}
+              legacy:
+                app:
+                  command: [python3, app.py, "{port}"]
+                  ready: /healthz
+                  env: {GREETING: "hello {port}"}
+
+            """)
+    }
+
+    // MARK: - Apps only (--no-mesh)
+
+    @Test func detachedUpStatusAndDown() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try Self.appsTopology(workspace, name: "apps")
+        let up = try workspace.meshbed(["up", file, "--detach", "--no-mesh"])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("'apps' is ready (5 instances)"), "\(up.stdout)")
+        #expect(up.stdout.contains("meshbed down apps --state-dir \(workspace.stateDirectory)"))
+
+        let status = try Self.status(workspace, "apps")
+        #expect(Set(status.keys) == ["name", "control", "ingress", "instances"])
+        #expect(status["name"] as? String == "apps")
+        #expect(status["control"] is NSNull && status["ingress"] is NSNull)
+        let instances = try #require(status["instances"] as? [[String: Any]])
+        #expect(instances.map { $0["id"] as? String } == ["web-v1-0", "api-v1-0", "api-v1-1", "api-v2-0", "legacy-v1-0"])
+        let keys: Set<String> = ["id", "service", "version", "pid", "app", "inbound", "outbound", "admin", "ready", "identity", "certExpiry"]
+        for instance in instances {
+            #expect(Set(instance.keys) == keys)
+            #expect(instance["ready"] as? Bool == true, "\(instance)")
+            #expect((instance["pid"] as? Int ?? 0) > 0)
+            #expect((instance["app"] as? String)?.hasPrefix("127.0.0.1:") == true)
+            #expect(instance["inbound"] is NSNull && instance["outbound"] is NSNull && instance["admin"] is NSNull)
+            #expect(instance["certExpiry"] is NSNull)
+            #expect(instance["identity"] as? String == "spiffe://meshbed.local/ns/apps/sa/\(instance["service"] as? String ?? "")")
+        }
+
+        // The echo apps answer as themselves.
+        let api = try #require(instances.first { $0["id"] as? String == "api-v2-0" }?["app"] as? String)
+        #expect(try Self.curl(["http://\(api)/"]).contains("x-meshbed-instance: api-v2-0"))
+        // The user's app runs from the topology's directory with its port and variables.
+        let legacy = try #require(instances.last?["app"] as? String)
+        let port = String(legacy.split(separator: ":").last!)
+        let answer = try Self.curl([ "http://\(legacy)/x"])
+        let body = try Self.object(String(answer[try #require(answer.range(of: "\r\n\r\n")).upperBound...]))
+        let env = try #require(body["env"] as? [String: String])
+        #expect(env["MESHBED_SERVICE"] == "legacy")
+        #expect(env["MESHBED_VERSION"] == "v1")
+        #expect(env["MESHBED_INSTANCE"] == "legacy-v1-0")
+        #expect(env["MESHBED_PORT"] == port)
+        #expect(env["GREETING"] == "hello \(port)")
+        #expect(env["MESHBED_SUPERVISOR_PID"] != nil)
+        #expect(env["MESHBED_OUTBOUND"] == nil, "no sidecar without the mesh")
+        #expect(body["cwd"] as? String == URL(fileURLWithPath: workspace.path).resolvingSymlinksInPath().path)
+
+        let table = try workspace.meshbed(["status"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("apps: ready"), "\(table.stdout)")
+        #expect(table.stdout.contains("INSTANCE"))
+
+        let pids = try workspace.recordedPIDs("apps")
+        #expect(pids.count == 6)  // the supervisor and five apps
+        #expect(pids.allSatisfy(Self.running))
+        let down = try workspace.meshbed(["down"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stdout.contains("'apps' stopped"))
+        #expect(pids.filter(Self.running).isEmpty, "survivors of down: \(pids.filter(Self.running))")
+        #expect(try workspace.state("apps")["phase"] as? String == "stopped")
+        let again = try workspace.meshbed(["down", "apps"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("was not running"))
+        // Stopped: nothing answers, nothing is ready.
+        let after = try Self.status(workspace, "apps")
+        #expect((after["instances"] as? [[String: Any]])?.allSatisfy { $0["ready"] as? Bool == false } == true)
+    }
+
+    @Test func secondUpOfARunningTopologyIsRefused() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("one.yaml", "kind: Topology\nname: once\nservices:\n  web: {}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        for extra in [["--detach"], []] {
+            let second = try workspace.meshbed(["up", file, "--no-mesh"] + extra)
+            #expect(second.status == 2)
+            #expect(second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
+            #expect(second.stderr.contains("'once' is already running"), "\(second.stderr)")
+        }
+        #expect(try Self.status(workspace, "once")["name"] as? String == "once")
+        #expect(try workspace.meshbed(["down", "once"]).status == 0)
+    }
+
+    @Test func killedForegroundSupervisorLeavesNoProcess() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try Self.appsTopology(workspace, name: "orphans")
+        let harness = Harness()
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
+        let pids = try workspace.recordedPIDs("orphans")
+        #expect(pids.count == 6 && pids.contains(process.processIdentifier))
+        #expect(pids.allSatisfy(Self.running))
+
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(eventually(within: 10) { pids.allSatisfy { !Self.running($0) } }, "orphans: \(pids.filter(Self.running))")
+        let status = try Self.status(workspace, "orphans")
+        #expect((status["instances"] as? [[String: Any]])?.allSatisfy { $0["ready"] as? Bool == false } == true)
+        let down = try workspace.meshbed(["down"])
+        #expect(down.status == 0)
+        #expect(down.stdout.contains("was not running"))
+    }
+
+    /// A grandchild (started by an app, so without a parent-death signal of its own)
+    /// outlives a SIGKILLed supervisor; `down` still finds it by the run's id and stops it.
+    @Test func downSweepsGrandchildrenOfAKilledSupervisor() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        try Self.appsTopology(workspace, name: "unused")
+        let file = try workspace.write("g.yaml", """
+            kind: Topology
+            name: grandchildren
+            services:
+              forks:
+                app:
+                  command: [sh, -c, "sleep 300 & echo $! > grandchild.pid; exec python3 app.py {port}"]
+
+            """)
+        let harness = Harness()
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
+        let grandchild = try #require(Int32(try String(contentsOfFile: workspace.path + "/grandchild.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pids = try workspace.recordedPIDs("grandchildren")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(eventually(within: 10) { pids.allSatisfy { !Self.running($0) } })
+        #expect(Self.running(grandchild), "not a child of the supervisor: it survives until down")
+        let down = try workspace.meshbed(["down", "grandchildren"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(eventually(within: 5) { !Self.running(grandchild) })
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalStopsForegroundUp(signal: Int32) throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\n")
+        let harness = Harness()
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
+        #expect(lines.first(within: 1, where: { $0.contains("stop:    Ctrl-C") }) != nil)
+        let pids = try workspace.recordedPIDs("fg")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(lines.first(within: 1, where: { $0.contains("'fg' stopped") }) != nil)
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+        #expect(try workspace.state("fg")["phase"] as? String == "stopped")
+    }
+
+    @Test func crashedAppIsRecordedAndNotReady() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("c.yaml", "kind: Topology\nname: crash\nservices:\n  web: {replicas: 3}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        let instances = try #require(try Self.status(workspace, "crash")["instances"] as? [[String: Any]])
+        let victim = Int32(try #require(instances[1]["pid"] as? Int))
+        kill(victim, SIGKILL)
+
+        #expect(eventually(within: 10) {
+            let now = (try? Self.status(workspace, "crash"))?["instances"] as? [[String: Any]] ?? []
+            return now.map { $0["ready"] as? Bool } == [true, false, true]
+        })
+        // Recorded, not restarted.
+        #expect(eventually(within: 5) {
+            let processes = (try? workspace.state("crash"))?["processes"] as? [[String: Any]] ?? []
+            return processes.first { $0["name"] as? String == "web-v1-1.app" }?["exit"] as? String == "killed by SIGKILL"
+        })
+        let table = try workspace.meshbed(["status", "crash"])
+        #expect(table.stdout.contains("no (killed by SIGKILL)"), "\(table.stdout)")
+        #expect(try Self.status(workspace, "crash")["instances"].flatMap { ($0 as? [[String: Any]])?[1]["pid"] as? Int } == Int(victim))
+        #expect(try workspace.meshbed(["down", "crash"]).status == 0)
+    }
+
+    @Test func invalidTopologyExits2WithFileLineColumn() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("bad.yaml", "kind: Topology\nname: bad\nservices:\n  web:\n    replicas: zero\n")
+        for arguments in [["up", file], ["up", file, "--detach"], ["validate", file]] {
+            let result = try Harness.run(Harness.meshbed, arguments, timeout: 30)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("\(file):5:15: replicas:"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+        let good = try workspace.write("good.yaml", "kind: Topology\nname: good\nservices:\n  web: {}\n")
+        let valid = try Harness.run(Harness.meshbed, ["validate", good], timeout: 30)
+        #expect(valid.status == 0)
+        #expect(valid.stdout.contains("valid topology 'good'"))
+        let mixed = try Harness.run(Harness.meshbed, ["validate", good, workspace.path + "/missing.yaml"], timeout: 30)
+        #expect(mixed.status == 2)
+        #expect(mixed.stderr.contains("missing.yaml:1:1: cannot read: no such file"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.stateDirectory + "/bad"))
+    }
+
+    @Test func badFlagsExit2OnOneLine() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\n")
+        for (arguments, mention) in [
+            (["up", file, "--runtime", "netns"], "not supported yet"),
+            (["up", file, "--runtime", "docker"], "--runtime"),
+            (["up"], "missing the topology FILE"),
+            (["up", file, "--detatch"], "did you mean '--detach'"),
+            (["down", "nothing-here"], "no topology 'nothing-here'"),
+            (["status"], "no topology in"),
+        ] {
+            let result = try workspace.meshbed(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
+        }
+        let validate = try Harness.run(Harness.meshbed, ["validate"], timeout: 30)
+        #expect(validate.status == 2)
+        #expect(validate.stderr == "meshbed: validate: missing FILE (meshbed validate FILE...)\n")
+    }
+
+    @Test(arguments: [true, false])
+    func failingAppExits3AndPointsAtItsLog(detach: Bool) throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("f.yaml", """
+            kind: Topology
+            name: failing
+            services:
+              web: {}
+              broken:
+                app:
+                  command: [sh, -c, "echo cannot start, no config >&2; exit 1"]
+
+            """)
+        let result = try workspace.meshbed(["up", file, "--no-mesh"] + (detach ? ["--detach"] : []))
+        #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("app broken-v1-0"), "\(result.stderr)")
+        #expect(result.stderr.contains("exited with status 1 before it was ready"), "\(result.stderr)")
+        let log = try #require(result.stderr.range(of: "log: ").map { result.stderr[$0.upperBound...].prefix { $0 != " " && $0 != "\n" } })
+        #expect(log.hasSuffix("/failing/logs/broken-v1-0.app.log"))
+        #expect(try String(contentsOfFile: String(log), encoding: .utf8).contains("cannot start, no config"))
+        #expect(result.stderr.contains("(last line: cannot start, no config)"))
+        // Everything it had started is gone; the logs stay.
+        let pids = try workspace.recordedPIDs("failing")
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+        #expect(try workspace.state("failing")["phase"] as? String == "failed")
+        #expect(FileManager.default.fileExists(atPath: workspace.stateDirectory + "/failing/logs/web-v1-0.app.log"))
+    }
+
+    @Test func appThatNeverAnswersFailsAtTheDeadline() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("s.yaml", """
+            kind: Topology
+            name: silent
+            services:
+              mute:
+                app:
+                  command: [sleep, "300"]
+                  ready: /healthz
+
+            """)
+        let start = Date()
+        let result = try workspace.meshbed(["up", file, "--no-mesh", "--detach", "--ready-timeout", "1s"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("app mute-v1-0"), "\(result.stderr)")
+        #expect(result.stderr.contains("not ready within 1s"), "\(result.stderr)")
+        #expect(result.stderr.contains("/healthz answers 2xx: no"), "\(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 15)
+        let pids = try workspace.recordedPIDs("silent")
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+    }
+
+    // MARK: - The full mesh
+
+    /// Whether this build has the control plane and the sidecar.
+    static let meshAvailable: Bool = ["control", "proxy"].allSatisfy { command in
+        let result = try? Harness.run(Harness.meshbed, [command], timeout: 10)
+        return result.map { !$0.stderr.contains("not available in this build") } ?? false
+    }
+
+    static let bookinfo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../topologies/bookinfo.yaml").standardized.path
+
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func bookinfoThroughTheIngress() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let up = try workspace.meshbed(["up", Self.bookinfo, "--detach"])
+        #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
+        let status = try Self.status(workspace, "bookinfo")
+        let ingress = try #require(status["ingress"] as? String)
+        #expect((status["control"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(up.stdout.contains("curl -H 'Host: productpage' http://\(ingress)/"))
+        let instances = try #require(status["instances"] as? [[String: Any]])
+        #expect(instances.count == 6)
+        for instance in instances {
+            #expect(instance["ready"] as? Bool == true, "\(instance)")
+            for key in ["inbound", "outbound", "admin"] { #expect((instance[key] as? String)?.hasPrefix("127.0.0.1:") == true) }
+        }
+
+        let response = try Self.curl(["-H", "Host: productpage", "http://\(ingress)/"])
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response)")
+        #expect(response.contains("x-meshbed-service: productpage"))
+        let body = try Self.object(String(response[try #require(response.range(of: "\r\n\r\n")).upperBound...]))
+        #expect(body["service"] as? String == "productpage")
+        let calls = try #require(body["calls"] as? [[String: Any]])
+        #expect(calls.map { $0["service"] as? String } == ["details", "reviews"])
+        #expect(calls.allSatisfy { $0["status"] as? Int == 200 }, "\(calls)")
+
+        let pids = try workspace.recordedPIDs("bookinfo")
+        #expect(pids.count == 1 + 1 + 1 + 12)  // supervisor, control, ingress, 6 apps and 6 sidecars
+        #expect(try workspace.meshbed(["down"]).status == 0)
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+    }
+
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func absoluteFormThroughAnOutboundPort() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", Self.bookinfo, "--detach"]).status == 0)
+        let instances = try #require(try Self.status(workspace, "bookinfo")["instances"] as? [[String: Any]])
+        let outbound = try #require(instances.first { $0["id"] as? String == "productpage-v1-0" }?["outbound"] as? String)
+        // As an app with http_proxy set would send it.
+        let response = try Self.curl(["-x", "http://\(outbound)", "http://details/some/path"])
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response)")
+        #expect(response.contains("x-meshbed-service: details"))
+        #expect(response.contains("\"path\":\"/some/path\""))
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
+    }
+
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func trafficKeepsFlowingWithoutTheControlPlane() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", Self.bookinfo, "--detach"]).status == 0)
+        let ingress = try #require(try Self.status(workspace, "bookinfo")["ingress"] as? String)
+        let control = Int32(try #require(try workspace.state("bookinfo")["controlPID"] as? Int))
+        kill(control, SIGKILL)
+        #expect(eventually(within: 5) { !Self.running(control) })
+        // Longer than the control plane's heartbeat expiry: sidecars keep their last snapshot.
+        let deadline = Date().addingTimeInterval(5)
+        var answered = 0
+        while Date() < deadline {
+            let response = try Self.curl(["-H", "Host: productpage", "http://\(ingress)/"])
+            #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(300))")
+            answered += 1
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(answered >= 10)
+        let processes = try #require(try workspace.state("bookinfo")["processes"] as? [[String: Any]])
+        #expect(processes.first { $0["name"] as? String == "control" }?["exit"] as? String == "killed by SIGKILL")
+        #expect(try workspace.meshbed(["down"]).status == 0)
+    }
+}

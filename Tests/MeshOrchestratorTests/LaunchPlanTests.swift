@@ -1,0 +1,165 @@
+import MeshIO
+import MeshOrchestrator
+import MeshTopology
+import Testing
+
+/// The plan: start order, command lines, environment and ports, with and without the mesh.
+@Suite struct LaunchPlanTests {
+    static let store = StateDirectory("/state")
+
+    static func plan(mesh: Bool = true, ingressPort: Int = 0) -> LaunchPlan {
+        let topology = sampleTopology(ingressPort: ingressPort)
+        let count = LaunchPlan.portCount(for: topology, mesh: mesh)
+        return LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: mesh, executable: "/bin/meshbed",
+                          stateDirectory: store, runID: "run1", supervisorPID: 99, ports: Array(20000..<(20000 + count)),
+                          environment: ["PATH": "/usr/bin", "MESHBED_SUPERVISOR_PID": "1", "MESHBED_RUN_ID": "stale", "HTTP_PROXY": "x"])
+    }
+
+    func spec(_ plan: LaunchPlan, _ name: String) throws -> ProcessSpec {
+        try #require(plan.stages.flatMap(\.processes).first { $0.record.name == name })
+    }
+
+    func environment(_ spec: ProcessSpec) -> [String: String] {
+        Dictionary(spec.request.environment.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }, uniquingKeysWith: { _, last in last })
+    }
+
+    @Test func portCounts() {
+        let topology = sampleTopology()
+        #expect(LaunchPlan.portCount(for: topology, mesh: false) == 5)
+        #expect(LaunchPlan.portCount(for: topology, mesh: true) == 3 + 5 * 4)
+        #expect(LaunchPlan.portCount(for: sampleTopology(ingressPort: 8080), mesh: true) == 2 + 5 * 4)
+    }
+
+    @Test func stagesInStartOrder() {
+        let plan = Self.plan()
+        #expect(plan.stages.map(\.title) == ["control plane", "apps", "sidecars", "ingress gateway"])
+        #expect(plan.stages[1].processes.map(\.record.name) ==
+            ["web-v1-0.app", "api-v1-0.app", "api-v1-1.app", "api-v2-0.app", "legacy-v1-0.app"])
+        #expect(plan.stages[2].processes.map(\.record.name) ==
+            ["web-v1-0.sidecar", "api-v1-0.sidecar", "api-v1-1.sidecar", "api-v2-0.sidecar", "legacy-v1-0.sidecar"])
+        #expect(plan.state.processes.map(\.name) == plan.stages.flatMap { $0.processes.map(\.record.name) })
+        #expect(plan.state.phase == .starting)
+        #expect(plan.state.supervisorPID == 99)
+        #expect(plan.state.runID == "run1")
+    }
+
+    @Test func everyPortIsUsedOnce() {
+        let plan = Self.plan()
+        var addresses = [plan.state.control, plan.state.ingress, plan.state.ingressAdmin].compactMap { $0 }
+        for instance in plan.state.instances {
+            addresses += [instance.app, instance.inbound, instance.outbound, instance.admin].compactMap { $0 }
+        }
+        #expect(addresses.count == LaunchPlan.portCount(for: sampleTopology(), mesh: true))
+        #expect(Set(addresses).count == addresses.count)
+    }
+
+    @Test func fixedIngressPortIsKept() {
+        #expect(Self.plan(ingressPort: 8080).state.ingress == "127.0.0.1:8080")
+    }
+
+    @Test func controlPlaneCommandLine() throws {
+        let plan = Self.plan()
+        let control = try spec(plan, "control")
+        let port = LaunchPlanTests.port(plan.state.control)
+        #expect(control.request.executable == "/bin/meshbed")
+        #expect(control.request.arguments == ["control", "--topology", "/topologies/shop.yaml", "--port", port])
+        #expect(control.request.outputPath == "/state/shop/logs/control.log")
+        #expect(control.probe == .http(address: plan.state.control!, path: "/v1/instances", accepts: 200...200))
+    }
+
+    @Test func echoAppCommandLines() throws {
+        let plan = Self.plan()
+        let web = try #require(plan.state.instances.first { $0.id == "web-v1-0" })
+        #expect(try spec(plan, "web-v1-0.app").request.arguments == [
+            "echo", "--port", Self.port(web.app), "--service", "web", "--version", "v1", "--instance", "web-v1-0",
+            "--call", "api", "--outbound", web.outbound!, "--threads", "1",
+        ])
+        let v2 = try #require(plan.state.instances.first { $0.id == "api-v2-0" })
+        #expect(try spec(plan, "api-v2-0.app").request.arguments == [
+            "echo", "--port", Self.port(v2.app), "--service", "api", "--version", "v2", "--instance", "api-v2-0",
+            "--error-rate", "12.5", "--latency", "50ms", "--outbound", v2.outbound!, "--threads", "1",
+        ])
+        #expect(try spec(plan, "web-v1-0.app").probe == .http(address: web.app, path: "/", accepts: 200...200))
+    }
+
+    @Test func echoAppsWithoutTheMeshMakeNoCalls() throws {
+        let plan = Self.plan(mesh: false)
+        #expect(plan.stages.map(\.title) == ["apps"])
+        let web = try #require(plan.state.instances.first)
+        #expect(try spec(plan, "web-v1-0.app").request.arguments == [
+            "echo", "--port", Self.port(web.app), "--service", "web", "--version", "v1", "--instance", "web-v1-0", "--threads", "1",
+        ])
+        #expect(plan.state.control == nil && plan.state.ingress == nil)
+        #expect(web.inbound == nil && web.outbound == nil && web.admin == nil)
+        let env = environment(try spec(plan, "web-v1-0.app"))
+        #expect(env["MESHBED_OUTBOUND"] == nil && env["http_proxy"] == nil)
+    }
+
+    @Test func customAppRunsThroughExecAppWithItsEnvironment() throws {
+        let plan = Self.plan()
+        let legacy = try #require(plan.state.instances.first { $0.id == "legacy-v1-0" })
+        let port = Self.port(legacy.app)
+        let app = try spec(plan, "legacy-v1-0.app")
+        #expect(app.request.arguments == ["exec-app", "--dir", "/topologies", "--", "python3", "app.py", "--port", port])
+        let env = environment(app)
+        #expect(env["MESHBED_SERVICE"] == "legacy")
+        #expect(env["MESHBED_VERSION"] == "v1")
+        #expect(env["MESHBED_INSTANCE"] == "legacy-v1-0")
+        #expect(env["MESHBED_PORT"] == port)
+        #expect(env["MESHBED_OUTBOUND"] == legacy.outbound)
+        #expect(env["http_proxy"] == "http://\(legacy.outbound!)")
+        #expect(env["HTTP_PROXY"] == "http://\(legacy.outbound!)")
+        #expect(env["LOG_LEVEL"] == "debug")
+        #expect(env["SELF"] == "http://127.0.0.1:\(port)/")
+        #expect(env["PATH"] == "/usr/bin")
+        #expect(app.probe == .http(address: legacy.app, path: "/healthz", accepts: 200...299))
+        #expect(legacy.custom && legacy.readyPath == "/healthz")
+    }
+
+    @Test func everyChildFollowsItsSupervisor() {
+        for spec in Self.plan().stages.flatMap(\.processes) {
+            let env = environment(spec)
+            #expect(env["MESHBED_SUPERVISOR_PID"] == "99", "\(spec.record.name)")
+            #expect(env["MESHBED_RUN_ID"] == "run1", "\(spec.record.name)")
+            // Each variable once: the stale inherited values are gone, not shadowed.
+            let names = spec.request.environment.map { $0.split(separator: "=")[0] }
+            #expect(Set(names).count == names.count, "\(spec.record.name)")
+            #expect(spec.request.newProcessGroup && !spec.request.newSession)
+        }
+    }
+
+    @Test func sidecarAndGatewayCommandLines() throws {
+        let plan = Self.plan()
+        let control = try #require(plan.state.control)
+        let web = try #require(plan.state.instances.first)
+        let sidecar = try spec(plan, "web-v1-0.sidecar")
+        #expect(sidecar.request.arguments == [
+            "proxy", "--instance", "web-v1-0", "--service", "web", "--version", "v1", "--control", control,
+            "--inbound", Self.port(web.inbound), "--outbound", Self.port(web.outbound), "--admin", Self.port(web.admin),
+            "--app", Self.port(web.app), "--app-ready", "/",
+        ])
+        #expect(sidecar.probe == .http(address: web.admin!, path: "/ready", accepts: 200...200))
+        #expect(try spec(plan, "legacy-v1-0.sidecar").request.arguments.suffix(2) == ["--app-ready", "/healthz"])
+        let ingress = try spec(plan, "ingress")
+        #expect(ingress.request.arguments == [
+            "proxy", "--gateway", "--port", Self.port(plan.state.ingress), "--admin", Self.port(plan.state.ingressAdmin),
+            "--control", control,
+        ])
+        #expect(ingress.probe == .http(address: plan.state.ingressAdmin!, path: "/ready", accepts: 200...200))
+    }
+
+    @Test func identities() {
+        let plan = Self.plan()
+        #expect(plan.state.instances.map(\.identity) == [
+            "spiffe://meshbed.local/ns/shop/sa/web", "spiffe://meshbed.local/ns/shop/sa/api", "spiffe://meshbed.local/ns/shop/sa/api",
+            "spiffe://meshbed.local/ns/shop/sa/api", "spiffe://meshbed.local/ns/shop/sa/legacy",
+        ])
+    }
+
+    static func port(_ address: String?) -> String {
+        String(address?.split(separator: ":").last ?? "")
+    }
+}
