@@ -173,7 +173,8 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
             out.append(contentsOf: query)
         }
         out.append(contentsOf: ProxyHeaders.version11)
-        ProxyHeaders.appendForwarded(head.headers, dropping: .request, into: &out)
+        let fromPeer = if case .inbound = mode { true } else { false }
+        ProxyHeaders.appendForwarded(head.headers, dropping: fromPeer ? .request : .requestFromApp, into: &out)
         if head.authority != nil || !head.headers.contains("host") {
             // Absolute-form (http_proxy) requests carry the destination in the target.
             HTTPSerializer.appendHeader(name: "host", value: ArraySlice(destination.utf8), into: &out)
@@ -190,8 +191,13 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         case .none, .untilClose:
             break
         }
-        if case .outbound(let source) = mode {
+        switch mode {
+        case .outbound(let source):
             HTTPSerializer.appendHeader(name: "x-meshbed-source", value: ArraySlice(source.utf8), into: &out)
+        case .gateway:
+            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: "ingress", into: &out)
+        case .inbound:
+            break
         }
         out.append(13)
         out.append(10)

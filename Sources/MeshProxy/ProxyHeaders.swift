@@ -4,9 +4,12 @@ import MeshHTTP
 enum ProxyHeaders {
     /// What to leave out besides the hop-by-hop fields.
     enum Drop {
-        /// Requests: framing and host are rewritten; `expect` is answered by this proxy;
-        /// `x-meshbed-source` is set by the caller's sidecar only (never trusted from an app).
+        /// Requests from a peer sidecar: framing and host are rewritten; `expect` is
+        /// answered by this proxy.
         case request
+        /// Requests from an app or a client: as `request`, and `x-meshbed-source` too, which
+        /// only a caller's sidecar may set (never trusted from an app).
+        case requestFromApp
         /// Responses: framing is rewritten by the server side of this proxy.
         case responseFraming
     }
@@ -18,7 +21,8 @@ enum ProxyHeaders {
 
     private static let hopByHop: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "te",
                                               "transfer-encoding", "upgrade", "content-length"].map { Array($0.utf8) }
-    private static let requestOnly: [[UInt8]] = ["host", "expect", "x-meshbed-source"].map { Array($0.utf8) }
+    private static let requestOnly: [[UInt8]] = ["host", "expect"].map { Array($0.utf8) }
+    private static let source: [UInt8] = Array("x-meshbed-source".utf8)
 
     /// Appends every field of `headers` that crosses a proxy hop (RFC 9110 §7.6.1: not the
     /// hop-by-hop ones, nor any field the Connection header names), minus `drop`'s fields.
@@ -27,7 +31,8 @@ enum ProxyHeaders {
         for index in 0..<headers.count {
             let name = headers.name(at: index)
             if matches(name, hopByHop) { continue }
-            if drop == .request, matches(name, requestOnly) { continue }
+            if drop != .responseFraming, matches(name, requestOnly) { continue }
+            if drop == .requestFromApp, matches(name, [source]) { continue }
             if let connectionIndex, nominated(name, by: headers.value(at: connectionIndex)) { continue }
             HTTPSerializer.appendHeader(name: name, value: headers.value(at: index), into: &out)
         }

@@ -431,6 +431,10 @@ import Testing
         let calls = try #require(body["calls"] as? [[String: Any]])
         #expect(calls.map { $0["service"] as? String } == ["details", "reviews"])
         #expect(calls.allSatisfy { $0["status"] as? Int == 200 }, "\(calls)")
+        // Each hop names its caller: the ingress for productpage, productpage for details.
+        #expect((body["headers"] as? [String: String])?["x-meshbed-source"] == "ingress")
+        let details = try #require(calls.first?["body"] as? [String: Any])
+        #expect((details["headers"] as? [String: String])?["x-meshbed-source"] == "productpage")
 
         let pids = try workspace.recordedPIDs("bookinfo")
         #expect(pids.count == 1 + 1 + 1 + 12)  // supervisor, control, ingress, 6 apps and 6 sidecars
@@ -474,6 +478,26 @@ import Testing
         #expect(answered >= 10)
         let processes = try #require(try workspace.state("bookinfo")["processes"] as? [[String: Any]])
         #expect(processes.first { $0["name"] as? String == "control" }?["exit"] as? String == "killed by SIGKILL")
+
+        // A control plane started again on the same address takes over: every sidecar
+        // re-registers through its heartbeats and acknowledges the new one's snapshot.
+        let address = try #require(try Self.status(workspace, "bookinfo")["control"] as? String)
+        let harness = Harness()
+        let (restarted, lines) = try harness.startBackground(Harness.meshbed, [
+            "control", "--topology", Self.bookinfo, "--port", String(address.split(separator: ":").last!)])
+        #expect(lines.first(within: 10) { $0.contains("listening on") } != nil)
+        #expect(eventually(within: 10) {
+            guard let text = try? Self.curl(["http://\(address)/v1/instances"]),
+                  let start = text.range(of: "\r\n\r\n"),
+                  let list = try? JSONSerialization.jsonObject(with: Data(text[start.upperBound...].utf8)) as? [[String: Any]]
+            else { return false }
+            let instances = list.filter { $0["service"] as? String != "ingress" }
+            return instances.count == 6 && instances.allSatisfy { $0["healthy"] as? Bool == true && $0["ackedVersion"] is Int }
+        })
+        let after = try Self.curl(["-H", "Host: productpage", "http://\(ingress)/"])
+        #expect(after.hasPrefix("HTTP/1.1 200"), "\(after.prefix(300))")
+        restarted.terminate()
+        restarted.waitUntilExit()
         #expect(try workspace.meshbed(["down"]).status == 0)
     }
 }
