@@ -457,6 +457,58 @@ import Testing
         #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
     }
 
+    /// A program of the user's own (Python's http.server) joins the mesh: reachable through
+    /// the ingress, and reaching another service with an unmodified client through http_proxy.
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func pythonAppInTheMeshUsesHTTPProxy() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        _ = try workspace.write("legacy.py", """
+            import http.server, json, sys, urllib.request
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    if self.path == "/healthz":
+                        body = b"ok"
+                    else:
+                        # urllib reads http_proxy from the environment: the call goes through the sidecar.
+                        with urllib.request.urlopen("http://details/from-legacy", timeout=5) as r:
+                            body = json.dumps({"legacy": True, "details": json.loads(r.read())}).encode()
+                    self.send_response(200)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+
+            """)
+        let file = try workspace.write("legacy.yaml", """
+            kind: Topology
+            name: legacy
+            mesh: {mtls: disabled}
+            services:
+              details: {}
+              legacy:
+                app:
+                  command: [python3, legacy.py, "{port}"]
+                  ready: /healthz
+
+            """)
+        let up = try workspace.meshbed(["up", file, "--detach"])
+        #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
+        let ingress = try #require(try Self.status(workspace, "legacy")["ingress"] as? String)
+        let response = try Self.curl(["-H", "Host: legacy", "http://\(ingress)/"])
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(400))")
+        let body = try Self.object(String(response[try #require(response.range(of: "\r\n\r\n")).upperBound...]))
+        #expect(body["legacy"] as? Bool == true)
+        let details = try #require(body["details"] as? [String: Any])
+        #expect(details["service"] as? String == "details")
+        #expect(details["path"] as? String == "/from-legacy")
+        #expect((details["headers"] as? [String: String])?["x-meshbed-source"] == "legacy")
+        #expect(try workspace.meshbed(["down"]).status == 0)
+    }
+
     @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
     func trafficKeepsFlowingWithoutTheControlPlane() throws {
         let workspace = try Workspace()
