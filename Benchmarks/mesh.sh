@@ -6,7 +6,7 @@
 # 1. time from `meshbed up --detach` to all-ready: bookinfo, and a generated 50-service topology;
 # 2. requests/s and p50/p99 of wrk against an echo app directly, through its sidecar's inbound
 #    port, through another service's sidecar (outbound → inbound → echo), and through the ingress;
-# 3. resident memory of an idle sidecar.
+# 3. resident memory of idle sidecars, echo apps and the control plane (bookinfo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -51,6 +51,19 @@ YAML
 echo "== startup (meshbed up --detach until every instance is ready)"
 b=$(time_up topologies/bookinfo.yaml "$work/state-bookinfo")
 echo "bookinfo (6 instances):      ${b} ms"
+sleep 2
+python3 - "$work/state-bookinfo/bookinfo/state.json" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+sidecars = [rss(i["sidecarPID"]) for i in state["instances"]]
+apps = [rss(i["pid"]) for i in state["instances"]]
+print(f"idle sidecar resident memory: {min(sidecars)/1024:.1f}-{max(sidecars)/1024:.1f} MB; idle echo app: {min(apps)/1024:.1f}-{max(apps)/1024:.1f} MB; "
+      f"control plane: {rss(state['controlPID'])/1024:.1f} MB")
+PY
 "$bin" down --state-dir "$work/state-bookinfo" >/dev/null
 f=$(time_up "$work/fifty.yaml" "$work/state-fifty")
 echo "fifty services (50 instances): ${f} ms"
@@ -62,12 +75,6 @@ status=$("$bin" status pair --json --state-dir "$work/state-pair")
 field() { python3 -c "import json,sys; s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']==sys.argv[2]][0]; print(i[sys.argv[3]])" "$status" "$1" "$2"; }
 ingress=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ingress'])" "$status")
 app=$(field server app); inbound=$(field server inbound); outbound=$(field client outbound)
-sidecar_pid=$(python3 -c "
-import json,sys,subprocess
-s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']=='server'][0]
-port=i['admin'].split(':')[1]
-out=subprocess.run(['ss','-ltnpH','sport = :'+port],capture_output=True,text=True).stdout
-import re; m=re.search(r'pid=(\d+)',out); print(m.group(1) if m else '')" "$status")
 run() {  # label url [host]
   local extra=()
   [ -n "${3:-}" ] && extra=(-H "Host: $3")
@@ -89,8 +96,3 @@ run "sidecar inbound -> echo" "http://$inbound/"
 run "client sidecar -> server sidecar -> echo" "http://$outbound/" server
 run "ingress -> server sidecar -> echo" "http://$ingress/" server
 
-echo "== memory"
-if [ -n "$sidecar_pid" ]; then
-  sleep 1
-  grep -E 'VmRSS' "/proc/$sidecar_pid/status" | sed 's/^/idle-ish sidecar (after load) /'
-fi
