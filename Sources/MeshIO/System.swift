@@ -262,6 +262,11 @@ public enum Posix {
         while nanosleep(&request, &remaining) != 0, errno() == EINTR { request = remaining }
     }
 
+    /// Whether a file (or directory) exists at `path`.
+    public static func fileExists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
     /// Whether `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 

@@ -68,9 +68,11 @@ public enum TopologyLauncher {
         store.removeState(name)
         var arguments = ["up", file, "--state-dir", store.root, "--supervise", "--ready-timeout", options.readyTimeout.meshbedDescription]
         if !options.mesh { arguments.append("--no-mesh") }
-        // The supervisor must outlive this process: it follows no supervisor of its own.
-        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "MESHBED_SUPERVISOR_PID" }
-            .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // The supervisor must outlive this process (it follows no supervisor of its own),
+        // unless the caller asked to keep it tied to itself.
+        var inherited = ProcessInfo.processInfo.environment.filter { $0.key != "MESHBED_SUPERVISOR_PID" }
+        if options.tiedToCaller { inherited["MESHBED_SUPERVISOR_PID"] = String(Posix.processID()) }
+        let environment = inherited.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let log = store.logPath(of: name, process: "supervisor")
         let request = SpawnRequest(executable: executable, arguments: arguments, environment: environment, outputPath: log,
                                    newSession: true)

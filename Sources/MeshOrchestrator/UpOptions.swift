@@ -12,6 +12,9 @@ public struct UpOptions: Sendable, Equatable {
     public var supervise: Bool
     /// `--ready-timeout` (hidden): how long each stage may take to become ready.
     public var readyTimeout: Duration
+    /// With `detach`: the detached supervisor still dies with this process (the demo's
+    /// use: a tour that is killed must not leave its mesh behind). nil: it outlives us.
+    public var tiedToCaller = false
 
     /// The deadline of each readiness gate unless `--ready-timeout` says otherwise.
     public static let defaultReadyTimeout: Duration = .seconds(10)

@@ -74,3 +74,16 @@ import Testing
         #expect(total >= 90 && total <= 101, "\(result.stdout)")
     }
 }
+
+/// The README's run command: the demo brings bookinfo up, drives it, and stops it.
+@Suite struct DemoTests {
+    @Test func demoRunsTheMeshAndTheEchoTour() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+        let result = try Harness.run("/bin/sh", ["-c", "cd '\(root)' && exec '\(Harness.meshbed)' demo"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("meshbed up: 'bookinfo' is ready"))
+        #expect(result.stdout.contains("version  v1: "))
+        #expect(result.stdout.contains("meshbed down: 'bookinfo' stopped"))
+        #expect(result.stdout.contains("open loop at 200 req/s"))
+    }
+}
