@@ -1,6 +1,7 @@
 import MeshCore
 import MeshIO
 import MeshLoad
+import MeshOrchestrator
 
 /// `meshbed load`: the built-in load generator.
 enum LoadCommand {
@@ -20,6 +21,8 @@ enum LoadCommand {
         let headerTexts = try scanner.options("--header")
         let body = try scanner.option("--body")
         let json = scanner.flag("--json")
+        let stateDirectory = try scanner.option("--state-dir")
+        let topology = try scanner.option("--topology")
         try scanner.finish()
 
         if requests != nil, duration != nil { throw UsageError("--requests and --duration exclude each other") }
@@ -32,16 +35,14 @@ enum LoadCommand {
         case (nil, nil): throw UsageError("give --url URL (or --to SERVICE with a running topology)")
         case (.some, .some): throw UsageError("--url and --to exclude each other")
         case (nil, .some(let service)):
-            _ = from
-            throw UsageError("--to \(service): no running topology in ./.meshbed (start one with 'meshbed up')")
+            target = try meshTarget(to: service, from: from, topology: topology, stateDirectory: stateDirectory)
         case (.some(let url), nil):
+            if from != nil { throw UsageError("--from goes with --to SERVICE, not with --url") }
             switch LoadTarget.parse(url: url) {
             case .success(let parsed): target = parsed
             case .failure(let error): throw UsageError("--url: \(error.message), got '\(url)'")
             }
         }
-        if from != nil { throw UsageError("--from needs --to and a running topology") }
-
         var configuration = LoadConfiguration(target: target)
         configuration.method = method
         configuration.requests = requests
@@ -81,6 +82,39 @@ enum LoadCommand {
             Posix.writeAll(1, Array(result.text(concurrency: concurrency, rate: rate).utf8))
         }
         return 0
+    }
+}
+
+extension LoadCommand {
+    /// `--to SERVICE`: through the running topology's ingress, or with `--from CALLER`
+    /// through that caller's sidecar (its first instance), so the source identity is real.
+    static func meshTarget(to service: String, from caller: String?, topology: String?, stateDirectory: String?) throws(UsageError) -> LoadTarget {
+        let store = StateDirectory(stateDirectory ?? StateDirectory.defaultPath)
+        let state: MeshState
+        do {
+            let name = try store.resolve(topology, isRunning: TopologyLauncher.isSupervising)
+            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
+            state = read
+        } catch {
+            throw UsageError("--to \(service): \(error)")
+        }
+        guard state.instances.contains(where: { $0.service == service }) else {
+            let known = Array(Set(state.instances.map(\.service))).sorted().joined(separator: ", ")
+            throw UsageError("--to: no service '\(service)' in topology '\(state.name)' (it has \(known))")
+        }
+        let through: String?
+        if let caller {
+            guard let instance = state.instances.first(where: { $0.service == caller }) else {
+                throw UsageError("--from: no service '\(caller)' in topology '\(state.name)'")
+            }
+            through = instance.outbound
+        } else {
+            through = state.ingress
+        }
+        guard let through, let address = SocketAddress(through) else {
+            throw UsageError("--to \(service): topology '\(state.name)' runs without the mesh (up --no-mesh): use --url")
+        }
+        return LoadTarget(address: address, hostHeader: service, path: "/")
     }
 }
 

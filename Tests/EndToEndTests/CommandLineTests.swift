@@ -34,7 +34,7 @@ import Testing
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "5", "--duration", "1s"], mentions: "exclude")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "fast"], mentions: "--rate")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--header", "nocolon"], mentions: "--header")
-        try expectUsageError(["load", "--to", "reviews"], mentions: "no running topology")
+        try expectUsageError(["load", "--to", "reviews", "--state-dir", "/nonexistent-meshbed"], mentions: "no topology")
     }
 
     @Test func portInUseIsExit2() throws {

@@ -436,6 +436,18 @@ import Testing
         let details = try #require(calls.first?["body"] as? [String: Any])
         #expect((details["headers"] as? [String: String])?["x-meshbed-source"] == "productpage")
 
+        // meshbed load through the running mesh: the route splits reviews over three versions,
+        // and the header match sends every end-user: jason request to v2.
+        let split = try workspace.meshbed(["load", "--to", "reviews", "--requests", "300", "--json"])
+        #expect(split.status == 0, "\(split.stderr)")
+        let splitVersions = try #require(try Self.object(split.stdout)["versions"] as? [String: Int])
+        #expect(splitVersions.values.reduce(0, +) == 300)
+        #expect(["v1", "v2", "v3"].allSatisfy { (splitVersions[$0] ?? 0) > 40 }, "\(splitVersions)")
+        let jason = try workspace.meshbed(["load", "--to", "reviews", "--requests", "50", "--header", "end-user:jason", "--json"])
+        #expect(try Self.object(jason.stdout)["versions"] as? [String: Int] == ["v2": 50])
+        let fromReviews = try workspace.meshbed(["load", "--to", "ratings", "--from", "reviews", "--requests", "20", "--json"])
+        #expect(try Self.object(fromReviews.stdout)["status"] as? [String: Int] == ["200": 20])
+
         let pids = try workspace.recordedPIDs("bookinfo")
         #expect(pids.count == 1 + 1 + 1 + 12)  // supervisor, control, ingress, 6 apps and 6 sidecars
         #expect(try workspace.meshbed(["down"]).status == 0)
