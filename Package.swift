@@ -43,7 +43,7 @@ let package = Package(
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
-        .target(name: "MeshTestSupport", dependencies: ["MeshIO"]),
+        .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
         .executableTarget(name: "meshbed", dependencies: ["MeshCLI"]),
 
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
-        .testTarget(name: "MeshTopologyTests", dependencies: ["MeshCore", "MeshYAML", "MeshTopology"]),
+        .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
         .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),

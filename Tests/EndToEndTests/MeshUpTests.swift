@@ -233,7 +233,7 @@ import Testing
     @Test func downSweepsGrandchildrenOfAKilledSupervisor() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        try Self.appsTopology(workspace, name: "unused")
+        _ = try Self.appsTopology(workspace, name: "unused")  // writes app.py, which g.yaml runs
         let file = try workspace.write("g.yaml", """
             kind: Topology
             name: grandchildren

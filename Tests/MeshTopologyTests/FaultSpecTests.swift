@@ -1,5 +1,6 @@
 import MeshCore
 import MeshTopology
+import MeshTestSupport
 import Testing
 
 /// `FaultSpec.parse` on its own (a fault mapping at line 1, keys at column 1), checked

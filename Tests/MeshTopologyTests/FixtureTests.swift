@@ -1,6 +1,7 @@
 import Foundation
 import MeshCore
 import MeshTopology
+import MeshTestSupport
 import MeshYAML
 import Testing
 

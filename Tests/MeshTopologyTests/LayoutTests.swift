@@ -1,3 +1,4 @@
+import MeshTestSupport
 import MeshYAML
 import Testing
 

@@ -1,4 +1,5 @@
 import MeshTopology
+import MeshTestSupport
 import Testing
 
 /// `routes:`. Documents are `shopWithVersions` (lines 1–14: `web` calls `api` calls `db`,

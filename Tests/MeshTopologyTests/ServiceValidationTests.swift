@@ -1,5 +1,6 @@
 import MeshCore
 import MeshTopology
+import MeshTestSupport
 import Testing
 
 /// Services, versions, replicas, behavior and custom apps. Every document below starts

@@ -1,4 +1,5 @@
 import MeshTopology
+import MeshTestSupport
 import Testing
 
 /// `kind`, `name`, top-level keys, `mesh`, `ingress`, and collecting every mistake.

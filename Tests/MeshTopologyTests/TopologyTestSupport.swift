@@ -1,4 +1,5 @@
 import MeshTopology
+import MeshTestSupport
 import MeshYAML
 import Testing
 

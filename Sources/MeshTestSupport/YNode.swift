@@ -1,4 +1,3 @@
-// Copied from Tests/MeshTopologyTests/YNode.swift: topology documents as Swift literals.
 import MeshYAML
 
 /// A YAML document written as Swift literals for tests, laid out as block YAML: `node` has
@@ -15,8 +14,8 @@ import MeshYAML
 /// Dictionary literals keep their order (and may repeat keys, like a broken file could).
 /// Empty mappings and lists render as `{}` and `[]`; `.null` as nothing after the colon
 /// (or dash), and sits where MeshYAML's reader puts an empty value: at that colon (or dash).
-indirect enum YNode: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+public indirect enum YNode: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, Sendable
 {
     case scalar(String, YAMLScalarStyle)
     case list([YNode])
@@ -24,24 +23,24 @@ indirect enum YNode: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     case null
 
     /// A string scalar: plain when it can be, otherwise double-quoted.
-    init(stringLiteral value: String) { self = .scalar(value, Self.canBePlain(value) ? .plain : .doubleQuoted) }
-    init(integerLiteral value: Int) { self = .scalar(String(value), .plain) }
-    init(floatLiteral value: Double) { self = .scalar(String(value), .plain) }
-    init(booleanLiteral value: Bool) { self = .scalar(String(value), .plain) }
-    init(arrayLiteral elements: YNode...) { self = .list(elements) }
-    init(dictionaryLiteral elements: (String, YNode)...) { self = .map(elements) }
+    public init(stringLiteral value: String) { self = .scalar(value, Self.canBePlain(value) ? .plain : .doubleQuoted) }
+    public init(integerLiteral value: Int) { self = .scalar(String(value), .plain) }
+    public init(floatLiteral value: Double) { self = .scalar(String(value), .plain) }
+    public init(booleanLiteral value: Bool) { self = .scalar(String(value), .plain) }
+    public init(arrayLiteral elements: YNode...) { self = .list(elements) }
+    public init(dictionaryLiteral elements: (String, YNode)...) { self = .map(elements) }
 
     /// A double-quoted scalar (a string even when it looks like a number).
-    static func quoted(_ text: String) -> YNode { .scalar(text, .doubleQuoted) }
+    public static func quoted(_ text: String) -> YNode { .scalar(text, .doubleQuoted) }
 
     /// The node tree, with the positions it has in `text`.
-    var node: YAMLNode { laidOut.node }
+    public var node: YAMLNode { laidOut.node }
 
     /// The block YAML text the positions refer to.
-    var text: String { laidOut.text }
+    public var text: String { laidOut.text }
 
     /// This node with `value` set for `key` (replacing it in place, or appended).
-    func setting(_ key: String, _ value: YNode) -> YNode {
+    public func setting(_ key: String, _ value: YNode) -> YNode {
         guard case .map(var pairs) = self else { return self }
         if let index = pairs.firstIndex(where: { $0.0 == key }) {
             pairs[index].1 = value
@@ -51,7 +50,7 @@ indirect enum YNode: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         return .map(pairs)
     }
 
-    var laidOut: (node: YAMLNode, text: String) {
+    public var laidOut: (node: YAMLNode, text: String) {
         var layout = Layout()
         let node: YAMLNode
         switch self {
