@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
+        // Scenario files (SPEC §4): the model, its validation, the runner and its reports.
+        .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshOrchestrator"]),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshScenario"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),
     ],

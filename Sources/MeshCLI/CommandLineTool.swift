@@ -9,15 +9,17 @@ public enum CommandLineTool {
         ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] (or --gateway --port P)"),
         ("control", "run the control plane: meshbed control --topology FILE --port P [--bind 127.0.0.1] [--hold 20s]"),
         ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
-        ("up", "launch a topology: meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR]"),
+        ("up", "launch a topology: meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N]"),
         ("down", "stop a topology: meshbed down [NAME] [--state-dir DIR]"),
         ("status", "show a topology: meshbed status [NAME] [--json] [--state-dir DIR]"),
-        ("validate", "check topology files: meshbed validate FILE..."),
+        ("validate", "check topology and scenario files: meshbed validate FILE..."),
+        ("run", "run scenarios: meshbed run FILE... [--junit F] [--json F] [--state-dir DIR]"),
+        ("test", "run every scenario under DIR: meshbed test DIR [--junit F] [--json F] [--state-dir DIR]"),
         ("help", "show this help"),
     ]
 
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["run", "test", "fault"]
+    static let planned = ["fault"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -37,6 +39,8 @@ public enum CommandLineTool {
             case "down": return try DownCommand.run(rest)
             case "status": return try StatusCommand.run(rest)
             case "validate": return try ValidateCommand.run(rest)
+            case "run": return try RunCommand.run(rest)
+            case "test": return try TestCommand.run(rest)
             case "exec-app": return try ExecAppCommand.run(rest)
             case "proxy": return try ProxyCommand.run(rest)
             case "control": return try ControlCommand.run(rest)

@@ -1,7 +1,7 @@
 import MeshCore
 import MeshOrchestrator
 
-/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR]`: launches a
+/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N]`: launches a
 /// topology. Hidden flags: `--no-mesh` (only the apps), `--supervise` (this process is the
 /// supervisor `--detach` started), `--ready-timeout D` (each stage's readiness deadline).
 enum UpCommand {
@@ -12,6 +12,7 @@ enum UpCommand {
         let stateDirectory = try scanner.option("--state-dir")
         let noMesh = scanner.flag("--no-mesh")
         let supervise = scanner.flag("--supervise")
+        let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
         let readyTimeout = try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout
         let files = scanner.positionals()
         try scanner.finish()
@@ -25,8 +26,9 @@ enum UpCommand {
         if stateDirectory?.isEmpty == true { throw UsageError("--state-dir: expected a directory") }
         guard readyTimeout > .zero else { throw UsageError("--ready-timeout: expected a duration above 0, got '\(readyTimeout.meshbedDescription)'") }
         if detach && supervise { throw UsageError("--detach and --supervise exclude each other") }
-        let options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
+        var options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
                                 readyTimeout: readyTimeout)
+        options.seed = seed
         return TopologyLauncher.up(options)
     }
 }

@@ -10,6 +10,10 @@ extension ProcessSignal {
     public static let kill = SIGKILL
     /// SIGHUP (the terminal went away).
     public static let hangup = SIGHUP
+    /// SIGSTOP (freeze a process: a scenario's `pause`).
+    public static let stop = SIGSTOP
+    /// SIGCONT (thaw it: `resume`).
+    public static let resume = SIGCONT
 
     /// `SIGTERM`, `SIGKILL`, ... or `signal N` for the rare ones.
     public static func name(of signal: Int32) -> String {

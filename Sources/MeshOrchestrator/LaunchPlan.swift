@@ -10,11 +10,14 @@ import MeshTopology
 ///
 ///     meshbed control --topology FILE --port P
 ///     meshbed echo --port P --service S --version V --instance ID [--error-rate PCT] [--latency D]
-///                  [--call A,B --outbound 127.0.0.1:PO] --threads 1   (calls only with the mesh)
+///                  [--call A,B --outbound 127.0.0.1:PO] [--seed S] --threads 1   (calls only with the mesh)
 ///     meshbed exec-app --dir TOPOLOGY_DIR -- COMMAND...        ({port} substituted)
 ///     meshbed proxy --instance ID --service S --version V --control 127.0.0.1:P
-///                   --inbound PI --outbound PO --admin PA --app PAPP --app-ready PATH
-///     meshbed proxy --gateway --port PING --admin PA --control 127.0.0.1:P
+///                   --inbound PI --outbound PO --admin PA --app PAPP --app-ready PATH [--seed S]
+///     meshbed proxy --gateway --port PING --admin PA --control 127.0.0.1:P [--seed S]
+///
+/// With `seed` (`up --seed N`, a scenario's `seed:`), each process's `--seed S` is
+/// `seed(N, for: PROCESS_NAME)`, so splits and error draws replay exactly.
 ///
 /// Every process gets `MESHBED_SUPERVISOR_PID` (it dies with its supervisor) and
 /// `MESHBED_RUN_ID`; apps also get `MESHBED_SERVICE`, `MESHBED_VERSION`, `MESHBED_INSTANCE`,
@@ -41,7 +44,7 @@ public struct LaunchPlan: Sendable, Equatable {
     /// less any stale `MESHBED_*`).
     public init(
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
-        runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String]
+        runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil
     ) {
         precondition(ports.count == Self.portCount(for: topology, mesh: mesh), "LaunchPlan: wrong number of ports")
         var nextPort = ports.makeIterator()
@@ -106,6 +109,7 @@ public struct LaunchPlan: Sendable, Equatable {
                     if !version.calls.isEmpty { arguments += ["--call", version.calls.joined(separator: ",")] }
                     arguments += ["--outbound", outbound]
                 }
+                if let seed { arguments += ["--seed", String(Self.seed(seed, for: appName))] }
                 arguments += ["--threads", "1"]
                 apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, probe: state.appProbe))
             }
@@ -113,6 +117,7 @@ public struct LaunchPlan: Sendable, Equatable {
                 let arguments = ["proxy", "--instance", instance.id, "--service", instance.service, "--version", instance.version,
                                  "--control", control, "--inbound", Self.port(inbound), "--outbound", Self.port(outbound),
                                  "--admin", Self.port(admin), "--app", String(appPort), "--app-ready", state.readyPath ?? "/"]
+                    + (seed.map { ["--seed", String(Self.seed($0, for: "\(instance.id).sidecar"))] } ?? [])
                 sidecars.append(spec("\(instance.id).sidecar", .sidecar, instance: instance.id, arguments: arguments,
                                      probe: .http(address: admin, path: "/ready", accepts: 200...200)))
             }
@@ -129,6 +134,7 @@ public struct LaunchPlan: Sendable, Equatable {
         if mesh, let control, let ingress, let ingressAdmin {
             stages.append(LaunchStage(title: "sidecars", processes: sidecars))
             let arguments = ["proxy", "--gateway", "--port", Self.port(ingress), "--admin", Self.port(ingressAdmin), "--control", control]
+                + (seed.map { ["--seed", String(Self.seed($0, for: "ingress"))] } ?? [])
             stages.append(LaunchStage(title: "ingress gateway", processes: [
                 spec("ingress", .ingress, arguments: arguments, probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
             ]))
@@ -137,6 +143,20 @@ public struct LaunchPlan: Sendable, Equatable {
         self.state = MeshState(name: name, file: file, runID: runID, supervisorPID: supervisorPID, mesh: mesh,
                                control: control, ingress: ingress, ingressAdmin: ingressAdmin, instances: instances,
                                processes: stages.flatMap { $0.processes.map(\.record) })
+    }
+
+    /// The seed of process `name` in a run seeded with `seed`: FNV-1a of the name, mixed
+    /// with the seed (the same for every run with that seed, different per process).
+    public static func seed(_ seed: UInt64, for name: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        var mixed = seed ^ hash
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
     }
 
     /// The port of `127.0.0.1:P`.

@@ -56,7 +56,7 @@ public enum TopologyLauncher {
         }
         let plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
                               runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
-                              environment: ProcessInfo.processInfo.environment)
+                              environment: ProcessInfo.processInfo.environment, seed: options.seed)
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         return Supervisor(plan: plan, store: store, readyTimeout: options.readyTimeout, stopHint: stop).run()
     }
@@ -68,6 +68,7 @@ public enum TopologyLauncher {
         store.removeState(name)
         var arguments = ["up", file, "--state-dir", store.root, "--supervise", "--ready-timeout", options.readyTimeout.meshbedDescription]
         if !options.mesh { arguments.append("--no-mesh") }
+        if let seed = options.seed { arguments += ["--seed", String(seed)] }
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
         var inherited = ProcessInfo.processInfo.environment.filter { $0.key != "MESHBED_SUPERVISOR_PID" }
@@ -89,7 +90,7 @@ public enum TopologyLauncher {
             if let state = try? store.read(name), state.supervisorPID == pid {
                 switch state.phase {
                 case .ready:
-                    Console.out(UpReport.ready(state, stop: downCommand(name, options)))
+                    if !options.quiet { Console.out(UpReport.ready(state, stop: downCommand(name, options))) }
                     return 0
                 case .failed:
                     throw .couldNotStart(state.failure ?? "'\(name)' could not start; log: \(log)")

@@ -7,16 +7,17 @@ public enum TopologyStopper {
     static let supervisorGrace: Duration = .seconds(15)
 
     /// Stops `name` (or the only topology) in `stateDirectory`; returns the exit status.
-    public static func down(name: String?, stateDirectory: String?) -> Int32 {
+    /// `quiet`: no line on standard output when it worked (errors still go to standard error).
+    public static func down(name: String?, stateDirectory: String?, quiet: Bool = false) -> Int32 {
         do {
-            return try stop(name: name, store: StateDirectory(stateDirectory ?? StateDirectory.defaultPath))
+            return try stop(name: name, store: StateDirectory(stateDirectory ?? StateDirectory.defaultPath), quiet: quiet)
         } catch {
             Console.error("meshbed: \(error.message)")
             return error.exitCode
         }
     }
 
-    private static func stop(name: String?, store: StateDirectory) throws(OrchestratorError) -> Int32 {
+    private static func stop(name: String?, store: StateDirectory, quiet: Bool) throws(OrchestratorError) -> Int32 {
         let name = try store.resolve(name, isRunning: TopologyLauncher.isSupervising)
         guard let state = try store.read(name) else { throw .badInput("no topology '\(name)' in \(store.root)") }
         let wasRunning = TopologyLauncher.isSupervising(state)
@@ -44,7 +45,7 @@ public enum TopologyStopper {
             latest.phase = .stopped  // its supervisor died without saying so
             try store.write(latest)
         }
-        Console.out(wasRunning ? "meshbed down: '\(name)' stopped" : "meshbed down: '\(name)' was not running; no process of it is left")
+        if !quiet { Console.out(wasRunning ? "meshbed down: '\(name)' stopped" : "meshbed down: '\(name)' was not running; no process of it is left") }
         return 0
     }
 }

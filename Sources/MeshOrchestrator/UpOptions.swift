@@ -15,6 +15,12 @@ public struct UpOptions: Sendable, Equatable {
     /// With `detach`: the detached supervisor still dies with this process (the demo's
     /// use: a tour that is killed must not leave its mesh behind). nil: it outlives us.
     public var tiedToCaller = false
+    /// `--seed N`: every sidecar, the ingress and every echo app draw their random choices
+    /// (splits, error rates) from a seed derived from N and their instance, so a run
+    /// replays exactly. nil: seeded from the clock.
+    public var seed: UInt64?
+    /// With `detach`: print nothing once ready (a scenario run prints its own report).
+    public var quiet = false
 
     /// The deadline of each readiness gate unless `--ready-timeout` says otherwise.
     public static let defaultReadyTimeout: Duration = .seconds(10)

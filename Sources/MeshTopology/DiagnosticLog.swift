@@ -1,20 +1,20 @@
 import MeshYAML
 
-/// Collects the diagnostics of one file while it is read (internal: readers take it `inout`).
-struct DiagnosticLog {
-    let file: String
-    private(set) var diagnostics: [Diagnostic] = []
+/// Collects the diagnostics of one file while it is read (readers take it `inout`; the scenario reader shares it).
+public struct DiagnosticLog {
+    public let file: String
+    public private(set) var diagnostics: [Diagnostic] = []
 
-    init(file: String) {
+    public init(file: String) {
         self.file = file
     }
 
-    var isEmpty: Bool { diagnostics.isEmpty }
+    public var isEmpty: Bool { diagnostics.isEmpty }
 
-    mutating func error(_ message: String, at mark: YAMLMark) {
+    public mutating func error(_ message: String, at mark: YAMLMark) {
         diagnostics.append(Diagnostic(file: file, mark: mark, message: message))
     }
 
     /// The sorted collection for a failed result.
-    var errors: TopologyErrors { TopologyErrors(diagnostics) }
+    public var errors: TopologyErrors { TopologyErrors(diagnostics) }
 }

@@ -1,18 +1,18 @@
 import MeshYAML
 
 /// Reads a mapping with a fixed set of keys: reports unknown keys (with "did you mean")
-/// and gives the value of each known key (internal).
-struct MappingReader {
+/// and gives the value of each known key (shared with the scenario reader).
+public struct MappingReader {
     /// The mapping node (an empty value reads as an empty mapping).
-    let node: YAMLNode
+    public let node: YAMLNode
     /// Where the mapping sits, for messages: `in service 'ratings'`, `at top level`.
-    let context: String
+    public let context: String
     private var pairs: [String: YAMLPair] = [:]
 
     /// Checks that `node` is a mapping whose keys are all in `allowed`. A key that is not
     /// allowed gets the message `misplaced` returns for it, or else `unknown key 'K' CONTEXT`
     /// with the closest allowed key. Returns `nil` (after logging) when `node` is not a mapping.
-    init?(
+    public init?(
         _ node: YAMLNode, key: String, context: String, allowed: [String], log: inout DiagnosticLog,
         misplaced: (String) -> String? = { _ in nil }
     ) {
@@ -31,13 +31,13 @@ struct MappingReader {
     }
 
     /// The value of `key`, if present.
-    subscript(key: String) -> YAMLNode? { pairs[key]?.value }
+    public subscript(key: String) -> YAMLNode? { pairs[key]?.value }
 
     /// The key node of `key`, if present (for messages about the entry as a whole).
-    func keyNode(_ key: String) -> YAMLNode? { pairs[key]?.key }
+    public func keyNode(_ key: String) -> YAMLNode? { pairs[key]?.key }
 
     /// The value of `key`, or `nil` after logging `missing key 'KEY' CONTEXT` at the mapping.
-    func required(_ key: String, log: inout DiagnosticLog) -> YAMLNode? {
+    public func required(_ key: String, log: inout DiagnosticLog) -> YAMLNode? {
         if let value = pairs[key]?.value { return value }
         log.error("missing key '\(key)' \(context)", at: node.mark)
         return nil

@@ -1,8 +1,8 @@
-/// "Did you mean" suggestions: the closest allowed word by edit distance (internal).
-enum Suggestion {
+/// "Did you mean" suggestions: the closest allowed word by edit distance.
+public enum Suggestion {
     /// The candidate closest to `word` (case-insensitively) within an edit distance of 2
     /// (1 for words of up to 3 characters); ties go to the earlier candidate.
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let limit = word.count <= 3 ? 1 : 2
         let lowered = Array(word.lowercased().unicodeScalars)
         var best: (candidate: String, distance: Int)?
@@ -16,13 +16,13 @@ enum Suggestion {
     }
 
     /// ` (did you mean 'x'?)`, or an empty string when nothing is close.
-    static func hint(for word: String, among candidates: [String]) -> String {
+    public static func hint(for word: String, among candidates: [String]) -> String {
         closest(to: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 
     /// Edit distance counting insertions, deletions, substitutions and swaps of two
     /// neighbours (`stauts` → `status`) as 1 each (optimal string alignment).
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+    public static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var beforePrevious = [Int](repeating: 0, count: b.count + 1)

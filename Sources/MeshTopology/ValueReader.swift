@@ -2,13 +2,13 @@ import MeshCore
 import MeshYAML
 
 /// Typed reads of YAML values that log `KEY: expected WHAT, got 'TEXT'` at the value on
-/// failure and return `nil` (internal; every model reader builds on these).
-enum ValueReader {
+/// failure and return `nil` (every model reader, topology and scenario, builds on these).
+public enum ValueReader {
     /// The longest name a topology, service or version may have (a DNS label).
-    static let maximumNameLength = 63
+    public static let maximumNameLength = 63
 
     /// How a node is shown after "got": `'two'`, `'5' (a quoted string)`, `a mapping`, `a list`, `nothing`.
-    static func describe(_ node: YAMLNode) -> String {
+    public static func describe(_ node: YAMLNode) -> String {
         switch node.kind {
         case .scalar(let text, let style):
             if style == .plain, text.isEmpty { return "nothing" }
@@ -26,12 +26,12 @@ enum ValueReader {
     }
 
     /// Logs `KEY: expected EXPECTED, got DESCRIPTION` at the node.
-    static func fail(_ key: String, expected: String, node: YAMLNode, hint: String = "", log: inout DiagnosticLog) {
+    public static func fail(_ key: String, expected: String, node: YAMLNode, hint: String = "", log: inout DiagnosticLog) {
         log.error("\(key): expected \(expected), got \(describe(node))\(hint)", at: node.mark)
     }
 
     /// A non-null scalar's text (numbers and booleans read as their text).
-    static func string(_ node: YAMLNode, key: String, expected: String = "a string", log: inout DiagnosticLog) -> String? {
+    public static func string(_ node: YAMLNode, key: String, expected: String = "a string", log: inout DiagnosticLog) -> String? {
         guard let text = node.scalarText, !node.isNull else {
             fail(key, expected: expected, node: node, log: &log)
             return nil
@@ -40,7 +40,7 @@ enum ValueReader {
     }
 
     /// A core-schema integer in `range`.
-    static func integer(_ node: YAMLNode, key: String, in range: ClosedRange<Int>, expected: String, log: inout DiagnosticLog) -> Int? {
+    public static func integer(_ node: YAMLNode, key: String, in range: ClosedRange<Int>, expected: String, log: inout DiagnosticLog) -> Int? {
         guard let value = node.int, range.contains(value) else {
             fail(key, expected: expected, node: node, log: &log)
             return nil
@@ -49,7 +49,7 @@ enum ValueReader {
     }
 
     /// A number from 0 to 100 (integer or decimal).
-    static func percent(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> Double? {
+    public static func percent(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> Double? {
         guard let value = node.double, value >= 0, value <= 100 else {
             fail(key, expected: "a percentage 0–100", node: node, log: &log)
             return nil
@@ -59,7 +59,7 @@ enum ValueReader {
 
     /// A meshbed duration (`250ms`, `2s`, `1m`, `24h`) of at least `minimum`
     /// (`.nanoseconds(1)` means "greater than 0s").
-    static func duration(_ node: YAMLNode, key: String, minimum: Duration = .zero, log: inout DiagnosticLog) -> Duration? {
+    public static func duration(_ node: YAMLNode, key: String, minimum: Duration = .zero, log: inout DiagnosticLog) -> Duration? {
         guard let text = node.scalarText, !node.isNull, let value = Duration(meshbed: text)
         else {
             fail(key, expected: "a duration like 250ms, 2s or 1m", node: node, log: &log)
@@ -74,7 +74,7 @@ enum ValueReader {
     }
 
     /// One of an enumeration's raw values, with a "did you mean" hint.
-    static func choice<Choice: CaseIterable & RawRepresentable>(
+    public static func choice<Choice: CaseIterable & RawRepresentable>(
         _ node: YAMLNode, key: String, as type: Choice.Type = Choice.self, log: inout DiagnosticLog
     ) -> Choice? where Choice.RawValue == String {
         let names = Choice.allCases.map(\.rawValue)
@@ -87,13 +87,13 @@ enum ValueReader {
     }
 
     /// Whether `text` is a valid topology, service or version name: `[a-z0-9-]+`, at most 63 characters.
-    static func isValidName(_ text: String) -> Bool {
+    public static func isValidName(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= maximumNameLength
             && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
     }
 
     /// A topology, service or version name (`[a-z0-9-]+`, at most 63 characters).
-    static func name(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> String? {
+    public static func name(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> String? {
         let expected = "a name of lowercase letters, digits and '-' (at most \(maximumNameLength) characters)"
         guard let text = node.scalarText, !node.isNull, isValidName(text) else {
             fail(key, expected: expected, node: node, log: &log)
@@ -103,7 +103,7 @@ enum ValueReader {
     }
 
     /// A list's items; an empty value (`key:`) is an empty list.
-    static func list(_ node: YAMLNode, key: String, expected: String = "a list", log: inout DiagnosticLog) -> [YAMLNode]? {
+    public static func list(_ node: YAMLNode, key: String, expected: String = "a list", log: inout DiagnosticLog) -> [YAMLNode]? {
         if let items = node.items { return items }
         if node.isNull { return [] }
         fail(key, expected: expected, node: node, log: &log)
@@ -111,7 +111,7 @@ enum ValueReader {
     }
 
     /// A mapping's entries whose keys are scalars; an empty value (`key:`) is an empty mapping.
-    static func entries(_ node: YAMLNode, key: String, expected: String = "a mapping", log: inout DiagnosticLog) -> [(key: String, pair: YAMLPair)]? {
+    public static func entries(_ node: YAMLNode, key: String, expected: String = "a mapping", log: inout DiagnosticLog) -> [(key: String, pair: YAMLPair)]? {
         guard let pairs = node.pairs else {
             if node.isNull { return [] }
             fail(key, expected: expected, node: node, log: &log)
@@ -135,7 +135,7 @@ enum ValueReader {
 
     /// A mapping of strings to scalar values read as text, such as headers or environment
     /// variables; `invalidKey` returns the whole message for a key it rejects (logged at the key).
-    static func stringMap(
+    public static func stringMap(
         _ node: YAMLNode, key: String, log: inout DiagnosticLog, invalidKey: (String) -> String? = { _ in nil }
     ) -> OrderedMap<String>? {
         guard let entries = entries(node, key: key, log: &log) else { return nil }
@@ -156,7 +156,7 @@ enum ValueReader {
     }
 
     /// A list of names (`calls`, `allow`), each reported once at its second listing when repeated.
-    static func nameList(_ node: YAMLNode, key: String, what: String, log: inout DiagnosticLog) -> [(name: String, node: YAMLNode)]? {
+    public static func nameList(_ node: YAMLNode, key: String, what: String, log: inout DiagnosticLog) -> [(name: String, node: YAMLNode)]? {
         guard let items = list(node, key: key, expected: "a list of \(what) names", log: &log) else { return nil }
         var result: [(name: String, node: YAMLNode)] = []
         var seen: Set<String> = []

@@ -1,0 +1,93 @@
+import Foundation
+import MeshCore
+import MeshIO
+import MeshOrchestrator
+import MeshScenario
+
+/// `meshbed run FILE... [--junit F] [--json F] [--state-dir DIR]`: runs scenario files one
+/// after another, each with its own topology in its own state directory, and reports them
+/// together. Exit 0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure.
+enum RunCommand {
+    static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
+        var scanner = ArgumentScanner(arguments, command: "run")
+        let options = try ScenarioOptions.scan(&scanner)
+        let files = scanner.positionals()
+        try scanner.finish()
+        guard !files.isEmpty else { throw UsageError("run: missing FILE (meshbed run FILE... [--junit F] [--json F])") }
+        return execute(files, options)
+    }
+
+    /// What `run` and `test` share: the report files, the state directory, the readiness deadline.
+    struct ScenarioOptions {
+        var junit: String?
+        var json: String?
+        var stateDirectory: String?
+        var readyTimeout: Duration
+
+        static func scan(_ scanner: inout ArgumentScanner) throws(UsageError) -> ScenarioOptions {
+            let options = ScenarioOptions(
+                junit: try scanner.option("--junit"), json: try scanner.option("--json"), stateDirectory: try scanner.option("--state-dir"),
+                readyTimeout: try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout)
+            for (flag, value) in [("--junit", options.junit), ("--json", options.json), ("--state-dir", options.stateDirectory)] where value?.isEmpty == true {
+                throw UsageError("\(flag): expected a path")
+            }
+            guard options.readyTimeout > .zero else { throw UsageError("--ready-timeout: expected a duration above 0") }
+            return options
+        }
+    }
+
+    /// Validates every file first (any mistake: exit 2, nothing runs), then runs them in order.
+    static func execute(_ files: [String], _ options: ScenarioOptions) -> Int32 {
+        var scenarios: [Scenario] = []
+        var valid = true
+        for file in files {
+            switch Scenario.load(path: file) {
+            case .success(let scenario): scenarios.append(scenario)
+            case .failure(let errors):
+                valid = false
+                Console.error(errors.description)
+            }
+        }
+        guard valid else { return 2 }
+        let terminal = Posix.isTerminal(1)
+        let base = options.stateDirectory ?? (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/meshbed-run-\(Posix.processID())"
+        var results: [ScenarioResult] = []
+        for (index, scenario) in scenarios.enumerated() {
+            let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
+            let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout) { event in
+                guard terminal else { return }
+                switch event {
+                case .starting(let name):
+                    say("\r\u{1B}[K\(name): starting the topology ...")
+                case .stepStarted(let index, let count, let step):
+                    say("\r\u{1B}[K\(scenario.name) [\(index + 1)/\(count)] \(step.name): \(step.action.summary) ...")
+                case .stepEnded(let index, let count, let result):
+                    let mark = result.outcome == .passed ? "\u{1B}[32mpass\u{1B}[0m" : "\u{1B}[31;1m\(result.verdict)\u{1B}[0m"
+                    say("\r\u{1B}[K\(scenario.name) [\(index + 1)/\(count)] \(result.name): \(mark) (\(Double(result.milliseconds / 100) / 10)s)\n")
+                }
+            }
+            if terminal { say("\r\u{1B}[K") }
+            results.append(result)
+        }
+        if options.stateDirectory == nil, let entries = try? FileManager.default.contentsOfDirectory(atPath: base), entries.isEmpty {
+            try? FileManager.default.removeItem(atPath: base)
+        }
+        let report = ScenarioReport(results)
+        say((terminal ? "\n" : "") + report.table(colour: terminal))
+        var status = report.exitCode
+        for (path, text) in [(options.junit, report.junit), (options.json, report.json)] {
+            guard let path else { continue }
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                Console.error("meshbed: cannot write \(path): \(error.localizedDescription)")
+                if status == 0 { status = 2 }
+            }
+        }
+        return status
+    }
+
+    static func say(_ text: String) {
+        Posix.writeAll(1, Array(text.utf8))
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import MeshCore
+import MeshIO
+import MeshLoad
+import MeshOrchestrator
+import MeshTopology
+
+/// Runs one scenario: brings its topology up detached in a private state directory (tied
+/// to this process, seeded with the scenario's seed), runs the steps in order, checks the
+/// expectations, and always tears down. The state directory (every process's log) is
+/// kept when the scenario did not pass and removed when it did.
+public enum ScenarioRunner {
+    /// What the runner tells its caller as it goes (for a live progress line).
+    public enum Event: Sendable {
+        /// The topology is being brought up.
+        case starting(scenario: String)
+        /// Step `index` (0-based) of `count` starts.
+        case stepStarted(index: Int, count: Int, step: ScenarioStep)
+        /// Step `index` ended.
+        case stepEnded(index: Int, count: Int, result: StepResult)
+    }
+
+    /// Runs `scenario` with `stateDirectory` as its private state directory (created; removed
+    /// after a pass). `readyTimeout` bounds each readiness gate of `up`.
+    public static func run(
+        _ scenario: Scenario, stateDirectory: String, readyTimeout: Duration = UpOptions.defaultReadyTimeout,
+        progress: (Event) -> Void = { _ in }
+    ) -> ScenarioResult {
+        let started = Posix.monotonicNanoseconds()
+        func elapsed() -> Int { Int((Posix.monotonicNanoseconds() - started) / 1_000_000) }
+        let name = scenario.topology.name
+        progress(.starting(scenario: scenario.name))
+        var options = UpOptions(file: scenario.topologyFile, detach: true, stateDirectory: stateDirectory, readyTimeout: readyTimeout)
+        options.tiedToCaller = true  // a run that is killed takes its mesh with it
+        options.seed = scenario.seed
+        options.quiet = true
+        let status = TopologyLauncher.up(options)
+        let store = StateDirectory(stateDirectory)
+        guard status == 0, let state = (try? store.read(name)) ?? nil else {
+            _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
+            let reason = (try? store.read(name))??.failure ?? "topology '\(name)' could not start (meshbed up exit \(status))"
+            // The first step carries the error (so CI shows a failure), the others are skipped.
+            let skipped = scenario.steps.enumerated().map { index, step in
+                StepResult(name: step.name, action: step.action.summary,
+                           outcome: index == 0 ? .error("the topology did not start") : .skipped("not run: the topology did not start"))
+            }
+            return ScenarioResult(name: scenario.name, file: scenario.file, outcome: .infrastructure(reason), steps: skipped,
+                                  logs: store.directory(of: name), milliseconds: elapsed())
+        }
+
+        var run = Run(state: state, store: store)
+        var results: [StepResult] = []
+        var broken: String?
+        for (index, step) in scenario.steps.enumerated() {
+            if let broken {
+                results.append(StepResult(name: step.name, action: step.action.summary, outcome: .skipped("not run: \(broken)")))
+                continue
+            }
+            progress(.stepStarted(index: index, count: scenario.steps.count, step: step))
+            let result = run.perform(step)
+            if case .error(let message) = result.outcome { broken = message }
+            results.append(result)
+            progress(.stepEnded(index: index, count: scenario.steps.count, result: result))
+        }
+        run.resumeAll()  // a stopped process cannot act on SIGTERM: thaw before teardown
+        _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
+
+        let outcome: ScenarioResult.Outcome
+        if let broken {
+            outcome = .infrastructure(broken)
+        } else if results.allSatisfy({ $0.outcome == .passed }) {
+            outcome = .passed
+        } else {
+            outcome = .failed
+        }
+        var logs: String?
+        if outcome == .passed {
+            try? FileManager.default.removeItem(atPath: store.directory(of: name))
+            if let entries = try? FileManager.default.contentsOfDirectory(atPath: store.root), entries.isEmpty {
+                try? FileManager.default.removeItem(atPath: store.root)
+            }
+        } else {
+            logs = store.directory(of: name)
+        }
+        return ScenarioResult(name: scenario.name, file: scenario.file, outcome: outcome, steps: results, logs: logs,
+                              milliseconds: elapsed())
+    }
+
+    /// One running topology and what the steps did to it.
+    struct Run {
+        var state: MeshState
+        let store: StateDirectory
+        /// Pids stopped by `pause` and not yet resumed.
+        var paused: Set<Int32> = []
+
+        init(state: MeshState, store: StateDirectory) {
+            self.state = state
+            self.store = store
+        }
+
+        mutating func perform(_ step: ScenarioStep) -> StepResult {
+            let started = Posix.monotonicNanoseconds()
+            var outcome = StepResult.Outcome.passed
+            var checked: [ExpectationResult] = []
+            var load: LoadResult?
+            switch step.action {
+            case .traffic(let spec):
+                do {
+                    load = try traffic(spec)
+                } catch {
+                    outcome = .error(error.message)
+                }
+            case .kill(let selector):
+                for pid in pids(selector) { Posix.sendSignal(ProcessSignal.kill, to: pid) }
+            case .pause(let selector):
+                for pid in pids(selector) where Posix.sendSignal(ProcessSignal.stop, to: pid) { paused.insert(pid) }
+            case .resume(let selector):
+                for pid in pids(selector) {
+                    Posix.sendSignal(ProcessSignal.resume, to: pid)
+                    paused.remove(pid)
+                }
+            case .heal:
+                resumeAll()
+            case .wait(let duration):
+                Posix.sleep(nanoseconds: UInt64(duration.meshbedNanoseconds))
+            case .check:
+                break
+            }
+            if outcome == .passed {
+                if let load {
+                    checked += step.expectations.filter { !$0.isState }.map { Self.check($0, load) }
+                }
+                let state = step.expectations.filter(\.isState)
+                if !state.isEmpty { checked += checkState(state, within: step.within) }
+                if checked.contains(where: { !$0.passed }) { outcome = .failed }
+            }
+            if case .error(let message) = outcome, !TopologyLauncher.isSupervising(self.state) {
+                outcome = .error("\(message) (the topology's supervisor is gone)")
+            }
+            let milliseconds = Int((Posix.monotonicNanoseconds() - started) / 1_000_000)
+            return StepResult(name: step.name, action: step.action.summary, outcome: outcome, expectations: checked, milliseconds: milliseconds)
+        }
+
+        /// Thaws every paused process.
+        mutating func resumeAll() {
+            for pid in paused { Posix.sendSignal(ProcessSignal.resume, to: pid) }
+            paused.removeAll()
+        }
+
+        /// The app and sidecar pids of the selected instances that still belong to this run.
+        func pids(_ selector: InstanceSelector) -> [Int32] {
+            state.instances.filter { selector.matches(service: $0.service, version: $0.version, index: $0.index) }
+                .flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }
+                .filter { ProcessSweeper.belongs($0, toRun: state.runID) }
+        }
+
+        func traffic(_ spec: TrafficSpec) throws(StepError) -> LoadResult {
+            let through: String?
+            if let caller = spec.from {
+                let instances = state.instances.filter { $0.service == caller }
+                let alive = instances.first { instance in
+                    [instance.pid, instance.sidecarPID].allSatisfy { $0.map { ProcessSweeper.belongs($0, toRun: state.runID) } ?? false }
+                }
+                guard let instance = alive ?? instances.first else { throw StepError("no instance of '\(caller)' to send from") }
+                through = instance.outbound
+            } else {
+                through = state.ingress
+            }
+            guard let through, let address = SocketAddress(through) else { throw StepError("the topology runs without the mesh") }
+            var configuration = LoadConfiguration(target: LoadTarget(address: address, hostHeader: spec.to, path: spec.path))
+            configuration.method = spec.method
+            configuration.headers = spec.headers
+            if let body = spec.body { configuration.body = Array(body.utf8) }
+            configuration.duration = spec.duration
+            configuration.requests = spec.duration == nil ? (spec.requests ?? TrafficSpec.defaultRequests) : nil
+            configuration.rate = spec.rate
+            configuration.concurrency = spec.concurrency
+            configuration.threads = 1
+            configuration.timeout = spec.timeout
+            do {
+                return try LoadGenerator.run(configuration)
+            } catch {
+                throw StepError("load could not run: \(error)")
+            }
+        }
+
+        /// Checks state expectations now, or polls every 200 ms until they all hold or `within` passes.
+        func checkState(_ expectations: [Expectation], within: Duration?) -> [ExpectationResult] {
+            let deadline = Posix.monotonicNanoseconds() + UInt64(within?.meshbedNanoseconds ?? 0)
+            while true {
+                let report = StatusReport.probe(state)
+                let results = expectations.map { Self.check($0, report) }
+                if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
+                Posix.sleep(nanoseconds: 200_000_000)
+            }
+        }
+
+        /// A traffic expectation against a load result.
+        static func check(_ expectation: Expectation, _ load: LoadResult) -> ExpectationResult {
+            func result(_ measured: String, _ passed: Bool) -> ExpectationResult {
+                ExpectationResult(name: expectation.label, expected: expectation.expected, measured: measured, passed: passed)
+            }
+            switch expectation {
+            case .successRate(let comparison):
+                let value = load.successRate
+                return result(comparison.format(value) + " of \(load.total)", load.total > 0 && comparison.holds(value))
+            case .status(let code, let comparison):
+                let count = Double(load.statusCounts[code] ?? 0)
+                if comparison.unit == .percent {
+                    let share = load.total == 0 ? 0 : 100 * count / Double(load.total)
+                    return result(comparison.format(share) + " (\(Int(count)) of \(load.total))", load.total > 0 && comparison.holds(share))
+                }
+                return result(comparison.format(count), comparison.holds(count))
+            case .split(let shares, let tolerance):
+                let total = Double(load.versionCounts.values.reduce(0, +))
+                guard total > 0 else { return result("no responses", false) }
+                let measured = load.versionCounts.mapValues { 100 * Double($0) / total }
+                var passed = true
+                for (version, percent) in shares where abs((measured[version] ?? 0) - percent) > tolerance { passed = false }
+                for (version, percent) in measured where !shares.contains(where: { $0.version == version }) && percent > tolerance {
+                    passed = false
+                }
+                let order = shares.map(\.version) + measured.keys.filter { version in !shares.contains { $0.version == version } }.sorted()
+                let text = order.map { "\($0) \(Comparison.number(((measured[$0] ?? 0) * 10).rounded() / 10))%" }.joined(separator: " ")
+                return result(text, passed)
+            case .latency(let percentile, let comparison):
+                guard load.latency.count > 0 else { return result("no responses", false) }
+                let value = Expectation.percentiles.first { $0.name == percentile }?.value ?? 100
+                let nanoseconds = Double(value >= 100 ? load.latency.max : load.latency.percentile(value))
+                return result(comparison.format(nanoseconds), comparison.holds(nanoseconds))
+            case .ready, .notReady, .instancesReady:
+                return result("not a traffic expectation", false)
+            }
+        }
+
+        /// A state expectation against a status probe.
+        static func check(_ expectation: Expectation, _ report: StatusReport) -> ExpectationResult {
+            func result(_ measured: String, _ passed: Bool) -> ExpectationResult {
+                ExpectationResult(name: expectation.label, expected: expectation.expected, measured: measured, passed: passed)
+            }
+            switch expectation {
+            case .ready(let selector), .notReady(let selector):
+                let selected = report.entries.filter { selector.matches(service: $0.instance.service, version: $0.instance.version, index: $0.instance.index) }
+                let ready = selected.filter(\.ready).count
+                let wantReady = if case .ready = expectation { true } else { false }
+                return result("\(ready) of \(selected.count) ready", wantReady ? ready == selected.count : ready == 0)
+            case .instancesReady(let comparison):
+                let ready = report.entries.filter(\.ready).count
+                return result("\(ready) of \(report.entries.count)", comparison.holds(Double(ready)))
+            default:
+                return result("not a state expectation", false)
+            }
+        }
+    }
+
+    /// Why a step's action could not be done.
+    struct StepError: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import MeshTestSupport
+import Testing
+
+/// `meshbed run` and `meshbed test` with the real binary on the scenarios in
+/// `fixtures/scenarios/` (small request counts, so the suite stays quick).
+@Suite(.serialized) struct ScenarioTests {
+    /// The repository's top folder, found from this file's path.
+    static var root: String {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("fixtures/scenarios").path) { return url.path }
+            url.deleteLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath
+    }
+
+    static func temporary() throws -> String {
+        let path = NSTemporaryDirectory() + "meshbed-scenario-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Runs meshbed on a thread of its own: a run takes seconds, and blocking a thread of the
+    /// cooperative pool that long would starve other suites' async tests.
+    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try Harness.run(Harness.meshbed, arguments, timeout: 120) })
+            }.start()
+        }
+    }
+
+    @Test func passingScenarioExitsZeroAndWritesJUnitWithOneTestcasePerStep() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let junit = work + "/junit.xml"
+        let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/pass.yaml", "--junit", junit, "--json", work + "/r.json",
+                                   "--state-dir", work + "/state"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("passed: 4 steps"))
+        // A passing scenario leaves no logs behind.
+        #expect(!FileManager.default.fileExists(atPath: work + "/state/1-e2e-pass"))
+        let script = """
+            import sys, xml.etree.ElementTree as E
+            root = E.parse(sys.argv[1]).getroot()
+            cases = root.findall('.//testcase')
+            print(root.tag, len(cases), sum(1 for c in cases if c.find('failure') is not None))
+            """
+        let parsed = try Harness.python(script, [junit])
+        #expect(parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "testsuites 4 0", "\(parsed.stderr)")
+    }
+
+    @Test func unmeetableExpectationExitsOneAndShowsTheMeasuredValue() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/unmeetable.yaml", "--state-dir", work])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let row = result.stdout.split(separator: "\n").first { $0.contains("status 200") }.map(String.init) ?? ""
+        #expect(row.contains("== 21") && row.contains(" 20 ") && row.contains("FAIL"), "\(result.stdout)")
+        #expect(result.stdout.contains("logs kept in \(work)/1-e2e-unmeetable/bookinfo"))
+        #expect(FileManager.default.fileExists(atPath: "\(work)/1-e2e-unmeetable/bookinfo/logs/ingress.log"))
+    }
+
+    @Test func invalidScenarioExitsTwoWithLineAndColumn() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/bad.yaml"
+        try """
+            kind: Scenario
+            name: bad
+            topology: \(Self.root)/topologies/bookinfo.yaml
+            steps:
+              - traffic: {to: reviewz, requests: 5}
+              - fault: {kind: abort, to: ratings, status: 503, percent: 50}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await Self.run(["run", file])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(file):5:19: to: unknown service 'reviewz' in topology 'bookinfo' (did you mean 'reviews'?)"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(file):6:5: fault: fault steps are not supported yet"), "\(result.stderr)")
+        let validate = try await Self.run(["validate", file])
+        #expect(validate.status == 2)
+    }
+
+    @Test func topologyThatCannotStartExitsThreeAndKeepsTheLogs() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/broken/cannot-start.yaml", "--state-dir", work,
+                                   "--junit", work + "/j.xml"])
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        let logs = "\(work)/1-e2e-cannot-start/broken"
+        #expect(result.stdout.contains("logs kept in \(logs)"))
+        let log = try String(contentsOfFile: logs + "/logs/crasher-v1-0.app.log", encoding: .utf8)
+        #expect(log.contains("crashing on purpose"))
+        let junit = try String(contentsOfFile: work + "/j.xml", encoding: .utf8)
+        #expect(junit.contains("<error "))
+    }
+
+    @Test func sameSeedGivesTheSamePerVersionCounts() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var splits: [String] = []
+        for run in 0..<2 {
+            let json = "\(work)/r\(run).json"
+            let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/pass.yaml", "--json", json, "--state-dir", "\(work)/s\(run)"])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+            let steps = ((object?["scenarios"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]]) ?? []
+            let expectations = (steps.first?["expectations"] as? [[String: Any]]) ?? []
+            splits.append(expectations.first { $0["name"] as? String == "split" }?["measured"] as? String ?? "")
+        }
+        #expect(!splits[0].isEmpty)
+        #expect(splits[0] == splits[1])
+    }
+
+    @Test func testRunsEveryScenarioUnderADirectory() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await Self.run(["test", Self.root + "/topologies", "--junit", work + "/j.xml", "--state-dir", work + "/state"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("scenarios passed"))
+    }
+}

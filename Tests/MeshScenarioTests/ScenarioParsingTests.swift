@@ -1,0 +1,169 @@
+import MeshScenario
+import MeshTopology
+import Testing
+
+/// Scenario files read through `Scenario.load(text:file:)` with an in-memory bookinfo-like
+/// topology: the model they become and every mistake as `FILE:LINE:COLUMN: message`.
+@Suite struct ScenarioParsingTests {
+    static let topologyText = """
+        kind: Topology
+        name: shop
+        services:
+          front: {calls: [reviews]}
+          reviews:
+            versions:
+              v1: {}
+              v2: {replicas: 2}
+        """
+
+    /// Loads `text` as `dir/s.yaml`; the topology loader records the path it was asked for.
+    static func load(_ text: String) -> (Result<Scenario, TopologyErrors>, [String]) {
+        nonisolated(unsafe) var asked: [String] = []
+        let result = Scenario.load(text: text, file: "dir/s.yaml") { path in
+            asked.append(path)
+            return Topology.load(text: topologyText, file: path)
+        }
+        return (result, asked)
+    }
+
+    static func errors(_ text: String) -> [String] {
+        guard case .failure(let errors) = load(text).0 else { return [] }
+        return errors.diagnostics.map(\.description)
+    }
+
+    @Test func readsEveryStepKind() throws {
+        let (result, asked) = Self.load("""
+            kind: Scenario
+            name: tour
+            topology: ../shop.yaml
+            seed: 42
+            steps:
+              - name: warm
+                traffic: {to: reviews, requests: 200, concurrency: 8, path: /x, method: POST, headers: {end-user: jason}, body: hi}
+                expect:
+                  successRate: ">= 99%"
+                  status: {503: "== 0", 200: ">= 90%"}
+                  split: {v1: 50, v2: 50}
+                  tolerance: 5
+                  latency: {p99: "< 300ms"}
+              - traffic: {to: reviews, from: front, duration: 2s, rate: 50}
+              - kill: {service: reviews, version: v2, instance: 1}
+              - pause: reviews
+              - resume: {service: reviews}
+              - heal: all
+              - wait: 250ms
+              - expect: {ready: {service: front}, notReady: {service: reviews, version: v1}, instancesReady: "== 3", within: 5s}
+            """)
+        #expect(asked == ["dir/../shop.yaml"])
+        let scenario = try result.get()
+        #expect(scenario.name == "tour")
+        #expect(scenario.seed == 42)
+        #expect(scenario.topologyFile == "dir/../shop.yaml")
+        #expect(scenario.steps.count == 8)
+        let warm = scenario.steps[0]
+        #expect(warm.name == "warm")
+        #expect(warm.action == .traffic(TrafficSpec(to: "reviews", requests: 200, concurrency: 8, path: "/x", method: "POST",
+                                                      headers: [("end-user", "jason")], body: "hi")))
+        #expect(warm.expectations == [
+            .successRate(Comparison(.greaterOrEqual, 99, unit: .percent)),
+            .status(code: 503, Comparison(.equal, 0, unit: .count)),
+            .status(code: 200, Comparison(.greaterOrEqual, 90, unit: .percent)),
+            .split(shares: [("v1", 50), ("v2", 50)], tolerance: 5),
+            .latency(percentile: "p99", Comparison(.less, 300_000_000, unit: .duration)),
+        ])
+        #expect(scenario.steps[1].action == .traffic(TrafficSpec(to: "reviews", from: "front", duration: 2_000_000_000, rate: 50)))
+        #expect(scenario.steps[1].name == "step 2")
+        #expect(scenario.steps[2].action == .kill(InstanceSelector(service: "reviews", version: "v2", instance: 1)))
+        #expect(scenario.steps[3].action == .pause(InstanceSelector(service: "reviews")))
+        #expect(scenario.steps[4].action == .resume(InstanceSelector(service: "reviews")))
+        #expect(scenario.steps[5].action == .heal)
+        #expect(scenario.steps[6].action == .wait(.milliseconds(250)))
+        let check = scenario.steps[7]
+        #expect(check.action == .check)
+        #expect(check.within == .seconds(5))
+        #expect(check.expectations == [
+            .ready(InstanceSelector(service: "front")), .notReady(InstanceSelector(service: "reviews", version: "v1")),
+            .instancesReady(Comparison(.equal, 3, unit: .count)),
+        ])
+    }
+
+    @Test func reportsEveryMistakeWithLineAndColumn() {
+        let errors = Self.errors("""
+            kind: Scenario
+            name: Bad Name
+            topology: shop.yaml
+            seed: -1
+            steps:
+              - traffic: {to: reviewz, requests: 0}
+                expect: {successRate: "99%", latncy: {p99: "< 1s"}}
+              - kill: {service: reviews, instance: 2}
+              - wait: 2s
+                expect: {successRate: ">= 1%"}
+              - heal: some
+              - traffic: {to: front, requests: 5, duration: 1s}
+            """)
+        #expect(errors == [
+            "dir/s.yaml:2:7: name: expected a name of lowercase letters, digits and '-' (at most 63 characters), got 'Bad Name'",
+            "dir/s.yaml:4:7: seed: expected an unsigned integer, got '-1'",
+            "dir/s.yaml:6:19: to: unknown service 'reviewz' in topology 'shop' (did you mean 'reviews'?)",
+            "dir/s.yaml:6:38: requests: expected a number of requests from 1, got '0'",
+            "dir/s.yaml:7:27: successRate: expected a comparison like '>= 99%', got '99%' (a quoted string)",
+            "dir/s.yaml:7:34: unknown key 'latncy' in expect (did you mean 'latency'?)",
+            "dir/s.yaml:8:40: instance: reviews has no instance 2 (indexes start at 0 within each version)",
+            "dir/s.yaml:10:14: successRate: needs a traffic step to measure (this step is 'wait')",
+            "dir/s.yaml:11:11: heal: expected 'all', got 'some'",
+            "dir/s.yaml:12:39: traffic: 'requests' and 'duration' exclude each other",
+        ])
+    }
+
+    @Test func rejectsWhatLaterIssuesBringAsNotSupportedYet() {
+        let errors = Self.errors("""
+            kind: Scenario
+            name: later
+            topology: shop.yaml
+            steps:
+              - fault: {kind: abort, to: reviews, status: 503, percent: 50}
+              - route: {reviews: [{split: {v1: 100}}]}
+              - restart: {service: reviews}
+              - traffic: {to: reviews}
+                expect: {retries: "> 0"}
+            """)
+        #expect(errors == [
+            "dir/s.yaml:5:5: fault: fault steps are not supported yet (they arrive with fault injection)",
+            "dir/s.yaml:6:5: route: route steps are not supported yet (they arrive with live route changes)",
+            "dir/s.yaml:7:5: restart: restart steps are not supported yet (the orchestrator does not restart processes yet)",
+            "dir/s.yaml:9:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
+        ])
+    }
+
+    @Test func stepShapeAndTopLevel() {
+        #expect(Self.errors("kind: Topology\nname: x\n") == ["dir/s.yaml:1:7: kind: expected 'Scenario', got 'Topology'"])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps: []\n") == ["dir/s.yaml:4:8: steps: expected at least one step"])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nstep: []\n") == [
+            "dir/s.yaml:1:1: missing key 'steps' at top level",
+            "dir/s.yaml:4:1: unknown key 'step' at top level (did you mean 'steps'?)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - {kill: front, wait: 1s}\n") == [
+            "dir/s.yaml:5:19: step 1: a step has one action, found 'kill' and 'wait'",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {tolerance: 2}\n") == [
+            "dir/s.yaml:6:14: tolerance: goes with split",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {split: {v1: 60, v2: 30}}\n") == [
+            "dir/s.yaml:6:21: split: the shares add up to 90, expected 100",
+        ])
+    }
+
+    @Test func topologyPathIsResolvedAgainstTheScenarioFile() {
+        #expect(Scenario.resolve("../bookinfo.yaml", relativeTo: "topologies/scenarios/a.yaml") == "topologies/scenarios/../bookinfo.yaml")
+        #expect(Scenario.resolve("bookinfo.yaml", relativeTo: "a.yaml") == "bookinfo.yaml")
+        #expect(Scenario.resolve("/abs/t.yaml", relativeTo: "x/a.yaml") == "/abs/t.yaml")
+        #expect(Scenario.resolve("t.yaml", relativeTo: "/a.yaml") == "/t.yaml")
+    }
+
+    @Test func missingTopologyFileIsReportedAtTheKey() {
+        let result = Scenario.load(text: "kind: Scenario\nname: x\ntopology: nowhere.yaml\nsteps:\n  - wait: 1s\n", file: "/nonexistent-dir/s.yaml")
+        guard case .failure(let errors) = result else { Issue.record("expected a failure"); return }
+        #expect(errors.description == "/nonexistent-dir/s.yaml:3:11: topology: cannot read 'nowhere.yaml' (/nonexistent-dir/nowhere.yaml): no such file")
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import MeshScenario
+import Testing
+
+/// Report rendering against golden files in `fixtures/scenarios/golden/` (set
+/// `MESHBED_UPDATE_GOLDEN=1` to rewrite them after a deliberate change).
+@Suite struct ScenarioReportTests {
+    static var golden: URL {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = url.appendingPathComponent("fixtures/scenarios/golden")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "fixtures/scenarios/golden")
+    }
+
+    /// Two scenarios: one passed, one with a failed expectation and a step after a failure;
+    /// a third whose topology could not start.
+    static let report = ScenarioReport([
+        ScenarioResult(name: "canary-split", file: "topologies/scenarios/canary.yaml", outcome: .passed, steps: [
+            StepResult(name: "ninety-ten", action: "traffic: 2000 requests to reviews from the ingress", outcome: .passed, expectations: [
+                ExpectationResult(name: "successRate", expected: ">= 99%", measured: "100% of 2000", passed: true),
+                ExpectationResult(name: "split", expected: "v1 90% v2 10% (±3)", measured: "v1 89.6% v2 10.4%", passed: true),
+            ], milliseconds: 1234),
+            StepResult(name: "step 2", action: "kill ratings instance 0", outcome: .passed, milliseconds: 3),
+        ], milliseconds: 2500),
+        ScenarioResult(name: "slow <ratings>", file: "s.yaml", outcome: .failed, steps: [
+            StepResult(name: "load & measure", action: "traffic: 5s at 100 req/s to ratings from reviews", outcome: .failed, expectations: [
+                ExpectationResult(name: "latency p99", expected: "< 300ms", measured: "412.5ms", passed: false),
+                ExpectationResult(name: "status 503", expected: "== 0", measured: "0", passed: true),
+            ], milliseconds: 5001),
+            StepResult(name: "all ready", action: "check mesh state", outcome: .passed, expectations: [
+                ExpectationResult(name: "instancesReady", expected: "== 6", measured: "6 of 6", passed: true),
+            ], milliseconds: 12),
+        ], logs: "/tmp/meshbed-run-1/2-slow/bookinfo", milliseconds: 6100),
+        ScenarioResult(name: "broken", file: "b.yaml", outcome: .infrastructure("app crasher-v1-0 exited with status 3 before it was ready"), steps: [
+            StepResult(name: "step 1", action: "traffic: 5 requests to crasher from the ingress", outcome: .error("the topology did not start")),
+            StepResult(name: "step 2", action: "wait 1s", outcome: .skipped("not run: the topology did not start")),
+        ], logs: "/tmp/meshbed-run-1/3-broken/broken", milliseconds: 250),
+    ])
+
+    static func check(_ rendered: String, _ name: String) throws {
+        let url = golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["MESHBED_UPDATE_GOLDEN"] == "1" {
+            try rendered.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        #expect(rendered == expected, "\(name) differs from its golden file")
+    }
+
+    @Test func plainTable() throws { try Self.check(Self.report.table(colour: false), "report.txt") }
+    @Test func colourTable() throws { try Self.check(Self.report.table(colour: true), "report-colour.txt") }
+    @Test func json() throws { try Self.check(Self.report.json, "report.json") }
+    @Test func junit() throws { try Self.check(Self.report.junit, "report.junit.xml") }
+
+    @Test func exitCodes() {
+        #expect(Self.report.exitCode == 3)
+        #expect(ScenarioReport(Array(Self.report.scenarios.prefix(2))).exitCode == 1)
+        #expect(ScenarioReport(Array(Self.report.scenarios.prefix(1))).exitCode == 0)
+    }
+
+    @Test func jsonParses() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(Self.report.json.utf8)) as? [String: Any]
+        #expect(object?["exitCode"] as? Int == 3)
+        #expect((object?["scenarios"] as? [Any])?.count == 3)
+    }
+
+    @Test func junitEscapesMarkup() {
+        let junit = Self.report.junit
+        #expect(junit.contains("name=\"slow &lt;ratings&gt;\""))
+        #expect(junit.contains("name=\"1. load &amp; measure\""))
+        #expect(junit.components(separatedBy: "<testcase ").count - 1 == 6)
+    }
+}
