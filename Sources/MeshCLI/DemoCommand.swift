@@ -68,7 +68,8 @@ enum DemoCommand {
             return false
         }
         defer {
-            _ = TopologyStopper.down(name: nil, stateDirectory: directory)
+            // A demo leaves nothing behind: no process, and no state directory once it stopped cleanly.
+            if TopologyStopper.down(name: nil, stateDirectory: directory) == 0 { StateDirectory(directory).removeAll() }
             say("\n")
         }
         guard let state = try? StateDirectory(directory).read("bookinfo") ?? nil, let ingress = state.ingress else { return false }

@@ -30,6 +30,9 @@ public struct StateDirectory: Sendable, Equatable {
     /// `ROOT/NAME/logs/PROCESS.log`.
     public func logPath(of name: String, process: String) -> String { logsDirectory(of: name) + "/" + process + ".log" }
 
+    /// `ROOT/NAME/requests`: where commands ask a running supervisor for something (`RestartChannel`).
+    public func requestsDirectory(of name: String) -> String { directory(of: name) + "/requests" }
+
     /// Creates `ROOT/NAME/logs`; with `clearLogs`, removes the logs of an earlier run first.
     public func prepare(_ name: String, clearLogs: Bool) throws(OrchestratorError) {
         let manager = FileManager.default
@@ -68,6 +71,11 @@ public struct StateDirectory: Sendable, Equatable {
         } catch {
             throw .couldNotStart("\(path): cannot write the state file: \(Self.reason(error))")
         }
+    }
+
+    /// Removes the whole state directory (every topology's state and logs in it).
+    public func removeAll() {
+        try? FileManager.default.removeItem(atPath: root)
     }
 
     /// Removes `name`'s state file (its logs stay).
