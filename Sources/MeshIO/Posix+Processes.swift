@@ -14,6 +14,8 @@ extension ProcessSignal {
     public static let stop = SIGSTOP
     /// SIGCONT (thaw it: `resume`).
     public static let resume = SIGCONT
+    /// SIGUSR1 (a supervisor has requests waiting in its state directory, e.g. a restart).
+    public static let userDefined1 = SIGUSR1
 
     /// `SIGTERM`, `SIGKILL`, ... or `signal N` for the rare ones.
     public static func name(of signal: Int32) -> String {

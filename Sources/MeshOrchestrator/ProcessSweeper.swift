@@ -6,11 +6,13 @@ import MeshIO
 public enum ProcessSweeper {
     /// The processes (other than this one) whose environment carries `MESHBED_RUN_ID=runID`
     /// and that still run.
-    public static func members(ofRun runID: String) -> [Int32] {
+    /// With `carrying`, only those whose environment also holds that `NAME=value`.
+    public static func members(ofRun runID: String, carrying: String? = nil) -> [Int32] {
         let marker = "MESHBED_RUN_ID=" + runID
         let me = Posix.processID()
         return Posix.processIDs().filter { pid in
-            pid != me && Posix.environment(of: pid)?.contains(marker) == true && Posix.liveness(of: pid).isAlive
+            guard pid != me, let environment = Posix.environment(of: pid), environment.contains(marker) else { return false }
+            return (carrying.map(environment.contains) ?? true) && Posix.liveness(of: pid).isAlive
         }
     }
 
@@ -22,17 +24,18 @@ public enum ProcessSweeper {
 
     /// SIGKILLs every member of run `runID` (and its process group) until none is left or
     /// `within` passes. Returns the pids still running at the end (none, normally).
+    /// With `carrying`, only the members whose environment also holds that `NAME=value`.
     @discardableResult
-    public static func sweep(run runID: String, within: Duration = .seconds(3)) -> [Int32] {
+    public static func sweep(run runID: String, carrying: String? = nil, within: Duration = .seconds(3)) -> [Int32] {
         let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(within)
         while true {
-            let left = members(ofRun: runID)
+            let left = members(ofRun: runID, carrying: carrying)
             if left.isEmpty { return [] }
             for pid in left {
                 Posix.sendSignal(ProcessSignal.kill, toGroup: pid)
                 Posix.sendSignal(ProcessSignal.kill, to: pid)
             }
-            if Posix.monotonicNanoseconds() >= deadline { return members(ofRun: runID) }
+            if Posix.monotonicNanoseconds() >= deadline { return members(ofRun: runID, carrying: carrying) }
             // Zombies do not count as members, so this never reaps: a supervisor collects
             // its own children's statuses.
             Posix.sleep(nanoseconds: 20_000_000)

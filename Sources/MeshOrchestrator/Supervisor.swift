@@ -3,15 +3,22 @@ import MeshIO
 
 /// Runs a launch plan and watches over it: starts each stage, gates it on readiness with a
 /// deadline, records every pid and exit in the state file, and on SIGINT/SIGTERM/SIGHUP
-/// (or a failed gate) tears everything down so that no process survives.
+/// (or a failed gate) tears everything down so that no process survives. Once ready, it
+/// restarts instances on request (SIGUSR1 and a file in the state directory: `RestartChannel`).
 ///
 /// Everything happens on the calling thread, which must be the process's main thread and
-/// must have blocked `Supervisor.signals` before any other thread started: children ask the
+/// must have blocked `Supervisor.handledSignals` before any other thread started: children ask the
 /// kernel to SIGKILL them when their parent dies (`MESHBED_SUPERVISOR_PID`), and for the
 /// kernel "parent" is the thread that spawned them.
 public final class Supervisor {
     /// The signals that stop a supervisor; block them (`Posix.blockSignals`) before `run`.
     public static let signals = [ProcessSignal.interrupt, ProcessSignal.terminate, ProcessSignal.hangup]
+    /// Every signal a supervisor takes with `Posix.waitForSignal`: the stop signals and SIGUSR1
+    /// (requests are waiting, `RestartChannel`). Block them all before `run`; children start
+    /// with an empty signal mask all the same (`SpawnRequest`).
+    public static let handledSignals = signals + [ProcessSignal.userDefined1]
+    /// How long a restarted process gets to go after SIGTERM before SIGKILL.
+    static let restartGrace: Duration = .seconds(2)
 
     /// How a start ended.
     enum StartOutcome: Equatable {
@@ -29,12 +36,19 @@ public final class Supervisor {
     private var running: [Int32: Int] = [:]
     /// Every pid started, in start order.
     private var started: [Int32] = []
+    /// How to start each process again, by its name (`ProcessRecord.name`).
+    private let specs: [String: ProcessSpec]
+    /// Restarted processes not yet seen ready: index in `state.processes` → deadline.
+    private var awaitingReady: [Int: UInt64] = [:]
+    /// Pids being stopped for a restart (their end is expected, not reported as a crash).
+    private var stopping: Set<Int32> = []
 
     /// A supervisor for `plan`, writing its state into `store`. Each stage gets
     /// `readyTimeout` to become ready; `stopHint` tells the user how to stop it.
     public init(plan: LaunchPlan, store: StateDirectory, readyTimeout: Duration, stopHint: String) {
         self.state = plan.state
         self.stages = plan.stages
+        self.specs = Dictionary(plan.stages.flatMap(\.processes).map { ($0.record.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
         self.readyTimeout = readyTimeout
         self.stopHint = stopHint
@@ -154,12 +168,106 @@ public final class Supervisor {
 
     // MARK: - Running
 
-    /// Reaps children every 150 ms (recording crashes, which are not restarted) until a stop signal arrives.
+    /// Reaps children every 150 ms (recording crashes, which are not restarted on their own)
+    /// and serves restart requests (SIGUSR1) until a stop signal arrives.
     private func monitor() -> Int32 {
         while true {
-            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 150_000_000) { return signal }
+            if let signal = Posix.waitForSignal(Self.handledSignals, timeoutNanoseconds: 150_000_000) {
+                if signal != ProcessSignal.userDefined1 { return signal }
+                serveRequests()
+            }
             if reapChildren(report: true) { persist() }
+            if checkRestarted() { persist() }
         }
+    }
+
+    // MARK: - Restarting
+
+    /// Serves every pending restart request and answers each.
+    private func serveRequests() {
+        for (id, request) in RestartChannel.pending(name: state.name, store: store) {
+            let answer = restart(request.instances)
+            persist()
+            if let failure = answer.failure {
+                Console.error("meshbed up: restart of \(request.instances.joined(separator: ", ")): \(failure)")
+            }
+            RestartChannel.acknowledge(id, answer, name: state.name, store: store)
+        }
+    }
+
+    /// Stops the apps and sidecars of `ids` if they still run (SIGTERM to the process group,
+    /// SIGKILL after `restartGrace`), then starts them again from their specs: same ports,
+    /// arguments and environment. Their recorded exits are cleared and the new pids recorded.
+    private func restart(_ ids: [String]) -> RestartChannel.Acknowledgement {
+        let unknown = ids.filter { id in !state.instances.contains { $0.id == id } }
+        if !unknown.isEmpty { return .init(restarted: [], failure: "no instance \(unknown.joined(separator: ", ")) in '\(state.name)'") }
+        let indices = state.processes.indices.filter { index in
+            let process = state.processes[index]
+            return (process.role == .app || process.role == .sidecar) && process.instance.map(ids.contains) == true
+        }
+        // Stop what still runs; SIGCONT so that a paused process can act on SIGTERM.
+        let live = indices.compactMap { index in state.processes[index].pid.flatMap { running[$0] == index ? $0 : nil } }
+        stopping.formUnion(live)
+        defer { stopping.subtract(live) }
+        for pid in live {
+            for signal in [ProcessSignal.terminate, ProcessSignal.resume] {
+                Posix.sendSignal(signal, toGroup: pid)
+                Posix.sendSignal(signal, to: pid)
+            }
+        }
+        waitForChildren(live, within: Self.restartGrace)
+        for pid in live where running[pid] != nil {
+            Posix.sendSignal(ProcessSignal.kill, toGroup: pid)
+            Posix.sendSignal(ProcessSignal.kill, to: pid)
+        }
+        waitForChildren(live, within: .seconds(1))
+        if let stuck = live.first(where: { running[$0] != nil }), let index = running[stuck] {
+            return .init(restarted: [], failure: "\(Self.describe(state.processes[index])) did not stop")
+        }
+        // Leftovers of an app killed without its group (grandchildren that hold its port).
+        for id in ids { ProcessSweeper.sweep(run: state.runID, carrying: "MESHBED_INSTANCE=\(id)", within: .seconds(1)) }
+
+        var restarted: [String] = []
+        for index in indices {  // apps before sidecars: the launch order
+            let name = state.processes[index].name
+            guard let spec = specs[name] else {
+                return .init(restarted: restarted, failure: "no launch spec for \(name)")
+            }
+            let previous = state.processes[index].pid
+            let pid: Int32
+            do {
+                pid = try Posix.spawn(spec.request)
+            } catch {
+                return .init(restarted: restarted, failure: "could not start \(name) again: \(error); log: \(spec.record.log)")
+            }
+            state.processes[index].exit = nil
+            state.processes[index].ready = false
+            record(pid: pid, at: index)
+            awaitingReady[index] = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(readyTimeout)
+            Console.out("meshbed up: restarted \(Self.describe(state.processes[index]))\(previous.map { ", was pid \($0)" } ?? "")")
+            if let instance = state.processes[index].instance, !restarted.contains(instance) { restarted.append(instance) }
+        }
+        return .init(restarted: restarted)
+    }
+
+    /// Marks restarted processes ready once their probe passes (or gives up on them after
+    /// the ready timeout, or when they end). Returns whether any changed.
+    private func checkRestarted() -> Bool {
+        var changed = false
+        for (index, deadline) in awaitingReady {
+            let process = state.processes[index]
+            if process.exit != nil {
+                awaitingReady[index] = nil
+            } else if let probe = specs[process.name]?.probe, probe.check(timeout: .milliseconds(200)) {
+                state.processes[index].ready = true
+                awaitingReady[index] = nil
+                changed = true
+            } else if Posix.monotonicNanoseconds() >= deadline {
+                awaitingReady[index] = nil
+                Console.out("meshbed up: restarted \(Self.describe(process)) not ready within \(readyTimeout.meshbedDescription)\(Self.logHint(process.log))")
+            }
+        }
+        return changed
     }
 
     /// Reaps every ended child and records how it ended. Returns whether any did.
@@ -171,7 +279,7 @@ public final class Supervisor {
             state.processes[index].exit = status.description
             state.processes[index].ready = false
             changed = true
-            if report {
+            if report, !stopping.contains(pid) {
                 let process = state.processes[index]
                 Console.out("meshbed up: \(Self.describe(process)) \(status) (not restarted)\(Self.logHint(process.log))")
             }
@@ -203,6 +311,16 @@ public final class Supervisor {
         while !running.isEmpty && Posix.monotonicNanoseconds() < deadline {
             reapChildren()
             if !running.isEmpty { Posix.sleep(nanoseconds: 10_000_000) }
+        }
+    }
+
+    /// Reaps (reporting other children's ends) until none of `pids` runs, at most `duration`.
+    private func waitForChildren(_ pids: [Int32], within duration: Duration) {
+        let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(duration)
+        while true {
+            reapChildren(report: true)
+            if !pids.contains(where: { running[$0] != nil }) || Posix.monotonicNanoseconds() >= deadline { return }
+            Posix.sleep(nanoseconds: 10_000_000)
         }
     }
 

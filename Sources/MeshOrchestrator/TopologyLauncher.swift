@@ -13,7 +13,7 @@ public enum TopologyLauncher {
         if !options.detach {
             // Before anything can start a thread: every thread must block them, so that
             // sigtimedwait on this one sees them.
-            Posix.blockSignals(Supervisor.signals)
+            Posix.blockSignals(Supervisor.handledSignals)
         }
         do {
             return try launch(options)

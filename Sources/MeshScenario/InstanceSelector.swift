@@ -1,4 +1,4 @@
-/// Which instances a process step (`kill`, `pause`, `resume`) or a readiness expectation
+/// Which instances a process step (`kill`, `restart`, `pause`, `resume`) or a readiness expectation
 /// means: every instance of `service`, narrowed to one `version` and/or one `instance` index.
 public struct InstanceSelector: Sendable, Equatable, CustomStringConvertible {
     public var service: String

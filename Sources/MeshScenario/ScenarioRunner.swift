@@ -10,6 +10,9 @@ import MeshTopology
 /// expectations, and always tears down. The state directory (every process's log) is
 /// kept when the scenario did not pass and removed when it did.
 public enum ScenarioRunner {
+    /// How long a `restart` step waits for the restarted instances to be ready again.
+    public static let restartReadyTimeout: Duration = .seconds(10)
+
     /// What the runner tells its caller as it goes (for a live progress line).
     public enum Event: Sendable {
         /// The topology is being brought up.
@@ -112,6 +115,14 @@ public enum ScenarioRunner {
                 }
             case .kill(let selector):
                 for pid in pids(selector) { Posix.sendSignal(ProcessSignal.kill, to: pid) }
+            case .restart(let selector):
+                do {
+                    let result = try restart(selector)
+                    checked.append(result)
+                    if !result.passed { outcome = .failed }
+                } catch {
+                    outcome = .error(error.message)
+                }
             case .pause(let selector):
                 for pid in pids(selector) where Posix.sendSignal(ProcessSignal.stop, to: pid) { paused.insert(pid) }
             case .resume(let selector):
@@ -126,7 +137,7 @@ public enum ScenarioRunner {
             case .check:
                 break
             }
-            if outcome == .passed {
+            if outcome == .passed || outcome == .failed {  // a restart that timed out still shows the expectations
                 if let load {
                     checked += step.expectations.filter { !$0.isState }.map { Self.check($0, load) }
                 }
@@ -139,6 +150,44 @@ public enum ScenarioRunner {
             }
             let milliseconds = Int((Posix.monotonicNanoseconds() - started) / 1_000_000)
             return StepResult(name: step.name, action: step.action.summary, outcome: outcome, expectations: checked, milliseconds: milliseconds)
+        }
+
+        /// Has the supervisor restart the selected instances, then waits (up to
+        /// `restartReadyTimeout`) until every one of them is ready as `meshbed status` sees it.
+        /// Returns that readiness as an expectation result; throws when the supervisor
+        /// could not do the restart.
+        mutating func restart(_ selector: InstanceSelector) throws(StepError) -> ExpectationResult {
+            let selected = state.instances.filter { selector.matches(service: $0.service, version: $0.version, index: $0.index) }
+            let ids = selected.map(\.id)
+            guard !ids.isEmpty else { throw StepError("no instance of \(selector) to restart") }
+            // The supervisor thaws them before it stops them: they are no longer paused.
+            let old = Set(selected.flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } })
+            paused.subtract(old)
+            let answer: RestartChannel.Acknowledgement
+            do {
+                answer = try RestartChannel.restart(ids, of: state, store: store)
+            } catch {
+                throw StepError("restart \(selector): \(error.message)")
+            }
+            if let fresh = (try? store.read(state.name)) ?? nil { state = fresh }  // the new pids
+            if let failure = answer.failure { throw StepError("restart \(selector): \(failure)") }
+
+            let timeout = ScenarioRunner.restartReadyTimeout
+            let started = Posix.monotonicNanoseconds()
+            let deadline = started + UInt64(timeout.meshbedNanoseconds)
+            while true {
+                let entries = StatusReport.probe(state).entries.filter { ids.contains($0.instance.id) }
+                let waiting = entries.filter { !$0.ready }.map(\.instance.id)
+                let now = Posix.monotonicNanoseconds()
+                if waiting.isEmpty || now >= deadline {
+                    let seconds = Double((now - started) / 1_000_000) / 1000
+                    var measured = "\(entries.count - waiting.count) of \(entries.count) ready after \(Comparison.number((seconds * 10).rounded() / 10))s"
+                    if !waiting.isEmpty { measured += " (not ready: \(waiting.joined(separator: ", ")))" }
+                    return ExpectationResult(name: "restarted", expected: "ready within \(timeout.meshbedDescription)",
+                                             measured: measured, passed: waiting.isEmpty)
+                }
+                Posix.sleep(nanoseconds: 100_000_000)
+            }
         }
 
         /// Thaws every paused process.

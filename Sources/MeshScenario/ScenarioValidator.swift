@@ -104,6 +104,7 @@ enum ScenarioValidator {
         switch key {
         case "traffic": return readTraffic(node, topology: topology, log: &log).map(StepAction.traffic)
         case "kill": return readSelector(node, key: key, topology: topology, log: &log).map(StepAction.kill)
+        case "restart": return readSelector(node, key: key, topology: topology, log: &log).map(StepAction.restart)
         case "pause": return readSelector(node, key: key, topology: topology, log: &log).map(StepAction.pause)
         case "resume": return readSelector(node, key: key, topology: topology, log: &log).map(StepAction.resume)
         case "heal":

@@ -1,13 +1,19 @@
 import MeshCore
 
-/// What a step does before its expectations are checked. `fault` and `route` steps (and
-/// `restart`) are read by the validator but rejected as not supported yet; they become
-/// cases here when the mesh can do them.
+/// What a step does before its expectations are checked. `fault` and `route` steps are
+/// read by the validator but rejected as not supported yet; they become cases here when
+/// the mesh can do them.
 public enum StepAction: Sendable, Equatable {
     /// `traffic:` send requests and keep the result for the expectations.
     case traffic(TrafficSpec)
     /// `kill:` SIGKILL the selected instances' apps and sidecars.
     case kill(InstanceSelector)
+    /// `restart:` stop the selected instances' apps and sidecars if they still run (SIGTERM
+    /// to the process group, SIGKILL after a grace), have the supervisor start them again
+    /// with the same ports, arguments and environment, and wait (up to
+    /// `ScenarioRunner.restartReadyTimeout`) until they are ready again, as `meshbed status`
+    /// sees it; the step fails when they are not.
+    case restart(InstanceSelector)
     /// `pause:` SIGSTOP the selected instances' apps and sidecars.
     case pause(InstanceSelector)
     /// `resume:` SIGCONT what `pause` stopped.
@@ -26,7 +32,6 @@ public enum StepAction: Sendable, Equatable {
     public static let notSupportedYet: [String: String] = [
         "fault": "fault steps are not supported yet (they arrive with fault injection)",
         "route": "route steps are not supported yet (they arrive with live route changes)",
-        "restart": "restart steps are not supported yet (the orchestrator does not restart processes yet)",
     ]
 
     /// `traffic`, `kill`, ...: the key the step was written with.
@@ -34,6 +39,7 @@ public enum StepAction: Sendable, Equatable {
         switch self {
         case .traffic: "traffic"
         case .kill: "kill"
+        case .restart: "restart"
         case .pause: "pause"
         case .resume: "resume"
         case .heal: "heal"
@@ -47,6 +53,7 @@ public enum StepAction: Sendable, Equatable {
         switch self {
         case .traffic(let spec): "traffic: \(spec.summary)"
         case .kill(let selector): "kill \(selector)"
+        case .restart(let selector): "restart \(selector)"
         case .pause(let selector): "pause \(selector)"
         case .resume(let selector): "resume \(selector)"
         case .heal: "heal all"

@@ -113,6 +113,61 @@ import Testing
         #expect(splits[0] == splits[1])
     }
 
+    @Test func killedInstanceIsRestartedReadyAndServesAgain() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/restart.yaml", "--json", work + "/r.json",
+                                         "--state-dir", work + "/state"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("passed: 4 steps"), "\(result.stdout)")
+        let row = result.stdout.split(separator: "\n").first { $0.contains("restart reviews v1") }.map(String.init) ?? ""
+        #expect(row.contains("ready within 10s") && row.contains("1 of 1 ready") && row.contains("pass"), "\(result.stdout)")
+    }
+
+    @Test func restartedAppGetsANewPidAndKeepsItsAddress() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/restart-kept.yaml"
+        // The last step cannot pass, so the run keeps its state directory to look at.
+        try """
+            kind: Scenario
+            name: restart-kept
+            topology: \(Self.root)/topologies/bookinfo.yaml
+            steps:
+              - restart: {service: reviews, version: v2}
+              - traffic: {to: reviews, requests: 30}
+                expect: {successRate: "== 100%"}
+              - name: keep the logs
+                expect: {instancesReady: "== 99"}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await Self.run(["run", file, "--state-dir", work + "/state"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("2 of 3 expectations met"), "\(result.stdout)")
+        let directory = "\(work)/state/1-restart-kept/bookinfo"
+
+        // supervisor.log: `restarted app reviews-v2-0 (pid NEW), was pid OLD`.
+        let supervisor = try String(contentsOfFile: directory + "/logs/supervisor.log", encoding: .utf8)
+        let line = try #require(supervisor.split(separator: "\n").first { $0.contains("restarted app reviews-v2-0") }, "\(supervisor)")
+        let numbers = line.split { !$0.isNumber }.compactMap { Int($0) }.suffix(2)
+        let (new, old) = (try #require(numbers.first), try #require(numbers.last))
+        #expect(new != old, "\(line)")
+        #expect(supervisor.contains("restarted sidecar reviews-v2-0"), "\(supervisor)")
+
+        // The state file records the new pid at the old address; the app listened there twice.
+        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/state.json"))
+        let state = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let instances = state["instances"] as? [[String: Any]] ?? []
+        let instance = try #require(instances.first { $0["id"] as? String == "reviews-v2-0" })
+        #expect(instance["pid"] as? Int == new)
+        let address = try #require(instance["app"] as? String)
+        let processes = state["processes"] as? [[String: Any]] ?? []
+        #expect(processes.first { $0["name"] as? String == "reviews-v2-0.app" }?["pid"] as? Int == new)
+        let log = try String(contentsOfFile: directory + "/logs/reviews-v2-0.app.log", encoding: .utf8)
+        #expect(log.components(separatedBy: "listening on \(address)").count == 3, "\(log)")
+        // No request or answer is left behind.
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: directory + "/requests")) == [])
+    }
+
     @Test func testRunsEveryScenarioUnderADirectory() async throws {
         let work = try Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }

@@ -53,13 +53,15 @@ import Testing
               - heal: all
               - wait: 250ms
               - expect: {ready: {service: front}, notReady: {service: reviews, version: v1}, instancesReady: "== 3", within: 5s}
+              - restart: {service: reviews, version: v2, instance: 1}
+                expect: {ready: reviews}
             """)
         #expect(asked == ["dir/../shop.yaml"])
         let scenario = try result.get()
         #expect(scenario.name == "tour")
         #expect(scenario.seed == 42)
         #expect(scenario.topologyFile == "dir/../shop.yaml")
-        #expect(scenario.steps.count == 8)
+        #expect(scenario.steps.count == 9)
         let warm = scenario.steps[0]
         #expect(warm.name == "warm")
         #expect(warm.action == .traffic(TrafficSpec(to: "reviews", requests: 200, concurrency: 8, path: "/x", method: "POST",
@@ -84,6 +86,22 @@ import Testing
         #expect(check.expectations == [
             .ready(InstanceSelector(service: "front")), .notReady(InstanceSelector(service: "reviews", version: "v1")),
             .instancesReady(Comparison(.equal, 3, unit: .count)),
+        ])
+        let restart = scenario.steps[8]
+        #expect(restart.action == .restart(InstanceSelector(service: "reviews", version: "v2", instance: 1)))
+        #expect(restart.action.summary == "restart reviews v2 instance 1")
+        #expect(restart.expectations == [.ready(InstanceSelector(service: "reviews"))])
+    }
+
+    @Test func restartTakesTheKillSelector() {
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - restart: {service: reviews, instance: 2}\n") == [
+            "dir/s.yaml:5:43: instance: reviews has no instance 2 (indexes start at 0 within each version)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - restart: reviewz\n") == [
+            "dir/s.yaml:5:14: restart: unknown service 'reviewz' in topology 'shop' (did you mean 'reviews'?)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - restart: {service: reviews}\n    expect: {successRate: '> 1%'}\n") == [
+            "dir/s.yaml:6:14: successRate: needs a traffic step to measure (this step is 'restart')",
         ])
     }
 
@@ -124,15 +142,13 @@ import Testing
             steps:
               - fault: {kind: abort, to: reviews, status: 503, percent: 50}
               - route: {reviews: [{split: {v1: 100}}]}
-              - restart: {service: reviews}
               - traffic: {to: reviews}
                 expect: {retries: "> 0"}
             """)
         #expect(errors == [
             "dir/s.yaml:5:5: fault: fault steps are not supported yet (they arrive with fault injection)",
             "dir/s.yaml:6:5: route: route steps are not supported yet (they arrive with live route changes)",
-            "dir/s.yaml:7:5: restart: restart steps are not supported yet (the orchestrator does not restart processes yet)",
-            "dir/s.yaml:9:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
+            "dir/s.yaml:8:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
         ])
     }
 
