@@ -9,7 +9,7 @@ import Testing
 ///
 /// Without the mesh (`up --no-mesh`, only the apps) these run anywhere; the full-mesh tests
 /// need `meshbed control` and `meshbed proxy` and are skipped in a build without them.
-@Suite struct MeshUpTests {
+@Suite(.serialized) struct MeshUpTests {
     /// A temporary directory with the state directory and topology files of one test.
     final class Workspace {
         let path: String
