@@ -8,6 +8,35 @@ extension Posix {
     /// Binds a TCP socket to a free port on 127.0.0.1 (without SO_REUSEADDR, so the port is
     /// truly unused) and returns it with the port. While it stays open no one else gets
     /// the port; close it with `close` to hand the port over.
+    /// Binds a TCP socket to 127.0.0.1:`port` (no SO_REUSEADDR: a port in use, or lingering
+    /// in TIME_WAIT, is refused). Returns the socket, or nil when the port is taken.
+    public static func bindLoopbackPort(_ port: Int) throws(IOError) -> Int32? {
+        let fd = try socket(domain: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+        do {
+            try bind(fd, SocketAddress(host: "127.0.0.1", port: port)!)
+            return fd
+        } catch {
+            close(fd)
+            if error.code == EADDRINUSE || error.code == EACCES { return nil }
+            throw error
+        }
+    }
+
+    /// The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`), from
+    /// which it picks ports for outgoing connections and for binds to port 0.
+    public static func ephemeralPortRange() -> ClosedRange<Int> {
+        let fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 32768...60999 }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 32768...60999 }
+        let numbers = String(decoding: buffer[0..<n], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            .compactMap { Int($0) }
+        guard numbers.count == 2, numbers[0] <= numbers[1] else { return 32768...60999 }
+        return numbers[0]...numbers[1]
+    }
+
     public static func bindFreeLoopbackPort() throws(IOError) -> (fd: Int32, port: Int) {
         let fd = try socket(domain: AF_INET, type: Int32(SOCK_STREAM.rawValue))
         do {
