@@ -61,6 +61,9 @@ public final class TCPConnection: Selectable {
     public var highWaterMark = 256 * 1024
     /// Pending outbound bytes below which the handler hears `connectionWritable` again.
     public var lowWaterMark = 64 * 1024
+    /// Buffers larger than this are released once empty.
+    static let retainedBufferCapacity = 64 * 1024
+
     /// Unconsumed inbound bytes above which the connection stops reading.
     public var inboundLimit = 1024 * 1024
 
@@ -194,7 +197,13 @@ public final class TCPConnection: Selectable {
         delivering = true
         while !inbound.isEmpty, !readingPaused, !isClosed, !lingering, let handler {
             let consumed = inbound.withUnsafeBytes { handler.connection(self, received: $0) }
-            if consumed > 0 { inbound.removeFirst(consumed) }
+            if consumed > 0 {
+                if consumed == inbound.count, inbound.capacity > Self.retainedBufferCapacity {
+                    inbound = []
+                } else {
+                    inbound.removeFirst(consumed)
+                }
+            }
             if consumed == 0 { break }
         }
         delivering = false
@@ -269,7 +278,9 @@ public final class TCPConnection: Selectable {
         }
         if outboundOffset == outbound.count {
             outboundOffset = 0
-            if outbound.capacity > 4 * 1024 * 1024 {
+            // Keep a small buffer for the next response; give a big one back, so thousands of
+            // idle keep-alive connections do not each hold what their largest response needed.
+            if outbound.capacity > Self.retainedBufferCapacity {
                 outbound = []
             } else {
                 outbound.removeAll(keepingCapacity: true)
