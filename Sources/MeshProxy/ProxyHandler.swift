@@ -28,6 +28,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private weak var exchange: HTTPServerConnection?
     private var upstream: HTTPClientConnection?
     private var requestChunked = false
+    private var requestSent = false
     private var responseStarted = false
     private var scratch: [UInt8] = []
 
@@ -42,6 +43,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
         self.exchange = exchange
         responseStarted = false
+        requestSent = false
         let target: SocketAddress
         var destination = ""
         switch mode {
@@ -88,6 +90,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     }
 
     func requestEnd(on exchange: HTTPServerConnection) {
+        requestSent = true
         guard let upstream, requestChunked else { return }
         scratch.removeAll(keepingCapacity: true)
         HTTPSerializer.appendLastChunk(into: &scratch)
@@ -124,7 +127,13 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func responseEnd(on connection: HTTPClientConnection) {
         upstream = nil
-        state.pool.checkin(connection)
+        if requestSent {
+            state.pool.checkin(connection)
+        } else {
+            // The upstream answered before the request body was all sent (an early 413, say):
+            // the rest of the body would be read as the next request, so this connection ends here.
+            connection.close()
+        }
         exchange?.endResponse()
     }
 
