@@ -30,6 +30,11 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private var requestChunked = false
     private var requestSent = false
     private var responseStarted = false
+    /// Whether the current request may be sent again on a fresh connection if a reused
+    /// one turns out dead before any response byte (idempotent, bodiless, not yet retried).
+    private var retryable = false
+    private var target: SocketAddress?
+    private var isHEAD = false
     private var scratch: [UInt8] = []
 
     init(mode: ProxyMode, state: ProxyLoopState) {
@@ -72,9 +77,15 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
             return fail(503, "upstream connect error: \(error)")
         }
         upstream = connection
+        self.target = target
+        isHEAD = head.method == .head
+        // A pooled connection the upstream closed a moment ago fails on first use: like other
+        // HTTP clients, send an idempotent bodiless request once more on a new connection.
+        retryable = connection.isConnected && head.framing == .none
+            && (head.method == .get || head.method == .head || head.method == .options)
         scratch.removeAll(keepingCapacity: true)
         writeUpstreamHead(head, destination: destination, into: &scratch)
-        scratch.withUnsafeBytes { connection.send($0, isHEAD: head.method == .head, handler: self) }
+        scratch.withUnsafeBytes { connection.send($0, isHEAD: isHEAD, handler: self) }
     }
 
     func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) {
@@ -113,6 +124,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
         guard let exchange else { return }
         responseStarted = true
+        retryable = false
         let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
         exchange.sendHead(status: head.status, contentLength: length) { out in
             ProxyHeaders.appendForwarded(head.headers, dropping: .responseFraming, into: &out)
@@ -144,6 +156,15 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
         upstream = nil
         guard exchange != nil else { return }
+        if case .connectionLost = error, retryable, !responseStarted, let target {
+            retryable = false
+            // scratch still holds the request head: a bodiless request wrote nothing else.
+            if let fresh = try? HTTPClientConnection.connect(to: target, on: state.loop) {
+                upstream = fresh
+                scratch.withUnsafeBytes { fresh.send($0, isHEAD: isHEAD, handler: self) }
+                return
+            }
+        }
         if responseStarted {
             exchange?.abort()
             return
