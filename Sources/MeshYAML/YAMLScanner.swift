@@ -497,9 +497,7 @@ struct YAMLScanner {
         flowMarks.append(mark)
         simpleKeys.append(SimpleKey())
         simpleKeyAllowed = true
-        let m = mark
-        advance()
-        append(mapping ? .flowMappingStart : .flowSequenceStart, at: m)
+        appendIndicator(mapping ? .flowMappingStart : .flowSequenceStart)
     }
 
     private mutating func fetchFlowCollectionEnd(mapping: Bool) throws(YAMLError) {
@@ -516,12 +514,17 @@ struct YAMLScanner {
         append(mapping ? .flowMappingEnd : .flowSequenceEnd, at: m)
     }
 
+    /// Appends a one-character indicator token at the current mark and steps over it.
+    private mutating func appendIndicator(_ kind: YAMLToken.Kind) {
+        let m = mark
+        advance()
+        append(kind, at: m)
+    }
+
     private mutating func fetchFlowEntry() throws(YAMLError) {
         try removeSimpleKey()
         simpleKeyAllowed = true
-        let m = mark
-        advance()
-        append(.flowEntry, at: m)
+        appendIndicator(.flowEntry)
     }
 
     private mutating func fetchBlockEntry() throws(YAMLError) {
@@ -536,9 +539,7 @@ struct YAMLScanner {
         }
         try removeSimpleKey()
         simpleKeyAllowed = true
-        let m = mark
-        advance()
-        append(.blockEntry, at: m)
+        appendIndicator(.blockEntry)
     }
 
     private mutating func fetchKey() throws(YAMLError) {
@@ -551,9 +552,7 @@ struct YAMLScanner {
         }
         try removeSimpleKey()
         simpleKeyAllowed = flowLevel == 0
-        let m = mark
-        advance()
-        append(.key, at: m)
+        appendIndicator(.key)
     }
 
     private mutating func fetchValue() throws(YAMLError) {
@@ -584,9 +583,7 @@ struct YAMLScanner {
             }
             simpleKeyAllowed = flowLevel == 0
         }
-        let m = mark
-        advance()
-        append(.value, at: m)
+        appendIndicator(.value)
     }
 
     private mutating func fetchAnchor(alias: Bool) throws(YAMLError) {
