@@ -5,7 +5,17 @@
 /// One exchange at a time: once a request has been read to its end, parsing stops
 /// until its response is complete, so pipelined requests are answered in order and
 /// their bytes wait in the receive buffer (bounded, with backpressure on the peer).
+///
+/// A response may be complete before its request is (a local 404 sent from the head, an
+/// early 413): the connection stays open exactly as after any other response when the rest
+/// of the request is bodiless or a short `content-length` body (up to `maxDiscardedBody`),
+/// which is read and discarded; otherwise the response says `Connection: close` and the
+/// connection closes after it.
 public struct HTTPServerStateMachine: Sendable, Equatable {
+    /// The largest request body read and thrown away after an early response so that the
+    /// connection can carry the next request; a longer (or chunked) one closes it instead.
+    public static let maxDiscardedBody: UInt64 = 64 * 1024
+
     /// Where the current request is.
     public enum RequestState: Sendable, Equatable {
         /// No request has started since the last exchange ended.
@@ -31,6 +41,9 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
         case sendContinue
         /// The exchange is over and the connection stays open: parse the next request.
         case readNextRequest
+        /// The response is complete before the request: read the rest of its body (resume
+        /// reading if it was paused) and throw it away; the next request follows it.
+        case discardRequestBody
         /// Send the whole pending output, then close.
         case closeAfterFlush
         /// Answer with this error status (and `Connection: close`), then close.
@@ -49,6 +62,9 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
     public private(set) var peerClosed = false
     /// Set by a graceful shutdown: finish the current exchange, then close.
     public private(set) var draining = false
+    /// Whether the current request's unread body may be discarded to keep the connection
+    /// (none, or a `content-length` of at most `maxDiscardedBody`).
+    public private(set) var bodyDiscardable = true
 
     public init() {}
 
@@ -63,14 +79,36 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
         request == .idle && response == .notStarted
     }
 
-    /// A request head was parsed.
-    public mutating func requestHead(keepAlive requestKeepAlive: Bool, expectsContinue: Bool, hasBody: Bool) -> Action {
+    /// True while the rest of an already answered request's body is read and thrown away.
+    public var isDiscardingBody: Bool {
+        request == .receivingBody && response == .complete
+    }
+
+    /// A request head was parsed; `body` is how its body is framed.
+    public mutating func requestHead(keepAlive requestKeepAlive: Bool, expectsContinue: Bool, body: HTTPBodyFraming) -> Action {
         // Even a bodiless request is complete only at the parser's `.end`, which follows at once.
         request = .receivingBody
         response = .notStarted
         keepAlive = keepAlive && requestKeepAlive && !draining
+        let hasBody: Bool
+        switch body {
+        case .none, .contentLength(0):
+            hasBody = false
+            bodyDiscardable = true
+        case .contentLength(let length):
+            hasBody = true
+            bodyDiscardable = length <= Self.maxDiscardedBody
+        case .chunked, .untilClose:
+            hasBody = true
+            bodyDiscardable = false
+        }
         continuePending = expectsContinue && hasBody
         return .none
+    }
+
+    /// A request head was parsed; a body of unknown length when `hasBody`.
+    public mutating func requestHead(keepAlive requestKeepAlive: Bool, expectsContinue: Bool, hasBody: Bool) -> Action {
+        requestHead(keepAlive: requestKeepAlive, expectsContinue: expectsContinue, body: hasBody ? .chunked : .none)
     }
 
     /// The handler has seen the head and will read the body: send 100 Continue if asked for.
@@ -97,6 +135,11 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
             keepAlive = false
             continuePending = false
         }
+        if request == .receivingBody, !bodyDiscardable {
+            // The body may still be arriving and is too long (or of unknown length) to read
+            // and throw away: say so, and close after this response.
+            keepAlive = false
+        }
         return !keepAlive
     }
 
@@ -104,8 +147,9 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
     public mutating func responseEnd() -> Action {
         response = .complete
         if request == .complete { return finishExchange() }
-        // Responded before the request body ended (an early error, say): we are not going to
-        // read and discard an unbounded body, so the connection closes after this response.
+        // Responded before the request ended (a local reply from the head, an early error):
+        // a bodiless or short body is read and thrown away, then the next request follows.
+        if keepAlive, bodyDiscardable, !peerClosed, !draining { return .discardRequestBody }
         keepAlive = false
         return .closeAfterFlush
     }

@@ -116,8 +116,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         setDeadline(0)
         requestIsHEAD = head.method == .head
         requestIsHTTP10 = head.version == .http1_0
-        let hasBody = head.framing != .none && head.framing != .contentLength(0)
-        _ = state.requestHead(keepAlive: head.keepAlive, expectsContinue: head.expectsContinue, hasBody: hasBody)
+        _ = state.requestHead(keepAlive: head.keepAlive, expectsContinue: head.expectsContinue, body: head.framing)
         handler.requestHead(head, on: self)
         if !tcp.isClosed, state.handlerWantsBody() == .sendContinue {
             tcp.write(Self.continueLine)
@@ -236,6 +235,10 @@ public final class HTTPServerConnection: TCPConnectionHandler {
                 pausedForResponse = false
                 tcp.resumeReading()
             }
+        case .discardRequestBody:
+            // Answered before its body was read: read the rest (and drop it) within the idle timeout.
+            setDeadline(loop.now &+ configuration.idleTimeout)
+            resumeRequestBody()
         case .closeAfterFlush:
             tcp.closeGracefully()
         case .sendErrorAndClose(let status):
@@ -285,7 +288,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         deadline = 0
         if headStarted {
             perform(state.headTimeout())
-        } else if state.isIdle {
+        } else if state.isIdle || state.isDiscardingBody {
             tcp.close()
         }
         if !tcp.isClosed { tcp.flush() }

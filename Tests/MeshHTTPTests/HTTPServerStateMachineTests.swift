@@ -70,6 +70,43 @@ import Testing
         #expect(machine.responseEnd() == .closeAfterFlush)
     }
 
+    @Test func localReplyToABodilessRequestKeepsTheConnection() {
+        // A handler that answers from the head (a proxy's 404): the response is complete
+        // before the parser's `.end`, which follows at once; the connection stays open.
+        var machine = HTTPServerStateMachine()
+        _ = machine.requestHead(keepAlive: true, expectsContinue: false, body: .none)
+        #expect(machine.responseHead() == false)  // no Connection: close
+        #expect(machine.responseEnd() == .discardRequestBody)
+        #expect(machine.isDiscardingBody)
+        #expect(machine.requestEnd() == .readNextRequest)
+        #expect(machine.isIdle && machine.shouldParse)
+    }
+
+    @Test func localReplyBeforeAShortBodyDiscardsItAndKeepsTheConnection() {
+        var machine = HTTPServerStateMachine()
+        _ = machine.requestHead(keepAlive: true, expectsContinue: false, body: .contentLength(100))
+        #expect(machine.responseHead() == false)
+        #expect(machine.responseEnd() == .discardRequestBody)
+        #expect(machine.shouldParse)  // the rest of the body is read (and thrown away)
+        #expect(machine.requestEnd() == .readNextRequest)
+    }
+
+    @Test func localReplyBeforeALongOrChunkedBodySaysCloseAndCloses() {
+        for body in [HTTPBodyFraming.chunked, .contentLength(HTTPServerStateMachine.maxDiscardedBody + 1)] {
+            var machine = HTTPServerStateMachine()
+            _ = machine.requestHead(keepAlive: true, expectsContinue: false, body: body)
+            #expect(machine.responseHead() == true)  // Connection: close
+            #expect(machine.responseEnd() == .closeAfterFlush)
+        }
+    }
+
+    @Test func localReplyToARequestThatSaidCloseCloses() {
+        var machine = HTTPServerStateMachine()
+        _ = machine.requestHead(keepAlive: false, expectsContinue: false, body: .none)
+        #expect(machine.responseHead() == true)
+        #expect(machine.responseEnd() == .closeAfterFlush)
+    }
+
     @Test func parseErrorBeforeResponseAnswersOnceAndCloses() {
         var machine = HTTPServerStateMachine()
         #expect(machine.parseError(status: 400) == .sendErrorAndClose(status: 400))

@@ -100,6 +100,27 @@ import Testing
         #expect(body.contains("no healthy upstream"))
     }
 
+    @Test func localRepliesKeepTheConnectionOpen() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        // Two requests on one keep-alive connection: curl's `num_connects` is 0 when it
+        // reused the connection; a server that closed it silently makes curl connect again.
+        let format = "%{http_code} %{num_connects}\n"
+        for (host, status) in [("nosuch", "404"), ("ratings", "503")] {
+            let lines = curl(["-s", "-o", "/dev/null", "-o", "/dev/null", "-w", format, "-H", "Host: \(host)",
+                              "http://\(mesh.outbound)/a", "http://\(mesh.outbound)/b"])
+            #expect(lines == "\(status) 1\n\(status) 0\n", "Host: \(host)")
+        }
+        // A short body is read and thrown away after the local reply: the connection stays.
+        let posts = curl(["-s", "-o", "/dev/null", "-o", "/dev/null", "-w", format, "-H", "Host: nosuch", "--data", "hello",
+                          "http://\(mesh.outbound)/a", "http://\(mesh.outbound)/b"])
+        #expect(posts == "404 1\n404 0\n")
+        // A chunked body of unknown length is not waited for: the reply says so before closing.
+        let chunked = curl(["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: nosuch", "-H", "Transfer-Encoding: chunked",
+                            "--data-binary", "@-", "http://\(mesh.outbound)/up"], input: Data(repeating: 0x61, count: 10))
+        #expect(headerValue(chunked, "connection") == "close")
+    }
+
     @Test func bodiesStreamBothWays() throws {
         let mesh = try makeMesh(routes: [RouteConfig(split: ["v1": 100])])
         defer { mesh.shutdown() }
