@@ -10,9 +10,14 @@
 //   POST /v1/ack         body Ack                 the sidecar applied (or rejected) a version
 //   GET  /v1/instances                            [InstanceStatus], for status and tests
 //   GET  /v1/snapshot/current                     the latest MeshSnapshot
+//   POST /v1/instances/ID/down                    the instance's app or sidecar ended (the
+//                                                 supervisor saw it): unroutable at once
 //
 // An instance whose heartbeat is older than 3 s (or which reports ready: false) leaves
 // every snapshot's endpoint lists; that bumps the version, so sidecars route around it.
+// An instance marked down leaves them at once and stays out until its sidecar shows it
+// noticed: a heartbeat with ready: false, or one from a new sidecar process (another
+// `incarnation`), after which heartbeats decide again.
 
 /// Everything a sidecar needs to route, at one version.
 public struct MeshSnapshot: Codable, Sendable, Equatable {
@@ -84,13 +89,17 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     public var inbound: String
     /// Whether the local app answers its health check.
     public var ready: Bool
+    /// Tells one sidecar process from the next for the same instance (any string fixed for
+    /// the life of the process); optional.
+    public var incarnation: String?
 
-    public init(instance: String, service: String, version: String, inbound: String, ready: Bool) {
+    public init(instance: String, service: String, version: String, inbound: String, ready: Bool, incarnation: String? = nil) {
         self.instance = instance
         self.service = service
         self.version = version
         self.inbound = inbound
         self.ready = ready
+        self.incarnation = incarnation
     }
 }
 

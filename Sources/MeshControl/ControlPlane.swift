@@ -75,6 +75,18 @@ public final class ControlPlane: Sendable {
         onLoop { $0.heldPollCount }
     }
 
+    /// Marks `instance` down: its app or sidecar ended, so it leaves every snapshot at once
+    /// (a new version when it was routable; held polls are answered). It comes back when
+    /// its sidecar's heartbeats show it noticed (see `MeshConfig`). Returns the version in
+    /// force afterwards; throws (status 404) for an unknown instance.
+    @discardableResult
+    public func markDown(instance: String) throws(ControlError) -> Int {
+        let result = onLoop { state in
+            Result { () throws(ControlError) in try state.markDown(instance) }
+        }
+        return try result.get()
+    }
+
     /// Replaces the routes of `destination` live and publishes a new version (always, even
     /// when the routes are the same); returns that version. Header names are lower-cased;
     /// a split names versions of the destination with weights summing to 100. Throws

@@ -8,6 +8,7 @@ import MeshHTTP
 ///     POST /v1/ack                Ack → 204
 ///     GET  /v1/instances          → 200 [InstanceStatus]
 ///     PUT  /v1/routes/SERVICE     [RouteConfig] → 200 {"version": N} (live route change)
+///     POST /v1/instances/ID/down  → 200 {"version": N} (its app or sidecar ended: unroutable now)
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
 ///
 /// `HEAD` is accepted wherever `GET` is.
@@ -18,6 +19,7 @@ enum ControlRoute: Equatable {
     case ack
     case instances
     case routes(destination: String)
+    case down(instance: String)
     case health
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
@@ -44,6 +46,12 @@ enum ControlRoute: Equatable {
         case "/v1/instances": return (.get, .instances)
         case "/v1/health": return (.get, .health)
         default:
+            let instances = "/v1/instances/", suffix = "/down"
+            if path.hasPrefix(instances), path.hasSuffix(suffix), path.count > instances.count + suffix.count {
+                let id = QueryParameters.decode(path.dropFirst(instances.count).dropLast(suffix.count))
+                guard !id.isEmpty, !id.contains("/") else { return nil }
+                return (.post, .down(instance: id))
+            }
             let prefix = "/v1/routes/"
             guard path.hasPrefix(prefix) else { return nil }
             let name = QueryParameters.decode(path.dropFirst(prefix.count))

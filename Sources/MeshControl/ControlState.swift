@@ -61,6 +61,14 @@ final class ControlState: @unchecked Sendable {
         registry.statuses(now: loop.now)
     }
 
+    /// Marks `instance` down (its app or sidecar ended) and publishes at once when that
+    /// removes an endpoint; returns the version in force afterwards.
+    func markDown(_ instance: String) throws(ControlError) -> Int {
+        precondition(loop.inEventLoop)
+        if try registry.markDown(instance) { refresh() }
+        return store.version
+    }
+
     /// Replaces the routes of `destination`; returns the new version.
     func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) -> Int {
         precondition(loop.inEventLoop)
@@ -120,6 +128,8 @@ final class ControlState: @unchecked Sendable {
             let routes = try ControlJSON.decode([RouteConfig].self, from: body, what: "route list")
             let version = try replaceRoutes(destination: destination, routes: routes)
             return .json(["version": version])
+        case .down(let instance):
+            return .json(["version": try markDown(instance)])
         case .health:
             return .json(Health(status: "ok", version: store.version))
         }

@@ -7,8 +7,14 @@ import MeshTopology
 /// A value with no I/O: the caller passes the time (CLOCK_MONOTONIC nanoseconds).
 ///
 /// An instance is healthy while its last heartbeat is at most `heartbeatTimeout` old and
-/// said `ready: true`. Health changes only on a heartbeat and on `expire(now:)`, so what
-/// `statuses` reports always matches the endpoints of the current snapshot.
+/// said `ready: true`, and it is not marked down. Health changes only on a heartbeat, on
+/// `expire(now:)` and on `markDown`, so what `statuses` reports always matches the endpoints
+/// of the current snapshot.
+///
+/// A down mark (its app or sidecar ended) holds until the sidecar shows that it noticed: a
+/// heartbeat with `ready: false` (a sidecar whose app died, or a new sidecar, which starts
+/// not ready) or one from another sidecar process (`incarnation`). Heartbeats sent before the
+/// end and arriving after the mark cannot bring a dead instance back.
 struct InstanceRegistry {
     /// One instance's state.
     struct Record {
@@ -22,6 +28,10 @@ struct InstanceRegistry {
         var ready = false
         var lastSeen: UInt64 = 0
         var healthy = false
+        /// Its app or sidecar ended; unroutable until a heartbeat shows the sidecar noticed.
+        var down = false
+        /// The `incarnation` of the last heartbeat.
+        var incarnation: String?
         var ackedVersion: Int?
         var rejected: Ack?
     }
@@ -66,11 +76,26 @@ struct InstanceRegistry {
             }
         }
         if isIngress { records[index].version = heartbeat.version }
+        if record.down, !heartbeat.ready || heartbeat.incarnation != record.incarnation {
+            records[index].down = false
+        }
         records[index].registered = true
         records[index].inbound = heartbeat.inbound
         records[index].ready = heartbeat.ready
+        records[index].incarnation = heartbeat.incarnation
         records[index].lastSeen = now
-        records[index].healthy = heartbeat.ready
+        records[index].healthy = heartbeat.ready && !records[index].down
+    }
+
+    /// Marks `id` down: its app or sidecar ended. Returns whether its health changed.
+    mutating func markDown(_ id: String) throws(ControlError) -> Bool {
+        guard let index = indexByID[id] else {
+            throw ControlError(status: 404, "unknown instance '\(id)'; not in the topology")
+        }
+        records[index].down = true
+        let wasHealthy = records[index].healthy
+        records[index].healthy = false
+        return wasHealthy
     }
 
     /// Marks every instance whose last heartbeat is older than `heartbeatTimeout` unhealthy.

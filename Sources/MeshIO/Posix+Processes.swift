@@ -16,6 +16,8 @@ extension ProcessSignal {
     public static let resume = SIGCONT
     /// SIGUSR1 (a supervisor has requests waiting in its state directory, e.g. a restart).
     public static let userDefined1 = SIGUSR1
+    /// SIGCHLD (a child ended: a supervisor waits for it to reap at once).
+    public static let childEnded = SIGCHLD
 
     /// `SIGTERM`, `SIGKILL`, ... or `signal N` for the rare ones.
     public static func name(of signal: Int32) -> String {

@@ -1,16 +1,27 @@
 import MeshIO
 
-/// A one-shot HTTP/1.1 GET for readiness probes: connect, send, read the status line,
-/// close. Blocking with a deadline, so the supervisor's single thread stays simple.
+/// A one-shot bodiless HTTP/1.1 request (a GET for readiness probes): connect, send, read
+/// the status line, close. Blocking with a deadline, so the supervisor's single thread stays simple.
 public enum HTTPProbe {
-    /// The status code `GET http://ADDRESS/PATH` answers with, or nil when the address is
+    /// The status code `METHOD http://ADDRESS/PATH` answers with, or nil when the address is
     /// bad, nothing answers, the answer is not HTTP or does not come within `timeout`.
-    public static func status(address: String, path: String, timeout: Duration = .seconds(1)) -> Int? {
+    public static func status(address: String, path: String, method: String = "GET", timeout: Duration = .seconds(1)) -> Int? {
+        exchange(address: address, path: path, method: method, timeout: timeout, wholeResponse: false).map(\.status)
+    }
+
+    /// The status and body of `GET http://ADDRESS/PATH` (the body of at most 4 MiB, read
+    /// until the server closes), or nil as for `status`.
+    public static func get(address: String, path: String, timeout: Duration = .seconds(1)) -> (status: Int, body: [UInt8])? {
+        exchange(address: address, path: path, method: "GET", timeout: timeout, wholeResponse: true)
+    }
+
+    private static func exchange(address: String, path: String, method: String, timeout: Duration, wholeResponse: Bool) -> (status: Int, body: [UInt8])? {
         guard let socketAddress = SocketAddress(address) else { return nil }
         let deadline = Posix.monotonicNanoseconds() + nanoseconds(timeout)
         guard let fd = try? Posix.connect(to: socketAddress, timeoutNanoseconds: nanoseconds(timeout)) else { return nil }
         defer { Posix.close(fd) }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(address)\r\nUser-Agent: meshbed-probe\r\nConnection: close\r\n\r\n".utf8)
+        let length = method == "GET" ? "" : "Content-Length: 0\r\n"
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nUser-Agent: meshbed-probe\r\n\(length)Connection: close\r\n\r\n".utf8)
         var offset = 0
         while offset < request.count {
             guard let remaining = remaining(until: deadline),
@@ -24,19 +35,31 @@ public enum HTTPProbe {
             }
         }
         var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while !received.contains(UInt8(ascii: "\n")) && received.count < 4096 {
+        var buffer = [UInt8](repeating: 0, count: wholeResponse ? 65536 : 1024)
+        let limit = wholeResponse ? 4 << 20 : 4096
+        while (wholeResponse || !received.contains(UInt8(ascii: "\n"))) && received.count < limit {
             guard let remaining = remaining(until: deadline),
                   (try? Posix.waitUntil(fd, timeoutNanoseconds: remaining)) == true
             else { return nil }
             let result = buffer.withUnsafeMutableBytes { try? Posix.read(fd, into: $0) }
             switch result {
-            case .processed(0)?, nil: return parseStatus(received)
+            case .processed(0)?, nil: return response(received)
             case .processed(let count)?: received += buffer[0..<count]
             case .wouldBlock?: continue
             }
         }
-        return parseStatus(received)
+        return wholeResponse ? nil : response(received)
+    }
+
+    /// The status and the bytes after the head of a response read to its end.
+    private static func response(_ bytes: [UInt8]) -> (status: Int, body: [UInt8])? {
+        guard let status = parseStatus(bytes) else { return nil }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var body: [UInt8] = []
+        if bytes.count >= 4, let start = (0...(bytes.count - 4)).first(where: { bytes[$0..<($0 + 4)].elementsEqual(separator) }) {
+            body = Array(bytes[(start + 4)...])
+        }
+        return (status, body)
     }
 
     /// The status code of `HTTP/1.x NNN ...` at the start of `bytes`.

@@ -13,10 +13,13 @@ import MeshIO
 public final class Supervisor {
     /// The signals that stop a supervisor; block them (`Posix.blockSignals`) before `run`.
     public static let signals = [ProcessSignal.interrupt, ProcessSignal.terminate, ProcessSignal.hangup]
-    /// Every signal a supervisor takes with `Posix.waitForSignal`: the stop signals and SIGUSR1
-    /// (requests are waiting, `RestartChannel`). Block them all before `run`; children start
-    /// with an empty signal mask all the same (`SpawnRequest`).
-    public static let handledSignals = signals + [ProcessSignal.userDefined1]
+    /// Every signal a supervisor takes with `Posix.waitForSignal`: the stop signals, SIGUSR1
+    /// (requests are waiting, `RestartChannel`) and SIGCHLD (a child ended: reap it now).
+    /// Block them all before `run`; children start with an empty signal mask all the same
+    /// (`SpawnRequest`).
+    public static let handledSignals = signals + [ProcessSignal.userDefined1, ProcessSignal.childEnded]
+    /// How long telling the control plane that an instance is down may hold the supervisor.
+    static let downNoticeTimeout: Duration = .milliseconds(500)
     /// How long a restarted process gets to go after SIGTERM before SIGKILL.
     static let restartGrace: Duration = .seconds(2)
 
@@ -168,13 +171,17 @@ public final class Supervisor {
 
     // MARK: - Running
 
-    /// Reaps children every 150 ms (recording crashes, which are not restarted on their own)
-    /// and serves restart requests (SIGUSR1) until a stop signal arrives.
+    /// Reaps children as they end (SIGCHLD; and every 150 ms in any case), recording crashes,
+    /// which are not restarted on their own, and telling the control plane; serves restart
+    /// requests (SIGUSR1) until a stop signal arrives.
     private func monitor() -> Int32 {
         while true {
             if let signal = Posix.waitForSignal(Self.handledSignals, timeoutNanoseconds: 150_000_000) {
-                if signal != ProcessSignal.userDefined1 { return signal }
-                serveRequests()
+                if signal == ProcessSignal.userDefined1 {
+                    serveRequests()
+                } else if signal != ProcessSignal.childEnded {
+                    return signal
+                }
             }
             if reapChildren(report: true) { persist() }
             if checkRestarted() { persist() }
@@ -270,21 +277,42 @@ public final class Supervisor {
         return changed
     }
 
-    /// Reaps every ended child and records how it ended. Returns whether any did.
+    /// Reaps every ended child and records how it ended. Returns whether any did. With
+    /// `report` (once running), an instance whose app or sidecar ended is reported to the
+    /// control plane, which stops routing to it at once.
     @discardableResult
     private func reapChildren(report: Bool = false) -> Bool {
         var changed = false
+        var down: [String] = []
         while let (pid, status) = Posix.reapAny() {
             guard let index = running.removeValue(forKey: pid) else { continue }
             state.processes[index].exit = status.description
             state.processes[index].ready = false
             changed = true
+            let process = state.processes[index]
+            if report, process.role == .app || process.role == .sidecar, let instance = process.instance, !down.contains(instance) {
+                down.append(instance)
+            }
             if report, !stopping.contains(pid) {
-                let process = state.processes[index]
                 Console.out("meshbed up: \(Self.describe(process)) \(status) (not restarted)\(Self.logHint(process.log))")
             }
         }
+        for instance in down { noticeDown(instance) }
         return changed
+    }
+
+    /// Tells the control plane that `instance` is down (`POST /v1/instances/ID/down`), so
+    /// that no sidecar keeps sending it requests; its sidecar's heartbeats bring it back
+    /// once it runs again. Best effort: without an answer, heartbeat expiry still removes it.
+    private func noticeDown(_ instance: String) {
+        guard let control = state.control,
+              let controlIndex = state.processes.firstIndex(where: { $0.role == .control }),
+              state.processes[controlIndex].exit == nil
+        else { return }
+        let path = "/v1/instances/" + instance + "/down"
+        if HTTPProbe.status(address: control, path: path, method: "POST", timeout: Self.downNoticeTimeout) != 200 {
+            Console.error("meshbed up: could not tell the control plane that \(instance) is down; its heartbeats will time out")
+        }
     }
 
     // MARK: - Stopping

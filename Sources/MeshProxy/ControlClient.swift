@@ -12,6 +12,9 @@ final class ControlClient: @unchecked Sendable {
     private let configuration: SidecarConfiguration
     private let store: SnapshotStore
     private let health: AppHealth
+    /// This process's mark in heartbeats: a control plane that marked the instance down
+    /// knows a restarted sidecar from the one that died (CLOCK_MONOTONIC at start, ns).
+    private let incarnation = String(Posix.monotonicNanoseconds())
     private var stopped = false
 
     init(loop: EventLoop, configuration: SidecarConfiguration, store: SnapshotStore, health: AppHealth) {
@@ -56,7 +59,8 @@ final class ControlClient: @unchecked Sendable {
 
     private func sendHeartbeat() {
         let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
-                             inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady)
+                             inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady,
+                             incarnation: incarnation)
         let body = (try? JSONEncoder().encode(beat)).map { [UInt8]($0) } ?? []
         OneShotRequest.send("POST", "/v1/heartbeat", body: body, to: configuration.control, on: loop,
                             timeout: 2_000_000_000) { _ in }
