@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
         .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
-        .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
+        .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy", "MeshControl", "MeshTopology"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshScenario"]),

@@ -1,3 +1,4 @@
+import MeshCore
 import MeshIO
 import MeshProxy
 
@@ -19,6 +20,7 @@ enum ProxyCommand {
         let port = try scanner.intOption("--port", range: 0...65535)
         let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
+        let upstreamTimeout = try scanner.durationOption("--upstream-timeout")
         try scanner.finish()
 
         guard let control else { throw UsageError("--control ADDRESS is required (the control plane)") }
@@ -44,6 +46,14 @@ enum ProxyCommand {
             configuration.appReadyPath = appReady
         }
         configuration.threads = threads
+        if let upstreamTimeout {
+            // 0 turns the limit off; anything else is at least a millisecond.
+            let nanoseconds = upstreamTimeout.meshbedNanoseconds
+            guard nanoseconds == 0 || nanoseconds >= 1_000_000 else {
+                throw UsageError("--upstream-timeout: expected 0 (no limit) or at least 1ms, got \(upstreamTimeout.meshbedDescription)")
+            }
+            configuration.upstreamTimeout = UInt64(nanoseconds)
+        }
         configuration.seed = seed ?? Posix.monotonicNanoseconds()
 
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])

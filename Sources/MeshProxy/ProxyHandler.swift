@@ -20,8 +20,15 @@ enum ProxyMode: Sendable {
 ///     downstream ─body─▶ (pause downstream while upstream is not writable) ─▶ upstream
 ///     downstream ◀─head/body─ (pause upstream while downstream is not writable) ◀─ upstream
 ///
-/// Errors before the response starts become 502/503/404 with a JSON body; after, the
+/// Errors before the response starts become 502/503/504/404 with a JSON body; after, the
 /// downstream connection is aborted (a half-sent response cannot be repaired).
+///
+/// An endpoint that refuses the connection (or resets a new one before any response) is
+/// marked failed in the loop's passive health, and the request goes once to another
+/// endpoint of the same choice when nothing of it reached the failed one (a refused
+/// connection, before any body byte was handed over) or when it is idempotent and bodiless.
+/// An upstream that has not answered within the upstream timeout gets its connection
+/// closed (never pooled) and the caller a 504.
 final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private let mode: ProxyMode
     private let state: ProxyLoopState
@@ -36,6 +43,23 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private var target: SocketAddress?
     private var isHEAD = false
     private var scratch: [UInt8] = []
+    /// The destination service and routing decision of the current request (outbound and
+    /// gateway modes), for a failover to another endpoint.
+    private var service = ""
+    private var decision: RoutingDecision?
+    /// Whether the current request went to another endpoint already.
+    private var failedOver = false
+    /// Whether body bytes of the current request were handed to the upstream connection.
+    private var bodyForwarded = false
+    /// Whether the current request is idempotent and bodiless (may be repeated).
+    private var repeatable = false
+    /// Whether the current upstream connection came from the pool already connected.
+    private var reused = false
+    /// The upstream timeout: when the current exchange's answer is due (loop time; 0: none),
+    /// its timer (armed at most once per timeout period), and whether it fired.
+    private var deadline: UInt64 = 0
+    private var timer: TimerID?
+    private var timedOut = false
 
     init(mode: ProxyMode, state: ProxyLoopState) {
         self.mode = mode
@@ -49,6 +73,10 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         self.exchange = exchange
         responseStarted = false
         requestSent = false
+        failedOver = false
+        bodyForwarded = false
+        timedOut = false
+        decision = nil
         let target: SocketAddress
         var destination = ""
         switch mode {
@@ -59,8 +87,11 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
                 return fail(400, "the request names no destination: send Host: SERVICE or an absolute-form URL")
             }
             destination = service
+            self.service = service
             do {
-                target = try state.route(service: service, head: head).endpoint.address
+                let decision = try state.route(service: service, head: head)
+                self.decision = decision
+                target = decision.endpoint.address
             } catch {
                 switch error {
                 case .unknownService: return fail(404, "no service '\(service)' in the mesh")
@@ -79,10 +110,11 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         upstream = connection
         self.target = target
         isHEAD = head.method == .head
+        repeatable = head.framing == .none && (head.method == .get || head.method == .head || head.method == .options)
         // A pooled connection the upstream closed a moment ago fails on first use: like other
         // HTTP clients, send an idempotent bodiless request once more on a new connection.
-        retryable = connection.isConnected && head.framing == .none
-            && (head.method == .get || head.method == .head || head.method == .options)
+        reused = connection.isConnected
+        retryable = reused && repeatable
         scratch.removeAll(keepingCapacity: true)
         writeUpstreamHead(head, destination: destination, into: &scratch)
         scratch.withUnsafeBytes { connection.send($0, isHEAD: isHEAD, handler: self) }
@@ -90,6 +122,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) {
         guard let upstream else { return }
+        bodyForwarded = true
         if requestChunked {
             scratch.removeAll(keepingCapacity: true)
             HTTPSerializer.appendChunk(bytes, into: &scratch)
@@ -102,7 +135,10 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func requestEnd(on exchange: HTTPServerConnection) {
         requestSent = true
-        guard let upstream, requestChunked else { return }
+        guard let upstream else { return }
+        startUpstreamTimer()
+        guard requestChunked else { return }
+        bodyForwarded = true
         scratch.removeAll(keepingCapacity: true)
         HTTPSerializer.appendLastChunk(into: &scratch)
         scratch.withUnsafeBytes { upstream.writeBody($0) }
@@ -114,6 +150,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func exchangeAborted(on exchange: HTTPServerConnection) {
         // The downstream is gone: this upstream connection is mid-exchange and cannot be reused.
+        deadline = 0
         upstream?.close()
         upstream = nil
         self.exchange = nil
@@ -139,6 +176,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func responseEnd(on connection: HTTPClientConnection) {
         upstream = nil
+        deadline = 0
         if requestSent {
             state.pool.checkin(connection)
         } else {
@@ -155,19 +193,43 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
         upstream = nil
-        guard exchange != nil else { return }
-        if case .connectionLost = error, retryable, !responseStarted, let target {
-            retryable = false
-            // scratch still holds the request head: a bodiless request wrote nothing else.
-            if let fresh = try? HTTPClientConnection.connect(to: target, on: state.loop) {
-                upstream = fresh
-                scratch.withUnsafeBytes { fresh.send($0, isHEAD: isHEAD, handler: self) }
-                return
+        guard exchange != nil else {
+            deadline = 0
+            return
+        }
+        if !responseStarted, !timedOut, let target {
+            if case .connectionLost = error, retryable {
+                retryable = false
+                // scratch still holds the request head: a bodiless request wrote nothing else.
+                if resend(to: target) { return }
+            }
+            // Refused, or reset on a new connection before any response: the endpoint is
+            // gone (its removal from the snapshot may not have arrived yet).
+            let unreachable: Bool
+            switch error {
+            case .connectFailed: unreachable = true
+            case .connectionLost: unreachable = !reused
+            default: unreachable = false
+            }
+            if unreachable {
+                state.markFailed(target)
+                // Nothing reached it when it refused (unless body bytes were handed over);
+                // an idempotent bodiless request may be repeated in any case.
+                let safe: Bool = if case .connectFailed = error { !bodyForwarded } else { repeatable }
+                if safe, !failedOver, let decision, let other = state.alternative(to: decision, service: service) {
+                    failedOver = true
+                    self.target = other.address
+                    if resend(to: other.address) { return }
+                }
             }
         }
+        deadline = 0
         if responseStarted {
             exchange?.abort()
             return
+        }
+        if timedOut {
+            return fail(504, "upstream timeout: no response within \(Self.seconds(state.upstreamTimeout))")
         }
         switch error {
         case .connectFailed(let cause): fail(503, "upstream connect error: \(cause)")
@@ -175,6 +237,50 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         case .invalidResponse(let parse): fail(502, "upstream sent an invalid response (\(parse.kind))")
         case .cancelled: fail(504, "upstream request cancelled")
         }
+    }
+
+    /// Sends the request head in `scratch` (the whole request, when bodiless or when no body
+    /// byte was handed over) again, on a new connection to `address`.
+    private func resend(to address: SocketAddress) -> Bool {
+        guard let fresh = try? HTTPClientConnection.connect(to: address, on: state.loop) else { return false }
+        upstream = fresh
+        retryable = false
+        reused = false
+        scratch.withUnsafeBytes { fresh.send($0, isHEAD: isHEAD, handler: self) }
+        return true
+    }
+
+    // MARK: upstream timeout
+
+    /// Starts the upstream timeout for the current exchange. The one timer is armed only when
+    /// none is: one that fires early finds the deadline moved and re-arms itself, so a busy
+    /// connection schedules about one timer per timeout period, not one per request.
+    private func startUpstreamTimer() {
+        guard state.upstreamTimeout > 0 else { return }
+        deadline = state.loop.now &+ state.upstreamTimeout
+        if timer == nil { armTimer(at: deadline) }
+    }
+
+    private func armTimer(at time: UInt64) {
+        timer = state.loop.schedule(at: time) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard deadline != 0 else { return }
+        if state.loop.now < deadline { return armTimer(at: deadline) }
+        deadline = 0
+        guard let upstream, exchange != nil else { return }
+        // No answer in time (a stopped instance, say): this connection is mid-exchange and
+        // is closed; exchangeFailed(.cancelled) answers 504 (or cuts a started response).
+        timedOut = true
+        if let target { state.markFailed(target) }
+        upstream.close()
+    }
+
+    /// `15s`, `500ms`.
+    private static func seconds(_ nanoseconds: UInt64) -> String {
+        nanoseconds % 1_000_000_000 == 0 ? "\(nanoseconds / 1_000_000_000)s" : "\(nanoseconds / 1_000_000)ms"
     }
 
     // MARK: helpers

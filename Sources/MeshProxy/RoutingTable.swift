@@ -73,6 +73,11 @@ public struct RoutingTable: Sendable {
 
     /// Whether `service` is a destination in the mesh.
     public func contains(_ service: String) -> Bool { destinations[service] != nil }
+
+    /// The ids of every endpoint of `service` this table routes to, in version order.
+    public func endpointIDs(of service: String) -> [String] {
+        destinations[service]?.all.map(\.id) ?? []
+    }
 }
 
 /// Why a request could not be given an endpoint.
@@ -87,4 +92,6 @@ struct RoutingDecision {
     var endpoint: RoutingTable.CompiledEndpoint
     /// The index of the route that matched, nil when the destination has no routes.
     var route: Int?
+    /// The version the route's split chose, nil when the endpoint came from every version.
+    var version: String?
 }

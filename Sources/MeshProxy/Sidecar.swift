@@ -11,17 +11,23 @@ public final class Sidecar: Sendable {
     private let group: EventLoopGroup
     private let servers: [HTTPServer]
     private let control: ControlClient
+    private let store: SnapshotStore
     /// The addresses actually bound, by role: outbound, inbound, gateway, admin.
     public let addresses: [String: SocketAddress]
+    /// The routing table it routes with now (what its admin `/config` shows).
+    public var routingTable: RoutingTable { store.table }
 
     public init(_ configuration: SidecarConfiguration) throws(IOError) {
         let group = try EventLoopGroup(threads: configuration.threads)
         self.group = group
         let store = SnapshotStore()
+        self.store = store
         let health = AppHealth(app: configuration.app, path: configuration.appReadyPath)
         var states: [ObjectIdentifier: ProxyLoopState] = [:]
         for (index, loop) in group.loops.enumerated() {
-            states[ObjectIdentifier(loop)] = ProxyLoopState(loop: loop, store: store, seed: configuration.seed &+ UInt64(index))
+            states[ObjectIdentifier(loop)] = ProxyLoopState(
+                loop: loop, store: store, seed: configuration.seed &+ UInt64(index),
+                upstreamTimeout: configuration.upstreamTimeout, ejectionTime: configuration.ejectionTime)
         }
         let byLoop = states
         var started: [HTTPServer] = []

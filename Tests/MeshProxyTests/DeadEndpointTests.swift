@@ -1,0 +1,208 @@
+import Foundation
+import MeshConfig
+import MeshControl
+import MeshCore
+import MeshEcho
+import MeshHTTP
+import MeshIO
+@testable import MeshProxy
+import MeshTestSupport
+import MeshTopology
+import Testing
+
+/// An upstream that accepts connections and never answers (a stopped process, as the
+/// kernel still completes handshakes for it): counts connections and closes.
+final class SilentUpstream: TCPConnectionHandler {
+    let opened: Shared<Int>
+    let closed: Shared<Int>
+    init(opened: Shared<Int>, closed: Shared<Int>) {
+        self.opened = opened
+        self.closed = closed
+    }
+    func connectionActive(_ connection: TCPConnection) { opened.update { $0 += 1 } }
+    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+    func connectionReadEOF(_ connection: TCPConnection) { connection.close() }
+    func connectionClosed(_ connection: TCPConnection, error: IOError?) { closed.update { $0 += 1 } }
+}
+
+/// A dead instance stops getting traffic: the control plane's removal reaches every sidecar
+/// at once, a sidecar fails over from an endpoint it cannot reach, and an upstream that
+/// never answers is given up after the upstream timeout.
+@Suite(.serialized) struct DeadEndpointTests {
+    /// A sidecar for `instance` of `service` in front of a new echo app.
+    static func sidecar(_ instance: String, service: String, control: ControlPlane, group: EventLoopGroup) throws -> (Sidecar, EchoServer) {
+        let app = try EchoServer(configuration: EchoConfiguration(service: service, version: "v1", instance: instance),
+                                 address: SocketAddress("127.0.0.1:0")!, group: group)
+        var configuration = SidecarConfiguration(instance: instance, service: service, version: "v1",
+                                                 control: control.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app.address
+        return (try Sidecar(configuration), app)
+    }
+
+    @Test func markedDownLeavesEverySidecarAtOnce() throws {
+        let topology = Topology(name: "down", services: [
+            "web": Service(name: "web", calls: ["reviews"], replicas: 2),
+            "reviews": Service(name: "reviews", replicas: 3),
+        ])
+        let control = try ControlPlane(topology: topology, address: SocketAddress("127.0.0.1:0")!)
+        defer { control.shutdown(timeout: 2_000_000_000) }
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        var sidecars: [String: (Sidecar, EchoServer)] = [:]
+        defer {
+            for (sidecar, app) in sidecars.values {
+                sidecar.shutdown()
+                app.shutdown()
+            }
+        }
+        for instance in topology.instances {
+            sidecars[instance.id] = try Self.sidecar(instance.id, service: instance.service, control: control, group: group)
+        }
+        let callers = ["web-v1-0", "web-v1-1"].map { sidecars[$0]!.0 }
+        let all = ["reviews-v1-0", "reviews-v1-1", "reviews-v1-2"]
+        #expect(eventually(within: 20) { callers.allSatisfy { $0.routingTable.endpointIDs(of: "reviews") == all } },
+                "the callers never routed to every reviews instance")
+
+        // Each removal: from the call to the control plane until no caller holds the endpoint.
+        var milliseconds: [Double] = []
+        for (index, id) in all.dropLast().enumerated() {
+            let started = Posix.monotonicNanoseconds()
+            try control.markDown(instance: id)
+            let gone = eventually(within: 10) { callers.allSatisfy { !$0.routingTable.endpointIDs(of: "reviews").contains(id) } }
+            #expect(gone, "\(id) still routed")
+            milliseconds.append(Double(Posix.monotonicNanoseconds() - started) / 1e6)
+            #expect(callers.allSatisfy { $0.routingTable.endpointIDs(of: "reviews") == Array(all.dropFirst(index + 1)) })
+        }
+        let text = milliseconds.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+        print("DeadEndpointTests: removal reached both caller sidecars in \(text) ms")
+    }
+
+    @Test func unreachableEndpointIsSkippedAndRequestsFailOver() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let refusing = try reserveRefusingPort()
+        defer { Posix.close(refusing.fd) }
+        let live = try EchoServer(configuration: EchoConfiguration(service: "reviews", version: "v1", instance: "reviews-v1-1"),
+                                  address: SocketAddress("127.0.0.1:0")!, group: group)
+        defer { live.shutdown() }
+        let app = try EchoServer(configuration: EchoConfiguration(service: "web"), address: SocketAddress("127.0.0.1:0")!, group: group)
+        defer { app.shutdown() }
+        // The dead one first: round robin would pick it for the very first request.
+        let snapshot = MeshSnapshot(version: 1, topology: "t", services: [
+            "reviews": DestinationConfig(versions: ["v1": [Endpoint(id: "reviews-v1-0", address: refusing.address.description),
+                                                           Endpoint(id: "reviews-v1-1", address: live.address.description)]]),
+        ])
+        let control = try FakeControlPlane(group: group, snapshot: snapshot)
+        defer { control.server.shutdown() }
+        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
+                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app.address
+        let sidecar = try Sidecar(configuration)
+        defer { sidecar.shutdown() }
+        let outbound = sidecar.addresses["outbound"]!
+        #expect(eventually(within: 10) { sidecar.routingTable.version == 1 })
+
+        // Every request is answered by the live instance: the first one, sent to the refusing
+        // endpoint, fails over; later ones skip it. On one keep-alive connection and on new ones.
+        let urls = (0..<10).map { "http://\(outbound)/r\($0)" }
+        let codes = curl(["-s", "-w", "%{http_code}\\n", "-H", "Host: reviews"] + urls.flatMap { ["-o", "/dev/null", $0] })
+        #expect(codes == String(repeating: "200\n", count: 10))
+        for _ in 0..<3 {
+            let headers = curl(["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: reviews", "http://\(outbound)/"])
+            #expect(headerValue(headers, "x-meshbed-instance") == "reviews-v1-1")
+        }
+    }
+
+    @Test func failedMarksSkipUntilTheNextSnapshotOrTheirExpiry() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let clock = ManualClock(nanoseconds: 1_000)
+        let store = SnapshotStore()
+        let state = ProxyLoopState(loop: group.loops[0], store: store, seed: 1, ejectionTime: 5_000_000_000, clock: clock)
+        func snapshot(_ version: Int) -> MeshSnapshot {
+            MeshSnapshot(version: version, topology: "t", services: [
+                "r": DestinationConfig(versions: ["v1": (1...3).map { Endpoint(id: "r-\($0)", address: "127.0.0.1:\(20000 + $0)") }]),
+            ])
+        }
+        let head = HTTPRequestHead.probe
+        func picks(_ count: Int) throws -> [String] {
+            try (0..<count).map { _ in try state.route(service: "r", head: head).endpoint.id }
+        }
+        store.apply(snapshot(1))
+        #expect(try picks(3) == ["r-1", "r-2", "r-3"])
+        state.markFailed(SocketAddress("127.0.0.1:20002")!)
+        #expect(try picks(4) == ["r-1", "r-3", "r-1", "r-3"])
+        let decision = try state.route(service: "r", head: head)  // r-1
+        #expect(state.alternative(to: decision, service: "r")?.id == "r-3")
+
+        // The mark ends after the ejection time...
+        clock.advance(by: 4_999_999_999)
+        #expect(!(try picks(4)).contains("r-2"))
+        clock.advance(by: 1)
+        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
+
+        // ...or when a new snapshot arrives, whichever comes first.
+        state.markFailed(SocketAddress("127.0.0.1:20002")!)
+        #expect(!(try picks(4)).contains("r-2"))
+        store.apply(snapshot(2))
+        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
+
+        // When every endpoint is marked, they are all tried rather than none.
+        for port in 20001...20003 { state.markFailed(SocketAddress("127.0.0.1:\(port)")!) }
+        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
+        #expect(state.alternative(to: try state.route(service: "r", head: head), service: "r") == nil)
+    }
+
+    @Test func silentUpstreamGets504AfterTheTimeoutAndItsConnectionIsNotReused() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let opened = Shared(0), closed = Shared(0)
+        let upstream = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in
+            SilentUpstream(opened: opened, closed: closed)
+        }
+        defer { upstream.close() }
+        let app = try EchoServer(configuration: EchoConfiguration(service: "web"), address: SocketAddress("127.0.0.1:0")!, group: group)
+        defer { app.shutdown() }
+        let snapshot = MeshSnapshot(version: 1, topology: "t", services: [
+            "silent": DestinationConfig(versions: ["v1": [Endpoint(id: "silent-v1-0", address: upstream.address.description)]]),
+        ])
+        let control = try FakeControlPlane(group: group, snapshot: snapshot)
+        defer { control.server.shutdown() }
+        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
+                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app.address
+        configuration.upstreamTimeout = 200_000_000
+        let sidecar = try Sidecar(configuration)
+        defer { sidecar.shutdown() }
+        let outbound = sidecar.addresses["outbound"]!
+        #expect(eventually(within: 10) { sidecar.routingTable.version == 1 })
+
+        // Two requests on one keep-alive connection: each gets its 504 (the connection to the
+        // caller stays open), and each went upstream on a connection of its own.
+        let output = curl(["-s", "-w", "%{http_code} %{num_connects}\\n", "-H", "Host: silent",
+                           "http://\(outbound)/a", "http://\(outbound)/b"])
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "unexpected curl output shape")
+        #expect(lines.filter { $0.contains("\"error\":\"upstream timeout: no response within 200ms\"") }.count == 2)
+        #expect(lines.last == "504 0")
+        #expect(opened.value == 2)
+        #expect(eventually(within: 5) { closed.value == 2 }, "a timed-out upstream connection was kept")
+    }
+}
+
+extension HTTPRequestHead {
+    /// `GET / HTTP/1.1` with no fields, for routing tests.
+    static var probe: HTTPRequestHead {
+        var parser = HTTPRequestParser(limits: HTTPParserLimits())
+        let bytes = Array("GET / HTTP/1.1\r\nhost: r\r\n\r\n".utf8)
+        let (_, event) = bytes.withUnsafeBytes { parser.next($0) }
+        guard case .head(let head)? = event else { fatalError("the probe request did not parse") }
+        return head
+    }
+}
