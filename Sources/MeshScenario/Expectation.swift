@@ -18,11 +18,18 @@ public enum Expectation: Sendable, Equatable {
     case notReady(InstanceSelector)
     /// `instancesReady: "== 5"`: how many instances of the topology are ready.
     case instancesReady(Comparison)
+    /// `routed: {service: S, ...}`: every sidecar that answers (each instance's and the
+    /// ingress's admin `/config`) routes to every selected instance. Unlike `ready`, this
+    /// is what callers' traffic sees: a dead instance is not ready at once, but sidecars
+    /// may still hold it until the control plane's removal reaches them.
+    case routed(InstanceSelector)
+    /// `notRouted: {service: S, ...}`: no answering sidecar routes to any selected instance.
+    case notRouted(InstanceSelector)
 
     /// Expectation keys that need a traffic step.
     public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency"]
     /// Expectation keys checked against mesh state.
-    public static let stateKeys = ["ready", "notReady", "instancesReady"]
+    public static let stateKeys = ["ready", "notReady", "instancesReady", "routed", "notRouted"]
     /// Every key an `expect:` mapping may have.
     public static let keys = trafficKeys + stateKeys + ["within"]
     /// Keys of SPEC §4 that later issues implement, with the message until then.
@@ -38,7 +45,7 @@ public enum Expectation: Sendable, Equatable {
     /// Whether it is checked against mesh state rather than a traffic result.
     public var isState: Bool {
         switch self {
-        case .ready, .notReady, .instancesReady: true
+        case .ready, .notReady, .instancesReady, .routed, .notRouted: true
         default: false
         }
     }
@@ -53,6 +60,8 @@ public enum Expectation: Sendable, Equatable {
         case .ready(let selector): "ready \(selector)"
         case .notReady(let selector): "notReady \(selector)"
         case .instancesReady: "instancesReady"
+        case .routed(let selector): "routed \(selector)"
+        case .notRouted(let selector): "notRouted \(selector)"
         }
     }
 
@@ -65,6 +74,8 @@ public enum Expectation: Sendable, Equatable {
             shares.map { "\($0.version) \(Comparison.number($0.percent))%" }.joined(separator: " ") + " (±\(Comparison.number(tolerance)))"
         case .ready: "all ready"
         case .notReady: "none ready"
+        case .routed: "routed by every sidecar"
+        case .notRouted: "routed by no sidecar"
         }
     }
 
@@ -75,7 +86,8 @@ public enum Expectation: Sendable, Equatable {
         case (.latency(let p1, let x), .latency(let p2, let y)): p1 == p2 && x == y
         case (.split(let s1, let t1), .split(let s2, let t2)):
             t1 == t2 && s1.map(\.version) == s2.map(\.version) && s1.map(\.percent) == s2.map(\.percent)
-        case (.ready(let x), .ready(let y)), (.notReady(let x), .notReady(let y)): x == y
+        case (.ready(let x), .ready(let y)), (.notReady(let x), .notReady(let y)),
+             (.routed(let x), .routed(let y)), (.notRouted(let x), .notRouted(let y)): x == y
         default: false
         }
     }

@@ -236,9 +236,11 @@ public enum ScenarioRunner {
         /// Checks state expectations now, or polls every 200 ms until they all hold or `within` passes.
         func checkState(_ expectations: [Expectation], within: Duration?) -> [ExpectationResult] {
             let deadline = Posix.monotonicNanoseconds() + UInt64(within?.meshbedNanoseconds ?? 0)
+            let needsRouting = expectations.contains { if case .routed = $0 { true } else if case .notRouted = $0 { true } else { false } }
             while true {
                 let report = StatusReport.probe(state)
-                let results = expectations.map { Self.check($0, report) }
+                let routing = needsRouting ? RoutedEndpoints.probe(state) : RoutedEndpoints(sidecars: [])
+                let results = expectations.map { Self.check($0, report, routing: routing) }
                 if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
                 Posix.sleep(nanoseconds: 200_000_000)
             }
@@ -277,13 +279,13 @@ public enum ScenarioRunner {
                 let value = Expectation.percentiles.first { $0.name == percentile }?.value ?? 100
                 let nanoseconds = Double(value >= 100 ? load.latency.max : load.latency.percentile(value))
                 return result(comparison.format(nanoseconds), comparison.holds(nanoseconds))
-            case .ready, .notReady, .instancesReady:
+            case .ready, .notReady, .instancesReady, .routed, .notRouted:
                 return result("not a traffic expectation", false)
             }
         }
 
-        /// A state expectation against a status probe.
-        static func check(_ expectation: Expectation, _ report: StatusReport) -> ExpectationResult {
+        /// A state expectation against a status probe and what the sidecars route to.
+        static func check(_ expectation: Expectation, _ report: StatusReport, routing: RoutedEndpoints) -> ExpectationResult {
             func result(_ measured: String, _ passed: Bool) -> ExpectationResult {
                 ExpectationResult(name: expectation.label, expected: expectation.expected, measured: measured, passed: passed)
             }
@@ -296,6 +298,23 @@ public enum ScenarioRunner {
             case .instancesReady(let comparison):
                 let ready = report.entries.filter(\.ready).count
                 return result("\(ready) of \(report.entries.count)", comparison.holds(Double(ready)))
+            case .routed(let selector), .notRouted(let selector):
+                let selected = report.entries.map(\.instance)
+                    .filter { selector.matches(service: $0.service, version: $0.version, index: $0.index) }.map(\.id)
+                let sidecars = routing.sidecars.count
+                guard sidecars > 0 else { return result("no sidecar answered /config", false) }
+                let everywhere = selected.filter { routing.holders(of: $0) == sidecars }
+                let somewhere = selected.filter { routing.holders(of: $0) > 0 }
+                if case .routed = expectation {
+                    var measured = "\(everywhere.count) of \(selected.count) routed by all \(sidecars) sidecars"
+                    if let missing = selected.first(where: { !everywhere.contains($0) }) {
+                        measured += " (\(missing): \(routing.holders(of: missing)) of \(sidecars))"
+                    }
+                    return result(measured, everywhere.count == selected.count)
+                }
+                var measured = "\(somewhere.count) of \(selected.count) routed (\(sidecars) sidecars asked)"
+                if let held = somewhere.first { measured += " (\(held): by \(routing.holders(of: held)) of \(sidecars))" }
+                return result(measured, somewhere.isEmpty)
             default:
                 return result("not a state expectation", false)
             }

@@ -317,6 +317,12 @@ enum ScenarioValidator {
         if let node = fields["notReady"], let selector = readSelector(node, key: "notReady", topology: topology, log: &log) {
             expectations.append(.notReady(selector))
         }
+        if let node = fields["routed"], let selector = readSelector(node, key: "routed", topology: topology, log: &log) {
+            expectations.append(.routed(selector))
+        }
+        if let node = fields["notRouted"], let selector = readSelector(node, key: "notRouted", topology: topology, log: &log) {
+            expectations.append(.notRouted(selector))
+        }
         if let node = fields["instancesReady"], let comparison = comparison(node, key: "instancesReady", units: [.count], example: "'== 5'", log: &log) {
             expectations.append(.instancesReady(comparison))
         }
@@ -324,7 +330,7 @@ enum ScenarioValidator {
         if let node = fields["within"] {
             within = ValueReader.duration(node, key: "within", minimum: .nanoseconds(1), log: &log)
             if !Expectation.stateKeys.contains(where: { fields[$0] != nil }), let keyNode = fields.keyNode("within") {
-                log.error("within: goes with ready, notReady or instancesReady (mesh state is polled; traffic is measured once)", at: keyNode.mark)
+                log.error("within: goes with ready, notReady, instancesReady, routed or notRouted (mesh state is polled; traffic is measured once)", at: keyNode.mark)
             }
         }
         if fields.node.pairs?.isEmpty ?? true, keyword == "expect" {

@@ -93,6 +93,30 @@ import Testing
         #expect(restart.expectations == [.ready(InstanceSelector(service: "reviews"))])
     }
 
+    @Test func readsRoutedExpectations() throws {
+        let scenario = try Self.load("""
+            kind: Scenario
+            name: routed
+            topology: shop.yaml
+            steps:
+              - kill: {service: reviews, version: v1}
+                expect: {notRouted: {service: reviews, version: v1}, within: 2s}
+              - expect: {routed: reviews, notReady: front}
+            """).0.get()
+        #expect(scenario.steps[0].expectations == [.notRouted(InstanceSelector(service: "reviews", version: "v1"))])
+        #expect(scenario.steps[0].within == .seconds(2))
+        #expect(scenario.steps[1].expectations == [.notReady(InstanceSelector(service: "front")), .routed(InstanceSelector(service: "reviews"))])
+        #expect(scenario.steps[1].expectations.allSatisfy { $0.isState })
+        #expect(scenario.steps[1].expectations.last?.label == "routed reviews")
+        #expect(scenario.steps[1].expectations.last?.expected == "routed by every sidecar")
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - expect: {notRouted: {service: reviewz}}\n") == [
+            "dir/s.yaml:5:35: service: unknown service 'reviewz' in topology 'shop' (did you mean 'reviews'?)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {successRate: '> 1%', within: 1s}\n") == [
+            "dir/s.yaml:6:35: within: goes with ready, notReady, instancesReady, routed or notRouted (mesh state is polled; traffic is measured once)",
+        ])
+    }
+
     @Test func restartTakesTheKillSelector() {
         #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - restart: {service: reviews, instance: 2}\n") == [
             "dir/s.yaml:5:43: instance: reviews has no instance 2 (indexes start at 0 within each version)",
