@@ -27,6 +27,9 @@ enum ProxyMode: Sendable {
 /// marked failed in the loop's passive health, and the request goes once to another
 /// endpoint of the same choice when nothing of it reached the failed one (a refused
 /// connection, before any body byte was handed over) or when it is idempotent and bodiless.
+/// The same holds for an instance whose sidecar answers that its app refused the connection
+/// (a 503 marked `x-meshbed-proxy: app-unreachable`), for bodiless requests: that 503 is
+/// read and dropped, and the request goes to another endpoint.
 /// An upstream that has not answered within the upstream timeout gets its connection
 /// closed (never pooled) and the caller a 504.
 final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
@@ -55,6 +58,10 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private var repeatable = false
     /// Whether the current upstream connection came from the pool already connected.
     private var reused = false
+    /// Whether the current request has no body (it can be sent again from `scratch`).
+    private var bodiless = false
+    /// Where the request goes next while an `app-unreachable` 503 is read and dropped.
+    private var failoverTarget: SocketAddress?
     /// The upstream timeout: when the current exchange's answer is due (loop time; 0: none),
     /// its timer (armed at most once per timeout period), and whether it fired.
     private var deadline: UInt64 = 0
@@ -110,7 +117,9 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         upstream = connection
         self.target = target
         isHEAD = head.method == .head
-        repeatable = head.framing == .none && (head.method == .get || head.method == .head || head.method == .options)
+        bodiless = head.framing == .none
+        failoverTarget = nil
+        repeatable = bodiless && (head.method == .get || head.method == .head || head.method == .options)
         // A pooled connection the upstream closed a moment ago fails on first use: like other
         // HTTP clients, send an idempotent bodiless request once more on a new connection.
         reused = connection.isConnected
@@ -160,6 +169,16 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
         guard let exchange else { return }
+        if head.status == 503, bodiless, !failedOver, let decision, let target,
+           let marker = head.headers.firstValue("x-meshbed-proxy"), marker.elementsEqual(ProxyHeaders.appUnreachableValue) {
+            // The instance's app is gone and the request never reached it: try another one.
+            state.markFailed(target)
+            if let other = state.alternative(to: decision, service: service) {
+                failedOver = true
+                failoverTarget = other.address
+                return  // this 503's body is dropped; responseEnd sends the request on
+            }
+        }
         responseStarted = true
         retryable = false
         let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
@@ -169,13 +188,21 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     }
 
     func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
-        guard let exchange else { return }
+        guard let exchange, failoverTarget == nil else { return }
         exchange.writeBody(bytes)
         if !exchange.isWritable { connection.pauseReading() }
     }
 
     func responseEnd(on connection: HTTPClientConnection) {
         upstream = nil
+        if let next = failoverTarget {
+            failoverTarget = nil
+            state.pool.checkin(connection)
+            target = next
+            if resend(to: next) { return }
+            deadline = 0
+            return fail(503, "upstream connect error: no instance could be reached")
+        }
         deadline = 0
         if requestSent {
             state.pool.checkin(connection)
@@ -196,6 +223,12 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         guard exchange != nil else {
             deadline = 0
             return
+        }
+        if let next = failoverTarget, !timedOut {
+            // Lost while dropping an app-unreachable 503: go on to the other endpoint all the same.
+            failoverTarget = nil
+            target = next
+            if resend(to: next) { return }
         }
         if !responseStarted, !timedOut, let target {
             if case .connectionLost = error, retryable {
@@ -230,6 +263,11 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         }
         if timedOut {
             return fail(504, "upstream timeout: no response within \(Self.seconds(state.upstreamTimeout))")
+        }
+        failoverTarget = nil
+        if case .connectFailed(let cause) = error, case .inbound = mode {
+            // The local app refused: nothing of the request reached it; the caller may go elsewhere.
+            return fail(503, "upstream connect error: \(cause)", marker: ProxyHeaders.appUnreachable)
         }
         switch error {
         case .connectFailed(let cause): fail(503, "upstream connect error: \(cause)")
@@ -285,8 +323,9 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     // MARK: helpers
 
-    /// Answers the current exchange with `status` and a one-line JSON error.
-    private func fail(_ status: Int, _ message: String) {
+    /// Answers the current exchange with `status` and a one-line JSON error, marked as
+    /// generated by this proxy (`marker`).
+    private func fail(_ status: Int, _ message: String, marker: [UInt8] = ProxyHeaders.generatedByProxy) {
         guard let exchange else { return }
         responseStarted = true
         var body: [UInt8] = []
@@ -294,7 +333,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         body.append(10)
         exchange.respond(status: status, headers: { out in
             out.append(contentsOf: ProxyHeaders.jsonContentType)
-            out.append(contentsOf: ProxyHeaders.generatedByProxy)
+            out.append(contentsOf: marker)
         }, body: body)
     }
 

@@ -18,6 +18,10 @@ enum ProxyHeaders {
     static let chunked: [UInt8] = Array("transfer-encoding: chunked\r\n".utf8)
     static let jsonContentType: [UInt8] = Array("content-type: application/json\r\n".utf8)
     static let generatedByProxy: [UInt8] = Array("x-meshbed-proxy: error\r\n".utf8)
+    /// Marks an inbound sidecar's 503 when its app refused the connection: the request never
+    /// reached the app, so the caller's sidecar may send it to another instance.
+    static let appUnreachable: [UInt8] = Array("x-meshbed-proxy: app-unreachable\r\n".utf8)
+    static let appUnreachableValue: [UInt8] = Array("app-unreachable".utf8)
 
     private static let hopByHop: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "te",
                                               "transfer-encoding", "upgrade", "content-length"].map { Array($0.utf8) }

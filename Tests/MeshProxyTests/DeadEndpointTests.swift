@@ -117,6 +117,56 @@ final class SilentUpstream: TCPConnectionHandler {
         }
     }
 
+    @Test func instanceWhoseAppIsGoneIsSkippedAndBodilessRequestsFailOver() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let refusing = try reserveRefusingPort()
+        defer { Posix.close(refusing.fd) }
+        let live = try EchoServer(configuration: EchoConfiguration(service: "reviews", version: "v1", instance: "reviews-v1-1"),
+                                  address: SocketAddress("127.0.0.1:0")!, group: group)
+        defer { live.shutdown() }
+        let app = try EchoServer(configuration: EchoConfiguration(service: "web"), address: SocketAddress("127.0.0.1:0")!, group: group)
+        defer { app.shutdown() }
+        let empty = try FakeControlPlane(group: group, snapshot: MeshSnapshot(version: 1, topology: "t", services: [:]))
+        defer { empty.server.shutdown() }
+        // reviews-v1-0: a live sidecar whose app died (its port refuses connections).
+        var orphanConfiguration = SidecarConfiguration(instance: "reviews-v1-0", service: "reviews", version: "v1",
+                                                       control: empty.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        orphanConfiguration.inboundAddress = SocketAddress("127.0.0.1:0")
+        orphanConfiguration.outboundAddress = SocketAddress("127.0.0.1:0")
+        orphanConfiguration.app = refusing.address
+        let orphan = try Sidecar(orphanConfiguration)
+        defer { orphan.shutdown() }
+        let snapshot = MeshSnapshot(version: 1, topology: "t", services: [
+            "reviews": DestinationConfig(versions: ["v1": [Endpoint(id: "reviews-v1-0", address: orphan.addresses["inbound"]!.description),
+                                                           Endpoint(id: "reviews-v1-1", address: live.address.description)]]),
+        ])
+        let control = try FakeControlPlane(group: group, snapshot: snapshot)
+        defer { control.server.shutdown() }
+        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
+                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app.address
+        let sidecar = try Sidecar(configuration)
+        defer { sidecar.shutdown() }
+        let outbound = sidecar.addresses["outbound"]!
+        #expect(eventually(within: 10) { sidecar.routingTable.version == 1 })
+
+        // The orphan's sidecar says its app refused: the first GET goes on to the live
+        // instance, later ones skip the orphan.
+        let urls = (0..<6).map { "http://\(outbound)/r\($0)" }
+        let codes = curl(["-s", "-w", "%{http_code}\\n", "-H", "Host: reviews"] + urls.flatMap { ["-o", "/dev/null", $0] })
+        #expect(codes == String(repeating: "200\n", count: 6))
+
+        // What the caller's sidecar went by: the orphan's sidecar marks its 503 as one whose
+        // request never reached the app.
+        let direct = curl(["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: reviews", "--data", "x",
+                           "http://\(orphan.addresses["inbound"]!)/"])
+        #expect(direct.hasPrefix("HTTP/1.1 503"))
+        #expect(headerValue(direct, "x-meshbed-proxy") == "app-unreachable")
+    }
+
     @Test func failedMarksSkipUntilTheNextSnapshotOrTheirExpiry() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
