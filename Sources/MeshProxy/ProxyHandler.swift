@@ -28,8 +28,9 @@ enum ProxyMode: Sendable {
 /// endpoint of the same choice when nothing of it reached the failed one (a refused
 /// connection, before any body byte was handed over) or when it is idempotent and bodiless.
 /// The same holds for an instance whose sidecar answers that its app refused the connection
-/// (a 503 marked `x-meshbed-proxy: app-unreachable`), for bodiless requests: that 503 is
-/// read and dropped, and the request goes to another endpoint.
+/// (a 503 marked `x-meshbed-proxy: app-unreachable`) or reset a new one before answering an
+/// idempotent bodiless request (a 502 marked the same way), for bodiless requests: that
+/// answer is read and dropped, and the request goes to another endpoint.
 /// An upstream that has not answered within the upstream timeout gets its connection
 /// closed (never pooled) and the caller a 504.
 final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
@@ -169,7 +170,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
         guard let exchange else { return }
-        if head.status == 503, bodiless, !failedOver, let decision, let target,
+        if head.status == 503 || head.status == 502, bodiless, !failedOver, let decision, let target,
            let marker = head.headers.firstValue("x-meshbed-proxy"), marker.elementsEqual(ProxyHeaders.appUnreachableValue) {
             // The instance's app is gone and the request never reached it: try another one.
             state.markFailed(target)
@@ -268,6 +269,10 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         if case .connectFailed(let cause) = error, case .inbound = mode {
             // The local app refused: nothing of the request reached it; the caller may go elsewhere.
             return fail(503, "upstream connect error: \(cause)", marker: ProxyHeaders.appUnreachable)
+        }
+        if case .connectionLost = error, case .inbound = mode, !reused, repeatable {
+            // The app died with the connection just opened: an idempotent request may go elsewhere.
+            return fail(502, "upstream reset before the response", marker: ProxyHeaders.appUnreachable)
         }
         switch error {
         case .connectFailed(let cause): fail(503, "upstream connect error: \(cause)")

@@ -18,8 +18,9 @@ enum ProxyHeaders {
     static let chunked: [UInt8] = Array("transfer-encoding: chunked\r\n".utf8)
     static let jsonContentType: [UInt8] = Array("content-type: application/json\r\n".utf8)
     static let generatedByProxy: [UInt8] = Array("x-meshbed-proxy: error\r\n".utf8)
-    /// Marks an inbound sidecar's 503 when its app refused the connection: the request never
-    /// reached the app, so the caller's sidecar may send it to another instance.
+    /// Marks an inbound sidecar's 503 when its app refused the connection (the request never
+    /// reached it), or its 502 when the app reset a new connection before answering an
+    /// idempotent bodiless request: the caller's sidecar may send it to another instance.
     static let appUnreachable: [UInt8] = Array("x-meshbed-proxy: app-unreachable\r\n".utf8)
     static let appUnreachableValue: [UInt8] = Array("app-unreachable".utf8)
 
