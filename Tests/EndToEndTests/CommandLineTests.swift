@@ -35,6 +35,9 @@ import Testing
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "fast"], mentions: "--rate")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--header", "nocolon"], mentions: "--header")
         try expectUsageError(["load", "--to", "reviews", "--state-dir", "/nonexistent-meshbed"], mentions: "no topology")
+        let gateway = ["proxy", "--gateway", "--port", "0", "--control", "127.0.0.1:1"]
+        try expectUsageError(gateway + ["--upstream-timeout", "soon"], mentions: "--upstream-timeout")
+        try expectUsageError(gateway + ["--upstream-timeout", "10us"], mentions: "at least 1ms")
     }
 
     @Test func portInUseIsExit2() throws {
