@@ -160,10 +160,13 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func exchangeAborted(on exchange: HTTPServerConnection) {
         // The downstream is gone: this upstream connection is mid-exchange and cannot be reused.
+        // Forget the exchange first, so that the failure the close reports starts nothing new.
         deadline = 0
-        upstream?.close()
-        upstream = nil
+        failoverTarget = nil
+        let upstream = self.upstream
+        self.upstream = nil
         self.exchange = nil
+        upstream?.close()
     }
 
     // MARK: upstream

@@ -8,10 +8,11 @@ import MeshIO
 /// connection pool, its random stream for splits, round-robin positions, its own copy of
 /// the routing table (refreshed when the shared version moves), and passive health.
 ///
-/// Passive health: an endpoint that could not be reached (connection refused, or reset
-/// before any response) is marked failed and round robin skips it until the next snapshot
-/// arrives or `ejectionTime` has passed (on `clock`), whichever comes first. When every
-/// endpoint of a choice is marked, they are all tried as if none were.
+/// Passive health: an endpoint that could not be reached (connection refused, a new
+/// connection reset before any response, its sidecar saying its app is unreachable, or no
+/// answer within the upstream timeout) is marked failed and round robin skips it until the
+/// next snapshot arrives or `ejectionTime` has passed (on `clock`), whichever comes first.
+/// When every endpoint of a choice is marked, they are all tried as if none were.
 final class ProxyLoopState: @unchecked Sendable {
     let loop: EventLoop
     let pool: HTTPConnectionPool
