@@ -51,18 +51,34 @@ import Testing
         return ids
     }
 
+    /// How many established TCP connections go to local `port` (from /proc/net/tcp).
+    static func established(toPort port: Int) -> Int {
+        let hex = String(port, radix: 16, uppercase: true)
+        let local = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        var count = 0
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            for line in (Harness.readProc(table) ?? "").split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                if fields.count > 3, fields[1].hasSuffix(local), fields[3] == "01" { count += 1 }
+            }
+        }
+        return count
+    }
+
     /// Every instance's pids and the addresses to ask what is routed: control plane and ingress.
     struct Mesh {
         var instances: [String: (app: Int32, sidecar: Int32)] = [:]
         var supervisor: Int32 = 0
         var control = ""
         var ingressAdmin = ""
+        var ingressPort = 0
 
         init(_ workspace: Workspace, _ name: String) throws {
             let state = try workspace.state(name)
             supervisor = Int32(try #require(state["supervisorPID"] as? Int))
             control = try #require(state["control"] as? String)
             ingressAdmin = try #require(state["ingressAdmin"] as? String)
+            ingressPort = try #require((state["ingress"] as? String)?.split(separator: ":").last.flatMap { Int($0) })
             for instance in state["instances"] as? [[String: Any]] ?? [] {
                 let id = try #require(instance["id"] as? String)
                 instances[id] = (Int32(try #require(instance["pid"] as? Int)), Int32(try #require(instance["sidecarPID"] as? Int)))
@@ -131,13 +147,14 @@ import Testing
             finished.update { $0 = true }
         }
         thread.start()
+        // The load is under way once its connections to the ingress are established.
+        #expect(eventually(within: 20) { Self.established(toPort: mesh.ingressPort) >= concurrency }, "the load never connected")
 
         // An app first (its sidecar stays: it answers that the app refused), then a sidecar
         // (its app stays, unreachable). Each time: the kill, then until neither the control
         // plane nor the ingress routes to the instance.
         var removal: [String] = []
         for (id, which) in [("svc-v1-2", "app"), ("svc-v1-5", "sidecar")] {
-            Thread.sleep(forTimeInterval: 1.5)  // into the run: the load is what is measured, not this pause
             #expect(!finished.value, "the load ended before the \(which) was killed")
             let pids = try #require(mesh.instances[id])
             let killed = Date()
