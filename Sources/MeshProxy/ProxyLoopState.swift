@@ -48,7 +48,7 @@ final class ProxyLoopState: @unchecked Sendable {
         return table
     }
 
-    /// Marks the endpoint at `address` failed (it refused or reset a connection).
+    /// Marks the endpoint at `address` failed (it could not be reached: see above).
     func markFailed(_ address: SocketAddress) {
         _ = routingTable  // a mark made against an older table would outlive its snapshot
         let until = clock.now() &+ ejectionTime
