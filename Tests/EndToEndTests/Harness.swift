@@ -42,10 +42,11 @@ final class Harness: @unchecked Sendable {
     }
 
     /// Starts a long-running process; its stdout lines arrive in the returned stream.
-    func startBackground(_ executable: String, _ arguments: [String]) throws -> (Process, LineStream) {
+    func startBackground(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Process, LineStream) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -61,10 +62,15 @@ final class Harness: @unchecked Sendable {
 
     /// Runs a command to completion (killed after `timeout` seconds) and returns its output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], input: Data? = nil, timeout: Double = 60, environment: [String: String] = [:],
+        directory: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -11,7 +11,7 @@ import Testing
 /// need `meshbed control` and `meshbed proxy` and are skipped in a build without them.
 @Suite(.serialized) struct MeshUpTests {
     /// A temporary directory with the state directory and topology files of one test.
-    final class Workspace {
+    final class Workspace: Sendable {
         let path: String
         var stateDirectory: String { path + "/state" }
 
@@ -28,9 +28,30 @@ import Testing
             return file
         }
 
+        /// This test's own index of running topologies (`MESHBED_INDEX_DIR`): tests never see
+        /// the developer's topologies, nor each other's.
+        var index: String { path + "/index" }
+        /// The environment every meshbed of this test runs with.
+        var environment: [String: String] { ["MESHBED_INDEX_DIR": index] }
+
         /// `meshbed ARGUMENTS --state-dir STATE` (the flag goes last).
         func meshbed(_ arguments: [String], timeout: Double = 90) throws -> (status: Int32, stdout: String, stderr: String) {
-            try Harness.run(Harness.meshbed, arguments + ["--state-dir", stateDirectory], timeout: timeout)
+            try Harness.run(Harness.meshbed, arguments + ["--state-dir", stateDirectory], timeout: timeout, environment: environment)
+        }
+
+        /// `meshbed ARGUMENTS` in `directory` (the workspace by default), without `--state-dir`.
+        func meshbedHere(_ arguments: [String], in directory: String? = nil, timeout: Double = 90) throws -> (status: Int32, stdout: String, stderr: String) {
+            try Harness.run(Harness.meshbed, arguments, timeout: timeout, environment: environment, directory: directory ?? path)
+        }
+
+        /// The running processes whose environment carries topology `name`'s marker.
+        func marked(_ name: String) -> [Int32] {
+            let marker = "MESHBED_STATE=\(stateDirectory)/\(name)"
+            let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+            return pids.filter { pid in
+                guard MeshUpTests.running(pid), let environ = Harness.readProc("/proc/\(pid)/environ") else { return false }
+                return environ.split(separator: "\0").contains { $0 == marker }
+            }
         }
 
         /// The state file of topology `name`.
@@ -207,12 +228,78 @@ import Testing
         #expect(try workspace.meshbed(["down", "once"]).status == 0)
     }
 
+    /// Two `up --detach` on one state directory at the same moment: the topology's lock lets
+    /// exactly one start anything; the other exits 2 naming the winner; `down` leaves nothing.
+    @Test func concurrentUpsOnOneStateDirectory() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("race.yaml", "kind: Topology\nname: race\nservices:\n  web: {replicas: 3}\n  api: {replicas: 2}\n")
+        let results = ResultBox()
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            group.enter()
+            Thread {
+                let result = try? workspace.meshbed(["up", file, "--detach", "--no-mesh"])
+                results.append(result)
+                group.leave()
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let finished = results.values.compactMap { $0 }
+        #expect(finished.count == 2)
+        #expect(finished.map(\.status).sorted() == [0, 2], "\(finished.map { "\($0.status): \($0.stderr)" })")
+        let supervisor = try #require(try workspace.state("race")["supervisorPID"] as? Int)
+        if let loser = finished.first(where: { $0.status == 2 }) {
+            #expect(loser.stderr.split(separator: "\n").count == 1, "\(loser.stderr)")
+            #expect(loser.stderr.contains("'race' is already running (supervisor pid \(supervisor), started with 'meshbed up \(file) --detach --no-mesh --state-dir \(workspace.stateDirectory)'"),
+                    "\(loser.stderr)")
+            #expect(loser.stderr.contains("stop it with 'meshbed down race --state-dir \(workspace.stateDirectory)'"))
+        }
+        // One set of processes: five apps (and the supervisor) carry the topology's marker.
+        #expect(workspace.marked("race").count == 5, "\(workspace.marked("race"))")
+        let pids = try workspace.recordedPIDs("race")
+        let down = try workspace.meshbed(["down", "race"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+        #expect(workspace.marked("race").isEmpty, "left behind: \(workspace.marked("race"))")
+    }
+
+    /// `down` with an empty, truncated or missing state file stops everything all the same:
+    /// the supervisor by the lock it holds, the rest by the topology's marker.
+    @Test(arguments: ["empty", "truncated", "missing"])
+    func downWithADamagedStateFileStopsEverything(damage: String) throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("d.yaml", "kind: Topology\nname: damaged\nservices:\n  web: {replicas: 2}\n  api: {}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        let pids = try workspace.recordedPIDs("damaged")
+        let supervisor = try #require(try workspace.state("damaged")["supervisorPID"] as? Int)
+        #expect(pids.count == 4 && pids.allSatisfy(Self.running))
+        let path = "\(workspace.stateDirectory)/damaged/state.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        switch damage {
+        case "empty": try Data().write(to: URL(fileURLWithPath: path))
+        case "truncated": try Data(text.utf8.prefix(text.utf8.count / 2)).write(to: URL(fileURLWithPath: path))
+        default: try FileManager.default.removeItem(atPath: path)
+        }
+        let down = try workspace.meshbed(["down", "damaged"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stderr.isEmpty, "\(down.stderr)")
+        #expect(down.stdout.split(separator: "\n").count == 1, "\(down.stdout)")
+        #expect(down.stdout.contains(damage == "missing" ? "no state file" : "unreadable state file"), "\(down.stdout)")
+        #expect(down.stdout.contains("supervisor pid \(supervisor)"), "\(down.stdout)")
+        #expect(!down.stdout.contains("NSCocoaErrorDomain") && !down.stdout.contains("The data couldn"), "\(down.stdout)")
+        #expect(eventually(within: 5) { pids.allSatisfy { !Self.running($0) } }, "survivors: \(pids.filter(Self.running))")
+        #expect(workspace.marked("damaged").isEmpty)
+    }
+
     @Test func killedForegroundSupervisorLeavesNoProcess() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
         let file = try Self.appsTopology(workspace, name: "orphans")
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         let pids = try workspace.recordedPIDs("orphans")
         #expect(pids.count == 6 && pids.contains(process.processIdentifier))
@@ -244,7 +331,8 @@ import Testing
 
             """)
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         let grandchild = try #require(Int32(try String(contentsOfFile: workspace.path + "/grandchild.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -264,7 +352,8 @@ import Testing
         defer { workspace.cleanUp() }
         let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\n")
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         #expect(lines.first(within: 1, where: { $0.contains("stop:    Ctrl-C") }) != nil)
         let pids = try workspace.recordedPIDs("fg")
@@ -563,5 +652,23 @@ import Testing
         restarted.terminate()
         restarted.waitUntilExit()
         #expect(try workspace.meshbed(["down"]).status == 0)
+    }
+}
+
+/// Values collected from several threads.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [(status: Int32, stdout: String, stderr: String)?] = []
+
+    func append(_ value: (status: Int32, stdout: String, stderr: String)?) {
+        lock.lock()
+        stored.append(value)
+        lock.unlock()
+    }
+
+    var values: [(status: Int32, stdout: String, stderr: String)?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 }
