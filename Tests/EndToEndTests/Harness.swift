@@ -25,6 +25,15 @@ final class Harness: @unchecked Sendable {
         return ".build/debug/meshbed"
     }
 
+    /// The index of running topologies every meshbed started here uses unless a test names
+    /// its own (`MESHBED_INDEX_DIR`): tests never touch the developer's index.
+    static let index = NSTemporaryDirectory() + "meshbed-e2e-index-\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// `environment` over this process's, with the tests' index unless it names one.
+    static func childEnvironment(_ environment: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(["MESHBED_INDEX_DIR": index]) { $1 }.merging(environment) { $1 }
+    }
+
     /// Whether `tool` is on PATH.
     static func has(_ tool: String) -> Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
@@ -46,7 +55,7 @@ final class Harness: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.environment = Harness.childEnvironment(environment)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -69,7 +78,7 @@ final class Harness: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.environment = Harness.childEnvironment(environment)
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -158,8 +158,11 @@ import Testing
         #expect(up.stdout.contains("meshbed down apps --state-dir \(workspace.stateDirectory)"))
 
         let status = try Self.status(workspace, "apps")
-        #expect(Set(status.keys) == ["name", "control", "ingress", "instances"])
+        #expect(Set(status.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "problems"])
         #expect(status["name"] as? String == "apps")
+        #expect(status["state"] as? String == "ready")
+        #expect(status["stateDir"] as? String == workspace.stateDirectory)
+        #expect(status["supervisorPID"] as? Int == (try workspace.state("apps")["supervisorPID"] as? Int))
         #expect(status["control"] is NSNull && status["ingress"] is NSNull)
         let instances = try #require(status["instances"] as? [[String: Any]])
         #expect(instances.map { $0["id"] as? String } == ["web-v1-0", "api-v1-0", "api-v1-1", "api-v2-0", "legacy-v1-0"])
@@ -192,10 +195,13 @@ import Testing
         #expect(env["MESHBED_OUTBOUND"] == nil, "no sidecar without the mesh")
         #expect(body["cwd"] as? String == URL(fileURLWithPath: workspace.path).resolvingSymlinksInPath().path)
 
-        let table = try workspace.meshbed(["status"])
+        let table = try workspace.meshbed(["status", "apps"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("apps: ready"), "\(table.stdout)")
         #expect(table.stdout.contains("INSTANCE"))
+        let list = try workspace.meshbed(["status"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("apps  ready  5/5"), "\(list.stdout)")
 
         let pids = try workspace.recordedPIDs("apps")
         #expect(pids.count == 6)  // the supervisor and five apps
@@ -291,6 +297,49 @@ import Testing
         #expect(!down.stdout.contains("NSCocoaErrorDomain") && !down.stdout.contains("The data couldn"), "\(down.stdout)")
         #expect(eventually(within: 5) { pids.allSatisfy { !Self.running($0) } }, "survivors: \(pids.filter(Self.running))")
         #expect(workspace.marked("damaged").isEmpty)
+    }
+
+    /// `status`, `down` and `load --topology` by NAME from any directory, through the
+    /// per-user index; `status` without NAME lists what runs, and says so when nothing does.
+    @Test func statusAndDownByNameFromAnotherDirectory() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let nothing = try workspace.meshbedHere(["status"], in: "/")
+        #expect(nothing.status == 0, "\(nothing.stderr)")
+        #expect(nothing.stdout == "no topology is running (start one with 'meshbed up FILE --detach')\n")
+        let empty = try workspace.meshbedHere(["status", "--json"], in: "/")
+        #expect(empty.status == 0)
+        #expect(empty.stdout == "{\"topologies\":[]}\n")
+
+        let file = try workspace.write("far.yaml", "kind: Topology\nname: faraway\nservices:\n  web: {replicas: 2}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        let supervisor = try #require(try workspace.state("faraway")["supervisorPID"] as? Int)
+        let list = try Self.object(try workspace.meshbedHere(["status", "--json"], in: "/").stdout)
+        let rows = try #require(list["topologies"] as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["name"] as? String == "faraway")
+        #expect(rows.first?["stateDir"] as? String == workspace.stateDirectory)
+        #expect(rows.first?["supervisorPID"] as? Int == supervisor)
+        #expect(rows.first?["state"] as? String == "ready")
+        #expect(rows.first?["ready"] as? Int == 2 && rows.first?["instances"] as? Int == 2)
+        #expect(rows.first?["runtime"] as? String == "process")
+
+        let byName = try workspace.meshbedHere(["status", "faraway", "--json"], in: "/")
+        #expect(byName.status == 0, "\(byName.stderr)")
+        let status = try Self.object(byName.stdout)
+        #expect(status["state"] as? String == "ready")
+        // load finds it too (and says that an apps-only topology has no ingress to send to).
+        let load = try workspace.meshbedHere(["load", "--to", "web", "--requests", "5", "--topology", "faraway"], in: "/")
+        #expect(load.status == 2)
+        #expect(load.stderr.contains("topology 'faraway' runs without the mesh"), "\(load.stderr)")
+
+        let pids = try workspace.recordedPIDs("faraway")
+        let down = try workspace.meshbedHere(["down", "faraway"], in: "/")
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stdout.contains("'faraway' stopped"))
+        #expect(pids.filter(Self.running).isEmpty)
+        #expect(try workspace.meshbedHere(["status", "--json"], in: "/").stdout == "{\"topologies\":[]}\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.index).isEmpty)
     }
 
     @Test func killedForegroundSupervisorLeavesNoProcess() throws {
@@ -419,7 +468,7 @@ import Testing
             (["up"], "missing the topology FILE"),
             (["up", file, "--detatch"], "did you mean '--detach'"),
             (["down", "nothing-here"], "no topology 'nothing-here'"),
-            (["status"], "no topology in"),
+            (["status", "nothing-here"], "no topology 'nothing-here'"),
         ] {
             let result = try workspace.meshbed(arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
@@ -608,6 +657,40 @@ import Testing
         #expect(details["path"] as? String == "/from-legacy")
         #expect((details["headers"] as? [String: String])?["x-meshbed-source"] == "legacy")
         #expect(try workspace.meshbed(["down"]).status == 0)
+    }
+
+    /// A dead sidecar or control plane makes the topology degraded, with how it ended.
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func deadSidecarAndControlPlaneMakeItDegraded() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", Self.bookinfo, "--detach"]).status == 0)
+        #expect(try Self.status(workspace, "bookinfo")["state"] as? String == "ready")
+        let instances = try #require(try workspace.state("bookinfo")["instances"] as? [[String: Any]])
+        let sidecar = Int32(try #require(instances.first { $0["id"] as? String == "details-v1-0" }?["sidecarPID"] as? Int))
+        kill(sidecar, SIGKILL)
+        var problems: [[String: Any]] = []
+        #expect(eventually(within: 10) {
+            let status = (try? Self.status(workspace, "bookinfo")) ?? [:]
+            problems = status["problems"] as? [[String: Any]] ?? []
+            return status["state"] as? String == "degraded" && problems.contains { $0["reason"] as? String == "killed by SIGKILL" }
+        }, "\(problems)")
+        #expect(problems.map { $0["subject"] as? String } == ["details-v1-0.sidecar"], "\(problems)")
+        #expect(problems.first?["text"] as? String == "sidecar details-v1-0 (pid \(sidecar)) killed by SIGKILL")
+        let table = try workspace.meshbed(["status", "bookinfo"])
+        #expect(table.stdout.hasPrefix("bookinfo: degraded"), "\(table.stdout)")
+        #expect(table.stdout.contains("problem: sidecar details-v1-0 (pid \(sidecar)) killed by SIGKILL"), "\(table.stdout)")
+        let list = try Self.object(try workspace.meshbed(["status", "--json"]).stdout)
+        #expect((list["topologies"] as? [[String: Any]])?.first?["state"] as? String == "degraded")
+        #expect((list["topologies"] as? [[String: Any]])?.first?["ready"] as? Int == 5)
+
+        let control = Int32(try #require(try workspace.state("bookinfo")["controlPID"] as? Int))
+        kill(control, SIGKILL)
+        #expect(eventually(within: 10) {
+            let problems = (try? Self.status(workspace, "bookinfo"))?["problems"] as? [[String: Any]] ?? []
+            return problems.contains { $0["text"] as? String == "control plane (pid \(control)) killed by SIGKILL" }
+        })
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
     }
 
     @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
