@@ -144,7 +144,14 @@ public struct StateDirectory: Sendable, Equatable {
             }
             return (local, name)
         }
-        return (local, try local.resolve(nil, isRunning: TopologyLauncher.isSupervising))
+        do {
+            return (local, try local.resolve(nil, isRunning: TopologyLauncher.isSupervising))
+        } catch where local.names().isEmpty {
+            let running = index.entries()
+            guard !running.isEmpty else { throw error }
+            let list = running.map { "\($0.name) (in \($0.stateDirectory))" }.joined(separator: ", ")
+            throw .badInput("no topology in \(local.root); running elsewhere: \(list): name one")
+        }
     }
 
     /// Whether `name` has been started here (it has a state file or a lock file).

@@ -42,9 +42,9 @@ public struct StateLock: Sendable {
             throw .badInput("--state-dir \(store.root): cannot lock \(path): \(error)")
         }
         guard let descriptor else {
-            // The winner writes its owner file right after taking the lock: give it a moment.
+            // The winner writes its owner file once its supervisor runs: give it a moment.
             var owner: Owner?
-            let deadline = Posix.monotonicNanoseconds() + 2_000_000_000
+            let deadline = Posix.monotonicNanoseconds() + 5_000_000_000
             while owner == nil && Posix.monotonicNanoseconds() < deadline {
                 owner = Self.owner(of: name, in: store)
                 if owner == nil { Posix.sleep(nanoseconds: 20_000_000) }

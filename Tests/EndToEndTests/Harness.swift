@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MeshTestSupport
 import Testing
 
@@ -27,7 +28,13 @@ final class Harness: @unchecked Sendable {
 
     /// The index of running topologies every meshbed started here uses unless a test names
     /// its own (`MESHBED_INDEX_DIR`): tests never touch the developer's index.
-    static let index = NSTemporaryDirectory() + "meshbed-e2e-index-\(ProcessInfo.processInfo.processIdentifier)"
+    /// Removed when the test process exits (every topology the tests start is down by then).
+    static let index: String = {
+        atexit { try? FileManager.default.removeItem(atPath: Harness.indexPath(of: getpid())) }
+        return indexPath(of: getpid())
+    }()
+
+    private static func indexPath(of pid: Int32) -> String { NSTemporaryDirectory() + "meshbed-e2e-index-\(pid)" }
 
     /// `environment` over this process's, with the tests' index unless it names one.
     static func childEnvironment(_ environment: [String: String]) -> [String: String] {

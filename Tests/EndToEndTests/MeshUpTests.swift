@@ -333,6 +333,11 @@ import Testing
         #expect(load.status == 2)
         #expect(load.stderr.contains("topology 'faraway' runs without the mesh"), "\(load.stderr)")
 
+        // Without NAME, down means the topology of ./.meshbed; it names what runs elsewhere.
+        let unnamed = try workspace.meshbedHere(["down"], in: "/")
+        #expect(unnamed.status == 2)
+        #expect(unnamed.stderr.contains("running elsewhere: faraway (in \(workspace.stateDirectory)): name one"), "\(unnamed.stderr)")
+
         let pids = try workspace.recordedPIDs("faraway")
         let down = try workspace.meshbedHere(["down", "faraway"], in: "/")
         #expect(down.status == 0, "\(down.stderr)")
