@@ -69,6 +69,7 @@ extension Posix {
                                          O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         if let passed = request.passedDescriptor {
+            precondition(passed > 3, "SpawnRequest.passedDescriptor must be above 3, got \(passed)")
             posix_spawn_file_actions_adddup2(&actions, passed, 3)  // dup2 clears close-on-exec
             if let addCloseFrom { _ = addCloseFrom(&actions, 4) }
         } else if let addCloseFrom {
