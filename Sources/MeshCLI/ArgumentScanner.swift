@@ -117,9 +117,15 @@ public struct ArgumentScanner: Sendable {
 
     /// Throws for the first argument nobody asked for: an unknown flag (with a suggestion
     /// among the queried names within edit distance 2), a value given to a flag, or, if
-    /// `positionals()` was not called, an unexpected positional argument.
+    /// `positionals()` was not called, an unexpected positional argument. A `--help` or `-h`
+    /// (before any `--`) wins over all of these: it throws `UsageError.helpRequested` with
+    /// every flag and option name queried so far, so the command's help can be printed (and
+    /// checked against what the parser accepts).
     public func finish() throws(UsageError) {
         let leftover = arguments.indices.filter { !consumed[$0] }
+        if leftover.contains(where: { $0 < terminator && (arguments[$0] == "--help" || arguments[$0] == "-h") }) {
+            throw .helpRequested(command: command, flags: queriedNames)
+        }
         if let index = leftover.first(where: { $0 < terminator && Self.looksLikeFlag(arguments[$0]) }) {
             let argument = arguments[index]
             let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument

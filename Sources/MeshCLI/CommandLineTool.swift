@@ -2,24 +2,8 @@ import MeshIO
 
 /// The `meshbed` command: picks the subcommand and turns every failure into one line and an exit status.
 public enum CommandLineTool {
-    /// Subcommands that exist today.
-    static let commands: [(name: String, summary: String)] = [
-        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D] [--call SVC --outbound ADDR]"),
-        ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
-        ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] [--upstream-timeout 15s] (or --gateway --port P)"),
-        ("control", "run the control plane: meshbed control --topology FILE --port P [--bind 127.0.0.1] [--hold 20s]"),
-        ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
-        ("up", "launch a topology: meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N]"),
-        ("down", "stop a topology: meshbed down [NAME] [--state-dir DIR]"),
-        ("status", "show a topology: meshbed status [NAME] [--json] [--state-dir DIR]"),
-        ("validate", "check topology and scenario files: meshbed validate FILE..."),
-        ("run", "run scenarios: meshbed run FILE... [--junit F] [--json F] [--state-dir DIR]"),
-        ("test", "run every scenario under DIR: meshbed test DIR [--junit F] [--json F] [--state-dir DIR]"),
-        ("help", "show this help"),
-    ]
-
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["fault"]
+    static let planned = ["fault", "route", "logs", "trace", "image"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -29,45 +13,66 @@ public enum CommandLineTool {
             printError(UsageError("missing command; try 'meshbed help' for the usage").description)
             return UsageError.exitCode
         }
-        let rest = Array(arguments.dropFirst())
         do {
-            switch name {
-            case "echo": return try EchoCommand.run(rest)
-            case "load": return try LoadCommand.run(rest)
-            case "demo": return try DemoCommand.run(rest)
-            case "up": return try UpCommand.run(rest)
-            case "down": return try DownCommand.run(rest)
-            case "status": return try StatusCommand.run(rest)
-            case "validate": return try ValidateCommand.run(rest)
-            case "run": return try RunCommand.run(rest)
-            case "test": return try TestCommand.run(rest)
-            case "exec-app": return try ExecAppCommand.run(rest)
-            case "proxy": return try ProxyCommand.run(rest)
-            case "control": return try ControlCommand.run(rest)
-            case "help", "--help", "-h":
-                Posix.writeAll(1, Array(usage().utf8))
-                return 0
-            default:
-                if planned.contains(name) {
-                    throw UsageError("'meshbed \(name)' is not available in this build yet")
-                }
-                let names = commands.map(\.name)
-                let hint = names.first { ArgumentScanner.editDistance($0, name) <= 2 }.map { " (did you mean '\($0)'?)" } ?? ""
-                throw UsageError("unknown command '\(name)'\(hint); try 'meshbed help'")
-            }
-        } catch let error as UsageError {
-            printError(error.description)
-            return UsageError.exitCode
+            return try dispatch(name, Array(arguments.dropFirst()))
         } catch {
-            printError("meshbed: \(error)")
+            if error.helpFlags != nil, let help = CommandHelp.named(name) {
+                Posix.writeAll(1, Array(help.text.utf8))
+                return 0
+            }
+            printError(error.description)
             return UsageError.exitCode
         }
     }
 
-    static func usage() -> String {
-        var text = "usage: meshbed COMMAND [OPTIONS]\n\ncommands:\n"
-        for command in commands { text += "  \(command.name + String(repeating: " ", count: max(0, 6 - command.name.count))) \(command.summary)\n" }
-        return text
+    /// Runs subcommand `name` with `rest`. Throws usage errors, and `UsageError.helpRequested`
+    /// when `rest` asks for help.
+    static func dispatch(_ name: String, _ rest: [String]) throws(UsageError) -> Int32 {
+        switch name {
+        case "echo": return try EchoCommand.run(rest)
+        case "load": return try LoadCommand.run(rest)
+        case "demo": return try DemoCommand.run(rest)
+        case "up": return try UpCommand.run(rest)
+        case "down": return try DownCommand.run(rest)
+        case "status": return try StatusCommand.run(rest)
+        case "validate": return try ValidateCommand.run(rest)
+        case "run": return try RunCommand.run(rest)
+        case "test": return try TestCommand.run(rest)
+        case "exec-app": return try ExecAppCommand.run(rest)
+        case "proxy": return try ProxyCommand.run(rest)
+        case "control": return try ControlCommand.run(rest)
+        case "help": return try help(rest)
+        case "--help", "-h":
+            Posix.writeAll(1, Array(CommandHelp.global.utf8))
+            return 0
+        default:
+            if planned.contains(name) {
+                throw UsageError("'meshbed \(name)' is not available in this build yet")
+            }
+            throw UsageError("unknown command '\(name)'\(suggestion(for: name)); try 'meshbed help'")
+        }
+    }
+
+    /// `meshbed help [COMMAND]`.
+    static func help(_ arguments: [String]) throws(UsageError) -> Int32 {
+        var scanner = ArgumentScanner(arguments, command: "help")
+        let topics = scanner.positionals()
+        try scanner.finish()
+        guard let topic = topics.first else {
+            Posix.writeAll(1, Array(CommandHelp.global.utf8))
+            return 0
+        }
+        guard topics.count == 1 else { throw UsageError("help: expected one COMMAND, got \(topics.count)") }
+        guard let help = CommandHelp.named(topic) else {
+            throw UsageError("help: unknown command '\(topic)'\(suggestion(for: topic)); try 'meshbed help'")
+        }
+        Posix.writeAll(1, Array(help.text.utf8))
+        return 0
+    }
+
+    /// ` (did you mean 'echo'?)` for a command name within edit distance 2, else "".
+    static func suggestion(for name: String) -> String {
+        CommandHelp.all.map(\.name).first { ArgumentScanner.editDistance($0, name) <= 2 }.map { " (did you mean '\($0)'?)" } ?? ""
     }
 
     static func printError(_ line: String) {

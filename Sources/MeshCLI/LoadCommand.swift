@@ -89,10 +89,9 @@ extension LoadCommand {
     /// `--to SERVICE`: through the running topology's ingress, or with `--from CALLER`
     /// through that caller's sidecar (its first instance), so the source identity is real.
     static func meshTarget(to service: String, from caller: String?, topology: String?, stateDirectory: String?) throws(UsageError) -> LoadTarget {
-        let store = StateDirectory(stateDirectory ?? StateDirectory.defaultPath)
         let state: MeshState
         do {
-            let name = try store.resolve(topology, isRunning: TopologyLauncher.isSupervising)
+            let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
             guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
             state = read
         } catch {

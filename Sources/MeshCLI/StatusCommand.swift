@@ -1,7 +1,8 @@
 import MeshOrchestrator
 
-/// `meshbed status [NAME] [--json] [--state-dir DIR]`: instances, addresses, readiness and
-/// identities of a topology (SPEC §5 JSON with `--json`, a table without).
+/// `meshbed status [NAME] [--json] [--state-dir DIR]`: without NAME, every running topology
+/// (`StatusList`); with it, that topology's state, instances, addresses, readiness and
+/// identities (`StatusReport`: the SPEC §5 JSON with `--json`, a table without).
 enum StatusCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         var scanner = ArgumentScanner(arguments, command: "status")

@@ -8,10 +8,24 @@ public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// What went wrong, without the `meshbed: ` prefix; always a single line.
     public let message: String
+    /// Set when the arguments asked for help (`--help` or `-h`) instead: the flags the
+    /// command's parser asked about, in order. The CLI prints the command's help and exits 0.
+    public let helpFlags: [String]?
 
     /// Creates a usage error; line breaks in `message` are replaced by spaces.
     public init(_ message: String) {
         self.message = String(message.map { $0.isNewline ? " " : $0 })
+        helpFlags = nil
+    }
+
+    /// A request for `command`'s help; `flags` are the flags its parser accepts.
+    public static func helpRequested(command: String, flags: [String]) -> UsageError {
+        UsageError(message: "help for 'meshbed \(command)' requested", helpFlags: flags)
+    }
+
+    private init(message: String, helpFlags: [String]) {
+        self.message = message
+        self.helpFlags = helpFlags
     }
 
     /// The line the CLI shows: `meshbed: <message>`.

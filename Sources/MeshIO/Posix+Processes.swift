@@ -70,7 +70,13 @@ extension Posix {
         posix_spawn_file_actions_addopen(&actions, 1, copy(request.outputPath ?? "/dev/null"),
                                          O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
+        if let passed = request.passedDescriptor {
+            precondition(passed > 3, "SpawnRequest.passedDescriptor must be above 3, got \(passed)")
+            posix_spawn_file_actions_adddup2(&actions, passed, 3)  // dup2 clears close-on-exec
+            if let addCloseFrom { _ = addCloseFrom(&actions, 4) }
+        } else if let addCloseFrom {
+            _ = addCloseFrom(&actions, 3)
+        }
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK) | Int32(POSIX_SPAWN_SETSIGDEF)
         if request.newSession {
@@ -163,6 +169,19 @@ extension Posix {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return .gone }
         let state = bytes[close + 2]
         return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") ? .zombie : .running
+    }
+
+    /// When `pid` started, in clock ticks since boot (`/proc/PID/stat` field 22), or nil
+    /// when there is no such process. A pid and its start time name one process for good:
+    /// a pid reused later by another process comes with a later start time.
+    public static func startTime(of pid: Int32) -> UInt64? {
+        guard pid > 0, let bytes = readFile("/proc/\(pid)/stat", limit: 4096),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count
+        else { return nil }
+        // After `COMM)`: field 3 (state) onwards; the start time is field 22.
+        let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 19 else { return nil }
+        return UInt64(String(decoding: fields[19], as: UTF8.self))
     }
 
     /// The initial environment of `pid` (`NAME=value` each), or nil when it cannot be read.

@@ -2,7 +2,7 @@
 /// output goes.
 ///
 /// Every child starts with standard input from `/dev/null`, standard output and error
-/// appended to `outputPath`, no other inherited descriptors, an empty signal mask and the
+/// appended to `outputPath`, no other inherited descriptors (but `passedDescriptor`, as 3), an empty signal mask and the
 /// default dispositions for SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (a supervisor that
 /// blocks or ignores them must not pass that on).
 public struct SpawnRequest: Sendable, Equatable {
@@ -18,10 +18,14 @@ public struct SpawnRequest: Sendable, Equatable {
     public var newProcessGroup: Bool
     /// Make the child the leader of a new session, away from the caller's terminal.
     public var newSession: Bool
+    /// A descriptor of the caller's that the child gets as descriptor 3 (say, a lock it
+    /// takes over); nil: the child gets nothing beyond 0, 1 and 2. Must not be 0...3.
+    public var passedDescriptor: Int32?
 
     public init(
         executable: String, arguments: [String] = [], environment: [String] = [], outputPath: String? = nil,
-        newProcessGroup: Bool = true, newSession: Bool = false
+        newProcessGroup: Bool = true, newSession: Bool = false,
+        passedDescriptor: Int32? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -29,5 +33,6 @@ public struct SpawnRequest: Sendable, Equatable {
         self.outputPath = outputPath
         self.newProcessGroup = newProcessGroup
         self.newSession = newSession
+        self.passedDescriptor = passedDescriptor
     }
 }

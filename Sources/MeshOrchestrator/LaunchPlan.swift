@@ -19,8 +19,9 @@ import MeshTopology
 /// With `seed` (`up --seed N`, a scenario's `seed:`), each process's `--seed S` is
 /// `seed(N, for: PROCESS_NAME)`, so splits and error draws replay exactly.
 ///
-/// Every process gets `MESHBED_SUPERVISOR_PID` (it dies with its supervisor) and
-/// `MESHBED_RUN_ID`; apps also get `MESHBED_SERVICE`, `MESHBED_VERSION`, `MESHBED_INSTANCE`,
+/// Every process gets `MESHBED_SUPERVISOR_PID` (it dies with its supervisor),
+/// `MESHBED_RUN_ID` and `MESHBED_STATE` (the topology's state directory, `ROOT/NAME`: how
+/// `down` tells the topology's processes from any other, `StateDirectory.marker`); apps also get `MESHBED_SERVICE`, `MESHBED_VERSION`, `MESHBED_INSTANCE`,
 /// `MESHBED_PORT`, and with the mesh `MESHBED_OUTBOUND` and `http_proxy` (and `HTTP_PROXY`);
 /// the user's own apps get their `app.env`.
 public struct LaunchPlan: Sendable, Equatable {
@@ -52,7 +53,8 @@ public struct LaunchPlan: Sendable, Equatable {
         let name = topology.name
         let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let inherited = environment.filter { !$0.key.hasPrefix("MESHBED_") }
-        let common = [("MESHBED_SUPERVISOR_PID", String(supervisorPID)), ("MESHBED_RUN_ID", runID)]
+        let common = [("MESHBED_SUPERVISOR_PID", String(supervisorPID)), ("MESHBED_RUN_ID", runID),
+                      ("MESHBED_STATE", stateDirectory.directory(of: name))]
         func spec(_ processName: String, _ role: ProcessRecord.Role, instance: String? = nil, executable program: String = executable,
                   arguments: [String], env extra: [(String, String)] = [], probe: ReadinessProbe) -> ProcessSpec {
             let log = stateDirectory.logPath(of: name, process: processName)

@@ -23,6 +23,9 @@ public struct MeshState: Codable, Sendable, Equatable {
     public var runID: String
     /// The process that started everything and tears it down.
     public var supervisorPID: Int32
+    /// The supervisor's start time (`Posix.startTime`): with the pid, it names the process
+    /// for good (nil in state files of older builds).
+    public var supervisorStartTime: UInt64?
     /// How far it got.
     public var phase: Phase
     /// False with `up --no-mesh`: only the apps run (no control plane, sidecars or ingress).
@@ -72,5 +75,14 @@ public struct MeshState: Codable, Sendable, Equatable {
         pids += instances.flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }
         var seen: Set<Int32> = []
         return pids.filter { seen.insert($0).inserted }
+    }
+
+    /// The start time recorded for each child pid (`ProcessRecord.startTime`).
+    public var startTimes: [Int32: UInt64] {
+        var times: [Int32: UInt64] = [:]
+        for process in processes {
+            if let pid = process.pid, let time = process.startTime { times[pid] = time }
+        }
+        return times
     }
 }

@@ -30,6 +30,15 @@ public struct StateDirectory: Sendable, Equatable {
     /// `ROOT/NAME/logs/PROCESS.log`.
     public func logPath(of name: String, process: String) -> String { logsDirectory(of: name) + "/" + process + ".log" }
 
+    /// `MESHBED_STATE=ROOT/NAME`: the environment entry every process of topology `name`
+    /// started from this state directory carries, whatever its run.
+    public func marker(of name: String) -> String { "MESHBED_STATE=" + directory(of: name) }
+
+    /// `ROOT/NAME/lock`: the exclusive lock the topology's supervisor holds for its whole life (`StateLock`).
+    public func lockFile(of name: String) -> String { directory(of: name) + "/lock" }
+    /// `ROOT/NAME/owner.json`: who holds the lock (pid, start time, command), for messages.
+    public func ownerFile(of name: String) -> String { directory(of: name) + "/owner.json" }
+
     /// `ROOT/NAME/requests`: where commands ask a running supervisor for something (`RestartChannel`).
     public func requestsDirectory(of name: String) -> String { directory(of: name) + "/requests" }
 
@@ -49,15 +58,37 @@ public struct StateDirectory: Sendable, Equatable {
         }
     }
 
+    /// Creates `ROOT/NAME` (and `ROOT`) if missing.
+    public func createDirectory(of name: String) throws(OrchestratorError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory(of: name), withIntermediateDirectories: true)
+        } catch {
+            throw .badInput("--state-dir \(root): cannot create \(directory(of: name)): \(Self.reason(error))")
+        }
+    }
+
     /// The state of `name`, or nil when it has none. Throws when the file is unreadable.
     public func read(_ name: String) throws(OrchestratorError) -> MeshState? {
         let path = stateFile(of: name)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return try JSONDecoder().decode(MeshState.self, from: data)
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw .badInput("\(path): unreadable state file: \(Self.reason(error))")
+        }
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw .badInput("\(path): unreadable state file: it is empty")
+        }
+        do {
+            return try JSONDecoder().decode(MeshState.self, from: data)
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw .badInput("\(path): unreadable state file: '\(key.stringValue)' is missing")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw .badInput("\(path): unreadable state file: '\(field)' has the wrong type")
+        } catch {
+            throw .badInput("\(path): unreadable state file: not JSON (truncated?)")
         }
     }
 
@@ -83,17 +114,56 @@ public struct StateDirectory: Sendable, Equatable {
         try? FileManager.default.removeItem(atPath: stateFile(of: name))
     }
 
-    /// The topologies that have a state file here, sorted.
+    /// The topologies started here (with a state file or a lock file), sorted.
     public func names() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return entries.filter { FileManager.default.fileExists(atPath: stateFile(of: $0)) }.sorted()
+        return entries.filter(contains).sorted()
     }
 
-    /// The topology a command means: `name` when given (it must have a state file), else
-    /// the only one here, else the only running one.
+    /// The state directory and topology a command means. With `stateDirectory` (`--state-dir`),
+    /// `name` (or the only one) there. Without, a `name` that runs is found through `index`
+    /// from any directory; otherwise it is looked for in the default `./.meshbed`.
+    public static func locate(
+        _ name: String?, stateDirectory: String?, index: TopologyIndex = .standard()
+    ) throws(OrchestratorError) -> (store: StateDirectory, name: String) {
+        if let stateDirectory {
+            let store = StateDirectory(stateDirectory)
+            return (store, try store.resolve(name, isRunning: TopologyLauncher.isSupervising))
+        }
+        let local = StateDirectory()
+        if let name {
+            let running = index.entries().filter { $0.name == name }
+            if running.count == 1 { return (StateDirectory(running[0].stateDirectory), name) }
+            if running.count > 1 {
+                if running.contains(where: { $0.stateDirectory == local.root }) { return (local, name) }
+                let places = running.map(\.stateDirectory).joined(separator: ", ")
+                throw .badInput("several running topologies are named '\(name)' (state directories \(places)): name one with --state-dir")
+            }
+            guard local.contains(name) else {
+                throw .badInput("no topology '\(name)' is running, and none is in \(local.root) (start one with 'meshbed up FILE')")
+            }
+            return (local, name)
+        }
+        do {
+            return (local, try local.resolve(nil, isRunning: TopologyLauncher.isSupervising))
+        } catch where local.names().isEmpty {
+            let running = index.entries()
+            guard !running.isEmpty else { throw error }
+            let list = running.map { "\($0.name) (in \($0.stateDirectory))" }.joined(separator: ", ")
+            throw .badInput("no topology in \(local.root); running elsewhere: \(list): name one")
+        }
+    }
+
+    /// Whether `name` has been started here (it has a state file or a lock file).
+    public func contains(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: stateFile(of: name)) || FileManager.default.fileExists(atPath: lockFile(of: name))
+    }
+
+    /// The topology a command means: `name` when given (it must have been started here),
+    /// else the only one here, else the only running one.
     public func resolve(_ name: String?, isRunning: (MeshState) -> Bool) throws(OrchestratorError) -> String {
         if let name {
-            guard FileManager.default.fileExists(atPath: stateFile(of: name)) else {
+            guard contains(name) else {
                 throw .badInput("no topology '\(name)' in \(root) (start one with 'meshbed up FILE')")
             }
             return name

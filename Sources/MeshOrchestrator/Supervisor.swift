@@ -125,6 +125,7 @@ public final class Supervisor {
         running[pid] = index
         started.append(pid)
         state.processes[index].pid = pid
+        state.processes[index].startTime = Posix.startTime(of: pid)
         let process = state.processes[index]
         switch process.role {
         case .control: state.controlPID = pid

@@ -33,18 +33,27 @@ public enum TopologyLauncher {
         }
         let store = StateDirectory(options.stateDirectory ?? StateDirectory.defaultPath)
         let name = topology.name
-        if let existing = try? store.read(name) {
-            if isSupervising(existing), existing.supervisorPID != Posix.processID() {
-                throw .badInput("topology '\(name)' is already running (supervisor pid \(existing.supervisorPID)); stop it with '\(downCommand(name, options))'")
-            }
-            if !options.supervise {
-                ProcessSweeper.sweep(run: existing.runID, within: .seconds(2))  // leftovers of a supervisor that was killed
-            }
+        // One supervisor per topology and state directory: the lock comes before anything is
+        // touched. A detached supervisor was handed the lock by the `up --detach` that started it.
+        let lock: StateLock
+        if options.supervise, let handed = StateLock.inherited(name, in: store) {
+            lock = handed
+        } else {
+            lock = try StateLock.acquire(name, in: store, stop: downCommand(name, options))
+            // The owner is the supervisor: this process, or the one `detach` starts.
+            if !options.detach { lock.recordOwner() }
+        }
+        if !options.supervise {
+            // Leftovers of a supervisor that was killed (grandchildren outlive it): with the
+            // lock held, whatever carries this topology's marker is one.
+            ProcessSweeper.sweep(carrying: [store.marker(of: name)], within: .seconds(2))
         }
         let file = StateDirectory.absolute(options.file)
         if options.detach {
+            // The supervisor keeps the lock; this process lets go of its copy when it returns.
+            defer { lock.release() }
             try store.prepare(name, clearLogs: true)
-            return try detach(options, name: name, file: file, store: store)
+            return try detach(options, name: name, file: file, store: store, lock: lock)
         }
         try store.prepare(name, clearLogs: !options.supervise)
         guard let executable = Posix.executablePath() else { throw .couldNotStart("cannot find the meshbed executable (/proc/self/exe)") }
@@ -54,16 +63,24 @@ public enum TopologyLauncher {
         } catch {
             throw .couldNotStart("cannot allocate ports: \(error)")
         }
-        let plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
+        var plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
                               runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
                               environment: ProcessInfo.processInfo.environment, seed: options.seed)
+        plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
+        // Listed in the per-user index for as long as this process supervises the topology.
+        let index = TopologyIndex.standard()
+        index.add(TopologyIndex.Entry(name: name, stateDirectory: store.root, supervisorPID: plan.state.supervisorPID,
+                                      supervisorStartTime: plan.state.supervisorStartTime))
+        defer { index.remove(name: name, stateDirectory: store.root, supervisorPID: plan.state.supervisorPID) }
         return Supervisor(plan: plan, store: store, readyTimeout: options.readyTimeout, stopHint: stop).run()
     }
 
     /// Starts `meshbed up FILE --supervise` in a new session (output in `logs/supervisor.log`)
     /// and waits for its state file to say ready (0) or failed (3).
-    private static func detach(_ options: UpOptions, name: String, file: String, store: StateDirectory) throws(OrchestratorError) -> Int32 {
+    private static func detach(
+        _ options: UpOptions, name: String, file: String, store: StateDirectory, lock: StateLock
+    ) throws(OrchestratorError) -> Int32 {
         guard let executable = Posix.executablePath() else { throw .couldNotStart("cannot find the meshbed executable (/proc/self/exe)") }
         store.removeState(name)
         var arguments = ["up", file, "--state-dir", store.root, "--supervise", "--ready-timeout", options.readyTimeout.meshbedDescription]
@@ -71,18 +88,21 @@ public enum TopologyLauncher {
         if let seed = options.seed { arguments += ["--seed", String(seed)] }
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
-        var inherited = ProcessInfo.processInfo.environment.filter { $0.key != "MESHBED_SUPERVISOR_PID" }
+        // Nor may it carry the markers of a topology this process runs in (`down` of that one would take it along).
+        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MESHBED_") || $0.key == TopologyIndex.variable }
         if options.tiedToCaller { inherited["MESHBED_SUPERVISOR_PID"] = String(Posix.processID()) }
         let environment = inherited.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let log = store.logPath(of: name, process: "supervisor")
+        // The supervisor gets this process's hold on the lock as its descriptor 3.
         let request = SpawnRequest(executable: executable, arguments: arguments, environment: environment, outputPath: log,
-                                   newSession: true)
+                                   newSession: true, passedDescriptor: lock.descriptor)
         let pid: Int32
         do {
             pid = try Posix.spawn(request)
         } catch {
             throw .couldNotStart("cannot start the supervisor: \(error)")
         }
+        lock.recordOwner(pid: pid)
         // Four gates, the ports, the teardown after a failure: well within this.
         let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(options.readyTimeout * 4 + .seconds(15))
         while true {
@@ -112,11 +132,13 @@ public enum TopologyLauncher {
         }
     }
 
-    /// Whether `state`'s supervisor still runs (and is a `meshbed up`, not a reused pid).
+    /// Whether `state`'s supervisor still runs: a `meshbed up` with the recorded start time
+    /// (not a process that got the pid again since).
     public static func isSupervising(_ state: MeshState) -> Bool {
         guard Posix.liveness(of: state.supervisorPID).isAlive, let arguments = Posix.commandLine(of: state.supervisorPID) else {
             return false
         }
+        if let started = state.supervisorStartTime, Posix.startTime(of: state.supervisorPID) != started { return false }
         return arguments.dropFirst().first == "up"
     }
 

@@ -40,6 +40,25 @@ import Testing
         try expectUsageError(gateway + ["--upstream-timeout", "10us"], mentions: "at least 1ms")
     }
 
+    /// `meshbed COMMAND --help` and `meshbed help COMMAND` print the same help and exit 0,
+    /// for every command the global help lists (and the internal ones).
+    @Test func everyCommandAnswersHelp() throws {
+        let global = try meshbed(["help"])
+        #expect(global.status == 0 && global.stderr.isEmpty)
+        #expect(try meshbed(["--help"]).stdout == global.stdout)
+        let listed = global.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { $0 != "commands:" }.dropFirst().prefix { !$0.isEmpty }
+            .map { String($0.dropFirst(2).prefix { $0 != " " }) }
+        #expect(listed.count >= 12, "\(global.stdout)")
+        for command in listed + ["exec-app"] {
+            let flag = try meshbed([command, "--help"])
+            #expect(flag.status == 0, "\(command): \(flag.stderr)")
+            #expect(flag.stdout.hasPrefix("usage: meshbed \(command)"), "\(command)")
+            let topic = try meshbed(["help", command])
+            #expect(topic.status == 0 && topic.stdout == flag.stdout, "\(command)")
+        }
+        try expectUsageError(["help", "uq"], mentions: "did you mean 'up'")
+    }
+
     @Test func portInUseIsExit2() throws {
         let harness = Harness()
         let echo = try harness.startEcho()

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MeshTestSupport
 import Testing
 
@@ -25,6 +26,21 @@ final class Harness: @unchecked Sendable {
         return ".build/debug/meshbed"
     }
 
+    /// The index of running topologies every meshbed started here uses unless a test names
+    /// its own (`MESHBED_INDEX_DIR`): tests never touch the developer's index.
+    /// Removed when the test process exits (every topology the tests start is down by then).
+    static let index: String = {
+        atexit { try? FileManager.default.removeItem(atPath: Harness.indexPath(of: getpid())) }
+        return indexPath(of: getpid())
+    }()
+
+    private static func indexPath(of pid: Int32) -> String { NSTemporaryDirectory() + "meshbed-e2e-index-\(pid)" }
+
+    /// `environment` over this process's, with the tests' index unless it names one.
+    static func childEnvironment(_ environment: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(["MESHBED_INDEX_DIR": index]) { $1 }.merging(environment) { $1 }
+    }
+
     /// Whether `tool` is on PATH.
     static func has(_ tool: String) -> Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
@@ -42,10 +58,11 @@ final class Harness: @unchecked Sendable {
     }
 
     /// Starts a long-running process; its stdout lines arrive in the returned stream.
-    func startBackground(_ executable: String, _ arguments: [String]) throws -> (Process, LineStream) {
+    func startBackground(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Process, LineStream) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = Harness.childEnvironment(environment)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -61,10 +78,15 @@ final class Harness: @unchecked Sendable {
 
     /// Runs a command to completion (killed after `timeout` seconds) and returns its output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], input: Data? = nil, timeout: Double = 60, environment: [String: String] = [:],
+        directory: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        process.environment = Harness.childEnvironment(environment)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

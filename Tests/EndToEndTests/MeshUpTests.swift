@@ -11,7 +11,7 @@ import Testing
 /// need `meshbed control` and `meshbed proxy` and are skipped in a build without them.
 @Suite(.serialized) struct MeshUpTests {
     /// A temporary directory with the state directory and topology files of one test.
-    final class Workspace {
+    final class Workspace: Sendable {
         let path: String
         var stateDirectory: String { path + "/state" }
 
@@ -28,9 +28,30 @@ import Testing
             return file
         }
 
+        /// This test's own index of running topologies (`MESHBED_INDEX_DIR`): tests never see
+        /// the developer's topologies, nor each other's.
+        var index: String { path + "/index" }
+        /// The environment every meshbed of this test runs with.
+        var environment: [String: String] { ["MESHBED_INDEX_DIR": index] }
+
         /// `meshbed ARGUMENTS --state-dir STATE` (the flag goes last).
         func meshbed(_ arguments: [String], timeout: Double = 90) throws -> (status: Int32, stdout: String, stderr: String) {
-            try Harness.run(Harness.meshbed, arguments + ["--state-dir", stateDirectory], timeout: timeout)
+            try Harness.run(Harness.meshbed, arguments + ["--state-dir", stateDirectory], timeout: timeout, environment: environment)
+        }
+
+        /// `meshbed ARGUMENTS` in `directory` (the workspace by default), without `--state-dir`.
+        func meshbedHere(_ arguments: [String], in directory: String? = nil, timeout: Double = 90) throws -> (status: Int32, stdout: String, stderr: String) {
+            try Harness.run(Harness.meshbed, arguments, timeout: timeout, environment: environment, directory: directory ?? path)
+        }
+
+        /// The running processes whose environment carries topology `name`'s marker.
+        func marked(_ name: String) -> [Int32] {
+            let marker = "MESHBED_STATE=\(stateDirectory)/\(name)"
+            let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+            return pids.filter { pid in
+                guard MeshUpTests.running(pid), let environ = Harness.readProc("/proc/\(pid)/environ") else { return false }
+                return environ.split(separator: "\0").contains { $0 == marker }
+            }
         }
 
         /// The state file of topology `name`.
@@ -137,8 +158,11 @@ import Testing
         #expect(up.stdout.contains("meshbed down apps --state-dir \(workspace.stateDirectory)"))
 
         let status = try Self.status(workspace, "apps")
-        #expect(Set(status.keys) == ["name", "control", "ingress", "instances"])
+        #expect(Set(status.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "problems"])
         #expect(status["name"] as? String == "apps")
+        #expect(status["state"] as? String == "ready")
+        #expect(status["stateDir"] as? String == workspace.stateDirectory)
+        #expect(status["supervisorPID"] as? Int == (try workspace.state("apps")["supervisorPID"] as? Int))
         #expect(status["control"] is NSNull && status["ingress"] is NSNull)
         let instances = try #require(status["instances"] as? [[String: Any]])
         #expect(instances.map { $0["id"] as? String } == ["web-v1-0", "api-v1-0", "api-v1-1", "api-v2-0", "legacy-v1-0"])
@@ -171,10 +195,13 @@ import Testing
         #expect(env["MESHBED_OUTBOUND"] == nil, "no sidecar without the mesh")
         #expect(body["cwd"] as? String == URL(fileURLWithPath: workspace.path).resolvingSymlinksInPath().path)
 
-        let table = try workspace.meshbed(["status"])
+        let table = try workspace.meshbed(["status", "apps"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("apps: ready"), "\(table.stdout)")
         #expect(table.stdout.contains("INSTANCE"))
+        let list = try workspace.meshbed(["status"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("apps  ready  5/5"), "\(list.stdout)")
 
         let pids = try workspace.recordedPIDs("apps")
         #expect(pids.count == 6)  // the supervisor and five apps
@@ -207,12 +234,126 @@ import Testing
         #expect(try workspace.meshbed(["down", "once"]).status == 0)
     }
 
+    /// Two `up --detach` on one state directory at the same moment: the topology's lock lets
+    /// exactly one start anything; the other exits 2 naming the winner; `down` leaves nothing.
+    @Test func concurrentUpsOnOneStateDirectory() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("race.yaml", "kind: Topology\nname: race\nservices:\n  web: {replicas: 3}\n  api: {replicas: 2}\n")
+        let results = ResultBox()
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            group.enter()
+            Thread {
+                let result = try? workspace.meshbed(["up", file, "--detach", "--no-mesh"])
+                results.append(result)
+                group.leave()
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let finished = results.values.compactMap { $0 }
+        #expect(finished.count == 2)
+        #expect(finished.map(\.status).sorted() == [0, 2], "\(finished.map { "\($0.status): \($0.stderr)" })")
+        let supervisor = try #require(try workspace.state("race")["supervisorPID"] as? Int)
+        if let loser = finished.first(where: { $0.status == 2 }) {
+            #expect(loser.stderr.split(separator: "\n").count == 1, "\(loser.stderr)")
+            #expect(loser.stderr.contains("'race' is already running (supervisor pid \(supervisor), started with 'meshbed up \(file) --detach --no-mesh --state-dir \(workspace.stateDirectory)'"),
+                    "\(loser.stderr)")
+            #expect(loser.stderr.contains("stop it with 'meshbed down race --state-dir \(workspace.stateDirectory)'"))
+        }
+        // One set of processes: five apps (and the supervisor) carry the topology's marker.
+        #expect(workspace.marked("race").count == 5, "\(workspace.marked("race"))")
+        let pids = try workspace.recordedPIDs("race")
+        let down = try workspace.meshbed(["down", "race"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+        #expect(workspace.marked("race").isEmpty, "left behind: \(workspace.marked("race"))")
+    }
+
+    /// `down` with an empty, truncated or missing state file stops everything all the same:
+    /// the supervisor by the lock it holds, the rest by the topology's marker.
+    @Test(arguments: ["empty", "truncated", "missing"])
+    func downWithADamagedStateFileStopsEverything(damage: String) throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("d.yaml", "kind: Topology\nname: damaged\nservices:\n  web: {replicas: 2}\n  api: {}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        let pids = try workspace.recordedPIDs("damaged")
+        let supervisor = try #require(try workspace.state("damaged")["supervisorPID"] as? Int)
+        #expect(pids.count == 4 && pids.allSatisfy(Self.running))
+        let path = "\(workspace.stateDirectory)/damaged/state.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        switch damage {
+        case "empty": try Data().write(to: URL(fileURLWithPath: path))
+        case "truncated": try Data(text.utf8.prefix(text.utf8.count / 2)).write(to: URL(fileURLWithPath: path))
+        default: try FileManager.default.removeItem(atPath: path)
+        }
+        let down = try workspace.meshbed(["down", "damaged"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stderr.isEmpty, "\(down.stderr)")
+        #expect(down.stdout.split(separator: "\n").count == 1, "\(down.stdout)")
+        #expect(down.stdout.contains(damage == "missing" ? "no state file" : "unreadable state file"), "\(down.stdout)")
+        #expect(down.stdout.contains("supervisor pid \(supervisor)"), "\(down.stdout)")
+        #expect(!down.stdout.contains("NSCocoaErrorDomain") && !down.stdout.contains("The data couldn"), "\(down.stdout)")
+        #expect(eventually(within: 5) { pids.allSatisfy { !Self.running($0) } }, "survivors: \(pids.filter(Self.running))")
+        #expect(workspace.marked("damaged").isEmpty)
+    }
+
+    /// `status`, `down` and `load --topology` by NAME from any directory, through the
+    /// per-user index; `status` without NAME lists what runs, and says so when nothing does.
+    @Test func statusAndDownByNameFromAnotherDirectory() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let nothing = try workspace.meshbedHere(["status"], in: "/")
+        #expect(nothing.status == 0, "\(nothing.stderr)")
+        #expect(nothing.stdout == "no topology is running (start one with 'meshbed up FILE --detach')\n")
+        let empty = try workspace.meshbedHere(["status", "--json"], in: "/")
+        #expect(empty.status == 0)
+        #expect(empty.stdout == "{\"topologies\":[]}\n")
+
+        let file = try workspace.write("far.yaml", "kind: Topology\nname: faraway\nservices:\n  web: {replicas: 2}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
+        let supervisor = try #require(try workspace.state("faraway")["supervisorPID"] as? Int)
+        let list = try Self.object(try workspace.meshbedHere(["status", "--json"], in: "/").stdout)
+        let rows = try #require(list["topologies"] as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["name"] as? String == "faraway")
+        #expect(rows.first?["stateDir"] as? String == workspace.stateDirectory)
+        #expect(rows.first?["supervisorPID"] as? Int == supervisor)
+        #expect(rows.first?["state"] as? String == "ready")
+        #expect(rows.first?["ready"] as? Int == 2 && rows.first?["instances"] as? Int == 2)
+        #expect(rows.first?["runtime"] as? String == "process")
+
+        let byName = try workspace.meshbedHere(["status", "faraway", "--json"], in: "/")
+        #expect(byName.status == 0, "\(byName.stderr)")
+        let status = try Self.object(byName.stdout)
+        #expect(status["state"] as? String == "ready")
+        // load finds it too (and says that an apps-only topology has no ingress to send to).
+        let load = try workspace.meshbedHere(["load", "--to", "web", "--requests", "5", "--topology", "faraway"], in: "/")
+        #expect(load.status == 2)
+        #expect(load.stderr.contains("topology 'faraway' runs without the mesh"), "\(load.stderr)")
+
+        // Without NAME, down means the topology of ./.meshbed; it names what runs elsewhere.
+        let unnamed = try workspace.meshbedHere(["down"], in: "/")
+        #expect(unnamed.status == 2)
+        #expect(unnamed.stderr.contains("running elsewhere: faraway (in \(workspace.stateDirectory)): name one"), "\(unnamed.stderr)")
+
+        let pids = try workspace.recordedPIDs("faraway")
+        let down = try workspace.meshbedHere(["down", "faraway"], in: "/")
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(down.stdout.contains("'faraway' stopped"))
+        #expect(pids.filter(Self.running).isEmpty)
+        #expect(try workspace.meshbedHere(["status", "--json"], in: "/").stdout == "{\"topologies\":[]}\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.index).isEmpty)
+    }
+
     @Test func killedForegroundSupervisorLeavesNoProcess() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
         let file = try Self.appsTopology(workspace, name: "orphans")
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         let pids = try workspace.recordedPIDs("orphans")
         #expect(pids.count == 6 && pids.contains(process.processIdentifier))
@@ -244,7 +385,8 @@ import Testing
 
             """)
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         let grandchild = try #require(Int32(try String(contentsOfFile: workspace.path + "/grandchild.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -264,7 +406,8 @@ import Testing
         defer { workspace.cleanUp() }
         let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\n")
         let harness = Harness()
-        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
+                                                           environment: workspace.environment)
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
         #expect(lines.first(within: 1, where: { $0.contains("stop:    Ctrl-C") }) != nil)
         let pids = try workspace.recordedPIDs("fg")
@@ -330,7 +473,7 @@ import Testing
             (["up"], "missing the topology FILE"),
             (["up", file, "--detatch"], "did you mean '--detach'"),
             (["down", "nothing-here"], "no topology 'nothing-here'"),
-            (["status"], "no topology in"),
+            (["status", "nothing-here"], "no topology 'nothing-here'"),
         ] {
             let result = try workspace.meshbed(arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
@@ -521,6 +664,40 @@ import Testing
         #expect(try workspace.meshbed(["down"]).status == 0)
     }
 
+    /// A dead sidecar or control plane makes the topology degraded, with how it ended.
+    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    func deadSidecarAndControlPlaneMakeItDegraded() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", Self.bookinfo, "--detach"]).status == 0)
+        #expect(try Self.status(workspace, "bookinfo")["state"] as? String == "ready")
+        let instances = try #require(try workspace.state("bookinfo")["instances"] as? [[String: Any]])
+        let sidecar = Int32(try #require(instances.first { $0["id"] as? String == "details-v1-0" }?["sidecarPID"] as? Int))
+        kill(sidecar, SIGKILL)
+        var problems: [[String: Any]] = []
+        #expect(eventually(within: 10) {
+            let status = (try? Self.status(workspace, "bookinfo")) ?? [:]
+            problems = status["problems"] as? [[String: Any]] ?? []
+            return status["state"] as? String == "degraded" && problems.contains { $0["reason"] as? String == "killed by SIGKILL" }
+        }, "\(problems)")
+        #expect(problems.map { $0["subject"] as? String } == ["details-v1-0.sidecar"], "\(problems)")
+        #expect(problems.first?["text"] as? String == "sidecar details-v1-0 (pid \(sidecar)) killed by SIGKILL")
+        let table = try workspace.meshbed(["status", "bookinfo"])
+        #expect(table.stdout.hasPrefix("bookinfo: degraded"), "\(table.stdout)")
+        #expect(table.stdout.contains("problem: sidecar details-v1-0 (pid \(sidecar)) killed by SIGKILL"), "\(table.stdout)")
+        let list = try Self.object(try workspace.meshbed(["status", "--json"]).stdout)
+        #expect((list["topologies"] as? [[String: Any]])?.first?["state"] as? String == "degraded")
+        #expect((list["topologies"] as? [[String: Any]])?.first?["ready"] as? Int == 5)
+
+        let control = Int32(try #require(try workspace.state("bookinfo")["controlPID"] as? Int))
+        kill(control, SIGKILL)
+        #expect(eventually(within: 10) {
+            let problems = (try? Self.status(workspace, "bookinfo"))?["problems"] as? [[String: Any]] ?? []
+            return problems.contains { $0["text"] as? String == "control plane (pid \(control)) killed by SIGKILL" }
+        })
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
+    }
+
     @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
     func trafficKeepsFlowingWithoutTheControlPlane() throws {
         let workspace = try Workspace()
@@ -563,5 +740,23 @@ import Testing
         restarted.terminate()
         restarted.waitUntilExit()
         #expect(try workspace.meshbed(["down"]).status == 0)
+    }
+}
+
+/// Values collected from several threads.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [(status: Int32, stdout: String, stderr: String)?] = []
+
+    func append(_ value: (status: Int32, stdout: String, stderr: String)?) {
+        lock.lock()
+        stored.append(value)
+        lock.unlock()
+    }
+
+    var values: [(status: Int32, stdout: String, stderr: String)?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 }

@@ -1,0 +1,267 @@
+/// What `meshbed COMMAND --help` and `meshbed help COMMAND` print: usage, what the command
+/// does, every flag its parser accepts, an example, and the exit statuses. The global help
+/// (`meshbed help`) lists the commands that are not internal.
+///
+/// A test asks each command's parser which flags it accepts (`UsageError.helpFlags`) and
+/// checks that its help names every one, so the two cannot drift apart.
+struct CommandHelp: Sendable {
+    /// One flag: how it is written (`--port P`) and what it does.
+    struct Flag: Sendable {
+        let syntax: String
+        let text: String
+        init(_ syntax: String, _ text: String) {
+            self.syntax = syntax
+            self.text = text
+        }
+        /// `--port` of `--port P`.
+        var name: String { String(syntax.prefix { $0 != " " && $0 != "=" }) }
+    }
+
+    let name: String
+    /// One line for the global help.
+    let summary: String
+    /// The usage line(s), without `usage: `.
+    let usage: [String]
+    /// What it does, a few sentences.
+    let details: String
+    let flags: [Flag]
+    let examples: [String]
+    let exits: String
+    /// Started by meshbed itself, not by users: not in the global help.
+    var isInternal = false
+
+    /// The whole help text.
+    var text: String {
+        var lines = usage.enumerated().map { ($0.offset == 0 ? "usage: " : "       ") + $0.element }
+        lines += ["", summary.prefix(1).uppercased() + summary.dropFirst() + "."]
+        if !details.isEmpty { lines += ["", details] }
+        if !flags.isEmpty {
+            lines += ["", "flags:"]
+            let width = min(28, flags.map(\.syntax.count).max() ?? 0)
+            for flag in flags {
+                let syntax = flag.syntax.count > width ? flag.syntax + "\n" + String(repeating: " ", count: width + 4) : flag.syntax.padding(width)
+                lines.append("  \(syntax)  \(flag.text)")
+            }
+        }
+        lines += ["", examples.count == 1 ? "example:" : "examples:"] + examples.map { "  " + $0 }
+        lines += ["", "exit: " + exits]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The help of `command`, if there is such a command.
+    static func named(_ command: String) -> CommandHelp? {
+        all.first { $0.name == command }
+    }
+
+    /// `meshbed help`: the commands, aligned, and where to read on.
+    static var global: String {
+        let shown = all.filter { !$0.isInternal }
+        let width = shown.map(\.name.count).max() ?? 0
+        var text = "usage: meshbed COMMAND [FLAGS]\n\ncommands:\n"
+        for command in shown { text += "  \(command.name.padding(width))  \(command.summary)\n" }
+        text += """
+
+            'meshbed help COMMAND' or 'meshbed COMMAND --help' shows a command's flags and examples.
+            Reference: docs/cli.md (commands, exit statuses, status JSON), docs/topology.md, docs/scenarios.md.
+
+            """
+        return text
+    }
+
+    static let stateDir = Flag("--state-dir DIR", "state directory (default ./.meshbed): state file, lock and logs per topology")
+
+    static let all: [CommandHelp] = [
+        CommandHelp(
+            name: "up", summary: "launch a topology: control plane, apps, sidecars, ingress",
+            usage: ["meshbed up FILE [--detach] [--state-dir DIR] [--seed N] [--runtime process] [--no-mesh] [--ready-timeout D]"],
+            details: """
+            In the foreground until Ctrl-C (or SIGTERM, SIGHUP), then everything is torn down; with --detach it
+            returns once every instance is ready and a supervisor keeps running in the background. One topology
+            runs once per state directory: a second 'up' exits 2 naming the running one.
+            """,
+            flags: [
+                Flag("--detach", "return once ready; stop it later with 'meshbed down NAME'"),
+                stateDir,
+                Flag("--seed N", "derive every random choice (splits, error rates) from N: a run replays exactly"),
+                Flag("--runtime process", "where instances run; only 'process' (local processes) so far, netns is not supported yet"),
+                Flag("--no-mesh", "start only the apps: no control plane, sidecars or ingress"),
+                Flag("--ready-timeout D", "how long each stage may take to become ready (default 10s)"),
+                Flag("--supervise", "internal: this process is the supervisor that --detach started"),
+            ],
+            examples: ["meshbed up topologies/bookinfo.yaml --detach", "meshbed up topologies/bookinfo.yaml --seed 42   # Ctrl-C stops it"],
+            exits: "0 ready (in the foreground: stopped on request), 2 bad input or already running, 3 could not start"),
+        CommandHelp(
+            name: "down", summary: "stop a topology; no process of it survives",
+            usage: ["meshbed down [NAME] [--state-dir DIR]"],
+            details: """
+            NAME may be left out when the state directory holds one topology; a running NAME is found from any
+            directory. Only processes that are provably the topology's are signalled (its run id and state
+            marker in their environment, their start time); with a damaged state file they are found by marker.
+            """,
+            flags: [stateDir],
+            examples: ["meshbed down bookinfo"],
+            exits: "0 stopped (or was not running), 1 a process survived SIGKILL, 2 no such topology"),
+        CommandHelp(
+            name: "status", summary: "list running topologies, or show one",
+            usage: ["meshbed status [--json] [--state-dir DIR]", "meshbed status NAME [--json] [--state-dir DIR]"],
+            details: """
+            Without NAME: every running topology on the machine (or in --state-dir), with its state and how
+            many instances are ready. With NAME: its state (starting, ready, degraded, stopped, failed), every
+            problem (a dead process with how it ended, an instance that is not ready), supervisor pid, addresses,
+            readiness and identity of each instance. The JSON shapes are in docs/cli.md.
+            """,
+            flags: [Flag("--json", "print JSON instead of a table"), stateDir],
+            examples: ["meshbed status", "meshbed status bookinfo --json"],
+            exits: "0 (also when nothing runs), 2 no such topology"),
+        CommandHelp(
+            name: "validate", summary: "check topology and scenario files",
+            usage: ["meshbed validate FILE..."],
+            details: "Every mistake is reported as FILE:LINE:COLUMN: message; a scenario is checked with its topology.",
+            flags: [],
+            examples: ["meshbed validate topologies/*.yaml"],
+            exits: "0 all valid, 2 some invalid"),
+        CommandHelp(
+            name: "run", summary: "run scenario files and report",
+            usage: ["meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D]"],
+            details: """
+            Each scenario brings its topology up in its own state directory, runs its steps, tears it down and
+            reports every expectation with the measured value beside the expected one.
+            """,
+            flags: [
+                Flag("--junit F", "write a JUnit XML report to F (one testcase per step)"),
+                Flag("--json F", "write a JSON report to F"),
+                Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
+                Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
+            ],
+            examples: ["meshbed run topologies/bookinfo-kill.yaml --junit report.xml"],
+            exits: "0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure"),
+        CommandHelp(
+            name: "test", summary: "run every scenario file under a directory",
+            usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D]"],
+            details: "Runs every .yaml/.yml file whose kind is Scenario under DIR (recursively, in path order), as 'run' does.",
+            flags: [
+                Flag("--junit F", "write a JUnit XML report to F"),
+                Flag("--json F", "write a JSON report to F"),
+                Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
+                Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
+            ],
+            examples: ["meshbed test topologies --junit report.xml"],
+            exits: "as 'run'"),
+        CommandHelp(
+            name: "load", summary: "generate load and report statuses, versions and latency",
+            usage: ["meshbed load (--url URL | --to SERVICE [--from SERVICE] [--topology NAME]) [--requests N | --duration D]",
+                    "             [--rate R] [--concurrency C] [--header NAME:VALUE]... [--json]"],
+            details: """
+            Closed loop by default (each connection sends its next request when the last is answered); with
+            --rate, open loop (latency counted from when each request was due). --to goes through the running
+            topology's ingress, or with --from through that service's sidecar.
+            """,
+            flags: [
+                Flag("--url URL", "an http:// URL to send to"),
+                Flag("--to SERVICE", "a service of the running topology, through its ingress"),
+                Flag("--from SERVICE", "with --to: send through this service's sidecar (the caller is real)"),
+                Flag("--topology NAME", "with --to: which running topology (found from any directory)"),
+                stateDir,
+                Flag("--requests N", "send N requests (default 1000 unless --duration)"),
+                Flag("--duration D", "send for D, e.g. 10s"),
+                Flag("--rate R", "open loop at R requests per second"),
+                Flag("--concurrency C", "connections (default 8)"),
+                Flag("--threads N", "event-loop threads (default: one per core, at most the connections)"),
+                Flag("--timeout D", "per-request timeout (default 30s)"),
+                Flag("--method M", "request method (default GET)"),
+                Flag("--header NAME:VALUE", "add a request header; repeatable"),
+                Flag("--body TEXT", "request body"),
+                Flag("--json", "print one JSON object instead of text"),
+            ],
+            examples: ["meshbed load --to reviews --requests 300", "meshbed load --url http://127.0.0.1:8080/ --duration 10s --rate 2000 --json"],
+            exits: "0, 2 bad input"),
+        CommandHelp(
+            name: "echo", summary: "run an echo app",
+            usage: ["meshbed echo [--port P] [--service S] [--version V] [--error-rate PCT] [--latency D] [--call SERVICE,... --outbound ADDRESS]"],
+            details: """
+            Answers every request with JSON describing it and x-meshbed-service/-version/-instance headers;
+            ?delay=100ms, ?status=503 and ?size=65536 shape one response. Runs until SIGINT or SIGTERM.
+            """,
+            flags: [
+                Flag("--port P", "port to listen on (default 8080; 0: any free port)"),
+                Flag("--bind ADDRESS", "numeric address to listen on (default 127.0.0.1)"),
+                Flag("--service S", "service name it reports (default echo)"),
+                Flag("--version V", "version it reports (default v1)"),
+                Flag("--instance ID", "instance id it reports (default SERVICE-VERSION-0)"),
+                Flag("--error-rate PCT", "answer this percentage of requests with 500"),
+                Flag("--latency D", "delay every response by D"),
+                Flag("--call SERVICE,...", "call these services per request, through --outbound"),
+                Flag("--outbound ADDRESS", "the sidecar's outbound address for --call"),
+                Flag("--seed N", "seed for the error draws"),
+                Flag("--threads N", "event-loop threads (default: one per core)"),
+                Flag("--header-timeout D", "close a connection whose request head takes longer (default 10s)"),
+                Flag("--idle-timeout D", "close an idle keep-alive connection after D (default 60s)"),
+            ],
+            examples: ["meshbed echo --port 8080 --service reviews --version v2 --error-rate 10"],
+            exits: "0 stopped, 2 bad input or port in use"),
+        CommandHelp(
+            name: "proxy", summary: "run a sidecar or the ingress gateway (as 'up' starts them)",
+            usage: ["meshbed proxy --instance ID --service S [--version V] --control ADDRESS --app PORT [--inbound P] [--outbound P] [--admin P]",
+                    "meshbed proxy --gateway --port P --control ADDRESS [--admin P]"],
+            details: "Follows the control plane's snapshots; admin port answers /ready and /config. Runs until SIGINT or SIGTERM.",
+            flags: [
+                Flag("--instance ID", "instance id (a sidecar needs it)"),
+                Flag("--service S", "service of its app (a sidecar needs it)"),
+                Flag("--version V", "version of its app (default v1)"),
+                Flag("--control ADDRESS", "the control plane, e.g. 127.0.0.1:15000 (required)"),
+                Flag("--app PORT", "its app's port on loopback (a sidecar needs it)"),
+                Flag("--app-ready PATH", "its app's readiness path (default /)"),
+                Flag("--inbound P", "inbound port, from peers (default 0: any)"),
+                Flag("--outbound P", "outbound port, from its app (default 0: any)"),
+                Flag("--admin P", "admin port (default 0: any)"),
+                Flag("--gateway", "be the ingress gateway instead of a sidecar"),
+                Flag("--port P", "with --gateway: the ingress port"),
+                Flag("--threads N", "event-loop threads (default 1)"),
+                Flag("--seed N", "seed for split and fault draws"),
+                Flag("--upstream-timeout D", "answer 504 when an upstream has not answered within D (default 15s, 0: no limit)"),
+            ],
+            examples: ["meshbed proxy --instance web-v1-0 --service web --control 127.0.0.1:15000 --app 8080"],
+            exits: "0 stopped, 2 bad input or port in use"),
+        CommandHelp(
+            name: "control", summary: "run the control plane for a topology file (as 'up' starts it)",
+            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D]"],
+            details: "Keeps the registry of instances and serves versioned snapshots to sidecars. Runs until SIGINT or SIGTERM.",
+            flags: [
+                Flag("--topology FILE", "the topology file to serve (required)"),
+                Flag("--port P", "port to listen on (default 0: any free port)"),
+                Flag("--bind ADDRESS", "numeric address to listen on (default 127.0.0.1)"),
+                Flag("--hold D", "how long a snapshot long-poll is held open (default 20s)"),
+            ],
+            examples: ["meshbed control --topology topologies/bookinfo.yaml --port 15000"],
+            exits: "0 stopped, 2 bad input or port in use"),
+        CommandHelp(
+            name: "demo", summary: "a guided tour: the bookinfo mesh, then the echo app and the load generator",
+            usage: ["meshbed demo [--topology FILE]"],
+            details: "Starts everything it shows and stops it again. Run it from the repository's top folder.",
+            flags: [Flag("--topology FILE", "the mesh to tour (default topologies/bookinfo.yaml)")],
+            examples: ["meshbed demo"],
+            exits: "0, 3 the mesh could not start"),
+        CommandHelp(
+            name: "help", summary: "show the commands, or one command's flags and examples",
+            usage: ["meshbed help [COMMAND]"],
+            details: "",
+            flags: [],
+            examples: ["meshbed help up"],
+            exits: "0, 2 no such command"),
+        CommandHelp(
+            name: "exec-app", summary: "start a user's app from its topology's directory (as 'up' starts it)",
+            usage: ["meshbed exec-app [--dir DIR] -- COMMAND ARGS..."],
+            details: "Changes to DIR and replaces itself with COMMAND, keeping its environment and parent-death signal.",
+            flags: [Flag("--dir DIR", "the directory to run COMMAND in")],
+            examples: ["meshbed exec-app --dir topologies -- python3 app.py 8080"],
+            exits: "COMMAND's; 126 cannot run it, 127 not found",
+            isInternal: true),
+    ]
+}
+
+extension String {
+    /// Padded with spaces on the right to at least `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import MeshIO
+import MeshOrchestrator
+import MeshTestSupport
+import Testing
+
+/// `down` signals only what is provably the topology's: a recorded pid now held by an
+/// unrelated process, or by another topology's process, is left alone; a damaged state
+/// file still stops everything that carries the topology's marker.
+@Suite struct TopologyStopperTests {
+    /// Starts `sleep 300` with `environment` added to ours.
+    static func sleeper(_ directory: TemporaryDirectory, _ label: String, environment: [String] = []) throws -> Int32 {
+        try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "exec sleep 300"],
+                                     environment: inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + environment,
+                                     outputPath: directory.file(label + ".log")))
+    }
+
+    /// Kills and reaps those of `pids` that are still our unreaped children (never a pid
+    /// that was reaped already and may belong to someone else by now).
+    static func stop(_ pids: [Int32]) {
+        let ours = pids.filter { statField($0, 4) == Posix.processID() }
+        for pid in ours { Posix.sendSignal(ProcessSignal.kill, to: pid) }
+        for pid in ours { _ = waitForExit(pid) }
+    }
+
+    /// A state file for topology `shop` whose supervisor and every child are `pids`.
+    static func state(runID: String, supervisor: Int32, children: [Int32]) -> MeshState {
+        var state = StateDirectoryTests.sampleState()
+        state.runID = runID
+        state.supervisorPID = supervisor
+        state.controlPID = nil
+        state.ingressPID = nil
+        state.instances = state.instances.map { instance in
+            var copy = instance
+            copy.pid = nil
+            copy.sidecarPID = nil
+            return copy
+        }
+        state.processes = children.enumerated().map { index, pid in
+            ProcessRecord(name: "p\(index)", role: .app, instance: "web-v1-0", pid: pid, log: "/dev/null",
+                          startTime: Posix.startTime(of: pid))
+        }
+        return state
+    }
+
+    @Test func isOursNeedsTheMarkersAndTheStartTime() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let marker = "MESHBED_STATE=" + directory.path + "/shop"
+        let stranger = try Self.sleeper(directory, "stranger")
+        let member = try Self.sleeper(directory, "member", environment: ["MESHBED_RUN_ID=r1", marker])
+        defer { Self.stop([stranger, member]) }
+        // Until exec, a child shows its parent's environment: wait until it shows its own.
+        #expect(eventually { Posix.environment(of: member)?.contains(marker) == true })
+        let started = try #require(Posix.startTime(of: member))
+        #expect(!ProcessSweeper.isOurs(stranger, carrying: ["MESHBED_RUN_ID=r1", marker]))
+        #expect(ProcessSweeper.isOurs(member, carrying: ["MESHBED_RUN_ID=r1", marker]))
+        #expect(ProcessSweeper.isOurs(member, carrying: ["MESHBED_RUN_ID=r1", marker], startTime: started))
+        #expect(!ProcessSweeper.isOurs(member, carrying: ["MESHBED_RUN_ID=r1", marker], startTime: started + 1), "a reused pid")
+        #expect(!ProcessSweeper.isOurs(member, carrying: ["MESHBED_RUN_ID=r2", marker]), "another run")
+        #expect(!ProcessSweeper.isOurs(member, carrying: ["MESHBED_RUN_ID=r1", marker + "x"]), "another topology")
+    }
+
+    /// The state file names an unrelated `sleep` as supervisor and as app, and another
+    /// topology's app under this run's id: none of them is signalled; this topology's own
+    /// process (found by its marker) is.
+    @Test func recordedPidsOfOtherProcessesAreNotSignalled() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path + "/state")
+        let other = StateDirectory(directory.path + "/elsewhere")
+        try store.prepare("shop", clearLogs: false)
+        let stranger = try Self.sleeper(directory, "stranger")
+        let foreign = try Self.sleeper(directory, "foreign", environment: ["MESHBED_RUN_ID=run-1", other.marker(of: "shop")])
+        let own = try Self.sleeper(directory, "own", environment: ["MESHBED_RUN_ID=run-1", store.marker(of: "shop")])
+        defer { Self.stop([stranger, foreign, own]) }
+        #expect(eventually {
+            Posix.environment(of: foreign)?.contains(other.marker(of: "shop")) == true
+                && Posix.environment(of: own)?.contains(store.marker(of: "shop")) == true
+        })
+        try store.write(Self.state(runID: "run-1", supervisor: stranger, children: [stranger, foreign]))
+
+        let outcome = try TopologyStopper.stop("shop", in: store)
+        #expect(outcome.supervisors.isEmpty, "the stranger holds no lock")
+        #expect(outcome.others == [own])
+        #expect(outcome.unreadableState == nil)
+        #expect(waitForExit(own) == .signaled(ProcessSignal.kill))
+        #expect(Posix.liveness(of: stranger) == .running)
+        #expect(Posix.liveness(of: foreign) == .running)
+    }
+
+    /// Empty, truncated, missing: whatever the state file, the topology's processes go and
+    /// the answer says what happened.
+    @Test(arguments: ["", "{\"name\": \"shop\", \"runID\": \"ru", nil])
+    func damagedStateFileStillStopsEverything(content: String?) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path + "/state")
+        try store.prepare("shop", clearLogs: false)
+        let lock = try StateLock.acquire("shop", in: store, stop: "meshbed down shop")
+        lock.release()  // only the lock file is left, as after a supervisor that was killed
+        let own = try Self.sleeper(directory, "own", environment: ["MESHBED_RUN_ID=run-1", store.marker(of: "shop")])
+        let stranger = try Self.sleeper(directory, "stranger")
+        defer { Self.stop([own, stranger]) }
+        #expect(eventually { Posix.environment(of: own)?.contains(store.marker(of: "shop")) == true })
+        if let content { try Data(content.utf8).write(to: URL(fileURLWithPath: store.stateFile(of: "shop"))) }
+
+        let outcome = try TopologyStopper.stop("shop", in: store)
+        #expect(outcome.others == [own])
+        let reason = try #require(outcome.unreadableState)
+        #expect(reason.contains(content == nil ? "no state file" : content == "" ? "empty" : "not JSON"), "\(reason)")
+        #expect(waitForExit(own) == .signaled(ProcessSignal.kill))
+        #expect(Posix.liveness(of: stranger) == .running)
+    }
+
+    /// The lock: a second taker is refused with the holder's pid and command.
+    @Test func aHeldLockNamesItsHolder() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path)
+        let lock = try StateLock.acquire("shop", in: store, stop: "meshbed down shop")
+        lock.recordOwner()
+        #expect(StateLock.isHeld("shop", in: store, by: Posix.processID()))
+        #expect(StateLock.owner(of: "shop", in: store)?.pid == Posix.processID())
+        do {
+            _ = try StateLock.acquire("shop", in: store, stop: "meshbed down shop")
+            Issue.record("a second lock on one topology")
+        } catch {
+            #expect(error.exitCode == 2)
+            #expect(error.message.contains("'shop' is already running (supervisor pid \(Posix.processID()), started with '"), "\(error.message)")
+            #expect(error.message.contains("stop it with 'meshbed down shop'"))
+        }
+        lock.release()
+        #expect(!StateLock.isHeld("shop", in: store, by: Posix.processID()))
+        let again = try StateLock.acquire("shop", in: store, stop: "meshbed down shop")
+        again.release()
+    }
+}

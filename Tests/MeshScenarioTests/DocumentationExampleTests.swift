@@ -1,0 +1,66 @@
+import Foundation
+import MeshScenario
+import MeshTopology
+import Testing
+
+/// The reference in `docs/` carries examples that work: every ```yaml block marked
+/// `<!-- example: FILE.yaml -->` is written to FILE.yaml (beside the other examples of its
+/// page, so a scenario finds its topology) and must pass the real validator.
+@Suite struct DocumentationExampleTests {
+    static let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs").standardized.path
+
+    /// The marked examples of `page`: file name and text, in order.
+    static func examples(in page: String) throws -> [(file: String, text: String)] {
+        let text = try String(contentsOfFile: docs + "/" + page, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var examples: [(file: String, text: String)] = []
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            if line.hasPrefix("<!-- example: "), line.hasSuffix(" -->") {
+                let file = String(line.dropFirst("<!-- example: ".count).dropLast(" -->".count))
+                #expect(index + 1 < lines.count && lines[index + 1] == "```yaml", "\(page): the example \(file) must be a ```yaml block")
+                var body: [String] = []
+                index += 2
+                while index < lines.count && lines[index] != "```" {
+                    body.append(lines[index])
+                    index += 1
+                }
+                examples.append((file, body.joined(separator: "\n") + "\n"))
+            }
+            index += 1
+        }
+        return examples
+    }
+
+    @Test(arguments: ["topology.md", "scenarios.md"])
+    func everyMarkedExampleIsValid(page: String) throws {
+        let examples = try Self.examples(in: page)
+        #expect(examples.count >= 2, "\(page) has \(examples.count) marked examples")
+        #expect(Set(examples.map(\.file)).count == examples.count, "\(page): example file names repeat")
+        let directory = NSTemporaryDirectory() + "meshbed-docs-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for example in examples {
+            try Data(example.text.utf8).write(to: URL(fileURLWithPath: directory + "/" + example.file))
+        }
+        for example in examples {
+            let path = directory + "/" + example.file
+            let errors: TopologyErrors?
+            if Scenario.isScenario(text: example.text) {
+                if case .failure(let failure) = Scenario.load(path: path) { errors = failure } else { errors = nil }
+            } else {
+                if case .failure(let failure) = Topology.load(text: example.text, file: path) { errors = failure } else { errors = nil }
+            }
+            #expect(errors == nil, "\(page), example \(example.file): \(errors.map { $0.description } ?? "")")
+        }
+    }
+
+    /// Every ```yaml block of the two file-format pages is a checked example.
+    @Test(arguments: ["topology.md", "scenarios.md"])
+    func everyYAMLBlockIsAMarkedExample(page: String) throws {
+        let text = try String(contentsOfFile: Self.docs + "/" + page, encoding: .utf8)
+        let blocks = text.components(separatedBy: "```yaml").count - 1
+        #expect(blocks == (try Self.examples(in: page)).count, "\(page): \(blocks) yaml blocks")
+    }
+}
