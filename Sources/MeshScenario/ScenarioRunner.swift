@@ -290,7 +290,9 @@ public enum ScenarioRunner {
             switch expectation {
             case .successRate(let comparison):
                 let value = load.successRate
-                return result(comparison.format(value) + " of \(load.total)", load.total > 0 && comparison.holds(value))
+                // Open-loop requests that never went out (no free connection) are not in the rate: say how many.
+                let unsent = load.notSent > 0 ? ", \(load.notSent) due but not sent" : ""
+                return result(comparison.format(value) + " of \(load.total)\(unsent)", load.total > 0 && comparison.holds(value))
             case .status(let code, let comparison):
                 let count = Double(load.statusCounts[code] ?? 0)
                 if comparison.unit == .percent {
