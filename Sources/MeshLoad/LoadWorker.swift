@@ -157,6 +157,10 @@ final class LoadWorker: @unchecked Sendable {
     private func tick() {
         guard issuing, var schedule else { return }
         let now = Posix.monotonicNanoseconds()
+        if now >= shared.stopAt {  // a late tick sends nothing after the end
+            hardStop(now: now)
+            return
+        }
         while let intended = schedule.due(now: now) {
             guard shared.take(now: intended) else {  // the request budget is spent
                 self.schedule = schedule
@@ -171,11 +175,9 @@ final class LoadWorker: @unchecked Sendable {
             }
         }
         self.schedule = schedule
-        if schedule.isOver {
-            hardStop(now: now)
-        } else {
-            loop.schedule(at: schedule.nextTime) { [self] in tick() }
-        }
+        // Once every due time is handed out, the timer at `stopAt` ends the run: the
+        // backlog may still go out until then.
+        if !schedule.isOver { loop.schedule(at: schedule.nextTime) { [self] in tick() } }
     }
 
     /// The run's time is up (or it was cancelled): nothing more is sent. Requests still
@@ -221,6 +223,7 @@ final class LoadWorker: @unchecked Sendable {
         }
         lastCompletion = now
         shared.completed.add(1, ordering: .relaxed)
+        if now >= shared.stopAt { hardStop(now: now) }  // before the stop timer if the loop runs late
         if interval == nil {
             if !stopped, shared.take(now: now) {
                 issue(slot, intended: now)
