@@ -229,7 +229,11 @@ import Testing
 
         kill(process.processIdentifier, signal)
         #expect(eventually(within: 60) { !process.isRunning }, "meshbed run did not end after \(signal)")
-        if process.isRunning { return }  // the harness kills it
+        if process.isRunning {  // SIGKILL: its supervisor and everything it started follow it (parent-death signal)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return
+        }
         #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal,
                 "status \(process.terminationStatus), reason \(process.terminationReason.rawValue)")
         #expect(Self.processes(carrying: "MESHBED_RUN_ID=" + runID).isEmpty, "a process of the run survived")
@@ -253,6 +257,61 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         #expect(report["result"] as? String == "interrupted")
         #expect(report["exitCode"] as? Int == Int(128 + signal))
+    }
+
+    /// SIGINT while the topology is still coming up (an app that never gets ready, a long
+    /// ready timeout): the start is abandoned at once, nothing of it is left, the first step
+    /// is the error and the exit status 130.
+    @Test func stopSignalWhileTheTopologyStartsAbandonsIt() throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try """
+            kind: Topology
+            name: never-ready
+            mesh:
+              mtls: disabled
+            services:
+              mute:
+                app:
+                  command: [sleep, "300"]
+                  ready: /healthz
+            """.write(toFile: work + "/topology.yaml", atomically: true, encoding: .utf8)
+        let file = work + "/starting.yaml"
+        try """
+            kind: Scenario
+            name: starting
+            topology: topology.yaml
+            steps:
+              - traffic: {to: mute, requests: 5}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let junit = work + "/junit.xml", stateDirectory = work + "/state"
+        let harness = Harness()
+        let (process, _) = try harness.startBackground(Harness.meshbed, ["run", file, "--junit", junit, "--state-dir", stateDirectory,
+                                                                         "--ready-timeout", "5m"])
+        // The app has started (its pid is in the state file) and is not ready: the supervisor waits at its gate.
+        let stateFile = stateDirectory + "/1-starting/never-ready/state.json"
+        var state: [String: Any] = [:]
+        let waiting = eventually(within: 60) {
+            guard let data = FileManager.default.contents(atPath: stateFile),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            state = object
+            let instances = object["instances"] as? [[String: Any]] ?? []
+            return object["phase"] as? String == "starting" && instances.first?["pid"] is Int
+        }
+        try #require(waiting, "the app was not started")
+        let runID = try #require(state["runID"] as? String)
+
+        kill(process.processIdentifier, SIGINT)
+        #expect(eventually(within: 60) { !process.isRunning }, "meshbed run did not end after SIGINT")
+        if process.isRunning {  // SIGKILL: its supervisor and everything it started follow it (parent-death signal)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return
+        }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "status \(process.terminationStatus)")
+        #expect(Self.processes(carrying: "MESHBED_RUN_ID=" + runID).isEmpty, "a process of the run survived")
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<error message=\"interrupted by SIGINT while the topology was starting\""), "\(xml)")
     }
 
     @Test func testRunsEveryScenarioUnderADirectory() async throws {
