@@ -75,6 +75,12 @@ public enum ScenarioRunner {
                 results.append(StepResult(name: step.name, action: step.action.summary, outcome: .skipped("not run: \(broken)")))
                 continue
             }
+            if let signal = interruption?.check() {  // arrived between steps: this one is not started
+                let message = "interrupted by \(ProcessSignal.name(of: signal))"
+                results.append(StepResult(name: step.name, action: step.action.summary, outcome: .error(message)))
+                broken = message
+                continue
+            }
             progress(.stepStarted(index: index, count: scenario.steps.count, step: step))
             var result = run.perform(step)
             if let signal = interruption?.check() {
