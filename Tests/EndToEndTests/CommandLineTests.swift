@@ -49,6 +49,24 @@ import Testing
         }
     }
 
+    /// `--to` against a topology: a service it lacks, or the topology once it is down (its
+    /// state file is still there, its ports are not), is no target: one line and exit 3.
+    @Test func loadToAStoppedTopologyOrAMissingServiceIsExit3() throws {
+        let workspace = try MeshUpTests.Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", MeshUpTests.bookinfo, "--detach"]).status == 0)
+        let missing = try workspace.meshbed(["load", "--to", "nosuch", "--requests", "5"])
+        #expect(missing.status == 3, "\(missing.stderr)")
+        #expect(missing.stderr == "meshbed: --to: no service 'nosuch' in topology 'bookinfo' (it has details, productpage, ratings, reviews)\n")
+        let served = try workspace.meshbed(["load", "--to", "reviews", "--requests", "5"])
+        #expect(served.status == 0, "\(served.stderr)")
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
+        let stopped = try workspace.meshbed(["load", "--to", "reviews", "--requests", "5"])
+        #expect(stopped.status == 3, "\(stopped.stdout)\(stopped.stderr)")
+        #expect(stopped.stderr == "meshbed: --to reviews: topology 'bookinfo' is not running (start it with 'meshbed up')\n")
+        #expect(stopped.stdout.isEmpty)
+    }
+
     /// Every request failed (refused, or answered with a 5xx): the report, then exit 1.
     @Test func loadWhereEveryRequestFailsExits1() throws {
         let harness = Harness()
