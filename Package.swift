@@ -19,11 +19,11 @@ let package = Package(
         // Abstractions with no I/O: byte helpers, durations, clocks, seeded randomness.
         .target(name: "MeshCore", swiftSettings: dataPath),
         // The only module that does I/O: system calls, epoll event loops, TCP sockets.
-        .target(name: "MeshIO", dependencies: ["MeshCore", "CMeshbedShims"], swiftSettings: dataPath),
+        .target(name: "MeshIO", dependencies: ["CMeshbedShims"], swiftSettings: dataPath),
         // HTTP/1.1 codec (RFC 9112): strict parsers and serializers, no I/O.
-        .target(name: "MeshHTTP", dependencies: ["MeshCore"], swiftSettings: dataPath),
+        .target(name: "MeshHTTP", swiftSettings: dataPath),
         // HTTP/1.1 servers and clients on the event loops: connection handling, pools.
-        .target(name: "MeshHTTPIO", dependencies: ["MeshCore", "MeshIO", "MeshHTTP"], swiftSettings: dataPath),
+        .target(name: "MeshHTTPIO", dependencies: ["MeshIO", "MeshHTTP"], swiftSettings: dataPath),
         // A small strict YAML reader whose nodes carry line and column.
         .target(name: "MeshYAML"),
         // Topology files (SPEC §3): typed, validated, parsed once.
@@ -35,7 +35,7 @@ let package = Package(
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
         .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
-        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
+        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology"]),
         // The echo application (`meshbed echo`).
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
@@ -43,25 +43,25 @@ let package = Package(
         // Scenario files (SPEC §4): the model, its validation, the runner and its reports.
         .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshOrchestrator"]),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
-        .executableTarget(name: "meshbed", dependencies: ["MeshCLI"]),
+        .executableTarget(name: "meshbed", dependencies: ["MeshCLI", "MeshIO"]),
 
         .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"]),
-        .testTarget(name: "MeshIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO"]),
-        .testTarget(name: "MeshHTTPTests", dependencies: ["MeshCore", "MeshHTTP"]),
-        .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
+        .testTarget(name: "MeshIOTests", dependencies: ["MeshTestSupport", "MeshIO"]),
+        .testTarget(name: "MeshHTTPTests", dependencies: ["MeshHTTP"]),
+        .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
-        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
-        .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy", "MeshControl", "MeshTopology"]),
-        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
+        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
+        .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
+        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
-        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshScenario"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshScenario"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -134,7 +134,7 @@ struct CommandHelp: Sendable {
                 Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
             ],
             examples: ["meshbed run topologies/bookinfo-kill.yaml --junit report.xml"],
-            exits: "0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure"),
+            exits: "0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP"),
         CommandHelp(
             name: "test", summary: "run every scenario file under a directory",
             usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D]"],
@@ -163,7 +163,7 @@ struct CommandHelp: Sendable {
                 Flag("--topology NAME", "with --to: which running topology (found from any directory)"),
                 stateDir,
                 Flag("--requests N", "send N requests (default 1000 unless --duration)"),
-                Flag("--duration D", "send for D, e.g. 10s"),
+                Flag("--duration D", "send for D, e.g. 10s; a hard stop: requests due but not sent are reported"),
                 Flag("--rate R", "open loop at R requests per second"),
                 Flag("--concurrency C", "connections (default 8)"),
                 Flag("--threads N", "event-loop threads (default: one per core, at most the connections)"),
@@ -174,7 +174,7 @@ struct CommandHelp: Sendable {
                 Flag("--json", "print one JSON object instead of text"),
             ],
             examples: ["meshbed load --to reviews --requests 300", "meshbed load --url http://127.0.0.1:8080/ --duration 10s --rate 2000 --json"],
-            exits: "0, 2 bad input"),
+            exits: "0, 1 no request succeeded, 2 bad input, 3 no such target (no running topology or service)"),
         CommandHelp(
             name: "echo", summary: "run an echo app",
             usage: ["meshbed echo [--port P] [--service S] [--version V] [--error-rate PCT] [--latency D] [--call SERVICE,... --outbound ADDRESS]"],

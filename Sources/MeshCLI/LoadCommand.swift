@@ -3,8 +3,13 @@ import MeshIO
 import MeshLoad
 import MeshOrchestrator
 
-/// `meshbed load`: the built-in load generator.
+/// `meshbed load`: the built-in load generator. Exit 0, 1 when no request succeeded (every
+/// one failed or got a 5xx), 2 bad input, 3 no such target (no running topology, no such
+/// service).
 enum LoadCommand {
+    /// The exit status when `--to`/`--from` names nothing that runs.
+    static let noTargetExitCode: Int32 = 3
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         var scanner = ArgumentScanner(arguments, command: "load")
         let url = try scanner.option("--url")
@@ -35,7 +40,12 @@ enum LoadCommand {
         case (nil, nil): throw UsageError("give --url URL (or --to SERVICE with a running topology)")
         case (.some, .some): throw UsageError("--url and --to exclude each other")
         case (nil, .some(let service)):
-            target = try meshTarget(to: service, from: from, topology: topology, stateDirectory: stateDirectory)
+            switch try meshTarget(to: service, from: from, topology: topology, stateDirectory: stateDirectory) {
+            case .success(let found): target = found
+            case .failure(let missing):
+                CommandLineTool.printError(missing.description)
+                return noTargetExitCode
+            }
         case (.some(let url), nil):
             if from != nil { throw UsageError("--from goes with --to SERVICE, not with --url") }
             switch LoadTarget.parse(url: url) {
@@ -81,6 +91,10 @@ enum LoadCommand {
         } else {
             Posix.writeAll(1, Array(result.text(concurrency: concurrency, rate: rate).utf8))
         }
+        if result.successes == 0 {
+            CommandLineTool.printError("meshbed load: no request succeeded (\(result.total) sent\(result.notSent > 0 ? ", \(result.notSent) not sent" : ""))")
+            return 1
+        }
         return 0
     }
 }
@@ -88,23 +102,32 @@ enum LoadCommand {
 extension LoadCommand {
     /// `--to SERVICE`: through the running topology's ingress, or with `--from CALLER`
     /// through that caller's sidecar (its first instance), so the source identity is real.
-    static func meshTarget(to service: String, from caller: String?, topology: String?, stateDirectory: String?) throws(UsageError) -> LoadTarget {
+    /// A failure when nothing runs there to send to (exit 3); throws for bad input (exit 2).
+    static func meshTarget(
+        to service: String, from caller: String?, topology: String?, stateDirectory: String?
+    ) throws(UsageError) -> Result<LoadTarget, UsageError> {
+        let here = StateDirectory(stateDirectory ?? StateDirectory.defaultPath)
         let state: MeshState
         do {
             let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
             guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
             state = read
         } catch {
-            throw UsageError("--to \(service): \(error)")
+            // Several topologies and no --topology: a question for the user, not a missing target.
+            if topology == nil, here.names().count > 1 { throw UsageError("--to \(service): \(error)") }
+            return .failure(UsageError("--to \(service): \(error)"))
+        }
+        guard TopologyLauncher.isSupervising(state) else {
+            return .failure(UsageError("--to \(service): topology '\(state.name)' is not running (start it with 'meshbed up')"))
         }
         guard state.instances.contains(where: { $0.service == service }) else {
             let known = Array(Set(state.instances.map(\.service))).sorted().joined(separator: ", ")
-            throw UsageError("--to: no service '\(service)' in topology '\(state.name)' (it has \(known))")
+            return .failure(UsageError("--to: no service '\(service)' in topology '\(state.name)' (it has \(known))"))
         }
         let through: String?
         if let caller {
             guard let instance = state.instances.first(where: { $0.service == caller }) else {
-                throw UsageError("--from: no service '\(caller)' in topology '\(state.name)'")
+                return .failure(UsageError("--from: no service '\(caller)' in topology '\(state.name)'"))
             }
             through = instance.outbound
         } else {
@@ -113,7 +136,7 @@ extension LoadCommand {
         guard let through, let address = SocketAddress(through) else {
             throw UsageError("--to \(service): topology '\(state.name)' runs without the mesh (up --no-mesh): use --url")
         }
-        return LoadTarget(address: address, hostHeader: service, path: "/")
+        return .success(LoadTarget(address: address, hostHeader: service, path: "/"))
     }
 }
 

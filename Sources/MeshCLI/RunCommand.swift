@@ -7,6 +7,10 @@ import MeshScenario
 /// `meshbed run FILE... [--junit F] [--json F] [--state-dir DIR]`: runs scenario files one
 /// after another, each with its own topology in its own state directory, and reports them
 /// together. Exit 0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure.
+///
+/// SIGINT, SIGTERM or SIGHUP stops the run where it is: the topology is torn down, the
+/// partial report printed and written (the interrupted step as an error), and the exit
+/// status is 128 + the signal (130, 143, 129).
 enum RunCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         var scanner = ArgumentScanner(arguments, command: "run")
@@ -38,6 +42,10 @@ enum RunCommand {
 
     /// Validates every file first (any mistake: exit 2, nothing runs), then runs them in order.
     static func execute(_ files: [String], _ options: ScenarioOptions) -> Int32 {
+        // Before any thread starts (the load generator's loops inherit the mask): a stop
+        // signal waits for the runner to take it instead of ending the process.
+        Interruption.blockSignals()
+        let interruption = Interruption()
         var scenarios: [Scenario] = []
         var valid = true
         for file in files {
@@ -53,8 +61,15 @@ enum RunCommand {
         let base = options.stateDirectory ?? (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/meshbed-run-\(Posix.processID())"
         var results: [ScenarioResult] = []
         for (index, scenario) in scenarios.enumerated() {
+            if let signal = interruption.check() {
+                let why = "not run: interrupted by \(ProcessSignal.name(of: signal))"
+                let steps = scenario.steps.map { StepResult(name: $0.name, action: $0.action.summary, outcome: .skipped(why)) }
+                results.append(ScenarioResult(name: scenario.name, file: scenario.file, outcome: .interrupted(signal: signal), steps: steps))
+                continue
+            }
             let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
-            let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout) { event in
+            let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout,
+                                            interruption: interruption) { event in
                 guard terminal else { return }
                 switch event {
                 case .starting(let name):
@@ -74,6 +89,11 @@ enum RunCommand {
         }
         let report = ScenarioReport(results)
         say((terminal ? "\n" : "") + report.table(colour: terminal))
+        if let signal = report.interruption {
+            let kept = results.compactMap(\.logs).map { "\($0)/logs" }
+            Console.error("meshbed: interrupted by \(ProcessSignal.name(of: signal)); every topology was torn down"
+                + (kept.isEmpty ? "" : "; the processes' logs are kept in \(kept.joined(separator: ", "))"))
+        }
         var status = report.exitCode
         for (path, text) in [(options.junit, report.junit), (options.json, report.json)] {
             guard let path else { continue }

@@ -1,3 +1,4 @@
+import MeshCore
 import MeshHTTPIO
 
 /// Settings of a control plane. Times are in nanoseconds, like `HTTPServerConfiguration`'s.
@@ -12,6 +13,9 @@ public struct ControlConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// The HTTP server's own settings (timeouts, parser limits).
     public var server: HTTPServerConfiguration
+    /// Where heartbeat times and ages are read (a `ManualClock` in tests); nil: the event
+    /// loop's monotonic clock. The expiry check still runs every `expiryInterval` of real time.
+    public var clock: (any MeshClock)?
 
     /// The defaults of the protocol (see `MeshConfig`): 20 s hold, 3 s heartbeat timeout
     /// checked every 500 ms, 64 KiB bodies.

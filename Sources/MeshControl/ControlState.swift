@@ -57,8 +57,11 @@ final class ControlState: @unchecked Sendable {
 
     var heldPollCount: Int { polls.count }
 
+    /// The time heartbeats are stamped and aged with: the configured clock, else the loop's.
+    private var now: UInt64 { configuration.clock?.now() ?? loop.now }
+
     func instances() -> [InstanceStatus] {
-        registry.statuses(now: loop.now)
+        registry.statuses(now: now)
     }
 
     /// Marks `instance` down (its app or sidecar ended) and publishes at once when that
@@ -111,7 +114,7 @@ final class ControlState: @unchecked Sendable {
         switch route {
         case .heartbeat:
             let heartbeat = try ControlJSON.decode(Heartbeat.self, from: body, what: "heartbeat")
-            try registry.heartbeat(heartbeat, now: loop.now)
+            try registry.heartbeat(heartbeat, now: now)
             refresh()
             return .noContent
         case .ack:
@@ -171,7 +174,7 @@ final class ControlState: @unchecked Sendable {
     private func scheduleExpiry() {
         expiryTimer = loop.schedule(after: configuration.expiryInterval) { [weak self] in
             guard let self, !self.stopped else { return }
-            if self.registry.expire(now: self.loop.now) { self.refresh() }
+            if self.registry.expire(now: self.now) { self.refresh() }
             self.scheduleExpiry()
         }
     }

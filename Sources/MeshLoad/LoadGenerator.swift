@@ -8,6 +8,10 @@ import MeshIO
 /// each latency is measured from the time its request was due, not from when a
 /// connection became free to send it, so a stalled server shows as latency instead
 /// of silently lowering the offered load (no coordinated omission).
+///
+/// A duration is a hard stop: no request goes out after it, and open-loop requests that
+/// were due but found no free connection by then are counted as not sent
+/// (`LoadResult.notSent`) instead of being sent late.
 public enum LoadGenerator {
     /// A running total, for a progress line.
     public struct Progress: Sendable {
@@ -16,8 +20,12 @@ public enum LoadGenerator {
     }
 
     /// Runs `configuration` to completion; `progress` is called about once a second
-    /// from the calling thread.
-    public static func run(_ configuration: LoadConfiguration, progress: ((Progress) -> Void)? = nil) throws(IOError) -> LoadResult {
+    /// from the calling thread. `stop` is asked every few milliseconds on the calling
+    /// thread: once it says true, nothing more is sent, requests in flight are cancelled
+    /// (counted as `cancelled` errors) and the result so far is returned.
+    public static func run(
+        _ configuration: LoadConfiguration, progress: ((Progress) -> Void)? = nil, stop: (() -> Bool)? = nil
+    ) throws(IOError) -> LoadResult {
         let threads = max(1, min(configuration.threads ?? Posix.processorCount(), configuration.concurrency))
         let group = try EventLoopGroup(threads: threads)
         defer { group.shutdown() }
@@ -41,6 +49,10 @@ public enum LoadGenerator {
         var lastReport = Posix.monotonicNanoseconds()
         while shared.finishedWorkers.load(ordering: .acquiring) < workers.count {
             Posix.sleep(nanoseconds: 5_000_000)
+            if let stop, !shared.cancelled.load(ordering: .relaxed), stop() {
+                shared.cancelled.store(true, ordering: .relaxed)
+                for worker in workers { worker.loop.execute { worker.cancel() } }
+            }
             let now = Posix.monotonicNanoseconds()
             if let progress, now &- lastReport >= 1_000_000_000 {
                 lastReport = now

@@ -6,8 +6,13 @@ public struct LoadResult: Sendable {
     public var statusCounts: [Int: Int] = [:]
     /// Responses by `x-meshbed-version` header (`-` when absent).
     public var versionCounts: [String: Int] = [:]
-    /// Failed requests by reason: connect, reset, timeout, invalid.
+    /// Failed requests by reason: connect, reset, timeout, invalid (and cancelled, when
+    /// the run was stopped early).
     public var errorCounts: [String: Int] = [:]
+    /// Open loop: requests that were due before the run's end but never sent, because every
+    /// connection was still busy (the rate was more than the target could take at this
+    /// concurrency). Not part of `total`.
+    public var notSent = 0
     /// Latency of every response, from its intended send time (open loop) or its send time (closed loop).
     public var latency = LatencyHistogram()
     /// Wall time from the first request to the last response, in nanoseconds.
@@ -19,21 +24,24 @@ public struct LoadResult: Sendable {
     public var responses: Int { statusCounts.values.reduce(0, +) }
     /// Requests that failed without a response.
     public var errors: Int { errorCounts.values.reduce(0, +) }
-    /// Responses plus failures.
+    /// Requests sent: responses plus failures (`notSent` is not among them).
     public var total: Int { responses + errors }
+    /// Responses with a status below 500.
+    public var successes: Int { statusCounts.filter { $0.key < 500 }.values.reduce(0, +) }
     /// Responses per second over the run.
     public var throughput: Double {
         elapsed == 0 ? 0 : Double(responses) / (Double(elapsed) / 1e9)
     }
     /// Share of requests answered with a status below 500, in percent.
     public var successRate: Double {
-        total == 0 ? 0 : 100 * Double(statusCounts.filter { $0.key < 500 }.values.reduce(0, +)) / Double(total)
+        total == 0 ? 0 : 100 * Double(successes) / Double(total)
     }
 
     mutating func merge(_ other: LoadResult) {
         statusCounts.merge(other.statusCounts, uniquingKeysWith: +)
         versionCounts.merge(other.versionCounts, uniquingKeysWith: +)
         errorCounts.merge(other.errorCounts, uniquingKeysWith: +)
+        notSent += other.notSent
         latency.merge(other.latency)
         elapsed = max(elapsed, other.elapsed)
     }
@@ -55,6 +63,9 @@ public struct LoadResult: Sendable {
             let errors = errorCounts.keys.sorted().map { "\($0): \(errorCounts[$0]!)" }
             lines.append("  errors   " + errors.joined(separator: "  "))
         }
+        if notSent > 0 {
+            lines.append("  not sent \(notSent): due before the end while all \(concurrency) connections were busy (the rate was more than the target could take)")
+        }
         if latency.count > 0 {
             var parts = Self.percentiles.map { "\($0.0) \(Self.duration(latency.percentile($0.1)))" }
             parts.append("max \(Self.duration(latency.max))")
@@ -70,6 +81,7 @@ public struct LoadResult: Sendable {
             json.field("requests", integer: total)
             json.field("responses", integer: responses)
             json.field("errors", integer: errors)
+            json.field("notSent", integer: notSent)
             json.field("durationSeconds", number: Double(elapsed) / 1e9)
             json.field("requestsPerSecond", number: throughput)
             json.field("successRate", number: successRate)

@@ -11,6 +11,8 @@ final class LoadShared: Sendable {
     let stopAt: UInt64
     let completed = Atomic<Int>(0)
     let finishedWorkers = Atomic<Int>(0)
+    /// Set when the caller stops the run early (`LoadGenerator.run`'s `stop`).
+    let cancelled = Atomic<Bool>(false)
 
     init(requests: Int?, stopAt: UInt64) {
         remaining = Atomic(requests ?? Int.max)
@@ -32,6 +34,8 @@ final class LoadSlot: HTTPClientResponseHandler {
     /// When the request was meant to go out (open loop) or went out (closed loop).
     var intended: UInt64 = 0
     var busy = false
+    /// Why the worker closed this slot's connection under its exchange: `timeout` or `cancelled`.
+    var closedBecause = "timeout"
 
     init(worker: LoadWorker) {
         self.worker = worker
@@ -51,7 +55,7 @@ final class LoadSlot: HTTPClientResponseHandler {
         case .connectFailed: kind = "connect"
         case .connectionLost: kind = "reset"
         case .invalidResponse: kind = "invalid"
-        case .cancelled: kind = "timeout"
+        case .cancelled: kind = closedBecause
         }
         self.connection = nil
         worker.finished(self, error: kind)
@@ -73,8 +77,13 @@ final class LoadWorker: @unchecked Sendable {
     private var freeSlots: [LoadSlot] = []
     private var backlog: [UInt64] = []
     private var backlogHead = 0
-    private var scheduled: Double = 0
+    /// Open loop: when each request is due.
+    private var schedule: OpenLoopSchedule?
     private var start: UInt64 = 0
+    /// The hard stop (the duration ran out, or the run was cancelled) has happened.
+    private var stopped = false
+    /// Requests that were due but never sent: waiting for a free connection at the stop.
+    private var notSent = 0
     private var issuing = true
     private var inFlight = 0
     private var done = false
@@ -101,8 +110,13 @@ final class LoadWorker: @unchecked Sendable {
     /// Starts the worker on its loop (call through `loop.execute`).
     func begin(at start: UInt64) {
         self.start = start
-        scheduled = Double(start)
         freeSlots = slots.reversed()
+        if shared.stopAt != UInt64.max {
+            loop.schedule(at: shared.stopAt) { [self] in hardStop(now: Posix.monotonicNanoseconds()) }
+        }
+        if let interval {
+            schedule = OpenLoopSchedule(start: start, interval: interval, stopAt: shared.stopAt)
+        }
         if interval == nil {
             for slot in slots {
                 guard shared.take(now: loop.now) else {
@@ -141,23 +155,59 @@ final class LoadWorker: @unchecked Sendable {
 
     /// Open loop: issue every request whose intended time has come, then sleep until the next.
     private func tick() {
-        guard let interval, issuing else { return }
+        guard issuing, var schedule else { return }
         let now = Posix.monotonicNanoseconds()
-        while UInt64(scheduled) <= now {
-            guard shared.take(now: UInt64(scheduled)) else {
+        if now >= shared.stopAt {  // a late tick sends nothing after the end
+            hardStop(now: now)
+            return
+        }
+        while let intended = schedule.due(now: now) {
+            guard shared.take(now: intended) else {  // the request budget is spent
+                self.schedule = schedule
                 issuing = false
                 finishIfDone()
                 return
             }
-            let intended = UInt64(scheduled)
-            scheduled += interval
             if let slot = freeSlots.popLast() {
                 issue(slot, intended: intended)
             } else {
                 backlog.append(intended)  // waits for a connection; its latency keeps counting
             }
         }
-        loop.schedule(at: UInt64(scheduled)) { [self] in tick() }
+        self.schedule = schedule
+        // Once every due time is handed out, the timer at `stopAt` ends the run: the
+        // backlog may still go out until then.
+        if !schedule.isOver { loop.schedule(at: schedule.nextTime) { [self] in tick() } }
+    }
+
+    /// The run's time is up (or it was cancelled): nothing more is sent. Requests still
+    /// waiting for a connection, and open-loop requests due by now that were not yet
+    /// issued, are counted as not sent; requests in flight get their timeout to finish
+    /// (`cancel`: their connections are closed now).
+    private func hardStop(now: UInt64, cancel: Bool = false) {
+        if !stopped {
+            stopped = true
+            issuing = false
+            notSent += backlog.count - backlogHead
+            backlog.removeAll()
+            backlogHead = 0
+            if var schedule {
+                while let intended = schedule.due(now: now), shared.take(now: intended) { notSent += 1 }
+                self.schedule = schedule
+            }
+        }
+        if cancel {
+            for slot in slots where slot.busy {
+                slot.closedBecause = "cancelled"
+                slot.connection?.close()
+            }
+        }
+        finishIfDone()
+    }
+
+    /// Stops the run now (call on the loop): see `hardStop`.
+    func cancel() {
+        hardStop(now: Posix.monotonicNanoseconds(), cancel: true)
     }
 
     /// A request ended (with a response, or with an error kind).
@@ -173,8 +223,9 @@ final class LoadWorker: @unchecked Sendable {
         }
         lastCompletion = now
         shared.completed.add(1, ordering: .relaxed)
+        if now >= shared.stopAt { hardStop(now: now) }  // before the stop timer if the loop runs late
         if interval == nil {
-            if shared.take(now: now) {
+            if !stopped, shared.take(now: now) {
                 issue(slot, intended: now)
                 return
             }
@@ -211,10 +262,14 @@ final class LoadWorker: @unchecked Sendable {
         guard !done else { return }
         let now = Posix.monotonicNanoseconds()
         for slot in slots where slot.busy && now &- slot.intended > configuration.timeout && slot.connection != nil {
+            slot.closedBecause = "timeout"
             slot.connection?.close()  // fails the exchange as "timeout" (cancelled)
         }
-        if now >= shared.stopAt { issuing = false }
-        finishIfDone()
+        if now >= shared.stopAt || shared.cancelled.load(ordering: .relaxed) {
+            hardStop(now: now, cancel: shared.cancelled.load(ordering: .relaxed))
+        } else {
+            finishIfDone()
+        }
         if !done { loop.schedule(after: 100_000_000) { [self] in sweep() } }
     }
 
@@ -228,6 +283,7 @@ final class LoadWorker: @unchecked Sendable {
         for version in versions { result.versionCounts[String(decoding: version.bytes, as: UTF8.self)] = version.count }
         if noVersion > 0, !versions.isEmpty { result.versionCounts["-"] = noVersion }
         result.errorCounts = errorCounts
+        result.notSent = notSent
         result.latency = histogram
         result.elapsed = lastCompletion > start ? lastCompletion - start : 0
         self.result = result

@@ -128,7 +128,15 @@ public enum TopologyLauncher {
                 _ = ProcessSweeper.waitUntilGone([pid], within: .seconds(5))
                 throw .couldNotStart("'\(name)' was not ready in time; log: \(log)")
             }
-            Posix.sleep(nanoseconds: 50_000_000)
+            if options.stopSignals.isEmpty {
+                Posix.sleep(nanoseconds: 50_000_000)
+            } else if let signal = Posix.waitForSignal(options.stopSignals, timeoutNanoseconds: 50_000_000) {
+                Posix.sendSignal(ProcessSignal.terminate, to: pid)  // it tears down what it started
+                _ = ProcessSweeper.waitUntilGone([pid], within: TopologyStopper.supervisorGrace)
+                _ = Posix.reap(pid)
+                Posix.sendSignal(signal, to: Posix.processID())  // blocked: pending again, for the caller
+                throw .couldNotStart("interrupted by \(ProcessSignal.name(of: signal)) before '\(name)' was ready; log: \(log)")
+            }
         }
     }
 

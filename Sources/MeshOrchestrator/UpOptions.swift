@@ -21,6 +21,9 @@ public struct UpOptions: Sendable, Equatable {
     public var seed: UInt64?
     /// With `detach`: print nothing once ready (a scenario run prints its own report).
     public var quiet = false
+    /// With `detach`: signals (blocked by the caller) that end the wait for readiness: the
+    /// supervisor is stopped, `up` fails, and the signal is left pending for the caller.
+    public var stopSignals: [Int32] = []
 
     /// The deadline of each readiness gate unless `--ready-timeout` says otherwise.
     public static let defaultReadyTimeout: Duration = .seconds(10)

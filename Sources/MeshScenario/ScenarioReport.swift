@@ -1,4 +1,5 @@
 import Foundation
+import MeshIO
 
 /// What `meshbed run` and `meshbed test` print and write: a table a workshop audience
 /// can read (in colour on a terminal), a JSON document (`--json`) and a JUnit XML file
@@ -10,11 +11,23 @@ public struct ScenarioReport: Sendable, Equatable {
         self.scenarios = scenarios
     }
 
-    /// 0 all passed, 3 when some scenario hit an infrastructure problem, else 1 when some failed.
+    /// 0 all passed, 3 when some scenario hit an infrastructure problem, else 1 when some
+    /// failed; 128 + N (130 for SIGINT) when signal N interrupted the run, whatever else.
     public var exitCode: Int32 {
+        for scenario in scenarios {
+            if case .interrupted(let signal) = scenario.outcome { return Interruption.exitCode(signal) }
+        }
         let codes = scenarios.map(\.exitCode)
         if codes.contains(3) { return 3 }
         return codes.contains(1) ? 1 : 0
+    }
+
+    /// The signal that interrupted the run, if one did.
+    public var interruption: Int32? {
+        for scenario in scenarios {
+            if case .interrupted(let signal) = scenario.outcome { return signal }
+        }
+        return nil
     }
 
     // MARK: table
@@ -80,6 +93,12 @@ public struct ScenarioReport: Sendable, Equatable {
             return paint("FAILED", "31;1") + ": \(met) of \(expectations.count) expectations met, \(time)"
         case .infrastructure(let message):
             return paint("ERROR", "31;1") + ": \(message)"
+        case .interrupted(let signal):
+            let by = paint("INTERRUPTED", "31;1") + " by \(ProcessSignal.name(of: signal))"
+            guard let step = scenario.steps.first(where: { if case .error = $0.outcome { true } else { false } }) else {
+                return by + " before it started"
+            }
+            return by + " during step '\(step.name)': the topology was torn down, \(met) of \(expectations.count) expectations met, \(time)"
         }
     }
 
@@ -94,11 +113,12 @@ public struct ScenarioReport: Sendable, Equatable {
     /// "expectations": [{"name", "expected", "measured", "passed"}]}]}]}`, keys sorted.
     public var json: String {
         let document: [String: Any] = [
-            "result": exitCode == 0 ? "passed" : exitCode == 1 ? "failed" : "error",
+            "result": interruption != nil ? "interrupted" : exitCode == 0 ? "passed" : exitCode == 1 ? "failed" : "error",
             "exitCode": Int(exitCode),
             "scenarios": scenarios.map { scenario -> [String: Any] in
                 var error: Any = NSNull()
                 if case .infrastructure(let message) = scenario.outcome { error = message }
+                if case .interrupted(let signal) = scenario.outcome { error = "interrupted by \(ProcessSignal.name(of: signal))" }
                 return [
                     "name": scenario.name, "file": scenario.file, "result": scenario.verdict,
                     "milliseconds": scenario.milliseconds, "error": error, "logs": scenario.logs.map { $0 as Any } ?? NSNull(),

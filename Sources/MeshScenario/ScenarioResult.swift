@@ -8,6 +8,8 @@ public struct ScenarioResult: Sendable, Equatable {
         case failed
         /// The topology could not start or the mesh broke under the run (exit 3).
         case infrastructure(String)
+        /// A stop signal (SIGINT, SIGTERM, SIGHUP) ended the run early (exit 128 + its number).
+        case interrupted(signal: Int32)
     }
 
     public var name: String
@@ -28,21 +30,23 @@ public struct ScenarioResult: Sendable, Equatable {
         self.milliseconds = milliseconds
     }
 
-    /// 0 passed, 1 failed, 3 infrastructure.
+    /// 0 passed, 1 failed, 3 infrastructure, 128 + N interrupted by signal N.
     public var exitCode: Int32 {
         switch outcome {
         case .passed: 0
         case .failed: 1
         case .infrastructure: 3
+        case .interrupted(let signal): Interruption.exitCode(signal)
         }
     }
 
-    /// `passed`, `failed`, `error`.
+    /// `passed`, `failed`, `error`, `interrupted`.
     public var verdict: String {
         switch outcome {
         case .passed: "passed"
         case .failed: "failed"
         case .infrastructure: "error"
+        case .interrupted: "interrupted"
         }
     }
 }

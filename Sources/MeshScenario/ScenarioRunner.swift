@@ -9,6 +9,10 @@ import MeshTopology
 /// to this process, seeded with the scenario's seed), runs the steps in order, checks the
 /// expectations, and always tears down. The state directory (every process's log) is
 /// kept when the scenario did not pass and removed when it did.
+///
+/// With an `Interruption`, a stop signal cuts the run short wherever it waits (bringing the
+/// topology up, traffic, `wait`, polling for a state): the step under way ends as an error
+/// ("interrupted by SIGINT"), the rest are skipped, and the topology is torn down as usual.
 public enum ScenarioRunner {
     /// How long a `restart` step waits for the restarted instances to be ready again.
     public static let restartReadyTimeout: Duration = .seconds(10)
@@ -24,10 +28,11 @@ public enum ScenarioRunner {
     }
 
     /// Runs `scenario` with `stateDirectory` as its private state directory (created; removed
-    /// after a pass). `readyTimeout` bounds each readiness gate of `up`.
+    /// after a pass). `readyTimeout` bounds each readiness gate of `up`. `interruption`: the
+    /// stop signals to watch for (blocked beforehand, see `Interruption`).
     public static func run(
         _ scenario: Scenario, stateDirectory: String, readyTimeout: Duration = UpOptions.defaultReadyTimeout,
-        progress: (Event) -> Void = { _ in }
+        interruption: Interruption? = nil, progress: (Event) -> Void = { _ in }
     ) -> ScenarioResult {
         let started = Posix.monotonicNanoseconds()
         func elapsed() -> Int { Int((Posix.monotonicNanoseconds() - started) / 1_000_000) }
@@ -37,8 +42,19 @@ public enum ScenarioRunner {
         options.tiedToCaller = true  // a run that is killed takes its mesh with it
         options.seed = scenario.seed
         options.quiet = true
+        if interruption != nil { options.stopSignals = Interruption.signals }
         let status = TopologyLauncher.up(options)
         let store = StateDirectory(stateDirectory)
+        if let signal = interruption?.check() {
+            _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
+            let why = "interrupted by \(ProcessSignal.name(of: signal))"
+            let steps = scenario.steps.enumerated().map { index, step in
+                StepResult(name: step.name, action: step.action.summary,
+                           outcome: index == 0 ? .error("\(why) while the topology was starting") : .skipped("not run: \(why)"))
+            }
+            return ScenarioResult(name: scenario.name, file: scenario.file, outcome: .interrupted(signal: signal), steps: steps,
+                                  logs: store.directory(of: name), milliseconds: elapsed())
+        }
         guard status == 0, let state = (try? store.read(name)) ?? nil else {
             _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
             let reason = (try? store.read(name))??.failure ?? "topology '\(name)' could not start (meshbed up exit \(status))"
@@ -51,7 +67,7 @@ public enum ScenarioRunner {
                                   logs: store.directory(of: name), milliseconds: elapsed())
         }
 
-        var run = Run(state: state, store: store)
+        var run = Run(state: state, store: store, interruption: interruption)
         var results: [StepResult] = []
         var broken: String?
         for (index, step) in scenario.steps.enumerated() {
@@ -59,8 +75,18 @@ public enum ScenarioRunner {
                 results.append(StepResult(name: step.name, action: step.action.summary, outcome: .skipped("not run: \(broken)")))
                 continue
             }
+            if let signal = interruption?.check() {  // arrived between steps: this one is not started
+                let message = "interrupted by \(ProcessSignal.name(of: signal))"
+                results.append(StepResult(name: step.name, action: step.action.summary, outcome: .error(message)))
+                broken = message
+                continue
+            }
             progress(.stepStarted(index: index, count: scenario.steps.count, step: step))
-            let result = run.perform(step)
+            var result = run.perform(step)
+            if let signal = interruption?.check() {
+                // Whatever the step had measured so far, it did not run to its end.
+                result.outcome = .error("interrupted by \(ProcessSignal.name(of: signal))")
+            }
             if case .error(let message) = result.outcome { broken = message }
             results.append(result)
             progress(.stepEnded(index: index, count: scenario.steps.count, result: result))
@@ -69,7 +95,9 @@ public enum ScenarioRunner {
         _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
 
         let outcome: ScenarioResult.Outcome
-        if let broken {
+        if let signal = interruption?.signal {
+            outcome = .interrupted(signal: signal)
+        } else if let broken {
             outcome = .infrastructure(broken)
         } else if results.allSatisfy({ $0.outcome == .passed }) {
             outcome = .passed
@@ -93,12 +121,24 @@ public enum ScenarioRunner {
     struct Run {
         var state: MeshState
         let store: StateDirectory
+        /// The stop signals that cut waits short, if the caller watches for them.
+        let interruption: Interruption?
         /// Pids stopped by `pause` and not yet resumed.
         var paused: Set<Int32> = []
 
-        init(state: MeshState, store: StateDirectory) {
+        init(state: MeshState, store: StateDirectory, interruption: Interruption? = nil) {
             self.state = state
             self.store = store
+            self.interruption = interruption
+        }
+
+        /// Sleeps `nanoseconds`, or less when a stop signal arrives; true when one did.
+        func idle(nanoseconds: UInt64) -> Bool {
+            guard let interruption else {
+                Posix.sleep(nanoseconds: nanoseconds)
+                return false
+            }
+            return interruption.wait(nanoseconds: nanoseconds) != nil
         }
 
         mutating func perform(_ step: ScenarioStep) -> StepResult {
@@ -133,7 +173,7 @@ public enum ScenarioRunner {
             case .heal:
                 resumeAll()
             case .wait(let duration):
-                Posix.sleep(nanoseconds: UInt64(duration.meshbedNanoseconds))
+                _ = idle(nanoseconds: UInt64(duration.meshbedNanoseconds))
             case .check:
                 break
             }
@@ -186,7 +226,10 @@ public enum ScenarioRunner {
                     return ExpectationResult(name: "restarted", expected: "ready within \(timeout.meshbedDescription)",
                                              measured: measured, passed: waiting.isEmpty)
                 }
-                Posix.sleep(nanoseconds: 100_000_000)
+                if idle(nanoseconds: 100_000_000) {
+                    return ExpectationResult(name: "restarted", expected: "ready within \(timeout.meshbedDescription)",
+                                             measured: "interrupted", passed: false)
+                }
             }
         }
 
@@ -227,7 +270,8 @@ public enum ScenarioRunner {
             configuration.threads = 1
             configuration.timeout = spec.timeout
             do {
-                return try LoadGenerator.run(configuration)
+                guard let interruption else { return try LoadGenerator.run(configuration) }
+                return try LoadGenerator.run(configuration, stop: { interruption.check() != nil })
             } catch {
                 throw StepError("load could not run: \(error)")
             }
@@ -242,7 +286,7 @@ public enum ScenarioRunner {
                 let routing = needsRouting ? RoutedEndpoints.probe(state) : RoutedEndpoints(sidecars: [])
                 let results = expectations.map { Self.check($0, report, routing: routing) }
                 if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
-                Posix.sleep(nanoseconds: 200_000_000)
+                if idle(nanoseconds: 200_000_000) { return results }
             }
         }
 
@@ -254,7 +298,9 @@ public enum ScenarioRunner {
             switch expectation {
             case .successRate(let comparison):
                 let value = load.successRate
-                return result(comparison.format(value) + " of \(load.total)", load.total > 0 && comparison.holds(value))
+                // Open-loop requests that never went out (no free connection) are not in the rate: say how many.
+                let unsent = load.notSent > 0 ? ", \(load.notSent) due but not sent" : ""
+                return result(comparison.format(value) + " of \(load.total)\(unsent)", load.total > 0 && comparison.holds(value))
             case .status(let code, let comparison):
                 let count = Double(load.statusCounts[code] ?? 0)
                 if comparison.unit == .percent {

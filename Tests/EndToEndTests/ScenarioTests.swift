@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MeshTestSupport
 import Testing
 
@@ -166,6 +167,151 @@ import Testing
         #expect(log.components(separatedBy: "listening on \(address)").count == 3, "\(log)")
         // No request or answer is left behind.
         #expect((try? FileManager.default.contentsOfDirectory(atPath: directory + "/requests")) == [])
+    }
+
+    /// The live processes (other than this one) whose environment carries `marker`.
+    static func processes(carrying marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            pid != getpid() && MeshUpTests.running(pid) && (Harness.readProc("/proc/\(pid)/environ")?.contains(marker) ?? false)
+        }
+    }
+
+    /// Whether some established TCP connection has local `port` (a server holds a client).
+    static func hasEstablishedConnection(port: Int) -> Bool {
+        let hex = String(port, radix: 16, uppercase: true)
+        let suffix = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return ["/proc/net/tcp", "/proc/net/tcp6"].contains { table in
+            (Harness.readProc(table) ?? "").split(separator: "\n").dropFirst().contains { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 3 && fields[1].hasSuffix(suffix) && fields[3] == "01"
+            }
+        }
+    }
+
+    /// A stop signal in the middle of a long traffic step: the topology is torn down (no
+    /// process of the run is left), the partial report is printed and written with the
+    /// step as an error and the rest skipped, and the exit status is 128 + the signal.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func stopSignalTearsDownAndWritesThePartialReport(signal: Int32) throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/interrupted.yaml"
+        try """
+            kind: Scenario
+            name: interrupted
+            topology: \(Self.root)/topologies/bookinfo.yaml
+            steps:
+              - name: long traffic
+                traffic: {to: reviews, duration: 10m, rate: 20}
+              - name: never reached
+                expect: {instancesReady: "== 6"}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let junit = work + "/junit.xml", json = work + "/report.json", stateDirectory = work + "/state"
+        let harness = Harness()
+        let (process, lines) = try harness.startBackground(Harness.meshbed, ["run", file, "--junit", junit, "--json", json,
+                                                                             "--state-dir", stateDirectory])
+        // The topology is up once its state file says so; the traffic step is under way once
+        // the ingress holds an established connection.
+        let stateFile = stateDirectory + "/1-interrupted/bookinfo/state.json"
+        var state: [String: Any] = [:]
+        let ready = eventually(within: 60) {
+            guard let data = FileManager.default.contents(atPath: stateFile),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            state = object
+            return object["phase"] as? String == "ready"
+        }
+        try #require(ready, "the topology did not come up")
+        let runID = try #require(state["runID"] as? String)
+        #expect(Self.processes(carrying: "MESHBED_RUN_ID=" + runID).count >= 8)
+        let ingress = try #require((state["ingress"] as? String)?.split(separator: ":").last.flatMap { Int($0) })
+        #expect(eventually(within: 30) { Self.hasEstablishedConnection(port: ingress) }, "no traffic reached the ingress")
+
+        kill(process.processIdentifier, signal)
+        #expect(eventually(within: 60) { !process.isRunning }, "meshbed run did not end after \(signal)")
+        if process.isRunning {  // SIGKILL: its supervisor and everything it started follow it (parent-death signal)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return
+        }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal,
+                "status \(process.terminationStatus), reason \(process.terminationReason.rawValue)")
+        #expect(Self.processes(carrying: "MESHBED_RUN_ID=" + runID).isEmpty, "a process of the run survived")
+
+        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGHUP"
+        #expect(lines.first(within: 5, where: { $0.contains("INTERRUPTED by \(name) during step 'long traffic'") }) != nil)
+        #expect(lines.first(within: 1, where: { $0.contains("logs kept in \(stateDirectory)/1-interrupted/bookinfo") }) != nil)
+        #expect(FileManager.default.fileExists(atPath: stateDirectory + "/1-interrupted/bookinfo/logs/ingress.log"))
+
+        let script = """
+            import sys, xml.etree.ElementTree as E
+            cases = E.parse(sys.argv[1]).getroot().findall('.//testcase')
+            for case in cases:
+                error, skipped = case.find('error'), case.find('skipped')
+                print(case.get('name'), '|', 'error: ' + error.get('message') if error is not None else
+                      'skipped' if skipped is not None else 'other')
+            """
+        let parsed = try Harness.python(script, [junit])
+        #expect(parsed.status == 0, "the JUnit file does not parse")
+        #expect(parsed.stdout == "1. long traffic | error: interrupted by \(name)\n2. never reached | skipped\n", "\(parsed.stdout)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        #expect(report["result"] as? String == "interrupted")
+        #expect(report["exitCode"] as? Int == Int(128 + signal))
+    }
+
+    /// SIGINT while the topology is still coming up (an app that never gets ready, a long
+    /// ready timeout): the start is abandoned at once, nothing of it is left, the first step
+    /// is the error and the exit status 130.
+    @Test func stopSignalWhileTheTopologyStartsAbandonsIt() throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try """
+            kind: Topology
+            name: never-ready
+            mesh:
+              mtls: disabled
+            services:
+              mute:
+                app:
+                  command: [sleep, "300"]
+                  ready: /healthz
+            """.write(toFile: work + "/topology.yaml", atomically: true, encoding: .utf8)
+        let file = work + "/starting.yaml"
+        try """
+            kind: Scenario
+            name: starting
+            topology: topology.yaml
+            steps:
+              - traffic: {to: mute, requests: 5}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let junit = work + "/junit.xml", stateDirectory = work + "/state"
+        let harness = Harness()
+        let (process, _) = try harness.startBackground(Harness.meshbed, ["run", file, "--junit", junit, "--state-dir", stateDirectory,
+                                                                         "--ready-timeout", "5m"])
+        // The app has started (its pid is in the state file) and is not ready: the supervisor waits at its gate.
+        let stateFile = stateDirectory + "/1-starting/never-ready/state.json"
+        var state: [String: Any] = [:]
+        let waiting = eventually(within: 60) {
+            guard let data = FileManager.default.contents(atPath: stateFile),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            state = object
+            let instances = object["instances"] as? [[String: Any]] ?? []
+            return object["phase"] as? String == "starting" && instances.first?["pid"] is Int
+        }
+        try #require(waiting, "the app was not started")
+        let runID = try #require(state["runID"] as? String)
+
+        kill(process.processIdentifier, SIGINT)
+        #expect(eventually(within: 60) { !process.isRunning }, "meshbed run did not end after SIGINT")
+        if process.isRunning {  // SIGKILL: its supervisor and everything it started follow it (parent-death signal)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return
+        }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "status \(process.terminationStatus)")
+        #expect(Self.processes(carrying: "MESHBED_RUN_ID=" + runID).isEmpty, "a process of the run survived")
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<error message=\"interrupted by SIGINT while the topology was starting\""), "\(xml)")
     }
 
     @Test func testRunsEveryScenarioUnderADirectory() async throws {

@@ -1,35 +1,41 @@
 import MeshConfig
 @testable import MeshControl
+import MeshCore
 import MeshIO
 import MeshTestSupport
 import Testing
 
 /// Instances whose heartbeats stop leave the endpoints, and the version moves on.
 @Suite struct ExpiryTests {
+    /// Heartbeat ages come from a `ManualClock`, so how slowly the machine runs the test
+    /// cannot expire the instance that keeps beating.
     @Test func silentInstanceLeavesTheEndpoints() throws {
-        try withControlPlane(configuration: fastConfiguration(heartbeatTimeout: 1, expiryInterval: 0.1)) { control in
+        let clock = ManualClock(nanoseconds: 5_000_000_000)
+        var configuration = fastConfiguration(heartbeatTimeout: 1, expiryInterval: 0.02)
+        configuration.clock = clock
+        try withControlPlane(configuration: configuration) { control in
             try ratingsA.heartbeat(control)
             try ratingsB.heartbeat(control)
             let before = try currentSnapshot(control)
             #expect(before.version == 3)
             #expect(endpointIDs(before, "ratings") == ["ratings-v1-0", "ratings-v1-1"])
 
-            // ratings-v1-0 keeps beating (every 100 ms); ratings-v1-1 has stopped.
-            var lastBeat: UInt64 = 0
-            let expired = eventually(within: 5) {
-                if Posix.monotonicNanoseconds() - lastBeat > 100_000_000 {
-                    _ = try? ratingsA.heartbeat(control)
-                    lastBeat = Posix.monotonicNanoseconds()
-                }
-                return (try? currentSnapshot(control)).map { endpointIDs($0, "ratings") == ["ratings-v1-0"] } ?? false
+            // At the timeout exactly nothing expires; ratings-v1-0 beats again, ratings-v1-1 has stopped.
+            clock.advance(by: .seconds(1))
+            try ratingsA.heartbeat(control)
+            #expect(try instanceStatuses(control)["ratings-v1-1"]?.healthy == true)
+            clock.advance(by: .milliseconds(100))
+            let expired = eventually(within: 10) {  // the next expiry check (every 20 ms) takes it out
+                (try? currentSnapshot(control)).map { endpointIDs($0, "ratings") == ["ratings-v1-0"] } ?? false
             }
             #expect(expired, "ratings-v1-1 is still an endpoint")
             let after = try currentSnapshot(control)
             #expect(after.version == 4)
             let statuses = try instanceStatuses(control)
             #expect(statuses["ratings-v1-1"]?.healthy == false)
-            #expect((statuses["ratings-v1-1"]?.lastSeenMillis ?? 0) >= 1000)
+            #expect(statuses["ratings-v1-1"]?.lastSeenMillis == 1100)
             #expect(statuses["ratings-v1-0"]?.healthy == true)
+            #expect(statuses["ratings-v1-0"]?.lastSeenMillis == 100)
 
             // It comes back with its next heartbeat.
             try ratingsB.heartbeat(control)

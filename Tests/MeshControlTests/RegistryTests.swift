@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshCore
 import MeshControl
 import MeshTestSupport
 import Testing
@@ -24,7 +25,10 @@ import Testing
     }
 
     @Test func firstHeartbeatRegistersAndBumpsTheVersion() throws {
-        try withControlPlane { control in
+        let clock = ManualClock(nanoseconds: 1_000_000_000)
+        var configuration = ControlConfiguration()
+        configuration.clock = clock
+        try withControlPlane(configuration: configuration) { control in
             let response = try reviewsV2.heartbeat(control)
             #expect(response.status == 204)
             let snapshot = try currentSnapshot(control)
@@ -36,7 +40,9 @@ import Testing
             let status = try #require(try instanceStatuses(control)["reviews-v2-0"])
             #expect(status.healthy)
             #expect(status.inbound == "127.0.0.1:20005")
-            #expect(status.lastSeenMillis >= 0 && status.lastSeenMillis < 3000)
+            #expect(status.lastSeenMillis == 0)
+            clock.advance(by: .milliseconds(1_234))
+            #expect(try instanceStatuses(control)["reviews-v2-0"]?.lastSeenMillis == 1_234)
 
             // The same heartbeat again changes nothing: same version.
             #expect(try reviewsV2.heartbeat(control).status == 204)

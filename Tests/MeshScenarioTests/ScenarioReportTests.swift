@@ -66,6 +66,31 @@ import Testing
         #expect((object?["scenarios"] as? [Any])?.count == 3)
     }
 
+    /// A run cut short by a signal: exit 128 + N whatever else happened, the step under way
+    /// an error in every format, the summary names the signal and the step.
+    @Test func interruptedRunExitsWithTheSignalAndMarksTheStep() throws {
+        let interrupted = ScenarioResult(name: "long", file: "l.yaml", outcome: .interrupted(signal: 2), steps: [
+            StepResult(name: "spread", action: "traffic: 10m at 20 req/s to reviews from the ingress", outcome: .error("interrupted by SIGINT")),
+            StepResult(name: "after", action: "check mesh state", outcome: .skipped("not run: interrupted by SIGINT")),
+        ], logs: "/tmp/meshbed-run-1/4-long/bookinfo", milliseconds: 900)
+        let report = ScenarioReport(Self.report.scenarios + [interrupted])
+        #expect(report.exitCode == 130)
+        #expect(report.interruption == 2)
+        #expect(ScenarioReport([interrupted]).exitCode == 130)
+        #expect(ScenarioResult(name: "t", file: "t", outcome: .interrupted(signal: 15), steps: []).exitCode == 143)
+        #expect(ScenarioResult(name: "h", file: "h", outcome: .interrupted(signal: 1), steps: []).exitCode == 129)
+        let table = report.table(colour: false)
+        #expect(table.contains("INTERRUPTED by SIGINT during step 'spread': the topology was torn down"))
+        #expect(table.contains("logs kept in /tmp/meshbed-run-1/4-long/bookinfo"))
+        #expect(report.junit.contains("<error message=\"interrupted by SIGINT\" type=\"infrastructure\">"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        #expect(object["result"] as? String == "interrupted")
+        #expect(object["exitCode"] as? Int == 130)
+        let last = try #require((object["scenarios"] as? [[String: Any]])?.last)
+        #expect(last["result"] as? String == "interrupted")
+        #expect(last["error"] as? String == "interrupted by SIGINT")
+    }
+
     @Test func junitEscapesMarkup() {
         let junit = Self.report.junit
         #expect(junit.contains("name=\"slow &lt;ratings&gt;\""))
