@@ -22,13 +22,15 @@ final class ProxyLoopState: @unchecked Sendable {
     private var table = RoutingTable.empty
     private var random: SeededRandom
     private var cursors: [String: Int] = [:]
-    private let clock: any MeshClock
+    /// The time failed marks are stamped and aged with: an injected clock (tests), else the loop's.
+    private let clock: (any MeshClock)?
+    private var now: UInt64 { clock?.now() ?? loop.now }
     private let ejectionTime: UInt64
     /// Endpoints marked failed, with when the mark ends (`clock` time). Usually empty.
     private var failed: [(address: SocketAddress, until: UInt64)] = []
 
     init(loop: EventLoop, store: SnapshotStore, seed: UInt64, upstreamTimeout: UInt64 = SidecarConfiguration.defaultUpstreamTimeout,
-         ejectionTime: UInt64 = SidecarConfiguration.defaultEjectionTime, clock: any MeshClock = SystemClock()) {
+         ejectionTime: UInt64 = SidecarConfiguration.defaultEjectionTime, clock: (any MeshClock)? = nil) {
         self.loop = loop
         self.store = store
         self.pool = HTTPConnectionPool(loop: loop)
@@ -51,7 +53,7 @@ final class ProxyLoopState: @unchecked Sendable {
     /// Marks the endpoint at `address` failed (it could not be reached: see above).
     func markFailed(_ address: SocketAddress) {
         _ = routingTable  // a mark made against an older table would outlive its snapshot
-        let until = clock.now() &+ ejectionTime
+        let until = now &+ ejectionTime
         if let index = failed.firstIndex(where: { $0.address == address }) {
             failed[index].until = until
         } else {
@@ -62,7 +64,6 @@ final class ProxyLoopState: @unchecked Sendable {
     /// Whether `address` is marked failed now (expired marks are dropped).
     func isFailed(_ address: SocketAddress) -> Bool {
         guard !failed.isEmpty else { return false }
-        let now = clock.now()
         failed.removeAll { $0.until <= now }
         return failed.contains { $0.address == address }
     }
