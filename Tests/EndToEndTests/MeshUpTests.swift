@@ -109,6 +109,7 @@ import Testing
         return try workspace.write("\(name).yaml", """
             kind: Topology
             name: \(name)
+            mesh: {mtls: disabled}
             services:
               web:
                 calls: [api]
@@ -195,7 +196,7 @@ import Testing
     @Test func secondUpOfARunningTopologyIsRefused() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("one.yaml", "kind: Topology\nname: once\nservices:\n  web: {}\n")
+        let file = try workspace.write("one.yaml", "kind: Topology\nname: once\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         for extra in [["--detach"], []] {
             let second = try workspace.meshbed(["up", file, "--no-mesh"] + extra)
@@ -237,6 +238,7 @@ import Testing
         let file = try workspace.write("g.yaml", """
             kind: Topology
             name: grandchildren
+            mesh: {mtls: disabled}
             services:
               forks:
                 app:
@@ -262,7 +264,7 @@ import Testing
     func signalStopsForegroundUp(signal: Int32) throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\n")
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\nmesh: {mtls: disabled}\n")
         let harness = Harness()
         let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory])
         #expect(lines.first(within: 30, where: { $0.contains("is ready") }) != nil)
@@ -279,7 +281,7 @@ import Testing
     @Test func crashedAppIsRecordedAndNotReady() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("c.yaml", "kind: Topology\nname: crash\nservices:\n  web: {replicas: 3}\n")
+        let file = try workspace.write("c.yaml", "kind: Topology\nname: crash\nservices:\n  web: {replicas: 3}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         let instances = try #require(try Self.status(workspace, "crash")["instances"] as? [[String: Any]])
         let victim = Int32(try #require(instances[1]["pid"] as? Int))
@@ -303,14 +305,14 @@ import Testing
     @Test func invalidTopologyExits2WithFileLineColumn() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("bad.yaml", "kind: Topology\nname: bad\nservices:\n  web:\n    replicas: zero\n")
+        let file = try workspace.write("bad.yaml", "kind: Topology\nname: bad\nservices:\n  web:\n    replicas: zero\nmesh: {mtls: disabled}\n")
         for arguments in [["up", file], ["up", file, "--detach"], ["validate", file]] {
             let result = try Harness.run(Harness.meshbed, arguments, timeout: 30)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("\(file):5:15: replicas:"), "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"))
         }
-        let good = try workspace.write("good.yaml", "kind: Topology\nname: good\nservices:\n  web: {}\n")
+        let good = try workspace.write("good.yaml", "kind: Topology\nname: good\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         let valid = try Harness.run(Harness.meshbed, ["validate", good], timeout: 30)
         #expect(valid.status == 0)
         #expect(valid.stdout.contains("valid topology 'good'"))
@@ -323,7 +325,7 @@ import Testing
     @Test func badFlagsExit2OnOneLine() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\n")
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         for (arguments, mention) in [
             (["up", file, "--runtime", "netns"], "not supported yet"),
             (["up", file, "--runtime", "docker"], "--runtime"),
@@ -349,6 +351,7 @@ import Testing
         let file = try workspace.write("f.yaml", """
             kind: Topology
             name: failing
+            mesh: {mtls: disabled}
             services:
               web: {}
               broken:
@@ -377,6 +380,7 @@ import Testing
         let file = try workspace.write("s.yaml", """
             kind: Topology
             name: silent
+            mesh: {mtls: disabled}
             services:
               mute:
                 app:

@@ -8,6 +8,7 @@ import Testing
     static let topologyText = """
         kind: Topology
         name: shop
+        mesh: {mtls: disabled}
         services:
           front: {calls: [reviews]}
           reviews:
