@@ -41,9 +41,18 @@ public struct Topology: Sendable, Equatable {
         self.faults = faults
     }
 
+    /// The largest topology or scenario file meshbed reads: 4 MiB (a topology of thousands
+    /// of services is a few hundred KiB).
+    public static let maximumFileSize = 4 * 1024 * 1024
+    /// The one error for a larger file.
+    public static let tooLargeMessage = "the file is larger than 4 MiB, the limit for topology and scenario files"
+
     /// Reads a topology file's text: one YAML document, validated, with the features that are
     /// not enforced yet refused (`UnsupportedFeatures`). Collects every mistake.
     public static func load(text: String, file: String) -> Result<Topology, TopologyErrors> {
+        guard text.utf8.count <= maximumFileSize else {
+            return .failure(TopologyErrors([Diagnostic(file: file, line: 1, column: 1, message: tooLargeMessage)]))
+        }
         let documents: [YAMLNode]
         do throws(YAMLError) {
             documents = try YAMLParser.parse(text)
