@@ -183,4 +183,11 @@ import Testing
         guard case .failure(let errors) = result else { Issue.record("expected a failure"); return }
         #expect(errors.description == "/nonexistent-dir/s.yaml:3:11: topology: cannot read 'nowhere.yaml' (/nonexistent-dir/nowhere.yaml): no such file")
     }
+
+    /// Names from the file quoted in a diagnostic cannot split or colour the output.
+    @Test func quotedInputIsEscaped() {
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - kill: \"\\e[2Jfront\\nnext\"\n") == [
+            "dir/s.yaml:5:11: kill: unknown service '\\u{1B}[2Jfront\\nnext' in topology 'shop'",
+        ])
+    }
 }
