@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshEcho", "MeshProxy"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshConfig", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
-        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshScenario"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshLoad", "MeshScenario"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "MeshCore", "meshbed"]),
     ],
