@@ -59,7 +59,7 @@ enum Fixtures {
     }
 }
 
-/// Checks that run without the YAML reader: the fixtures are there and say what they expect.
+/// The fixtures are there and say what they expect.
 @Suite struct FixtureFilesTests {
     @Test func fixturesArePresent() throws {
         #expect(Fixtures.invalidNames.count >= 4)
@@ -70,20 +70,9 @@ enum Fixtures {
             #expect(!Fixtures.expectations(try Fixtures.text(name)).isEmpty, "\(name) lists what it expects")
         }
     }
-
-    @Test(.enabled(if: !yamlReaderAvailable, "the reader's own error"))
-    func readerErrorsBecomeDiagnostics() {
-        guard case .failure(let errors) = Topology.load(text: "kind: Topology\n", file: "t.yaml") else {
-            Issue.record("expected the reader's error")
-            return
-        }
-        #expect(errors.diagnostics.count == 1)
-        #expect(errors.description.hasPrefix("t.yaml:1:1: "))
-    }
 }
 
-@Suite(.enabled(if: yamlReaderAvailable, "needs the YAML reader (MeshYAML.YAMLParser)"))
-struct FixtureLoadTests {
+@Suite struct FixtureLoadTests {
     @Test(arguments: Fixtures.invalidNames)
     func invalidFixtureGivesExactlyItsExpectedDiagnostics(name: String) throws {
         let text = try Fixtures.text(name)
@@ -213,8 +202,7 @@ struct FixtureLoadTests {
 
 /// The test builder puts nodes where the YAML reader does, so builder-based positions hold
 /// for real files.
-@Suite(.enabled(if: yamlReaderAvailable, "needs the YAML reader (MeshYAML.YAMLParser)"))
-struct BuilderAgreementTests {
+@Suite struct BuilderAgreementTests {
     static let documents: [YNode] = [
         shopWithVersions([("routes", ["db": [["match": ["headers": ["x": "1"]], "split": ["v1": 90, "v2": 20]]]])]),
         shop(services: ["web": ["calls": ["api", "web"], "replicas": "two"], "api": .null], [("faults", [["kind": "abort", "to": "x"], "z"])]),
@@ -228,6 +216,6 @@ struct BuilderAgreementTests {
         let parsed = try #require(try MeshYAML.YAMLParser.parse(document.text).first)
         let viaBuilder = Topology.validate(document: document.node, file: "t.yaml")
         let viaReader = Topology.validate(document: parsed, file: "t.yaml")
-        #expect(viaBuilder == viaReader, "\(document.text)")
+        #expect(viaBuilder == viaReader, "document \(index)")
     }
 }
