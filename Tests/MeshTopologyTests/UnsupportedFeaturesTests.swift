@@ -65,6 +65,11 @@ import Testing
         #expect(Self.load(text).contains("8:1: authorization: not supported yet (sidecars do not check callers); remove the section"))
     }
 
+    /// Another kind of file is one error, as before: nothing about mTLS.
+    @Test func otherKindIsStillOneError() {
+        #expect(Self.load("kind: Scenario\nname: x\nsteps: []\n") == ["1:7: kind: expected 'Topology', got 'Scenario'"])
+    }
+
     @Test func emptySectionsPromiseNothing() {
         let text = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services + "policies: {}\nauthorization: {}\nfaults: []\n"
         #expect(Self.load(text) == [])
