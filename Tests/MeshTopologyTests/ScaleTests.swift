@@ -58,6 +58,17 @@ import Testing
         #expect(found.first?.message.hasSuffix("(2000 services)") == true)
     }
 
+    /// A chain whose every service also calls the first: a cycle closes at every service
+    /// (one report each, each naming the path so far, was quadratic: hundreds of MB).
+    @Test func cycleClosedAtEveryServiceIsReportedOnce() {
+        let count = 6_000
+        var text = Self.header
+        for index in 0..<count { text += index + 1 < count ? "  s\(index): {calls: [s\(index + 1), s0]}\n" : "  s\(index): {calls: [s0]}\n" }
+        let found = Self.diagnostics(text)
+        #expect(found.count == 1)
+        #expect(found.first?.message.hasSuffix("(6000 services)") == true)
+    }
+
     /// Separate groups are reported one each.
     @Test func eachGroupOnce() {
         var text = Self.header
