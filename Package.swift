@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshTopology", "MeshYAML", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
-        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshScenario"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology", "MeshLoad", "MeshScenario"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

@@ -205,15 +205,7 @@ public struct ArgumentScanner: Sendable {
 
     /// `'value'`, with control characters escaped so the message stays on one line.
     private static func quoted(_ value: String) -> String {
-        var text = "'"
-        for scalar in value.unicodeScalars {
-            if scalar.properties.generalCategory == .control {
-                text += scalar.escaped(asASCII: true)
-            } else {
-                text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "'"
+        "'" + DisplayText.escaped(value) + "'"
     }
 
     /// Levenshtein distance between `a` and `b`, by characters.

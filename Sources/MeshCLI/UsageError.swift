@@ -1,3 +1,5 @@
+import MeshCore
+
 /// A mistake in how meshbed was invoked (unknown flag, bad or missing value), reported as
 /// one line, `meshbed: <message>`, on standard error, with exit status `exitCode` (2).
 ///
@@ -12,9 +14,10 @@ public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// command's parser asked about, in order. The CLI prints the command's help and exits 0.
     public let helpFlags: [String]?
 
-    /// Creates a usage error; line breaks in `message` are replaced by spaces.
+    /// Creates a usage error; control characters in `message` (which may quote a flag's
+    /// value) are escaped (`DisplayText`), so it is one line of plain text.
     public init(_ message: String) {
-        self.message = String(message.map { $0.isNewline ? " " : $0 })
+        self.message = DisplayText.escaped(message)
         helpFlags = nil
     }
 

@@ -12,7 +12,7 @@ enum ValidateCommand {
         guard !files.isEmpty else { throw UsageError("validate: missing FILE (meshbed validate FILE...)") }
         var valid = true
         for file in files {
-            let text = FileManager.default.contents(atPath: file).flatMap { String(data: $0, encoding: .utf8) }
+            let text = try? TopologyLoader.readText(file).get()
             guard let text, Scenario.isScenario(text: text) else {
                 valid = TopologyLoader.validate([file]) == 0 && valid
                 continue

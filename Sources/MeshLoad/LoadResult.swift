@@ -4,8 +4,10 @@ import MeshCore
 public struct LoadResult: Sendable {
     /// Responses by status code.
     public var statusCounts: [Int: Int] = [:]
-    /// Responses by `x-meshbed-version` header (`-` when absent).
+    /// Responses by `x-meshbed-version` header (`noVersion` when absent and others have one).
     public var versionCounts: [String: Int] = [:]
+    /// The name responses without an `x-meshbed-version` header are counted under.
+    public static let noVersion = "no-version"
     /// Failed requests by reason: connect, reset, timeout, invalid (and cancelled, when
     /// the run was stopped early).
     public var errorCounts: [String: Int] = [:]

@@ -281,7 +281,7 @@ final class LoadWorker: @unchecked Sendable {
         var result = LoadResult()
         for (code, count) in statusCounts.enumerated() where count > 0 { result.statusCounts[code] = count }
         for version in versions { result.versionCounts[String(decoding: version.bytes, as: UTF8.self)] = version.count }
-        if noVersion > 0, !versions.isEmpty { result.versionCounts["-"] = noVersion }
+        if noVersion > 0, !versions.isEmpty { result.versionCounts[LoadResult.noVersion] = noVersion }
         result.errorCounts = errorCounts
         result.notSent = notSent
         result.latency = histogram

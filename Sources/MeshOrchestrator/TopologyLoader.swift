@@ -6,18 +6,35 @@ import MeshTopology
 public enum TopologyLoader {
     /// The topology in `path`, or every diagnostic (one line each) when it is unreadable or invalid.
     public static func load(_ path: String) -> Result<Topology, TopologyErrors> {
+        readText(path).flatMap { Topology.load(text: $0, file: path) }
+    }
+
+    /// The text of a topology or scenario file, or the one diagnostic saying why it cannot be
+    /// read: `cannot read: ...`, `not UTF-8 text`, or too large (more than
+    /// `Topology.maximumFileSize` bytes; no more than that is read).
+    public static func readText(_ path: String) -> Result<String, TopologyErrors> {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return .failure(problem(path, "cannot read: no such file"))
         }
         guard !isDirectory.boolValue else { return .failure(problem(path, "cannot read: is a directory")) }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             return .failure(problem(path, "cannot read: permission denied"))
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: Topology.maximumFileSize + 1) ?? Data()
+        } catch {
+            return .failure(problem(path, "cannot read: \(error.localizedDescription)"))
+        }
+        guard data.count <= Topology.maximumFileSize else {
+            return .failure(problem(path, Topology.tooLargeMessage))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(problem(path, "not UTF-8 text"))
         }
-        return Topology.load(text: text, file: path)
+        return .success(text)
     }
 
     /// Checks every file in `paths`: a line per valid file on standard output, every

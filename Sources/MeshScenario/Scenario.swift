@@ -84,14 +84,6 @@ public struct Scenario: Sendable, Equatable {
 
     /// The text of `path`, or the diagnostic saying why it cannot be read.
     static func read(_ path: String) -> Result<String, TopologyErrors> {
-        var isDirectory: ObjCBool = false
-        func problem(_ message: String) -> Result<String, TopologyErrors> {
-            .failure(TopologyErrors([Diagnostic(file: path, line: 1, column: 1, message: message)]))
-        }
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return problem("cannot read: no such file") }
-        guard !isDirectory.boolValue else { return problem("cannot read: is a directory") }
-        guard let data = FileManager.default.contents(atPath: path) else { return problem("cannot read: permission denied") }
-        guard let text = String(data: data, encoding: .utf8) else { return problem("not UTF-8 text") }
-        return .success(text)
+        TopologyLoader.readText(path)
     }
 }

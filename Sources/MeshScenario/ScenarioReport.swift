@@ -1,5 +1,6 @@
 import Foundation
 import MeshIO
+import MeshCore
 
 /// What `meshbed run` and `meshbed test` print and write: a table a workshop audience
 /// can read (in colour on a terminal), a JSON document (`--json`) and a JUnit XML file
@@ -38,7 +39,7 @@ public struct ScenarioReport: Sendable, Equatable {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         var out = ""
         for scenario in scenarios {
-            out += paint("scenario \(scenario.name)", "1") + " (\(scenario.file))\n"
+            out += paint("scenario \(scenario.name)", "1") + " (\(DisplayText.escaped(scenario.file)))\n"
             var rows: [[String]] = [["STEP", "EXPECTATION", "EXPECTED", "MEASURED", "RESULT"]]
             for step in scenario.steps {
                 let title = step.name == step.action ? step.name : "\(step.name): \(step.action)"
@@ -55,6 +56,8 @@ public struct ScenarioReport: Sendable, Equatable {
                 }
                 if case .error(let message) = step.outcome { rows.append(["", "-", "-", message, "ERROR"]) }
             }
+            // Step names and messages come from files and processes: one line each, no colours of their own.
+            rows = rows.map { $0.map(DisplayText.escaped) }
             let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for (index, row) in rows.enumerated() {
                 var line = "  " + (0..<4).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }.joined(separator: "  ") + "  "
@@ -71,7 +74,7 @@ public struct ScenarioReport: Sendable, Equatable {
                 out += line + "\n"
             }
             out += "  " + summary(scenario, paint: paint) + "\n"
-            if let logs = scenario.logs { out += "  logs kept in \(logs)\n" }
+            if let logs = scenario.logs { out += "  logs kept in \(DisplayText.escaped(logs))\n" }
             out += "\n"
         }
         if scenarios.count > 1 {

@@ -309,9 +309,12 @@ public enum ScenarioRunner {
                 }
                 return result(comparison.format(count), comparison.holds(count))
             case .split(let shares, let tolerance):
-                let total = Double(load.versionCounts.values.reduce(0, +))
+                // Every response without a version: the load generator counts none by version.
+                let responses = load.statusCounts.values.reduce(0, +)
+                let counts = load.versionCounts.isEmpty && responses > 0 ? [LoadResult.noVersion: responses] : load.versionCounts
+                let total = Double(counts.values.reduce(0, +))
                 guard total > 0 else { return result("no responses", false) }
-                let measured = load.versionCounts.mapValues { 100 * Double($0) / total }
+                let measured = counts.mapValues { 100 * Double($0) / total }
                 var passed = true
                 for (version, percent) in shares where abs((measured[version] ?? 0) - percent) > tolerance { passed = false }
                 for (version, percent) in measured where !shares.contains(where: { $0.version == version }) && percent > tolerance {

@@ -94,7 +94,9 @@ enum ScenarioValidator {
         if let expect = fields["expect"] {
             // Read even when the action is wrong, so that every mistake is reported at once.
             let keyword = action?.keyword ?? written.first ?? "expect"
-            (expectations, within) = readExpect(expect, keyword: keyword, topology: topology, log: &log)
+            // The service whose versions a split names: the traffic's destination, as written.
+            let destination = written.first == "traffic" ? fields["traffic"]?.value(for: "to")?.scalarText : nil
+            (expectations, within) = readExpect(expect, keyword: keyword, destination: destination, topology: topology, log: &log)
         }
         guard let action else { return nil }
         return ScenarioStep(name: name, action: action, expectations: expectations, within: within, line: node.mark.line)
@@ -251,7 +253,9 @@ enum ScenarioValidator {
         return valid ? selector : nil
     }
 
-    static func readExpect(_ node: YAMLNode, keyword: String, topology: Topology?, log: inout DiagnosticLog) -> ([Expectation], Duration?) {
+    static func readExpect(
+        _ node: YAMLNode, keyword: String, destination: String? = nil, topology: Topology?, log: inout DiagnosticLog
+    ) -> ([Expectation], Duration?) {
         guard let fields = MappingReader(node, key: "expect", context: "in expect", allowed: Expectation.keys, log: &log, misplaced: { key in
             Expectation.notSupportedYet[key].map { "\(key): \($0)" }
         }) else { return ([], nil) }
@@ -286,7 +290,13 @@ enum ScenarioValidator {
             }
             if let node = fields["split"], let entries = ValueReader.entries(node, key: "split", expected: "a mapping of versions to percentages", log: &log) {
                 var shares: [(version: String, percent: Double)] = []
+                let service = destination.flatMap { topology?.services[$0] }
                 for (version, pair) in entries {
+                    if let service, !service.versions.contains(version), version != ServiceVersion.noVersion {
+                        let names = service.versions.keys
+                        let hint = Suggestion.hint(for: version, among: names + [ServiceVersion.noVersion])
+                        log.error("split: unknown version '\(version)' of service '\(service.name)' (versions: \(names.joined(separator: ", ")))\(hint)", at: pair.key.mark)
+                    }
                     if let value = ValueReader.percent(pair.value, key: version, log: &log) { shares.append((version, value)) }
                 }
                 let total = shares.map(\.percent).reduce(0, +)

@@ -1,3 +1,4 @@
+import MeshCore
 import MeshYAML
 
 /// One mistake in a file: where it is and what is wrong, printed as `FILE:LINE:COLUMN: message`.
@@ -8,14 +9,16 @@ public struct Diagnostic: Sendable, Equatable, Hashable, CustomStringConvertible
     public let line: Int
     /// 1-based column of the offending node (in Unicode scalars).
     public let column: Int
-    /// What is wrong, without the location.
+    /// What is wrong, without the location; one line of plain text (control characters of
+    /// quoted input escaped, `DisplayText`).
     public let message: String
 
+    /// A diagnostic; control characters in `file` and `message` (which quote input) are escaped.
     public init(file: String, line: Int, column: Int, message: String) {
-        self.file = file
+        self.file = DisplayText.escaped(file)
         self.line = line
         self.column = column
-        self.message = message
+        self.message = DisplayText.escaped(message)
     }
 
     public init(file: String, mark: YAMLMark, message: String) {

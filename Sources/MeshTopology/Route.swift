@@ -27,7 +27,10 @@ public struct Route: Sendable, Equatable {
         _ node: YAMLNode, destination: String, index: Int, references: ServiceReferences, log: inout DiagnosticLog
     ) -> Route? {
         let context = "of route \(index) for '\(destination)'"
-        guard let fields = MappingReader(node, key: destination, context: "in route \(index) for '\(destination)'", allowed: keys, log: &log) else {
+        guard let fields = MappingReader(
+            node, key: destination, context: "in route \(index) for '\(destination)'", allowed: keys, log: &log,
+            misplaced: { $0 == "mirror" ? UnsupportedFeatures.routeMirror : nil }
+        ) else {
             return nil
         }
         var valid = true

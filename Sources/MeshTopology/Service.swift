@@ -121,6 +121,9 @@ extension Service {
         source.callsUsed = false
         for (versionName, pair) in entries ?? [] {
             _ = ValueReader.name(pair.key, key: "version name", log: &log)
+            if versionName == ServiceVersion.noVersion {
+                log.error("version name: '\(versionName)' is reserved (scenario reports count responses without a version under it)", at: pair.key.mark)
+            }
             source.versionNodes[versionName] = pair.key
             let versionContext = "in version '\(versionName)' of service '\(name)'"
             var version = ServiceVersion(name: versionName, calls: calls)

@@ -9,6 +9,16 @@ struct ServiceReferences {
     static let ingress = "ingress"
 
     let services: OrderedMap<Service>?
+    /// "Did you mean" over the service names, and over them and `ingress` (each name looked up once).
+    private let suggester: NameSuggester
+    private let suggesterWithIngress: NameSuggester
+
+    init(services: OrderedMap<Service>?) {
+        self.services = services
+        let names = services?.keys ?? []
+        self.suggester = NameSuggester(names)
+        self.suggesterWithIngress = NameSuggester(names + [Self.ingress])
+    }
 
     /// Whether `name` names a service (or, with `allowIngress`, is `ingress`); logs
     /// `KEY: unknown service 'NAME' (did you mean 'X'?)` at `node` when it does not.
@@ -16,8 +26,8 @@ struct ServiceReferences {
     func checkService(_ name: String, key: String, node: YAMLNode, allowIngress: Bool = false, log: inout DiagnosticLog) -> Bool {
         guard let services else { return true }
         if services.contains(name) || (allowIngress && name == Self.ingress) { return true }
-        let candidates = services.keys + (allowIngress ? [Self.ingress] : [])
-        log.error("\(key): unknown service '\(name)'\(Suggestion.hint(for: name, among: candidates))", at: node.mark)
+        let hint = (allowIngress ? suggesterWithIngress : suggester).hint(for: name)
+        log.error("\(key): unknown service '\(name)'\(hint)", at: node.mark)
         return false
     }
 

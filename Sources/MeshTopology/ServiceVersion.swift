@@ -23,6 +23,9 @@ public struct ServiceVersion: Sendable, Equatable {
     public static let maximumReplicas = 100
     /// The version of a service that declares no `versions`.
     public static let implicitName = "v1"
+    /// What responses without an `x-meshbed-version` are called in reports and `split`
+    /// expectations (MeshLoad's `LoadResult.noVersion`); no version may have this name.
+    public static let noVersion = "no-version"
 
     static let keys = ["replicas", "behavior", "calls"]
 

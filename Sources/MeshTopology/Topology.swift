@@ -41,8 +41,18 @@ public struct Topology: Sendable, Equatable {
         self.faults = faults
     }
 
-    /// Reads a topology file's text: one YAML document, validated. Collects every mistake.
+    /// The largest topology or scenario file meshbed reads: 4 MiB (a topology of thousands
+    /// of services is a few hundred KiB).
+    public static let maximumFileSize = 4 * 1024 * 1024
+    /// The one error for a larger file.
+    public static let tooLargeMessage = "the file is larger than 4 MiB, the limit for topology and scenario files"
+
+    /// Reads a topology file's text: one YAML document, validated, with the features that are
+    /// not enforced yet refused (`UnsupportedFeatures`). Collects every mistake.
     public static func load(text: String, file: String) -> Result<Topology, TopologyErrors> {
+        guard text.utf8.count <= maximumFileSize else {
+            return .failure(TopologyErrors([Diagnostic(file: file, line: 1, column: 1, message: tooLargeMessage)]))
+        }
         let documents: [YAMLNode]
         do throws(YAMLError) {
             documents = try YAMLParser.parse(text)
@@ -57,10 +67,16 @@ public struct Topology: Sendable, Equatable {
             let message = "expected one YAML document, found \(documents.count)"
             return .failure(TopologyErrors([Diagnostic(file: file, mark: documents[1].mark, message: message)]))
         }
-        return validate(document: document, file: file)
+        var log = DiagnosticLog(file: file)
+        let topology = TopologyValidator.read(document, log: &log)
+        UnsupportedFeatures.check(document, log: &log)
+        if let topology, log.isEmpty { return .success(topology) }
+        return .failure(log.errors)
     }
 
-    /// Validates a parsed document. Collects every mistake, sorted by line and column.
+    /// Validates a parsed document as a model: every section is read and checked, including
+    /// those `load` refuses because they are not enforced yet (`UnsupportedFeatures`). Files
+    /// are read with `load`. Collects every mistake, sorted by line and column.
     public static func validate(document: YAMLNode, file: String) -> Result<Topology, TopologyErrors> {
         var log = DiagnosticLog(file: file)
         let topology = TopologyValidator.read(document, log: &log)

@@ -13,6 +13,17 @@ public struct TopologyErrors: Error, Sendable, Equatable, CustomStringConvertibl
         }.map(\.element)
     }
 
-    /// One diagnostic per line, `FILE:LINE:COLUMN: message`.
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+    /// How many diagnostics `description` shows; the rest are counted in one last line.
+    public static let shownLimit = 50
+
+    /// One diagnostic per line, `FILE:LINE:COLUMN: message`: the first `shownLimit`, then
+    /// `… and N more errors` when there are more.
+    public var description: String {
+        var lines = diagnostics.prefix(Self.shownLimit).map(\.description)
+        if diagnostics.count > Self.shownLimit {
+            let more = diagnostics.count - Self.shownLimit
+            lines.append("… and \(more) more error\(more == 1 ? "" : "s") (the first \(Self.shownLimit) are shown)")
+        }
+        return lines.joined(separator: "\n")
+    }
 }

@@ -130,6 +130,7 @@ import Testing
         return try workspace.write("\(name).yaml", """
             kind: Topology
             name: \(name)
+            mesh: {mtls: disabled}
             services:
               web:
                 calls: [api]
@@ -222,7 +223,7 @@ import Testing
     @Test func secondUpOfARunningTopologyIsRefused() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("one.yaml", "kind: Topology\nname: once\nservices:\n  web: {}\n")
+        let file = try workspace.write("one.yaml", "kind: Topology\nname: once\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         for extra in [["--detach"], []] {
             let second = try workspace.meshbed(["up", file, "--no-mesh"] + extra)
@@ -378,6 +379,7 @@ import Testing
         let file = try workspace.write("g.yaml", """
             kind: Topology
             name: grandchildren
+            mesh: {mtls: disabled}
             services:
               forks:
                 app:
@@ -404,7 +406,7 @@ import Testing
     func signalStopsForegroundUp(signal: Int32) throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\n")
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: fg\nservices:\n  web: {replicas: 2}\nmesh: {mtls: disabled}\n")
         let harness = Harness()
         let (process, lines) = try harness.startBackground(Harness.meshbed, ["up", file, "--no-mesh", "--state-dir", workspace.stateDirectory],
                                                            environment: workspace.environment)
@@ -422,7 +424,7 @@ import Testing
     @Test func crashedAppIsRecordedAndNotReady() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("c.yaml", "kind: Topology\nname: crash\nservices:\n  web: {replicas: 3}\n")
+        let file = try workspace.write("c.yaml", "kind: Topology\nname: crash\nservices:\n  web: {replicas: 3}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         let instances = try #require(try Self.status(workspace, "crash")["instances"] as? [[String: Any]])
         let victim = Int32(try #require(instances[1]["pid"] as? Int))
@@ -443,17 +445,37 @@ import Testing
         #expect(try workspace.meshbed(["down", "crash"]).status == 0)
     }
 
+    /// What meshbed does not enforce yet (here: the default, strict mTLS) is refused by
+    /// validate, up and run alike: exit 2, FILE:LINE:COLUMN, "not supported yet".
+    @Test func unenforcedFeaturesAreRefused() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("strict.yaml", "kind: Topology\nname: strict\nservices:\n  web: {}\n")
+        let scenario = try workspace.write("s.yaml", "kind: Scenario\nname: s\ntopology: strict.yaml\nsteps:\n  - wait: 1s\n")
+        let runs = [
+            try Harness.run(Harness.meshbed, ["validate", file], timeout: 30),
+            try Harness.run(Harness.meshbed, ["validate", scenario], timeout: 30),
+            try workspace.meshbed(["up", file, "--detach"]),
+            try workspace.meshbed(["run", scenario]),
+        ]
+        for (index, result) in runs.enumerated() {
+            #expect(result.status == 2, "run \(index)")
+            #expect(result.stderr.hasPrefix("\(file):1:1: mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled'"), "run \(index)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.stateDirectory + "/strict"))
+    }
+
     @Test func invalidTopologyExits2WithFileLineColumn() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("bad.yaml", "kind: Topology\nname: bad\nservices:\n  web:\n    replicas: zero\n")
+        let file = try workspace.write("bad.yaml", "kind: Topology\nname: bad\nservices:\n  web:\n    replicas: zero\nmesh: {mtls: disabled}\n")
         for arguments in [["up", file], ["up", file, "--detach"], ["validate", file]] {
             let result = try Harness.run(Harness.meshbed, arguments, timeout: 30)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("\(file):5:15: replicas:"), "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"))
         }
-        let good = try workspace.write("good.yaml", "kind: Topology\nname: good\nservices:\n  web: {}\n")
+        let good = try workspace.write("good.yaml", "kind: Topology\nname: good\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         let valid = try Harness.run(Harness.meshbed, ["validate", good], timeout: 30)
         #expect(valid.status == 0)
         #expect(valid.stdout.contains("valid topology 'good'"))
@@ -466,7 +488,7 @@ import Testing
     @Test func badFlagsExit2OnOneLine() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\n")
+        let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         for (arguments, mention) in [
             (["up", file, "--runtime", "netns"], "not supported yet"),
             (["up", file, "--runtime", "docker"], "--runtime"),
@@ -492,6 +514,7 @@ import Testing
         let file = try workspace.write("f.yaml", """
             kind: Topology
             name: failing
+            mesh: {mtls: disabled}
             services:
               web: {}
               broken:
@@ -520,6 +543,7 @@ import Testing
         let file = try workspace.write("s.yaml", """
             kind: Topology
             name: silent
+            mesh: {mtls: disabled}
             services:
               mute:
                 app:

@@ -119,6 +119,17 @@ private func usageMessage(_ body: () throws(UsageError) -> Void) -> String? {
         } == "--port: expected a port number 0-65535, got 'abc'")
     }
 
+    /// A value quoted in an error cannot split the line or colour the terminal.
+    @Test func quotedValuesAreEscaped() {
+        var scanner = ArgumentScanner(["--port", "8\n0\u{1B}[31m\u{9B}"], command: "echo")
+        #expect(usageMessage { () throws(UsageError) in
+            _ = try scanner.option("--port", parse: { UInt16($0) }, expected: "a port number 0-65535")
+        } == "--port: expected a port number 0-65535, got '8\\n0\\u{1B}[31m\\u{9B}'")
+        let stray = ArgumentScanner(["line\u{2028}two\r"], command: "echo")
+        #expect(usageMessage { () throws(UsageError) in try stray.finish() }
+            == "unexpected argument 'line\\u{2028}two\\r' for 'meshbed echo'")
+    }
+
     @Test func intOption() throws {
         var scanner = ArgumentScanner(["--connections", "64", "--offset=-3"], command: "load")
         #expect(try scanner.intOption("--connections", range: 1...10_000) == 64)

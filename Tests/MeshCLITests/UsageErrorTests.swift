@@ -10,9 +10,11 @@ import Testing
         #expect(UsageError.exitCode == 2)
     }
 
-    @Test func lineBreaksBecomeSpaces() {
+    @Test func controlCharactersAreEscaped() {
         let error = UsageError("bad\nvalue\r\nhere")
-        #expect(error.message == "bad value here")
+        #expect(error.message == "bad\\nvalue\\r\\nhere")
         #expect(!error.description.contains { $0.isNewline })
+        let coloured = UsageError("--to: unknown service '\u{1B}[31mred\u{1B}[0m\u{85}'")
+        #expect(coloured.message == "--to: unknown service '\\u{1B}[31mred\\u{1B}[0m\\u{85}'")
     }
 }

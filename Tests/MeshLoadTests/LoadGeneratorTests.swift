@@ -174,7 +174,7 @@ import Testing
     @Test func jsonReportEscapesNamesAndShowsTheRate() throws {
         var result = LoadResult()
         result.statusCounts = [200: 3, 503: 1]
-        result.versionCounts = ["v\"1\\\n": 3, "-": 1]
+        result.versionCounts = ["v\"1\\\n": 3, LoadResult.noVersion: 1]
         result.errorCounts = ["timeout": 2]
         result.latency.record(1_500_000)
         result.elapsed = 2_000_000_000
@@ -187,7 +187,7 @@ import Testing
         #expect((object["status"] as? [String: Any])?["503"] as? Int == 1)
         let versions = try #require(object["versions"] as? [String: Any])
         #expect(versions["v\"1\\\n"] as? Int == 3)
-        #expect(versions["-"] as? Int == 1)
+        #expect(versions["no-version"] as? Int == 1)
         #expect((object["errorsByKind"] as? [String: Any])?["timeout"] as? Int == 2)
         #expect((object["latencySeconds"] as? [String: Any])?["p99"] as? Double == 0.0015)
     }

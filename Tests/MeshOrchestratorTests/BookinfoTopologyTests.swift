@@ -1,12 +1,10 @@
 import Foundation
 import MeshOrchestrator
 import MeshTopology
-import MeshYAML
 import Testing
 
 /// The shipped demo topology loads and means what its comments say.
-@Suite(.enabled(if: (try? YAMLParser.parse("a: 1")) != nil, "needs the YAML reader"))
-struct BookinfoTopologyTests {
+@Suite struct BookinfoTopologyTests {
     static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("topologies/bookinfo.yaml").path
 

@@ -8,6 +8,7 @@ import Testing
     static let topologyText = """
         kind: Topology
         name: shop
+        mesh: {mtls: disabled}
         services:
           front: {calls: [reviews]}
           reviews:
@@ -189,7 +190,7 @@ import Testing
         #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {tolerance: 2}\n") == [
             "dir/s.yaml:6:14: tolerance: goes with split",
         ])
-        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {split: {v1: 60, v2: 30}}\n") == [
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: reviews}\n    expect: {split: {v1: 60, v2: 30}}\n") == [
             "dir/s.yaml:6:21: split: the shares add up to 90, expected 100",
         ])
     }
@@ -205,5 +206,24 @@ import Testing
         let result = Scenario.load(text: "kind: Scenario\nname: x\ntopology: nowhere.yaml\nsteps:\n  - wait: 1s\n", file: "/nonexistent-dir/s.yaml")
         guard case .failure(let errors) = result else { Issue.record("expected a failure"); return }
         #expect(errors.description == "/nonexistent-dir/s.yaml:3:11: topology: cannot read 'nowhere.yaml' (/nonexistent-dir/nowhere.yaml): no such file")
+    }
+
+    /// A split expectation names versions of the traffic's destination (or `no-version`,
+    /// responses without an `x-meshbed-version`).
+    @Test func splitNamesVersionsOfTheDestination() {
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: reviews}\n    expect: {split: {v1: 60, vv2: 40}}\n") == [
+            "dir/s.yaml:6:30: split: unknown version 'vv2' of service 'reviews' (versions: v1, v2) (did you mean 'v2'?)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {split: {v1: 50, v2: 50}}\n") == [
+            "dir/s.yaml:6:30: split: unknown version 'v2' of service 'front' (versions: v1) (did you mean 'v1'?)",
+        ])
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: reviews}\n    expect: {split: {v1: 50, v2: 40, no-version: 10}}\n") == [])
+    }
+
+    /// Names from the file quoted in a diagnostic cannot split or colour the output.
+    @Test func quotedInputIsEscaped() {
+        #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - kill: \"\\e[2Jfront\\nnext\"\n") == [
+            "dir/s.yaml:5:11: kill: unknown service '\\u{1B}[2Jfront\\nnext' in topology 'shop'",
+        ])
     }
 }

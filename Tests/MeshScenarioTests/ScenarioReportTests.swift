@@ -54,6 +54,21 @@ import Testing
     @Test func json() throws { try Self.check(Self.report.json, "report.json") }
     @Test func junit() throws { try Self.check(Self.report.junit, "report.junit.xml") }
 
+    /// A step name and an error message from outside cannot split a row or colour the table.
+    @Test func tableEscapesControlCharacters() {
+        let report = ScenarioReport([
+            ScenarioResult(name: "s", file: "x\ny.yaml", outcome: .failed, steps: [
+                StepResult(name: "\u{1B}[31mred\nrow", action: "wait 1s", outcome: .error("app said \u{1B}[2J\r\nbye")),
+            ], milliseconds: 1),
+        ])
+        let table = report.table(colour: false)
+        #expect(!table.unicodeScalars.contains("\u{1B}"))
+        #expect(table.contains("(x\\ny.yaml)"))
+        #expect(table.contains("\\u{1B}[31mred\\nrow: wait 1s"))
+        #expect(table.contains("app said \\u{1B}[2J\\r\\nbye"))
+        #expect(table.split(separator: "\n").count == 4)  // title, header, the step, summary
+    }
+
     @Test func exitCodes() {
         #expect(Self.report.exitCode == 3)
         #expect(ScenarioReport(Array(Self.report.scenarios.prefix(2))).exitCode == 1)

@@ -5,9 +5,10 @@ import MeshTestSupport
 import MeshYAML
 import Testing
 
-/// The files in `fixtures/topologies/`, read through `Topology.load` (so through the YAML
-/// reader: these run once it exists). Each `invalid-*.yaml` lists the diagnostics it must
-/// produce in comments at its top: `# expect: LINE:COLUMN: message`.
+/// The files in `fixtures/topologies/`, read through the YAML reader. Each `invalid-*.yaml`
+/// lists the diagnostics the model gives (`Topology.validate(document:file:)`) in comments at
+/// its top, `# expect: LINE:COLUMN: message`, and those `Topology.load` adds because a
+/// feature is not enforced yet (`UnsupportedFeatures`), `# refused: LINE:COLUMN: message`.
 enum Fixtures {
     /// `fixtures/topologies/`, found from this file's path.
     static let directory: URL = {
@@ -30,16 +31,35 @@ enum Fixtures {
     }
 
     /// The `# expect: ` lines of a fixture, without the prefix.
-    static func expectations(_ text: String) -> [String] {
-        text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map { String($0.dropFirst("# expect: ".count)) }
+    static func expectations(_ text: String, prefix: String = "# expect: ") -> [String] {
+        text.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 
+    /// The `# refused: ` lines of a fixture, without the prefix.
+    static func refusals(_ text: String) -> [String] { expectations(text, prefix: "# refused: ") }
+
+    /// The fixture read as a file is read (`Topology.load`: the model, then the refusals).
     static func load(_ name: String) throws -> Result<Topology, TopologyErrors> {
         Topology.load(text: try text(name), file: name)
     }
+
+    /// The fixture read as a model only (`Topology.validate(document:file:)`).
+    static func model(_ name: String) throws -> Result<Topology, TopologyErrors> {
+        let document = try #require(try YAMLParser.parse(try text(name)).first)
+        return Topology.validate(document: document, file: name)
+    }
+
+    /// `LINE:COLUMN: message` lines in the order `TopologyErrors` sorts diagnostics.
+    static func sorted(_ lines: [String]) -> [String] {
+        let diagnostics = lines.map { line -> Diagnostic in
+            let parts = line.split(separator: ":", maxSplits: 2)
+            return Diagnostic(file: "", line: Int(parts[0]) ?? 0, column: Int(parts[1]) ?? 0, message: String(parts[2].dropFirst()))
+        }
+        return TopologyErrors(diagnostics).diagnostics.map(\.locatedMessage)
+    }
 }
 
-/// Checks that run without the YAML reader: the fixtures are there and say what they expect.
+/// The fixtures are there and say what they expect.
 @Suite struct FixtureFilesTests {
     @Test func fixturesArePresent() throws {
         #expect(Fixtures.invalidNames.count >= 4)
@@ -50,29 +70,37 @@ enum Fixtures {
             #expect(!Fixtures.expectations(try Fixtures.text(name)).isEmpty, "\(name) lists what it expects")
         }
     }
-
-    @Test(.enabled(if: !yamlReaderAvailable, "the reader's own error"))
-    func readerErrorsBecomeDiagnostics() {
-        guard case .failure(let errors) = Topology.load(text: "kind: Topology\n", file: "t.yaml") else {
-            Issue.record("expected the reader's error")
-            return
-        }
-        #expect(errors.diagnostics.count == 1)
-        #expect(errors.description.hasPrefix("t.yaml:1:1: "))
-    }
 }
 
-@Suite(.enabled(if: yamlReaderAvailable, "needs the YAML reader (MeshYAML.YAMLParser)"))
-struct FixtureLoadTests {
+@Suite struct FixtureLoadTests {
     @Test(arguments: Fixtures.invalidNames)
     func invalidFixtureGivesExactlyItsExpectedDiagnostics(name: String) throws {
-        let expected = Fixtures.expectations(try Fixtures.text(name))
-        guard case .failure(let errors) = try Fixtures.load(name) else {
-            Issue.record("\(name) loaded without errors")
+        let text = try Fixtures.text(name)
+        let expected = Fixtures.expectations(text)
+        guard case .failure(let errors) = try Fixtures.model(name) else {
+            Issue.record("\(name) validated without errors")
             return
         }
         #expect(errors.diagnostics.map(\.locatedMessage) == expected)
         #expect(errors.diagnostics.allSatisfy { $0.file == name })
+        guard case .failure(let loaded) = try Fixtures.load(name) else {
+            Issue.record("\(name) loaded without errors")
+            return
+        }
+        #expect(loaded.diagnostics.map(\.locatedMessage) == Fixtures.sorted(expected + Fixtures.refusals(text)))
+    }
+
+    /// full.yaml is a valid model that uses every key; loading it refuses exactly what is not
+    /// enforced yet, each at its place.
+    @Test func fullIsRefusedForWhatIsNotEnforced() throws {
+        let text = try Fixtures.text("full.yaml")
+        #expect(Fixtures.refusals(text).count == 5)
+        guard case .failure(let errors) = try Fixtures.load("full.yaml") else {
+            Issue.record("full.yaml loaded although it asks for mTLS, policies, authorization and faults")
+            return
+        }
+        #expect(errors.diagnostics.map(\.locatedMessage) == Fixtures.refusals(text))
+        #expect(errors.diagnostics.allSatisfy { $0.message.contains("not supported yet") })
     }
 
     @Test func bookinfo() throws {
@@ -94,11 +122,11 @@ struct FixtureLoadTests {
             "productpage-v1-0", "details-v1-0", "reviews-v1-0", "reviews-v2-0", "reviews-v3-0", "ratings-v1-0",
         ])
         #expect(topology.instances[2].identity == "spiffe://meshbed.local/ns/bookinfo/sa/reviews")
-        #expect(topology.mesh == .default)
+        #expect(topology.mesh == MeshSettings(mtls: .disabled))
     }
 
     @Test func fullUsesEveryKey() throws {
-        let topology = try Fixtures.load("full.yaml").get()
+        let topology = try Fixtures.model("full.yaml").get()
         #expect(topology.name == "full")
         #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(3600)))
         #expect(topology.ingress.port == 18080)
@@ -148,7 +176,7 @@ struct FixtureLoadTests {
     }
 
     @Test func faultDescriptionsParseBack() throws {
-        let topology = try Fixtures.load("full.yaml").get()
+        let topology = try Fixtures.model("full.yaml").get()
         for fault in topology.faults {
             let node = try #require(try MeshYAML.YAMLParser.parse(fault.description).first)
             #expect(FaultSpec.parse(node: node, file: "-", services: topology.services) == .success(fault))
@@ -174,8 +202,7 @@ struct FixtureLoadTests {
 
 /// The test builder puts nodes where the YAML reader does, so builder-based positions hold
 /// for real files.
-@Suite(.enabled(if: yamlReaderAvailable, "needs the YAML reader (MeshYAML.YAMLParser)"))
-struct BuilderAgreementTests {
+@Suite struct BuilderAgreementTests {
     static let documents: [YNode] = [
         shopWithVersions([("routes", ["db": [["match": ["headers": ["x": "1"]], "split": ["v1": 90, "v2": 20]]]])]),
         shop(services: ["web": ["calls": ["api", "web"], "replicas": "two"], "api": .null], [("faults", [["kind": "abort", "to": "x"], "z"])]),
@@ -189,6 +216,6 @@ struct BuilderAgreementTests {
         let parsed = try #require(try MeshYAML.YAMLParser.parse(document.text).first)
         let viaBuilder = Topology.validate(document: document.node, file: "t.yaml")
         let viaReader = Topology.validate(document: parsed, file: "t.yaml")
-        #expect(viaBuilder == viaReader, "\(document.text)")
+        #expect(viaBuilder == viaReader, "document \(index)")
     }
 }

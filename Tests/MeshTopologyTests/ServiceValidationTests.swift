@@ -191,3 +191,12 @@ import Testing
         #expect(legacy.app?.ready == nil)
     }
 }
+
+extension ServiceValidationTests {
+    /// Reports count responses without a version as `no-version`: no version may be called that.
+    @Test func noVersionIsAReservedVersionName() {
+        // 5: versions:, 6: no-version: {}
+        let doc = shop(services: ["web": ["versions": ["no-version": [:]]]])
+        #expect(diagnostic(doc) == "6:7: version name: 'no-version' is reserved (scenario reports count responses without a version under it)")
+    }
+}

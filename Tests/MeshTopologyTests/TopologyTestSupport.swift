@@ -3,9 +3,6 @@ import MeshTestSupport
 import MeshYAML
 import Testing
 
-/// Whether the YAML reader has landed (until then `YAMLParser.parse` throws "not built yet").
-let yamlReaderAvailable: Bool = (try? YAMLParser.parse("a: 1")) != nil
-
 /// The diagnostics of a builder document as `LINE:COLUMN: message`, in order.
 func diagnostics(_ document: YNode) -> [String] {
     switch Topology.validate(document: document.node, file: "t.yaml") {
@@ -17,7 +14,7 @@ func diagnostics(_ document: YNode) -> [String] {
 /// The one diagnostic of a document, or a description of what came instead.
 func diagnostic(_ document: YNode) -> String {
     let all = diagnostics(document)
-    return all.count == 1 ? all[0] : "\(all.count) diagnostics: \(all)\n\(document.text)"
+    return all.count == 1 ? all[0] : "\(all.count) diagnostics: \(all)"
 }
 
 /// The topology of a document expected to be valid.
@@ -25,7 +22,7 @@ func topology(_ document: YNode, sourceLocation: SourceLocation = #_sourceLocati
     switch Topology.validate(document: document.node, file: "t.yaml") {
     case .success(let topology): return topology
     case .failure(let errors):
-        Issue.record("unexpected diagnostics:\n\(errors)\n\(document.text)", sourceLocation: sourceLocation)
+        Issue.record("unexpected diagnostics:\n\(errors)", sourceLocation: sourceLocation)
         throw errors
     }
 }

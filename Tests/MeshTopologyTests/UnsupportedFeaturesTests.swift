@@ -1,0 +1,86 @@
+import MeshTopology
+import MeshYAML
+import Testing
+
+/// What a file may ask for but meshbed does not enforce yet is refused by `Topology.load`
+/// ("not supported yet", at its place), never silently ignored.
+@Suite struct UnsupportedFeaturesTests {
+    static func load(_ text: String) -> [String] {
+        switch Topology.load(text: text, file: "t.yaml") {
+        case .success: return []
+        case .failure(let errors): return errors.diagnostics.map(\.locatedMessage)
+        }
+    }
+
+    static let services = "services:\n  web: {calls: [api]}\n  api:\n    versions: {v1: {}, v2: {}}\n"
+
+    @Test func mtlsDisabledIsAccepted() {
+        #expect(Self.load("kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services) == [])
+    }
+
+    @Test func absentMTLSIsRefusedWithTheReason() {
+        let noMesh = Self.load("kind: Topology\nname: shop\n" + Self.services)
+        #expect(noMesh == ["1:1: mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled' under 'mesh:' (the default, strict, would be a promise meshbed cannot keep yet)"])
+        let emptyMesh = Self.load("kind: Topology\nname: shop\nmesh: {trustDomain: example.org}\n" + Self.services)
+        #expect(emptyMesh.count == 1)
+        #expect(emptyMesh.first?.hasPrefix("3:1: mesh.mtls: mutual TLS is not supported yet") == true)
+    }
+
+    @Test(arguments: ["strict", "permissive"])
+    func strictAndPermissiveAreRefused(mode: String) {
+        #expect(Self.load("kind: Topology\nname: shop\nmesh:\n  mtls: \(mode)\n" + Self.services) == [
+            "4:9: mtls: '\(mode)' is not supported yet (mutual TLS is not enforced: traffic is plaintext); set 'mtls: disabled'",
+        ])
+    }
+
+    @Test func eachUnenforcedSectionIsRefusedAtItsKey() {
+        let text = """
+            kind: Topology
+            name: shop
+            mesh: {mtls: disabled, trustDomain: example.org, certTTL: 1h}
+            services:
+              web: {calls: [api]}
+              api:
+                versions: {v1: {}, v2: {}}
+            routes:
+              api:
+                - split: {v1: 50, v2: 50}
+                  mirror: {version: v2, percent: 10}
+            policies:
+              api: {timeout: 2s}
+            faults:
+              - {kind: abort, to: api, status: 503, percent: 10}
+
+            """
+        #expect(Self.load(text) == [
+            "3:50: certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it",
+            "11:7: mirror: not supported yet (requests are not mirrored); remove it",
+            "12:1: policies: not supported yet (sidecars do not apply timeouts, retries, circuit breaking or load balancing policies); remove the section",
+            "14:1: faults: not supported yet (faults are not injected); remove the section",
+        ])
+    }
+
+    @Test func authorizationIsRefused() {
+        let text = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services + "authorization:\n  api: {allow: [web]}\n"
+        #expect(Self.load(text).contains("8:1: authorization: not supported yet (sidecars do not check callers); remove the section"))
+    }
+
+    /// Another kind of file is one error, as before: nothing about mTLS.
+    @Test func otherKindIsStillOneError() {
+        #expect(Self.load("kind: Scenario\nname: x\nsteps: []\n") == ["1:7: kind: expected 'Topology', got 'Scenario'"])
+    }
+
+    @Test func emptySectionsPromiseNothing() {
+        let text = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services + "policies: {}\nauthorization: {}\nfaults: []\n"
+        #expect(Self.load(text) == [])
+    }
+
+    /// The model still reads every section: only loading a file refuses them.
+    @Test func theModelStillReadsEverySection() throws {
+        let text = "kind: Topology\nname: shop\n" + Self.services + "policies:\n  api: {timeout: 2s}\n"
+        let document = try #require(try MeshYAML.YAMLParser.parse(text).first)
+        let topology = try Topology.validate(document: document, file: "t.yaml").get()
+        #expect(topology.policies["api"]?.timeout == .seconds(2))
+        #expect(topology.mesh.mtls == .strict)
+    }
+}
