@@ -15,23 +15,23 @@ import MeshYAML
 /// snapshots to every sidecar).
 enum UnsupportedFeatures {
     /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`
-    /// or `permissive`. Lifted by the mTLS issue (certificates, identities, strict inbound).
+    /// or `permissive`. Lifted by issue 9 (mutual TLS: certificates, identities, strict inbound).
     static let mtlsDefault = "mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled' under 'mesh:' (the default, strict, would be a promise meshbed cannot keep yet)"
-    /// Lifted by the mTLS issue.
+    /// Lifted by issue 9.
     static func mtlsMode(_ mode: String) -> String {
         "mtls: '\(mode)' is not supported yet (mutual TLS is not enforced: traffic is plaintext); set 'mtls: disabled'"
     }
-    /// `mesh.certTTL`: no certificates are issued. Lifted by the mTLS issue.
+    /// `mesh.certTTL`: no certificates are issued. Lifted by issue 9.
     static let certTTL = "certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it"
     /// `policies:` (timeout, retries, circuit breaking, load balancing) with any entry. Lifted
-    /// by the resilience-policy issue.
+    /// by issue 8 (the sidecar pipeline).
     static let policies = "policies: not supported yet (sidecars do not apply timeouts, retries, circuit breaking or load balancing policies); remove the section"
-    /// `authorization:` with any entry. Lifted by the mTLS/authorization issue.
+    /// `authorization:` with any entry. Lifted by issue 9 (authorization by identity).
     static let authorization = "authorization: not supported yet (sidecars do not check callers); remove the section"
-    /// `faults:` with any entry. Lifted by the fault-injection issue.
+    /// `faults:` with any entry. Lifted by issue 10 (fault injection).
     static let faults = "faults: not supported yet (faults are not injected); remove the section"
     /// A route's `mirror` (SPEC §3), not even read yet, so the route reader refuses it (in
-    /// place of "unknown key"). Lifted by the traffic-mirroring issue, which reads it.
+    /// place of "unknown key"). Lifted by issue 8, which reads it (mirroring).
     static let routeMirror = "mirror: not supported yet (requests are not mirrored); remove it"
 
     /// Logs one error per refused feature of a topology document (a mapping whose `kind`, if
