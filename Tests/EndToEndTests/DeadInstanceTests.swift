@@ -93,7 +93,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: MeshUpTests.meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func oneDeadOfTenCostsNoResetAndAllSucceedOnceRemoved() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
@@ -126,7 +126,7 @@ import Testing
         #expect(try workspace.meshbed(["down", "ten"]).status == 0)
     }
 
-    @Test(.enabled(if: MeshUpTests.meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func killsUnderConstantLoadCostAtMostTheRequestsInFlight() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }

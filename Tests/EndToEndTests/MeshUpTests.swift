@@ -240,7 +240,7 @@ import Testing
     @Test func concurrentUpsOnOneStateDirectory() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("race.yaml", "kind: Topology\nname: race\nservices:\n  web: {replicas: 3}\n  api: {replicas: 2}\n")
+        let file = try workspace.write("race.yaml", "kind: Topology\nname: race\nservices:\n  web: {replicas: 3}\n  api: {replicas: 2}\nmesh: {mtls: disabled}\n")
         let results = ResultBox()
         let group = DispatchGroup()
         for _ in 0..<2 {
@@ -277,7 +277,7 @@ import Testing
     func downWithADamagedStateFileStopsEverything(damage: String) throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("d.yaml", "kind: Topology\nname: damaged\nservices:\n  web: {replicas: 2}\n  api: {}\n")
+        let file = try workspace.write("d.yaml", "kind: Topology\nname: damaged\nservices:\n  web: {replicas: 2}\n  api: {}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         let pids = try workspace.recordedPIDs("damaged")
         let supervisor = try #require(try workspace.state("damaged")["supervisorPID"] as? Int)
@@ -312,7 +312,7 @@ import Testing
         #expect(empty.status == 0)
         #expect(empty.stdout == "{\"topologies\":[]}\n")
 
-        let file = try workspace.write("far.yaml", "kind: Topology\nname: faraway\nservices:\n  web: {replicas: 2}\n")
+        let file = try workspace.write("far.yaml", "kind: Topology\nname: faraway\nservices:\n  web: {replicas: 2}\nmesh: {mtls: disabled}\n")
         #expect(try workspace.meshbed(["up", file, "--detach", "--no-mesh"]).status == 0)
         let supervisor = try #require(try workspace.state("faraway")["supervisorPID"] as? Int)
         let list = try Self.object(try workspace.meshbedHere(["status", "--json"], in: "/").stdout)
@@ -564,16 +564,10 @@ import Testing
 
     // MARK: - The full mesh
 
-    /// Whether this build has the control plane and the sidecar.
-    static let meshAvailable: Bool = ["control", "proxy"].allSatisfy { command in
-        let result = try? Harness.run(Harness.meshbed, [command], timeout: 10)
-        return result.map { !$0.stderr.contains("not available in this build") } ?? false
-    }
-
     static let bookinfo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../topologies/bookinfo.yaml").standardized.path
 
-    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func bookinfoThroughTheIngress() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
@@ -621,7 +615,7 @@ import Testing
         #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
     }
 
-    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func absoluteFormThroughAnOutboundPort() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
@@ -638,7 +632,7 @@ import Testing
 
     /// A program of the user's own (Python's http.server) joins the mesh: reachable through
     /// the ingress, and reaching another service with an unmodified client through http_proxy.
-    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func pythonAppInTheMeshUsesHTTPProxy() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
@@ -689,7 +683,7 @@ import Testing
     }
 
     /// A dead sidecar or control plane makes the topology degraded, with how it ended.
-    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func deadSidecarAndControlPlaneMakeItDegraded() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
@@ -722,7 +716,7 @@ import Testing
         #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
     }
 
-    @Test(.enabled(if: meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func trafficKeepsFlowingWithoutTheControlPlane() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
