@@ -4,9 +4,9 @@ import MeshIO
 public enum CommandLineTool {
     /// Subcommands that exist today.
     static let commands: [(name: String, summary: String)] = [
-        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D] [--call SVC --outbound ADDR]"),
+        ("echo", "run an echo app: meshbed echo --port P --service S --version V [--error-rate PCT] [--latency D] [--call SVC --outbound ADDR] [--max-connections N]"),
         ("load", "generate load: meshbed load --url URL [--requests N|--duration D] [--rate R] [--concurrency C] [--json]"),
-        ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] (or --gateway --port P)"),
+        ("proxy", "run a sidecar: meshbed proxy --instance ID --service S --control ADDR --app PORT [--inbound P --outbound P --admin P] [--max-connections N] (or --gateway --port P)"),
         ("control", "run the control plane: meshbed control --topology FILE --port P [--bind 127.0.0.1] [--hold 20s]"),
         ("demo", "a guided tour: echo apps on loopback driven by the load generator"),
         ("up", "launch a topology: meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N]"),

@@ -19,6 +19,7 @@ enum ProxyCommand {
         let port = try scanner.intOption("--port", range: 0...65535)
         let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
+        let maxConnections = try scanner.intOption("--max-connections", range: 1...16_777_216)
         try scanner.finish()
 
         guard let control else { throw UsageError("--control ADDRESS is required (the control plane)") }
@@ -44,6 +45,7 @@ enum ProxyCommand {
             configuration.appReadyPath = appReady
         }
         configuration.threads = threads
+        configuration.maxConnections = maxConnections
         configuration.seed = seed ?? Posix.monotonicNanoseconds()
 
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])

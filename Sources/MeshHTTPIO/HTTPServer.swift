@@ -44,8 +44,14 @@ public final class HTTPServer: Sendable {
     private let trackers: [(EventLoop, HTTPConnectionTracker)]
     private let openConnections: ConnectionCounter
 
-    public init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration = .init(),
-                handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
+    public convenience init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration = .init(),
+                            handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
+        try self.init(group: group, address: address, configuration: configuration, accept: Posix.accept, handlerFactory: handlerFactory)
+    }
+
+    /// As the public initializer, with the call that takes connections off the socket (for tests).
+    package init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration,
+                 accept: @escaping TCPAcceptCall, handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
         let counter = ConnectionCounter()
         var trackers: [(EventLoop, HTTPConnectionTracker)] = []
         var byLoop: [ObjectIdentifier: HTTPConnectionTracker] = [:]
@@ -57,7 +63,7 @@ public final class HTTPServer: Sendable {
         let lookup = byLoop
         self.trackers = trackers
         self.openConnections = counter
-        tcp = try TCPServer(group: group, address: address) { connection in
+        tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
             counter.value.add(1, ordering: .relaxed)
             return HTTPServerConnection(tcp: connection, configuration: configuration,
                                         handler: handlerFactory(connection.loop),
@@ -67,6 +73,12 @@ public final class HTTPServer: Sendable {
 
     /// Connections currently open.
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
+    /// The most connections open at once.
+    public var connectionLimit: Int { tcp.connectionLimit }
+    /// Connections closed at once because `connectionLimit` were open.
+    public var rejectedConnections: Int { tcp.rejectedConnections }
+    /// Times accepting paused because the process was out of descriptors.
+    public var acceptBackoffs: Int { tcp.acceptBackoffs }
 
     /// Stops accepting and lets in-flight requests finish: idle connections close now,
     /// busy ones after their current response. Blocks until all are closed or `timeout`

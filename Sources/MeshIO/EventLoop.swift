@@ -91,7 +91,12 @@ public final class EventLoop: @unchecked Sendable {
         }
         generations[index] &+= 1
         selectables[index] = selectable
-        try Posix.epollControl(epfd, EPOLL_CTL_ADD, fd, events: events, data: token(fd))
+        do {
+            try Posix.epollControl(epfd, EPOLL_CTL_ADD, fd, events: events, data: token(fd))
+        } catch {
+            selectables[index] = nil
+            throw error
+        }
     }
 
     func modify(_ fd: Int32, events: UInt32) throws(IOError) {

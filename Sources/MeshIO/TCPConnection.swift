@@ -76,9 +76,13 @@ public final class TCPConnection: Selectable {
     /// False while pending writes are above the high-water mark.
     public var isWritable: Bool { pendingOutboundBytes < highWaterMark }
 
-    init(fd: Int32, loop: EventLoop) {
+    /// The server's admission of this connection, given back when it closes (nil for outgoing ones).
+    private let gate: ConnectionGate?
+
+    init(fd: Int32, loop: EventLoop, gate: ConnectionGate? = nil) {
         self.fd = fd
         self.loop = loop
+        self.gate = gate
     }
 
     /// Opens a connection to `address` on `loop`; `handler` hears `connectionActive` or `connectionClosed`.
@@ -105,11 +109,19 @@ public final class TCPConnection: Selectable {
         return connection
     }
 
-    /// Registers an accepted descriptor and tells the handler it is active.
+    /// Registers an accepted descriptor and tells the handler it is active. When that fails
+    /// the connection is closed (its place given back) without the handler hearing of it.
     func start(handler: TCPConnectionHandler) throws(IOError) {
-        self.handler = handler
         interest = EPOLLIN.rawValue
-        try loop.register(fd, self, events: interest)
+        do {
+            try loop.register(fd, self, events: interest)
+        } catch {
+            isClosed = true
+            Posix.close(fd)
+            gate?.release()
+            throw error
+        }
+        self.handler = handler
         handler.connectionActive(self)
     }
 
@@ -366,6 +378,7 @@ public final class TCPConnection: Selectable {
         if let lingerTimer { loop.cancel(lingerTimer) }
         loop.unregister(fd)
         Posix.close(fd)
+        gate?.release()
         inbound = []
         outbound = []
         let handler = self.handler

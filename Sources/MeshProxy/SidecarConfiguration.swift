@@ -26,6 +26,9 @@ public struct SidecarConfiguration: Sendable {
     public var threads: Int = 1
     /// Seed for split draws.
     public var seed: UInt64 = 1
+    /// The most connections each listener keeps open at once (nil: derived from the descriptor
+    /// limit, see `TCPServer.defaultConnectionLimit`); more are closed at once and counted.
+    public var maxConnections: Int?
 
     public init(instance: String, service: String, version: String, control: SocketAddress, adminAddress: SocketAddress) {
         self.instance = instance

@@ -160,3 +160,76 @@ public func normalRequestStatus(_ address: String, host: String = "localhost", p
                                 within seconds: Double = 5) -> Int? {
     SocketAddress(address).flatMap { normalRequestStatus($0, host: host, path: path, within: seconds) }
 }
+
+/// A raw client connection kept open across exchanges (for idle connections and for
+/// requests on a connection opened earlier). Closed on `close()` or when released.
+public final class RawConnection {
+    private var fd: Int32
+
+    /// Connects to `address`, waiting at most `seconds`.
+    public init(_ address: SocketAddress, within seconds: Double = 5) throws(IOError) {
+        fd = try Posix.connect(to: address, timeoutNanoseconds: UInt64(seconds * 1e9))
+    }
+
+    /// Connects to a `host:port` address; throws EINVAL for one that does not parse.
+    public convenience init(_ address: String, within seconds: Double = 5) throws(IOError) {
+        guard let parsed = SocketAddress(address) else { throw IOError(code: EINVAL, function: "address") }
+        try self.init(parsed, within: seconds)
+    }
+
+    deinit { close() }
+
+    /// Whether the server closed the connection without sending anything, waiting at most `seconds`.
+    public func closedByServer(within seconds: Double) -> Bool {
+        guard fd >= 0 else { return true }
+        guard (try? Posix.waitUntil(fd, timeoutNanoseconds: UInt64(seconds * 1e9))) == true else { return false }
+        var byte: UInt8 = 0
+        let result = withUnsafeMutableBytes(of: &byte) { raw in Result { () throws(IOError) in try Posix.read(fd, into: raw) } }
+        switch result {
+        case .success(.processed(0)), .failure: return true
+        default: return false
+        }
+    }
+
+    /// Closes the connection (no-op once closed).
+    public func close() {
+        if fd >= 0 { Posix.close(fd) }
+        fd = -1
+    }
+
+    /// Sends `bytes` (a small request) and reads until `responses` responses arrived, the
+    /// server closed, or `seconds` passed.
+    public func exchange(_ bytes: [UInt8], responses: Int = 1, within seconds: Double = 5) -> RawReply {
+        var reply = RawReply(bytes: [], closed: false)
+        guard fd >= 0 else { return RawReply(bytes: [], closed: true) }
+        let deadline = Posix.monotonicNanoseconds() &+ UInt64(seconds * 1e9)
+        var sent = 0
+        while sent < bytes.count {
+            let result = bytes.withUnsafeBytes { raw in
+                Result { () throws(IOError) in try Posix.write(fd, UnsafeRawBufferPointer(rebasing: raw[sent...])) }
+            }
+            guard case .success(let written) = result else { return RawReply(bytes: [], closed: true) }
+            if case .processed(let n) = written { sent += n } else {
+                _ = try? Posix.waitUntil(fd, writable: true, timeoutNanoseconds: 10_000_000)
+            }
+            if Posix.monotonicNanoseconds() > deadline { return reply }
+        }
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while reply.statuses.count < responses {
+            let now = Posix.monotonicNanoseconds()
+            guard now < deadline else { break }
+            _ = try? Posix.waitUntil(fd, timeoutNanoseconds: deadline - now)
+            let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(IOError) in try Posix.read(fd, into: raw) } }
+            switch result {
+            case .success(.processed(0)), .failure:
+                reply.closed = true
+                return reply
+            case .success(.processed(let n)):
+                reply.bytes.append(contentsOf: buffer[0..<n])
+            case .success(.wouldBlock):
+                continue
+            }
+        }
+        return reply
+    }
+}
