@@ -13,8 +13,10 @@ final class HTTPConnectionTracker: @unchecked Sendable {
         self.open = open
     }
 
+    /// A connection started (it is counted from here, so one that failed to start is never waited for).
     func opened(_ connection: HTTPServerConnection) {
         connections[ObjectIdentifier(connection)] = connection
+        open.value.add(1, ordering: .relaxed)
         if draining { connection.drain() }
     }
 
@@ -64,8 +66,7 @@ public final class HTTPServer: Sendable {
         self.trackers = trackers
         self.openConnections = counter
         tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
-            counter.value.add(1, ordering: .relaxed)
-            return HTTPServerConnection(tcp: connection, configuration: configuration,
+            HTTPServerConnection(tcp: connection, configuration: configuration,
                                         handler: handlerFactory(connection.loop),
                                         tracker: lookup[ObjectIdentifier(connection.loop)])
         }
