@@ -29,12 +29,14 @@ final class HTTPConnectionTracker: @unchecked Sendable {
     func drainAll() {
         draining = true
         for connection in Array(connections.values) { connection.drain() }
+        open.drainingLoops.add(1, ordering: .releasing)
     }
 }
 
-/// Counts a server's open connections across loops.
+/// Counts a server's open connections across loops, and the loops that began draining.
 final class ConnectionCounter: Sendable {
     let value = Atomic<Int>(0)
+    let drainingLoops = Atomic<Int>(0)
 }
 
 /// An HTTP/1.1 server on every loop of a group. Each accepted connection gets its own
@@ -74,6 +76,9 @@ public final class HTTPServer: Sendable {
 
     /// Connections currently open.
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
+    /// How many loops have started draining their connections during `shutdown` (for tests
+    /// that act once a shutdown is under way).
+    package var drainingLoops: Int { openConnections.drainingLoops.load(ordering: .acquiring) }
     /// The most connections open at once.
     public var connectionLimit: Int { tcp.connectionLimit }
     /// Connections closed at once because `connectionLimit` were open.

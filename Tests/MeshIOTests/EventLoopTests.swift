@@ -10,11 +10,13 @@ import Testing
         let loop = group.loops[0]
         let fired = Shared<[Int]>([])
         loop.execute {
-            loop.schedule(after: 30_000_000) { fired.update { $0.append(3) } }
-            loop.schedule(after: 10_000_000) { fired.update { $0.append(1) } }
-            let cancelled = loop.schedule(after: 20_000_000) { fired.update { $0.append(2) } }
-            loop.schedule(after: 1_000_000) { loop.cancel(cancelled) }
-            loop.schedule(after: 40_000_000) { fired.update { $0.append(4) } }
+            // Deadlines from one instant: the order is the deadlines', however late the loop runs.
+            let base = Posix.monotonicNanoseconds()
+            loop.schedule(at: base + 30_000_000) { fired.update { $0.append(3) } }
+            loop.schedule(at: base + 10_000_000) { fired.update { $0.append(1) } }
+            let cancelled = loop.schedule(at: base + 20_000_000) { fired.update { $0.append(2) } }
+            loop.schedule(at: base + 1_000_000) { loop.cancel(cancelled) }
+            loop.schedule(at: base + 40_000_000) { fired.update { $0.append(4) } }
         }
         #expect(eventually { fired.value.count == 3 })
         #expect(fired.value == [1, 3, 4])

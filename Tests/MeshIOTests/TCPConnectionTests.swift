@@ -101,7 +101,7 @@ final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.
         // The client is not consuming, so the inbound buffer stops at its limit and the
         // server's writes stall: bounded memory on both sides.
         let pending = Shared(0)
-        #expect(eventually(within: 2) {
+        #expect(eventually(within: 30) {
             loop.execute { pending.update { $0 = connectionBox.value!.pendingOutboundBytes } }
             return pending.value > 0
         })
