@@ -69,8 +69,8 @@ public final class HTTPServer: Sendable {
         self.openConnections = counter
         tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
             HTTPServerConnection(tcp: connection, configuration: configuration,
-                                        handler: handlerFactory(connection.loop),
-                                        tracker: lookup[ObjectIdentifier(connection.loop)])
+                                 handler: handlerFactory(connection.loop),
+                                 tracker: lookup[ObjectIdentifier(connection.loop)])
         }
     }
 
