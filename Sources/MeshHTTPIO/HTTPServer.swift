@@ -50,7 +50,8 @@ public final class HTTPServer: Sendable {
 
     public convenience init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration = .init(),
                             handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
-        try self.init(group: group, address: address, configuration: configuration, accept: Posix.accept, handlerFactory: handlerFactory)
+        try self.init(group: group, address: address, configuration: configuration,
+                      accept: { fd throws(IOError) in try Posix.accept(fd) }, handlerFactory: handlerFactory)
     }
 
     /// As the public initializer, with the call that takes connections off the socket (for tests).

@@ -132,7 +132,8 @@ public final class TCPServer: Sendable {
     /// (nil: `defaultConnectionLimit`).
     public convenience init(group: EventLoopGroup, address: SocketAddress, maxConnections: Int? = nil,
                             factory: @escaping TCPHandlerFactory) throws(IOError) {
-        try self.init(group: group, address: address, maxConnections: maxConnections, accept: Posix.accept, factory: factory)
+        try self.init(group: group, address: address, maxConnections: maxConnections,
+                      accept: { fd throws(IOError) in try Posix.accept(fd) }, factory: factory)
     }
 
     /// As the public initializer, with the call that takes connections off the socket.
