@@ -25,9 +25,15 @@ public enum CommandLineTool {
         }
     }
 
+    /// Subcommands that serve or open many connections at once.
+    static let connectionHeavy: Set<String> = ["echo", "load", "proxy", "control"]
+
     /// Runs subcommand `name` with `rest`. Throws usage errors, and `UsageError.helpRequested`
     /// when `rest` asks for help.
     static func dispatch(_ name: String, _ rest: [String]) throws(UsageError) -> Int32 {
+        // Processes that hold many connections: their connection limit follows the hard
+        // descriptor limit, not the shell's default soft limit of 1024.
+        if connectionHeavy.contains(name) { Posix.raiseOpenFileLimit() }
         switch name {
         case "echo": return try EchoCommand.run(rest)
         case "load": return try LoadCommand.run(rest)

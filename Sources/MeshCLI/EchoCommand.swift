@@ -20,6 +20,7 @@ enum EchoCommand {
         let outbound = try scanner.option("--outbound", parse: { SocketAddress($0) }, expected: "an address such as 127.0.0.1:15001")
         let headerTimeout = try scanner.durationOption("--header-timeout") ?? .seconds(10)
         let idleTimeout = try scanner.durationOption("--idle-timeout") ?? .seconds(60)
+        let maxConnections = try scanner.intOption("--max-connections", range: 1...16_777_216)
         try scanner.finish()
         try NameRules.check(service, flag: "--service")
         try NameRules.check(version, flag: "--version")
@@ -44,7 +45,8 @@ enum EchoCommand {
             server = try EchoServer(configuration: configuration, address: address, group: group,
                                     serverConfiguration: HTTPServerConfiguration(
                                         headerTimeout: UInt64(max(headerTimeout, .milliseconds(1)).meshbedNanoseconds),
-                                        idleTimeout: UInt64(max(idleTimeout, .milliseconds(1)).meshbedNanoseconds)))
+                                        idleTimeout: UInt64(max(idleTimeout, .milliseconds(1)).meshbedNanoseconds),
+                                        maxConnections: maxConnections))
         } catch {
             throw UsageError("--port \(port): \(error.isAddressInUse ? "address already in use" : error.description)")
         }

@@ -21,6 +21,7 @@ enum ProxyCommand {
         let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
         let upstreamTimeout = try scanner.durationOption("--upstream-timeout")
+        let maxConnections = try scanner.intOption("--max-connections", range: 1...16_777_216)
         try scanner.finish()
 
         guard let control else { throw UsageError("--control ADDRESS is required (the control plane)") }
@@ -54,6 +55,7 @@ enum ProxyCommand {
             }
             configuration.upstreamTimeout = UInt64(nanoseconds)
         }
+        configuration.maxConnections = maxConnections
         configuration.seed = seed ?? Posix.monotonicNanoseconds()
 
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])

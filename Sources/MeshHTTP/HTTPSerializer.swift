@@ -115,12 +115,16 @@ public enum HTTPSerializer {
     }
 
     /// Appends the fields of `headers` a proxy forwards: all but the hop-by-hop ones (RFC 9110 §7.6.1:
-    /// Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and any named in Connection).
-    public static func appendForwardedHeaders(_ headers: HTTPHeaders, into buffer: inout [UInt8]) {
+    /// Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade, and any named in any
+    /// Connection field) and those `alsoDropping` picks (given each field's name as received).
+    /// The one implementation of hop-by-hop stripping: every proxy path goes through it.
+    public static func appendForwardedHeaders(_ headers: HTTPHeaders, into buffer: inout [UInt8],
+                                              alsoDropping drop: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }) {
         let hasConnection = headers.contains("connection")
         headers.forEachField { name, value in
             if isHopByHop(name) { return }
             if hasConnection && isNominatedByConnection(name, headers) { return }
+            if drop(name) { return }
             buffer.append(contentsOf: name)
             appendColonSpace(into: &buffer)
             buffer.append(contentsOf: value)

@@ -13,8 +13,10 @@ final class HTTPConnectionTracker: @unchecked Sendable {
         self.open = open
     }
 
+    /// A connection started (it is counted from here, so one that failed to start is never waited for).
     func opened(_ connection: HTTPServerConnection) {
         connections[ObjectIdentifier(connection)] = connection
+        open.value.add(1, ordering: .relaxed)
         if draining { connection.drain() }
     }
 
@@ -27,12 +29,14 @@ final class HTTPConnectionTracker: @unchecked Sendable {
     func drainAll() {
         draining = true
         for connection in Array(connections.values) { connection.drain() }
+        open.drainingLoops.add(1, ordering: .releasing)
     }
 }
 
-/// Counts a server's open connections across loops.
+/// Counts a server's open connections across loops, and the loops that began draining.
 final class ConnectionCounter: Sendable {
     let value = Atomic<Int>(0)
+    let drainingLoops = Atomic<Int>(0)
 }
 
 /// An HTTP/1.1 server on every loop of a group. Each accepted connection gets its own
@@ -44,8 +48,15 @@ public final class HTTPServer: Sendable {
     private let trackers: [(EventLoop, HTTPConnectionTracker)]
     private let openConnections: ConnectionCounter
 
-    public init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration = .init(),
-                handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
+    public convenience init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration = .init(),
+                            handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
+        try self.init(group: group, address: address, configuration: configuration,
+                      accept: { fd throws(IOError) in try Posix.accept(fd) }, handlerFactory: handlerFactory)
+    }
+
+    /// As the public initializer, with the call that takes connections off the socket (for tests).
+    package init(group: EventLoopGroup, address: SocketAddress, configuration: HTTPServerConfiguration,
+                 accept: @escaping TCPAcceptCall, handlerFactory: @escaping @Sendable (EventLoop) -> HTTPRequestHandler) throws(IOError) {
         let counter = ConnectionCounter()
         var trackers: [(EventLoop, HTTPConnectionTracker)] = []
         var byLoop: [ObjectIdentifier: HTTPConnectionTracker] = [:]
@@ -57,16 +68,24 @@ public final class HTTPServer: Sendable {
         let lookup = byLoop
         self.trackers = trackers
         self.openConnections = counter
-        tcp = try TCPServer(group: group, address: address) { connection in
-            counter.value.add(1, ordering: .relaxed)
-            return HTTPServerConnection(tcp: connection, configuration: configuration,
-                                        handler: handlerFactory(connection.loop),
-                                        tracker: lookup[ObjectIdentifier(connection.loop)])
+        tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
+            HTTPServerConnection(tcp: connection, configuration: configuration,
+                                 handler: handlerFactory(connection.loop),
+                                 tracker: lookup[ObjectIdentifier(connection.loop)])
         }
     }
 
     /// Connections currently open.
     public var connectionCount: Int { openConnections.value.load(ordering: .relaxed) }
+    /// How many loops have started draining their connections during `shutdown` (for tests
+    /// that act once a shutdown is under way).
+    package var drainingLoops: Int { openConnections.drainingLoops.load(ordering: .acquiring) }
+    /// The most connections open at once.
+    public var connectionLimit: Int { tcp.connectionLimit }
+    /// Connections closed at once because `connectionLimit` were open.
+    public var rejectedConnections: Int { tcp.rejectedConnections }
+    /// Times accepting paused because the process was out of descriptors.
+    public var acceptBackoffs: Int { tcp.acceptBackoffs }
 
     /// Stops accepting and lets in-flight requests finish: idle connections close now,
     /// busy ones after their current response. Blocks until all are closed or `timeout`

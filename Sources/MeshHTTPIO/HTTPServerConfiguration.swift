@@ -8,10 +8,15 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: UInt64 = 60_000_000_000
     /// Parser limits: request line, header bytes, header count.
     public var limits = HTTPParserLimits()
+    /// The most connections open at once; more are closed at once and counted
+    /// (nil: `TCPServer.defaultConnectionLimit`, derived from the descriptor limit).
+    public var maxConnections: Int?
 
-    public init(headerTimeout: UInt64 = 10_000_000_000, idleTimeout: UInt64 = 60_000_000_000, limits: HTTPParserLimits = HTTPParserLimits()) {
+    public init(headerTimeout: UInt64 = 10_000_000_000, idleTimeout: UInt64 = 60_000_000_000, limits: HTTPParserLimits = HTTPParserLimits(),
+                maxConnections: Int? = nil) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.limits = limits
+        self.maxConnections = maxConnections
     }
 }

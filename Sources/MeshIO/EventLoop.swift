@@ -35,12 +35,14 @@ public final class EventLoop: @unchecked Sendable {
     private var nextTimerID: UInt64 = 1
     private var armedDeadline: UInt64 = 0
     private var stopping = false
-    private var threadID: pthread_t? = nil
     /// A 64 KiB read buffer shared by every connection on this loop.
     let readBuffer: UnsafeMutableRawBufferPointer
 
     // Cross-thread state.
-    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    /// The loop thread's id (0 until `run` starts, and again after it returned): read from any thread.
+    private let threadID = Atomic<UInt>(0)
+    /// Queued tasks, and whether the descriptors are closed (then nothing may signal the eventfd).
+    private let tasks = Mutex<(queue: [@Sendable () -> Void], closed: Bool)>(([], false))
     private let wakePending = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
 
@@ -60,23 +62,43 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
-        Posix.close(epfd)
-        Posix.close(wakeFD)
-        Posix.close(timerFD)
+        closeDescriptors()
         readBuffer.deallocate()
     }
 
-    /// True when called on this loop's thread.
-    public var inEventLoop: Bool {
-        guard let threadID else { return false }
-        return pthread_equal(threadID, pthread_self()) != 0
+    /// Closes the epoll, event and timer descriptors once the loop no longer runs (the group
+    /// does this after joining the thread). Tasks queued afterwards are dropped.
+    func closeDescriptors() {
+        precondition(!running.load(ordering: .acquiring), "closing the descriptors of a running loop")
+        tasks.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            state.queue.removeAll()
+            Posix.close(epfd)
+            Posix.close(wakeFD)
+            Posix.close(timerFD)
+        }
     }
 
-    /// Runs `task` on the loop thread. Safe to call from any thread.
+    /// The loop's descriptors: epoll, eventfd, timerfd (for tests of their lifetime).
+    package var descriptors: [Int32] { [epfd, wakeFD, timerFD] }
+
+    /// True when called on this loop's thread.
+    public var inEventLoop: Bool {
+        let id = threadID.load(ordering: .acquiring)
+        return id != 0 && pthread_equal(id, pthread_self()) != 0
+    }
+
+    /// Runs `task` on the loop thread. Safe to call from any thread; a loop whose group shut
+    /// down drops it.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        tasks.withLock { $0.append(task) }
-        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
-            Posix.eventfdSignal(wakeFD)
+        tasks.withLock { state in
+            guard !state.closed else { return }
+            state.queue.append(task)
+            // Under the lock, so the descriptor cannot be closed (and its number reused) meanwhile.
+            if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+                Posix.eventfdSignal(wakeFD)
+            }
         }
     }
 
@@ -91,7 +113,12 @@ public final class EventLoop: @unchecked Sendable {
         }
         generations[index] &+= 1
         selectables[index] = selectable
-        try Posix.epollControl(epfd, EPOLL_CTL_ADD, fd, events: events, data: token(fd))
+        do {
+            try Posix.epollControl(epfd, EPOLL_CTL_ADD, fd, events: events, data: token(fd))
+        } catch {
+            selectables[index] = nil
+            throw error
+        }
     }
 
     func modify(_ fd: Int32, events: UInt32) throws(IOError) {
@@ -189,7 +216,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
-        threadID = pthread_self()
+        threadID.store(pthread_self(), ordering: .releasing)
         running.store(true, ordering: .releasing)
         let capacity: Int32 = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(capacity))
@@ -213,15 +240,16 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
         }
+        threadID.store(0, ordering: .releasing)
         running.store(false, ordering: .releasing)
     }
 
     private func runTasks() {
         Posix.drain(wakeFD)
         wakePending.store(false, ordering: .releasing)
-        let pending = tasks.withLock { tasks -> [@Sendable () -> Void] in
-            let taken = tasks
-            tasks.removeAll(keepingCapacity: true)
+        let pending = tasks.withLock { state -> [@Sendable () -> Void] in
+            let taken = state.queue
+            state.queue.removeAll(keepingCapacity: true)
             return taken
         }
         for task in pending { task() }

@@ -27,15 +27,18 @@ public final class EventLoopGroup: Sendable {
         loops[next.add(1, ordering: .relaxed).oldValue % loops.count]
     }
 
-    /// Stops every loop and waits for its thread to finish.
+    /// Stops every loop, waits for its thread to finish, then closes the loops' epoll, event
+    /// and timer descriptors (tasks queued afterwards are dropped). Idempotent.
     public func shutdown() {
-        for loop in loops { loop.stop() }
         let joined = threads.withLock { threads -> [pthread_t] in
             let taken = threads
             threads = []
             return taken
         }
+        guard !joined.isEmpty else { return }
+        for loop in loops { loop.stop() }
         for thread in joined { pthread_join(thread, nil) }
+        for loop in loops { loop.closeDescriptors() }
     }
 
     private final class ThreadBody {

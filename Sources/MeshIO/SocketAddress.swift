@@ -95,11 +95,6 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// The same host with another port.
-    public func withPort(_ port: Int) -> SocketAddress {
-        SocketAddress(host: host, port: port)!
-    }
-
     func withSockAddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(IOError) -> T) throws(IOError) -> T {
         var copy = storage
         let length = self.length

@@ -157,7 +157,7 @@ public enum Posix {
         return SocketAddress(storage: storage)
     }
 
-    // MARK: epoll, eventfd, timerfd, signalfd
+    // MARK: epoll, eventfd, timerfd
 
     public static func epollCreate() throws(IOError) -> Int32 {
         try call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
@@ -207,15 +207,6 @@ public enum Posix {
         _ = try call("timerfd_settime") { timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME), &spec, nil) }
     }
 
-    /// Blocks `signals` for the calling thread (and threads it creates) and returns a signalfd for them.
-    public static func signalfdCreate(_ signals: [Int32]) throws(IOError) -> Int32 {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        _ = try call("pthread_sigmask") { pthread_sigmask(SIG_BLOCK, &set, nil) == 0 ? 0 : -1 }
-        return try call("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK) | Int32(SFD_CLOEXEC)) }
-    }
-
     /// Blocks `signals` for the calling thread and the threads it starts afterwards,
     /// so that `waitForSignal` can take them synchronously.
     public static func blockSignals(_ signals: [Int32]) {
@@ -233,13 +224,6 @@ public enum Posix {
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received
-    }
-
-    /// Reads one pending signal number from a signalfd, or nil when none is pending.
-    public static func readSignal(_ fd: Int32) -> Int32? {
-        var info = signalfd_siginfo()
-        let n = Glibc.read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
-        return n == MemoryLayout<signalfd_siginfo>.size ? Int32(info.ssi_signo) : nil
     }
 
     /// Ignores SIGPIPE process-wide (writes use MSG_NOSIGNAL too; this covers the rest).
@@ -270,21 +254,29 @@ public enum Posix {
     /// Whether `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// The soft limit on open descriptors (RLIMIT_NOFILE); `Int.max` when unlimited.
+    public static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        // RLIM_INFINITY is all ones, above Int.max.
+        return limit.rlim_cur > UInt(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+
+    /// Raises the soft limit on open descriptors to the hard limit (as nginx's
+    /// `worker_rlimit_nofile` or Go's runtime do), so a server's connection limit is not the
+    /// shell's default 1024; returns the soft limit now in force.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return openFileLimit()
+    }
+
     /// The number of online processors.
     public static func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
-    /// Resident set size of this process in bytes, from /proc/self/statm.
-    public static func residentMemoryBytes() -> Int? {
-        let fd = Glibc.open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
-        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
 
     /// Makes the kernel SIGKILL this process when its parent exits, if the environment
     /// names a supervisor (`MESHBED_SUPERVISOR_PID`). Returns false when that supervisor is

@@ -76,9 +76,13 @@ public final class TCPConnection: Selectable {
     /// False while pending writes are above the high-water mark.
     public var isWritable: Bool { pendingOutboundBytes < highWaterMark }
 
-    init(fd: Int32, loop: EventLoop) {
+    /// The server's admission of this connection, given back when it closes (nil for outgoing ones).
+    private let gate: ConnectionGate?
+
+    init(fd: Int32, loop: EventLoop, gate: ConnectionGate? = nil) {
         self.fd = fd
         self.loop = loop
+        self.gate = gate
     }
 
     /// Opens a connection to `address` on `loop`; `handler` hears `connectionActive` or `connectionClosed`.
@@ -105,11 +109,19 @@ public final class TCPConnection: Selectable {
         return connection
     }
 
-    /// Registers an accepted descriptor and tells the handler it is active.
+    /// Registers an accepted descriptor and tells the handler it is active. When that fails
+    /// the connection is closed (its place given back) without the handler hearing of it.
     func start(handler: TCPConnectionHandler) throws(IOError) {
-        self.handler = handler
         interest = EPOLLIN.rawValue
-        try loop.register(fd, self, events: interest)
+        do {
+            try loop.register(fd, self, events: interest)
+        } catch {
+            isClosed = true
+            Posix.close(fd)
+            gate?.release()
+            throw error
+        }
+        self.handler = handler
         handler.connectionActive(self)
     }
 
@@ -170,11 +182,13 @@ public final class TCPConnection: Selectable {
             if lingering { return }  // discarding until the peer closes
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             if inbound.isEmpty, !delivering, !readingPaused {
+                // Fast path: the handler reads the loop's buffer in place. It may close, linger,
+                // pause or resume while it runs; only what it left is kept, and only if still wanted.
                 delivering = true
                 let consumed = handler?.connection(self, received: bytes) ?? count
                 delivering = false
                 if consumed < count, !isClosed, !lingering {
-                    inbound.append(contentsOf: bytes[consumed...])
+                    inbound.append(contentsOf: bytes[max(0, consumed)...])
                 }
                 deliverAgainIfRequested()
             } else {
@@ -189,6 +203,12 @@ public final class TCPConnection: Selectable {
     }
 
     /// Offers the buffered inbound bytes to the handler until it stops consuming.
+    ///
+    /// The handler may do anything to the connection while it runs: close it or start
+    /// lingering (both discard the buffered input), pause or resume reading, ask for another
+    /// delivery. So the bytes it is offered are moved out of `inbound` for the call (nothing
+    /// it does can free or shrink them under it), and what it left is put back only if the
+    /// connection still wants input.
     private func deliverInbound() {
         guard !delivering else {
             redeliver = true
@@ -196,17 +216,24 @@ public final class TCPConnection: Selectable {
         }
         delivering = true
         while !inbound.isEmpty, !readingPaused, !isClosed, !lingering, let handler {
-            let consumed = inbound.withUnsafeBytes { handler.connection(self, received: $0) }
-            if consumed > 0 {
-                if consumed == inbound.count, inbound.capacity > Self.retainedBufferCapacity {
-                    inbound = []
-                } else {
-                    inbound.removeFirst(consumed)
-                }
+            var offered: [UInt8] = []
+            swap(&offered, &inbound)
+            let consumed = offered.withUnsafeBytes { handler.connection(self, received: $0) }
+            // Closed or lingering: the input is discarded, whatever the handler consumed.
+            if isClosed || lingering { break }
+            let used = min(max(consumed, 0), offered.count)
+            if used == offered.count, offered.capacity > Self.retainedBufferCapacity {
+                offered = []
+            } else {
+                offered.removeFirst(used)
             }
-            if consumed == 0 { break }
+            swap(&offered, &inbound)
+            // Nothing can arrive during the call (reads happen only on readiness), but keep order if it did.
+            inbound.append(contentsOf: offered)
+            if used == 0 { break }
         }
         delivering = false
+        updateInterest()
         deliverAgainIfRequested()
     }
 
@@ -230,7 +257,12 @@ public final class TCPConnection: Selectable {
     public func resumeReading() {
         readingPaused = false
         guard !isClosed else { return }
-        if !inbound.isEmpty { deliverInbound() }
+        if delivering {
+            // Called from the handler while it is offered bytes: offer what it leaves again after.
+            redeliver = true
+        } else if !inbound.isEmpty {
+            deliverInbound()
+        }
         if !isClosed {
             updateInterest()
             flush()
@@ -346,6 +378,7 @@ public final class TCPConnection: Selectable {
         if let lingerTimer { loop.cancel(lingerTimer) }
         loop.unregister(fd)
         Posix.close(fd)
+        gate?.release()
         inbound = []
         outbound = []
         let handler = self.handler

@@ -4,16 +4,33 @@ import Glibc
 /// Makes the handler for each accepted connection; runs on the accepting loop's thread.
 public typealias TCPHandlerFactory = @Sendable (TCPConnection) -> TCPConnectionHandler
 
+/// Takes one connection off a listening socket: a descriptor, nil when none is waiting.
+/// `Posix.accept` outside tests; tests inject failures through it.
+package typealias TCPAcceptCall = @Sendable (Int32) throws(IOError) -> Int32?
+
 /// A listening socket on one loop; accepted connections stay on that loop until they close.
+///
+/// Beyond its server's connection limit a new connection is accepted and closed at once (and
+/// counted). When accepting fails for lack of descriptors (EMFILE, ENFILE) the listener stops
+/// watching its socket for `acceptBackoff` instead of spinning on the level-triggered event;
+/// the waiting connections stay in the kernel's backlog meanwhile.
 final class TCPListener: Selectable {
     let loop: EventLoop
     let fd: Int32
     let factory: TCPHandlerFactory
+    let gate: ConnectionGate
+    let accept: TCPAcceptCall
     private var closed = false
+    private var backoffTimer: TimerID?
 
-    init(loop: EventLoop, fd: Int32, factory: @escaping TCPHandlerFactory) {
+    /// How long accepting pauses after the process ran out of descriptors.
+    static let acceptBackoff: UInt64 = 100_000_000
+
+    init(loop: EventLoop, fd: Int32, gate: ConnectionGate, accept: @escaping TCPAcceptCall, factory: @escaping TCPHandlerFactory) {
         self.loop = loop
         self.fd = fd
+        self.gate = gate
+        self.accept = accept
         self.factory = factory
     }
 
@@ -49,28 +66,47 @@ final class TCPListener: Selectable {
 
     func handleEvents(_ events: UInt32) {
         // Bounded so one busy listener cannot starve the loop's other connections.
-        for _ in 0..<64 where !closed {
+        for _ in 0..<64 where !closed && backoffTimer == nil {
             let accepted: Int32?
             do {
-                accepted = try Posix.accept(fd)
+                accepted = try accept(fd)
             } catch {
-                // EMFILE and friends: leave the connection queued and try again on the next event.
+                if Self.concernsOneConnection(error) { continue }
+                // Out of descriptors (or something unknown): retrying at once would spin.
+                backOff()
                 return
             }
             guard let client = accepted else { return }
-            try? Posix.setOption(client, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
-            let connection = TCPConnection(fd: client, loop: loop)
-            do {
-                try connection.start(handler: factory(connection))
-            } catch {
+            guard gate.admit() else {
                 Posix.close(client)
+                continue
             }
+            try? Posix.setOption(client, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+            let connection = TCPConnection(fd: client, loop: loop, gate: gate)
+            // A connection that cannot start closes itself and gives its place back.
+            try? connection.start(handler: factory(connection))
+        }
+    }
+
+    /// Errors accept4 passes on from one pending connection (man 2 accept): the next may work.
+    private static func concernsOneConnection(_ error: IOError) -> Bool {
+        [EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH].contains(error.code)
+    }
+
+    private func backOff() {
+        gate.noteBackoff()
+        try? loop.modify(fd, events: 0)
+        backoffTimer = loop.schedule(after: Self.acceptBackoff) { [weak self] in
+            guard let self, !self.closed else { return }
+            self.backoffTimer = nil
+            try? self.loop.modify(self.fd, events: EPOLLIN.rawValue)
         }
     }
 
     func close() {
         guard !closed else { return }
         closed = true
+        if let backoffTimer { loop.cancel(backoffTimer) }
         loop.unregister(fd)
         Posix.close(fd)
     }
@@ -78,14 +114,31 @@ final class TCPListener: Selectable {
 
 /// A TCP server: one SO_REUSEPORT listener on each loop of a group, so the kernel spreads
 /// connections across loops and each connection lives on one thread from accept to close.
+/// At most `connectionLimit` connections are open at once, across all loops.
 public final class TCPServer: Sendable {
     /// The bound address (with the real port when port 0 was asked for).
     public let address: SocketAddress
     private let listeners: [(EventLoop, Int32)]
-    private let factory: TCPHandlerFactory
+    private let gate: ConnectionGate
 
-    /// Binds on every loop of `group` and starts accepting.
-    public init(group: EventLoopGroup, address: SocketAddress, factory: @escaping TCPHandlerFactory) throws(IOError) {
+    /// The default connection limit of a listener: half of the descriptors the process may
+    /// open (RLIMIT_NOFILE) after 64 kept for its own use, since a proxy opens an upstream
+    /// connection for each downstream one; at least 16.
+    public static var defaultConnectionLimit: Int {
+        max(16, (min(Posix.openFileLimit(), 1 << 24) - 64) / 2)
+    }
+
+    /// Binds on every loop of `group` and starts accepting, at most `maxConnections` at once
+    /// (nil: `defaultConnectionLimit`).
+    public convenience init(group: EventLoopGroup, address: SocketAddress, maxConnections: Int? = nil,
+                            factory: @escaping TCPHandlerFactory) throws(IOError) {
+        try self.init(group: group, address: address, maxConnections: maxConnections,
+                      accept: { fd throws(IOError) in try Posix.accept(fd) }, factory: factory)
+    }
+
+    /// As the public initializer, with the call that takes connections off the socket.
+    package init(group: EventLoopGroup, address: SocketAddress, maxConnections: Int?, accept: @escaping TCPAcceptCall,
+                 factory: @escaping TCPHandlerFactory) throws(IOError) {
         var fds: [(EventLoop, Int32)] = []
         let bound = try TCPListener.probe(address)
         do {
@@ -96,16 +149,26 @@ public final class TCPServer: Sendable {
             for (_, fd) in fds { Posix.close(fd) }
             throw error
         }
+        let gate = ConnectionGate(limit: maxConnections ?? Self.defaultConnectionLimit)
         self.address = bound
         self.listeners = fds
-        self.factory = factory
+        self.gate = gate
         for (loop, fd) in fds {
             loop.execute {
-                let listener = TCPListener(loop: loop, fd: fd, factory: factory)
+                let listener = TCPListener(loop: loop, fd: fd, gate: gate, accept: accept, factory: factory)
                 if (try? listener.start()) == nil { Posix.close(fd) }
             }
         }
     }
+
+    /// The most connections open at once.
+    public var connectionLimit: Int { gate.limit }
+    /// Connections open now (accepted and not yet closed).
+    public var openConnections: Int { gate.openCount }
+    /// Connections closed at once because `connectionLimit` were open.
+    public var rejectedConnections: Int { gate.rejected }
+    /// Times a listener paused accepting because the process was out of descriptors.
+    public var acceptBackoffs: Int { gate.backoffs }
 
     /// Stops accepting; established connections are left to their handlers.
     public func close() {

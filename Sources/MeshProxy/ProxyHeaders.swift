@@ -24,36 +24,24 @@ enum ProxyHeaders {
     static let appUnreachable: [UInt8] = Array("x-meshbed-proxy: app-unreachable\r\n".utf8)
     static let appUnreachableValue: [UInt8] = Array("app-unreachable".utf8)
 
-    private static let hopByHop: [[UInt8]] = ["connection", "proxy-connection", "keep-alive", "te",
-                                              "transfer-encoding", "upgrade", "content-length"].map { Array($0.utf8) }
+    /// Framing: rewritten by this proxy on each side.
+    private static let framing: [UInt8] = Array("content-length".utf8)
     private static let requestOnly: [[UInt8]] = ["host", "expect"].map { Array($0.utf8) }
     private static let source: [UInt8] = Array("x-meshbed-source".utf8)
 
-    /// Appends every field of `headers` that crosses a proxy hop (RFC 9110 §7.6.1: not the
-    /// hop-by-hop ones, nor any field the Connection header names), minus `drop`'s fields.
+    /// Appends every field of `headers` that crosses a proxy hop (the hop-by-hop ones and those
+    /// any Connection field names are left out by `HTTPSerializer.appendForwardedHeaders`),
+    /// minus `drop`'s fields.
     static func appendForwarded(_ headers: HTTPHeaders, dropping drop: Drop, into out: inout [UInt8]) {
-        let connectionIndex = headers.firstIndex(of: "connection")
-        for index in 0..<headers.count {
-            let name = headers.name(at: index)
-            if matches(name, hopByHop) { continue }
-            if drop != .responseFraming, matches(name, requestOnly) { continue }
-            if drop == .requestFromApp, matches(name, [source]) { continue }
-            if let connectionIndex, nominated(name, by: headers.value(at: connectionIndex)) { continue }
-            HTTPSerializer.appendHeader(name: name, value: headers.value(at: index), into: &out)
+        HTTPSerializer.appendForwardedHeaders(headers, into: &out) { name in
+            if matches(name, framing) { return true }
+            if drop != .responseFraming, requestOnly.contains(where: { matches(name, $0) }) { return true }
+            return drop == .requestFromApp && matches(name, source)
         }
     }
 
-    private static func matches(_ name: ArraySlice<UInt8>, _ list: [[UInt8]]) -> Bool {
-        list.contains { candidate in
-            candidate.count == name.count && zip(name, candidate).allSatisfy { ($0 | 0x20) == $1 }
-        }
-    }
-
-    /// Whether the Connection field value lists `name` as a connection option.
-    private static func nominated(_ name: ArraySlice<UInt8>, by connection: ArraySlice<UInt8>) -> Bool {
-        connection.split(separator: UInt8(ascii: ",")).contains { token in
-            let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-            return trimmed.count == name.count && zip(name, trimmed).allSatisfy { ($0 | 0x20) == ($1 | 0x20) }
-        }
+    /// Whether `name` is `lowercased`, compared case-insensitively.
+    private static func matches(_ name: UnsafeBufferPointer<UInt8>, _ lowercased: [UInt8]) -> Bool {
+        name.count == lowercased.count && zip(name, lowercased).allSatisfy { ($0 | 0x20) == $1 }
     }
 }

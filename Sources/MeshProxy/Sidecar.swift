@@ -31,11 +31,12 @@ public final class Sidecar: Sendable {
         }
         let byLoop = states
         var started: [HTTPServer] = []
+        let serverConfiguration = HTTPServerConfiguration(maxConnections: configuration.maxConnections)
         var bound: [String: SocketAddress] = [:]
         do {
             func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode) throws(IOError) {
                 guard let address else { return }
-                let server = try HTTPServer(group: group, address: address) { loop in
+                let server = try HTTPServer(group: group, address: address, configuration: serverConfiguration) { loop in
                     ProxyHandler(mode: mode, state: byLoop[ObjectIdentifier(loop)]!)
                 }
                 started.append(server)
@@ -46,7 +47,7 @@ public final class Sidecar: Sendable {
                 try listen("inbound", configuration.inboundAddress, .inbound(app: app))
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
-            let admin = try HTTPServer(group: group, address: configuration.adminAddress) { _ in
+            let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: serverConfiguration) { _ in
                 AdminHandler(store: store, health: health, instance: configuration.instance)
             }
             started.append(admin)

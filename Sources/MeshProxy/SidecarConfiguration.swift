@@ -40,6 +40,9 @@ public struct SidecarConfiguration: Sendable {
     /// 5 s: long enough for the control plane to remove a dead instance, short enough for
     /// a briefly unreachable one to come back on its own.
     public static let defaultEjectionTime: UInt64 = 5_000_000_000
+    /// The most connections each listener keeps open at once (nil: derived from the descriptor
+    /// limit, see `TCPServer.defaultConnectionLimit`); more are closed at once and counted.
+    public var maxConnections: Int?
 
     public init(instance: String, service: String, version: String, control: SocketAddress, adminAddress: SocketAddress) {
         self.instance = instance

@@ -37,6 +37,7 @@ final class SendAndLeave: TCPConnectionHandler {
         loop.execute { _ = try? TCPConnection.connect(to: server.address, on: loop, handler: SendAndLeave()) }
         #expect(eventually { aborted.value == 1 })
         #expect(eventually { server.connectionCount == 0 })
-        #expect(server.shutdown(timeout: 1_000_000_000))
+        // Nothing is open any more: shutdown returns at once (the timeout is only a safety net).
+        #expect(server.shutdown(timeout: 60_000_000_000))
     }
 }

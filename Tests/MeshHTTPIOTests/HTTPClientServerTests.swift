@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import MeshHTTP
 import MeshHTTPIO
@@ -249,7 +250,8 @@ import Testing
         let group = try EventLoopGroup(threads: 2)
         defer { group.shutdown() }
         let stats = Shared(ServerRecord())
-        let server = try makeTestServer(group: group, stats: stats)
+        let held = HeldResponses()
+        let server = try makeTestServer(group: group, stats: stats, held: held)
         let address = server.address
         let loop = group.loops[0]
         let client = LoopBound<HTTPClientConnection?>(loop: loop, nil)
@@ -262,13 +264,24 @@ import Testing
             return true
         }
         #expect(sent == true)
-        // Shut down only once the handler holds the request (its 300 ms timer is running).
-        let headSeen = eventually { stats.value.slowHeadSeen }
-        #expect(headSeen)
+        // Shut down only once the handler holds the request; answer only once every loop
+        // drains. Events, not a timer racing the shutdown: a loaded machine changes nothing.
+        #expect(eventually { held.count == 1 })
+        #expect(stats.value.slowHeadSeen)
         #expect(recorder.record.value.ends == 0)
 
-        let drained = server.shutdown(timeout: 5_000_000_000)
-        #expect(drained)
+        let drained = Shared<Bool?>(nil)
+        // A thread of its own: the shared pools may all be busy with other blocked tests.
+        Thread {
+            let result = server.shutdown(timeout: 120_000_000_000)
+            drained.update { $0 = result }
+        }.start()
+        #expect(eventually(within: 60) { server.drainingLoops == group.loops.count })
+        // The exchange is in flight, so the shutdown cannot have finished.
+        #expect(drained.value == nil)
+        held.release()
+        #expect(eventually(within: 60) { drained.value != nil })
+        #expect(drained.value == true)
         #expect(server.connectionCount == 0)
         #expect(eventually { recorder.record.value.ends == 1 || !recorder.record.value.failures.isEmpty })
 

@@ -164,7 +164,7 @@ struct ServerRecord: Sendable {
 ///
 /// - `/stream?bytes=N`: N pattern bytes, chunked (no content length), written only while
 ///   the connection is writable and resumed on `responseWritable`.
-/// - `/slow`: answers `slow` 300 ms after the request ended.
+/// - `/slow`: answers `slow` when the test releases it (`HeldResponses.release`).
 /// - `/never`: never answers.
 /// - anything else: `path=<target>` with a content length (HEAD gets the same head, no body).
 final class TestRequestHandler: HTTPRequestHandler {
@@ -174,10 +174,11 @@ final class TestRequestHandler: HTTPRequestHandler {
     private var target = ""
     private var streamRemaining = 0
     private var streamOffset = 0
-    private var slowTimer: TimerID?
+    private let held: HeldResponses?
 
-    init(stats: Shared<ServerRecord>) {
+    init(stats: Shared<ServerRecord>, held: HeldResponses? = nil) {
         self.stats = stats
+        self.held = held
     }
 
     func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
@@ -200,10 +201,7 @@ final class TestRequestHandler: HTTPRequestHandler {
             exchange.sendHead(status: 200, contentLength: nil)
             writeStream(on: exchange)
         case "/slow":
-            slowTimer = exchange.loop.schedule(after: 300_000_000) { [weak self, unowned exchange] in
-                self?.slowTimer = nil
-                exchange.respond(status: 200, body: Array("slow".utf8))
-            }
+            held?.hold(on: exchange.loop) { [weak exchange] in exchange?.respond(status: 200, body: Array("slow".utf8)) }
         case "/never":
             break
         default:
@@ -219,8 +217,6 @@ final class TestRequestHandler: HTTPRequestHandler {
     }
 
     func exchangeAborted(on exchange: HTTPServerConnection) {
-        if let slowTimer { exchange.loop.cancel(slowTimer) }
-        slowTimer = nil
         streamRemaining = 0
         stats.update { $0.aborted += 1 }
     }
@@ -241,9 +237,39 @@ final class TestRequestHandler: HTTPRequestHandler {
 
 /// An in-process HTTP server on 127.0.0.1:0 with `TestRequestHandler`, counting connections.
 func makeTestServer(group: EventLoopGroup, configuration: HTTPServerConfiguration = .init(),
-                    stats: Shared<ServerRecord>) throws(IOError) -> HTTPServer {
+                    stats: Shared<ServerRecord>, held: HeldResponses? = nil) throws(IOError) -> HTTPServer {
     try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!, configuration: configuration) { _ in
         stats.update { $0.connections += 1 }
-        return TestRequestHandler(stats: stats)
+        return TestRequestHandler(stats: stats, held: held)
+    }
+}
+
+/// Responses a handler holds until the test lets them go: the test decides when an exchange
+/// ends (an event), instead of racing a timer.
+final class HeldResponses: Sendable {
+    /// One held response; its closure runs only on its loop.
+    private struct Entry: @unchecked Sendable {
+        let loop: EventLoop
+        let respond: () -> Void
+    }
+    private let entries = Mutex<[Entry]>([])
+
+    /// Holds `respond` (called on `loop`'s thread) until `release`.
+    func hold(on loop: EventLoop, _ respond: @escaping () -> Void) {
+        let entry = Entry(loop: loop, respond: respond)
+        entries.withLock { $0.append(entry) }
+    }
+
+    /// Responses held now.
+    var count: Int { entries.withLock { $0.count } }
+
+    /// Sends every held response, each on its loop.
+    func release() {
+        let taken = entries.withLock { entries -> [Entry] in
+            let taken = entries
+            entries = []
+            return taken
+        }
+        for entry in taken { entry.loop.execute { entry.respond() } }
     }
 }

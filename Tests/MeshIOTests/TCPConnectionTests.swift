@@ -101,7 +101,7 @@ final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.
         // The client is not consuming, so the inbound buffer stops at its limit and the
         // server's writes stall: bounded memory on both sides.
         let pending = Shared(0)
-        #expect(eventually(within: 2) {
+        #expect(eventually(within: 30) {
             loop.execute { pending.update { $0 = connectionBox.value!.pendingOutboundBytes } }
             return pending.value > 0
         })
@@ -113,5 +113,70 @@ final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.
         #expect(collector.events.value.contains("writable"))
         loop.execute { connectionBox.value!.close() }
         #expect(eventually { collector.events.value.contains("closed") })
+    }
+}
+
+/// Holds the first bytes (consumes nothing, pauses), resumes itself on the next loop turn,
+/// and then ends the connection from inside that delivery of the buffered bytes.
+final class EndsWhileDelivering: TCPConnectionHandler, @unchecked Sendable {
+    enum Ending: Sendable { case close, closeGracefully, consumeOneByteAtATime }
+    let ending: Ending
+    let seen = Shared<[UInt8]>([])
+    private var held = true
+
+    init(_ ending: Ending) { self.ending = ending }
+
+    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+        if held {
+            held = false
+            connection.pauseReading()
+            connection.loop.schedule(after: 0) { connection.resumeReading() }
+            return 0
+        }
+        switch ending {
+        case .close:
+            seen.update { $0.append(contentsOf: bytes) }
+            connection.close()
+        case .closeGracefully:
+            seen.update { $0.append(contentsOf: bytes) }
+            connection.write(Array("bye".utf8))
+            connection.closeGracefully()
+        case .consumeOneByteAtATime:
+            // Re-enters the connection while it delivers: pause and resume from the callback.
+            seen.update { $0.append(bytes[0]) }
+            connection.pauseReading()
+            connection.resumeReading()
+            if bytes.count == 1 { connection.closeGracefully() }
+            return 1
+        }
+        return bytes.count
+    }
+    func connectionReadEOF(_ connection: TCPConnection) { connection.close() }
+    func connectionClosed(_ connection: TCPConnection, error: IOError?) {}
+}
+
+@Suite struct InboundDeliveryTests {
+    /// Issue 7, item 1: a handler that closes, or starts lingering, while buffered bytes are
+    /// delivered must not make the connection drop those bytes from a buffer already emptied
+    /// (that trapped and killed the process). The listener must go on serving afterwards.
+    @Test(arguments: [EndsWhileDelivering.Ending.close, .closeGracefully, .consumeOneByteAtATime])
+    func handlerEndingTheConnectionDuringDelivery(_ ending: EndsWhileDelivering.Ending) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let handlers = Shared<[EndsWhileDelivering]>([])
+        let server = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in
+            let handler = EndsWhileDelivering(ending)
+            handlers.update { $0.append(handler) }
+            return handler
+        }
+        defer { server.close() }
+        let payload = Array("hello, world".utf8)
+        for round in 0..<2 {
+            let reply = try rawExchange(server.address, payload)
+            #expect(reply.closed, "round \(round): not closed")
+            #expect(reply.text == (ending == .closeGracefully ? "bye" : ""), "round \(round)")
+            #expect(handlers.value.count == round + 1)
+            #expect(handlers.value.last?.seen.value == payload, "round \(round): bytes lost or repeated")
+        }
     }
 }

@@ -8,7 +8,6 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

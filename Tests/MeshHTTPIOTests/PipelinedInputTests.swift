@@ -1,0 +1,62 @@
+import MeshHTTP
+import MeshHTTPIO
+import MeshIO
+import MeshTestSupport
+import Testing
+
+/// Answers by path, the ways real handlers do:
+///
+/// - `/later`: on a later loop turn, as a proxy does once its upstream answered;
+/// - `/early`: from `requestHead`, before the request ended, as a proxy's local 404 does
+///   (the connection then closes after the response);
+/// - `/abort`: drops the connection at once;
+/// - anything else: at once, from `requestEnd`.
+final class ScriptedHandler: HTTPRequestHandler {
+    private var path = ""
+
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+        path = String(decoding: head.path, as: UTF8.self)
+        if path == "/early" { exchange.respond(status: 404, body: Array("early".utf8)) }
+    }
+
+    func requestEnd(on exchange: HTTPServerConnection) {
+        switch path {
+        case "/early":
+            break
+        case "/later":
+            exchange.loop.schedule(after: 0) { [unowned exchange] in exchange.respond(status: 200, body: Array("later".utf8)) }
+        case "/abort":
+            exchange.abort()
+        default:
+            exchange.respond(status: 200, body: Array("now".utf8))
+        }
+    }
+}
+
+@Suite struct PipelinedInputTests {
+    static func request(_ path: String) -> String { "GET \(path) HTTP/1.1\r\nHost: details\r\n\r\n" }
+
+    /// Issue 7, item 1: a request followed by garbage (or by a request the handler answers by
+    /// closing) in one read trapped in the connection's inbound delivery and killed the process.
+    /// Each packet arrives in one write; the server must answer what it can, then still serve.
+    @Test(arguments: [
+        ("garbage after a request answered later", request("/later") + "XYZ\r\n\r\n", [200, 400]),
+        ("garbage after a request answered at once", request("/") + "XYZ\r\n\r\n", [200, 400]),
+        ("an early reply after a request answered later", request("/later") + request("/early"), [200, 404]),
+        ("an abort after a request answered later", request("/later") + request("/abort"), [200]),
+        ("garbage after two requests answered later", request("/later") + request("/later") + "\u{1}\r\n\r\n", [200, 200, 400]),
+        ("an early reply then more requests", request("/later") + request("/early") + request("/") + request("/later"), [200, 404]),
+    ])
+    func onePacketLeavesTheServerServing(_ name: String, _ packet: String, _ expected: [Int]) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let server = try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in ScriptedHandler() }
+        defer { server.shutdown(timeout: 5_000_000_000) }
+
+        let reply = try rawExchange(server.address, Array(packet.utf8))
+        #expect(reply.closed, "\(name): the server did not close")
+        #expect(reply.statuses == expected, "\(name)")
+        #expect(normalRequestStatus(server.address) == 200, "\(name): no answer afterwards")
+        #expect(eventually { server.connectionCount == 0 }, "\(name)")
+    }
+}
