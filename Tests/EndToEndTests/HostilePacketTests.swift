@@ -13,7 +13,7 @@ import Testing
         ("request then an unknown service", "GET / HTTP/1.1\r\nHost: details\r\n\r\nGET / HTTP/1.1\r\nHost: nosuchservice\r\n\r\n"),
     ]
 
-    @Test(.enabled(if: MeshUpTests.meshAvailable, "needs meshbed control and meshbed proxy"))
+    @Test
     func pipelinedPacketsAtEveryListener() throws {
         let workspace = try MeshUpTests.Workspace()
         defer { workspace.cleanUp() }
