@@ -186,8 +186,9 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         responseStarted = true
         retryable = false
         let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
+        let drop: ProxyHeaders.Drop = if case .inbound = mode { .responseFromApp } else { .responseFraming }
         exchange.sendHead(status: head.status, contentLength: length) { out in
-            ProxyHeaders.appendForwarded(head.headers, dropping: .responseFraming, into: &out)
+            ProxyHeaders.appendForwarded(head.headers, dropping: drop, into: &out)
         }
     }
 

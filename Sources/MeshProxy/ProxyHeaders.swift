@@ -10,8 +10,12 @@ enum ProxyHeaders {
         /// Requests from an app or a client: as `request`, and `x-meshbed-source` too, which
         /// only a caller's sidecar may set (never trusted from an app).
         case requestFromApp
-        /// Responses: framing is rewritten by the server side of this proxy.
+        /// Responses from a peer sidecar: framing is rewritten by the server side of this proxy.
         case responseFraming
+        /// Responses from the local app: as `responseFraming`, and `x-meshbed-proxy` too, which
+        /// marks a sidecar's own replies (an app must not pass for one: a forged
+        /// `app-unreachable` would make callers send its requests elsewhere).
+        case responseFromApp
     }
 
     static let version11: [UInt8] = Array(" HTTP/1.1\r\n".utf8)
@@ -28,6 +32,7 @@ enum ProxyHeaders {
     private static let framing: [UInt8] = Array("content-length".utf8)
     private static let requestOnly: [[UInt8]] = ["host", "expect"].map { Array($0.utf8) }
     private static let source: [UInt8] = Array("x-meshbed-source".utf8)
+    private static let marker: [UInt8] = Array("x-meshbed-proxy".utf8)
 
     /// Appends every field of `headers` that crosses a proxy hop (the hop-by-hop ones and those
     /// any Connection field names are left out by `HTTPSerializer.appendForwardedHeaders`),
@@ -35,8 +40,12 @@ enum ProxyHeaders {
     static func appendForwarded(_ headers: HTTPHeaders, dropping drop: Drop, into out: inout [UInt8]) {
         HTTPSerializer.appendForwardedHeaders(headers, into: &out) { name in
             if matches(name, framing) { return true }
-            if drop != .responseFraming, requestOnly.contains(where: { matches(name, $0) }) { return true }
-            return drop == .requestFromApp && matches(name, source)
+            switch drop {
+            case .request: return requestOnly.contains { matches(name, $0) }
+            case .requestFromApp: return requestOnly.contains { matches(name, $0) } || matches(name, source)
+            case .responseFraming: return false
+            case .responseFromApp: return matches(name, marker)
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import MeshConfig
 import MeshEcho
+import MeshHTTP
+import MeshHTTPIO
 import MeshIO
 import MeshProxy
 import MeshTestSupport
@@ -121,6 +123,28 @@ import Testing
         #expect(headerValue(chunked, "connection") == "close")
     }
 
+    /// Only sidecars mark their own replies (`x-meshbed-proxy`): an app's response through its
+    /// inbound sidecar loses a forged marker (an `app-unreachable` would make callers resend
+    /// its requests to another instance) and keeps its other fields.
+    @Test func appsCannotForgeTheProxyMarker() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let app = try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in ForgingApp() }
+        defer { app.shutdown(timeout: 2_000_000_000) }
+        let control = try FakeControlPlane(group: group, snapshot: MeshSnapshot(version: 1, topology: "test", services: [:]))
+        defer { control.server.shutdown() }
+        var configuration = SidecarConfiguration(instance: "api-v1-0", service: "api", version: "v1",
+                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app.address
+        let sidecar = try Sidecar(configuration)
+        defer { sidecar.shutdown() }
+        let head = curl(["-s", "-D", "-", "-o", "/dev/null", "http://\(sidecar.addresses["inbound"]!)/"])
+        #expect(head.hasPrefix("HTTP/1.1 503"), "\(head)")
+        #expect(headerValue(head, "x-app") == "kept")
+        #expect(headerValue(head, "x-meshbed-proxy") == nil)
+    }
+
     @Test func bodiesStreamBothWays() throws {
         let mesh = try makeMesh(routes: [RouteConfig(split: ["v1": 100])])
         defer { mesh.shutdown() }
@@ -193,4 +217,14 @@ func headerValue(_ headers: String, _ name: String) -> String? {
         }
     }
     return nil
+}
+
+/// An app that answers 503 dressed as a sidecar's "app unreachable" reply.
+final class ForgingApp: HTTPRequestHandler {
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {}
+
+    func requestEnd(on exchange: HTTPServerConnection) {
+        exchange.respond(status: 503, headers: { $0.append(contentsOf: Array("x-meshbed-proxy: app-unreachable\r\nx-app: kept\r\n".utf8)) },
+                         body: Array("{}".utf8))
+    }
 }
