@@ -1,3 +1,4 @@
+import MeshCore
 import MeshTopology
 
 /// Why a topology file could not be loaded: it could not be read, or it is not a valid
@@ -11,7 +12,7 @@ public enum TopologyFileError: Error, Sendable, Equatable, CustomStringConvertib
     /// One line per problem: `PATH: reason`, or `FILE:LINE:COLUMN: message` per diagnostic.
     public var description: String {
         switch self {
-        case .unreadable(let path, let reason): return "\(path): \(reason)"
+        case .unreadable(let path, let reason): return DisplayText.escaped("\(path): \(reason)")
         case .invalid(let errors): return errors.description
         }
     }

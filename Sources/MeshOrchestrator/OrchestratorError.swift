@@ -1,3 +1,5 @@
+import MeshCore
+
 /// A failure the orchestrator reports as one line and an exit status: bad input (2) or
 /// a topology that could not start (3).
 public struct OrchestratorError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -6,9 +8,11 @@ public struct OrchestratorError: Error, Sendable, Equatable, CustomStringConvert
     /// What went wrong, one line (without a `meshbed:` prefix).
     public let message: String
 
+    /// Line breaks become spaces; every other control character in quoted input is escaped
+    /// (`DisplayText`), so a name or path cannot split or colour the line.
     public init(exitCode: Int32, _ message: String) {
         self.exitCode = exitCode
-        self.message = String(message.map { $0.isNewline ? " " : $0 })
+        self.message = DisplayText.escaped(String(message.map { $0.isNewline ? " " : $0 }))
     }
 
     /// Bad input: a file, a flag, a name (exit 2).
