@@ -76,11 +76,7 @@ import Testing
             "ratings": DestinationConfig(versions: ["v1": []]),
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
-        var configuration = SidecarConfiguration(instance: "productpage-v1-0", service: "productpage", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = echoes[1].address
+        let configuration = SidecarConfiguration.loopback(instance: "productpage-v1-0", service: "productpage", control: control.server.address, app: echoes[1].address)
         let sidecar = try Sidecar(configuration)
         defer {
             sidecar.shutdown()

@@ -33,11 +33,7 @@ final class SilentUpstream: TCPConnectionHandler {
     static func sidecar(_ instance: String, service: String, control: ControlPlane, group: EventLoopGroup) throws -> (Sidecar, EchoServer) {
         let app = try EchoServer(configuration: EchoConfiguration(service: service, version: "v1", instance: instance),
                                  address: SocketAddress("127.0.0.1:0")!, group: group)
-        var configuration = SidecarConfiguration(instance: instance, service: service, version: "v1",
-                                                 control: control.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        let configuration = SidecarConfiguration.loopback(instance: instance, service: service, control: control.address, app: app.address)
         return (try Sidecar(configuration), app)
     }
 
@@ -96,11 +92,7 @@ final class SilentUpstream: TCPConnectionHandler {
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
         defer { control.server.shutdown() }
-        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        let configuration = SidecarConfiguration.loopback(instance: "web-v1-0", service: "web", control: control.server.address, app: app.address)
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }
         let outbound = sidecar.addresses["outbound"]!
@@ -130,11 +122,7 @@ final class SilentUpstream: TCPConnectionHandler {
         let empty = try FakeControlPlane(group: group, snapshot: MeshSnapshot(version: 1, topology: "t", services: [:]))
         defer { empty.server.shutdown() }
         // reviews-v1-0: a live sidecar whose app died (its port refuses connections).
-        var orphanConfiguration = SidecarConfiguration(instance: "reviews-v1-0", service: "reviews", version: "v1",
-                                                       control: empty.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        orphanConfiguration.inboundAddress = SocketAddress("127.0.0.1:0")
-        orphanConfiguration.outboundAddress = SocketAddress("127.0.0.1:0")
-        orphanConfiguration.app = refusing.address
+        let orphanConfiguration = SidecarConfiguration.loopback(instance: "reviews-v1-0", service: "reviews", control: empty.server.address, app: refusing.address)
         let orphan = try Sidecar(orphanConfiguration)
         defer { orphan.shutdown() }
         let snapshot = MeshSnapshot(version: 1, topology: "t", services: [
@@ -143,11 +131,7 @@ final class SilentUpstream: TCPConnectionHandler {
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
         defer { control.server.shutdown() }
-        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        let configuration = SidecarConfiguration.loopback(instance: "web-v1-0", service: "web", control: control.server.address, app: app.address)
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }
         let outbound = sidecar.addresses["outbound"]!
@@ -222,11 +206,7 @@ final class SilentUpstream: TCPConnectionHandler {
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
         defer { control.server.shutdown() }
-        var configuration = SidecarConfiguration(instance: "web-v1-0", service: "web", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        var configuration = SidecarConfiguration.loopback(instance: "web-v1-0", service: "web", control: control.server.address, app: app.address)
         configuration.upstreamTimeout = 200_000_000
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }

@@ -3,6 +3,7 @@ import MeshConfig
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshProxy
 import MeshTestSupport
 
 /// A control plane that serves one fixed snapshot and records heartbeats and acks:
@@ -66,5 +67,18 @@ final class FakeControlHandler: HTTPRequestHandler {
             return
         }
         exchange.respond(status: 200, body: Array("{}".utf8))
+    }
+}
+
+extension SidecarConfiguration {
+    /// A test sidecar for `instance` of `service` (version v1): every listener on a free
+    /// loopback port, following `control`, in front of `app`.
+    static func loopback(instance: String, service: String, control: SocketAddress, app: SocketAddress) -> SidecarConfiguration {
+        var configuration = SidecarConfiguration(instance: instance, service: service, version: "v1",
+                                                 control: control, adminAddress: SocketAddress("127.0.0.1:0")!)
+        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
+        configuration.app = app
+        return configuration
     }
 }

@@ -46,11 +46,7 @@ import Testing
             "ratings": DestinationConfig(versions: ["v1": []]),
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
-        var configuration = SidecarConfiguration(instance: "productpage-v1-0", service: "productpage", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = echoes["productpage-v1-0"]!.address
+        var configuration = SidecarConfiguration.loopback(instance: "productpage-v1-0", service: "productpage", control: control.server.address, app: echoes["productpage-v1-0"]!.address)
         configuration.seed = 42
         let sidecar = try Sidecar(configuration)
         let mesh = Mesh(group: group, control: control, echoes: echoes, sidecar: sidecar)
@@ -133,10 +129,7 @@ import Testing
         defer { app.shutdown(timeout: 2_000_000_000) }
         let control = try FakeControlPlane(group: group, snapshot: MeshSnapshot(version: 1, topology: "test", services: [:]))
         defer { control.server.shutdown() }
-        var configuration = SidecarConfiguration(instance: "api-v1-0", service: "api", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        let configuration = SidecarConfiguration.loopback(instance: "api-v1-0", service: "api", control: control.server.address, app: app.address)
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }
         let head = curl(["-s", "-D", "-", "-o", "/dev/null", "http://\(sidecar.addresses["inbound"]!)/"])

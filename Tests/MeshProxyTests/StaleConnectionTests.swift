@@ -44,11 +44,7 @@ final class OneRequestPerConnection: TCPConnectionHandler {
         ])
         let control = try FakeControlPlane(group: group, snapshot: snapshot)
         defer { control.server.shutdown() }
-        var configuration = SidecarConfiguration(instance: "client-v1-0", service: "client", version: "v1",
-                                                 control: control.server.address, adminAddress: SocketAddress("127.0.0.1:0")!)
-        configuration.outboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.inboundAddress = SocketAddress("127.0.0.1:0")
-        configuration.app = app.address
+        let configuration = SidecarConfiguration.loopback(instance: "client-v1-0", service: "client", control: control.server.address, app: app.address)
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }
         let outbound = sidecar.addresses["outbound"]!
