@@ -17,8 +17,8 @@ enum LoadCommand {
         let from = try scanner.option("--from")
         let requests = try scanner.intOption("--requests", range: 1...Int.max)
         let duration = try scanner.durationOption("--duration")
-        let rate = try scanner.option("--rate", parse: { Double($0).flatMap { $0 > 0 && $0 <= 10_000_000 ? $0 : nil } },
-                                      expected: "requests per second, a number above 0")
+        let rate = try scanner.option("--rate", parse: { Double($0).flatMap { $0 >= 0.01 && $0 <= 10_000_000 ? $0 : nil } },
+                                      expected: "requests per second, from 0.01 to 10000000")
         let concurrency = try scanner.intOption("--concurrency", range: 1...100_000) ?? 8
         let threads = try scanner.intOption("--threads", range: 1...256)
         let timeout = try scanner.durationOption("--timeout")

@@ -23,8 +23,10 @@ struct OpenLoopSchedule: Sendable {
 
     /// The intended time of the next request (it may lie at or after `stopAt`).
     var nextTime: UInt64 {
-        let offset = (Double(taken) * interval).rounded(.down)
-        return offset >= Double(UInt64.max - start) ? UInt64.max : start + UInt64(offset)
+        let offset = taken == 0 ? 0 : (Double(taken) * interval).rounded(.down)
+        // Not finite (a vanishing rate) or past the end of time: never.
+        guard offset.isFinite, offset < Double(UInt64.max - start) else { return UInt64.max }
+        return start + UInt64(offset)
     }
 
     /// Whether every intended time before `stopAt` has been handed out.

@@ -155,10 +155,10 @@ enum ScenarioValidator {
             }
         }
         if let node = fields["rate"] {
-            if let value = node.double, value > 0, value <= 1_000_000 {
+            if let value = node.double, value >= 0.01, value <= 1_000_000 {
                 spec.rate = value
             } else {
-                ValueReader.fail("rate", expected: "requests per second, a number above 0", node: node, log: &log)
+                ValueReader.fail("rate", expected: "requests per second, from 0.01 to 1000000", node: node, log: &log)
                 valid = false
             }
         }

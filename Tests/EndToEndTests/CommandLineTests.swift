@@ -33,6 +33,7 @@ import Testing
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "0"], mentions: "--requests")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--requests", "5", "--duration", "1s"], mentions: "exclude")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "fast"], mentions: "--rate")
+        try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--rate", "1e-300"], mentions: "from 0.01")
         try expectUsageError(["load", "--url", "http://127.0.0.1:1/", "--header", "nocolon"], mentions: "--header")
         let gateway = ["proxy", "--gateway", "--port", "0", "--control", "127.0.0.1:1"]
         try expectUsageError(gateway + ["--upstream-timeout", "soon"], mentions: "--upstream-timeout")

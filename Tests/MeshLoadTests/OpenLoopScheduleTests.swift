@@ -23,6 +23,15 @@ import Testing
         #expect(schedule.taken == 102)
     }
 
+    /// An interval too long to represent (a vanishing rate) schedules the first request and
+    /// then nothing, instead of trapping on a time that is not a number.
+    @Test func anEndlessIntervalSchedulesOnlyTheFirst() {
+        var schedule = OpenLoopSchedule(start: 7, interval: .infinity)
+        #expect(schedule.due(now: 7) == 7)
+        #expect(schedule.nextTime == UInt64.max)
+        #expect(schedule.due(now: UInt64.max - 1) == nil)
+    }
+
     @Test func nothingIsDueAtOrAfterTheStop() {
         let clock = ManualClock(nanoseconds: 1_000_000)
         let start = clock.now()

@@ -193,6 +193,9 @@ import Testing
         #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: reviews}\n    expect: {split: {v1: 60, v2: 30}}\n") == [
             "dir/s.yaml:6:21: split: the shares add up to 90, expected 100",
         ])
+        // A vanishing rate would schedule its next request at a time that is not a number.
+        let slow = Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front, duration: 1s, rate: 1e-300}\n")
+        #expect(slow.count == 1 && slow[0].hasPrefix("dir/s.yaml:5:") && slow[0].contains("rate:") && slow[0].contains("from 0.01"), "\(slow)")
     }
 
     @Test func topologyPathIsResolvedAgainstTheScenarioFile() {
