@@ -68,17 +68,18 @@ enum RunCommand {
                 continue
             }
             let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
+            let shown = DisplayText.escaped(scenario.name)  // progress lines quote the file's names
             let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout,
                                             interruption: interruption) { event in
                 guard terminal else { return }
                 switch event {
                 case .starting(let name):
-                    say("\r\u{1B}[K\(name): starting the topology ...")
+                    say("\r\u{1B}[K\(DisplayText.escaped(name)): starting the topology ...")
                 case .stepStarted(let index, let count, let step):
-                    say("\r\u{1B}[K\(scenario.name) [\(index + 1)/\(count)] \(step.name): \(step.action.summary) ...")
+                    say("\r\u{1B}[K\(shown) [\(index + 1)/\(count)] \(DisplayText.escaped(step.name)): \(DisplayText.escaped(step.action.summary)) ...")
                 case .stepEnded(let index, let count, let result):
                     let mark = result.outcome == .passed ? "\u{1B}[32mpass\u{1B}[0m" : "\u{1B}[31;1m\(result.verdict)\u{1B}[0m"
-                    say("\r\u{1B}[K\(scenario.name) [\(index + 1)/\(count)] \(result.name): \(mark) (\(Double(result.milliseconds / 100) / 10)s)\n")
+                    say("\r\u{1B}[K\(shown) [\(index + 1)/\(count)] \(DisplayText.escaped(result.name)): \(mark) (\(Double(result.milliseconds / 100) / 10)s)\n")
                 }
             }
             if terminal { say("\r\u{1B}[K") }
@@ -95,6 +96,10 @@ enum RunCommand {
                 + (kept.isEmpty ? "" : "; the processes' logs are kept in \(kept.joined(separator: ", "))"))
         }
         var status = report.exitCode
+        if report.interruption == nil, let late = interruption.check() {
+            // Everything ran, but the user asked to stop while the report was being made.
+            status = Interruption.exitCode(late)
+        }
         for (path, text) in [(options.junit, report.junit), (options.json, report.json)] {
             guard let path else { continue }
             do {

@@ -41,7 +41,9 @@ public enum RestartChannel {
         _ instances: [String], of state: MeshState, store: StateDirectory, timeout: Duration = defaultTimeout
     ) throws(OrchestratorError) -> Acknowledgement {
         let id = try submit(Request(instances: instances), name: state.name, store: store)
-        guard Posix.sendSignal(ProcessSignal.userDefined1, to: state.supervisorPID) else {
+        // SIGUSR1 ends a process that does not handle it: only to our supervisor, never to a
+        // process that took over its pid.
+        guard TopologyLauncher.isSupervising(state), Posix.sendSignal(ProcessSignal.userDefined1, to: state.supervisorPID) else {
             withdraw(id, name: state.name, store: store)
             throw .couldNotStart("the supervisor of '\(state.name)' (pid \(state.supervisorPID)) is gone")
         }

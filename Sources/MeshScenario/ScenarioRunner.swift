@@ -95,7 +95,8 @@ public enum ScenarioRunner {
         _ = TopologyStopper.down(name: name, stateDirectory: stateDirectory, quiet: true)
 
         let outcome: ScenarioResult.Outcome
-        if let signal = interruption?.signal {
+        // check, not signal: a stop signal sent during the teardown above counts too.
+        if let signal = interruption?.check() {
             outcome = .interrupted(signal: signal)
         } else if let broken {
             outcome = .infrastructure(broken)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshIO
 import MeshOrchestrator
 import Testing
 
@@ -51,5 +52,20 @@ import Testing
             try RestartChannel.restart(["web-v1-0"], of: state, store: store, timeout: .seconds(1))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.requestsDirectory(of: "shop")) == [])
+    }
+
+    /// A supervisor pid that now belongs to an unrelated process gets no SIGUSR1 (whose
+    /// default action would end it): the restart fails as if the supervisor were gone.
+    @Test func aPidTakenOverByAnotherProcessIsNotSignalled() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path)
+        let stranger = try TopologyStopperTests.sleeper(directory, "stranger")
+        defer { TopologyStopperTests.stop([stranger]) }
+        let state = MeshState(name: "shop", file: "/t/shop.yaml", runID: "00ff", supervisorPID: stranger)
+        #expect(throws: OrchestratorError.couldNotStart("the supervisor of 'shop' (pid \(stranger)) is gone")) {
+            try RestartChannel.restart(["web-v1-0"], of: state, store: store, timeout: .seconds(1))
+        }
+        #expect(Posix.liveness(of: stranger).isAlive)
     }
 }
