@@ -7,8 +7,10 @@ import MeshIO
 /// removed when it stops (and by `down`); an entry whose supervisor is gone (killed) is
 /// pruned when the index is read.
 ///
-/// Where: `$MESHBED_INDEX_DIR` (tests use their own), else `$XDG_RUNTIME_DIR/meshbed`, else
-/// `~/.local/state/meshbed/running`, else `/tmp/meshbed-UID`.
+/// Where: `$MESHBED_INDEX_DIR` (tests use their own), else `~/.local/state/meshbed/running`,
+/// else (no home) `/tmp/meshbed-UID`. Not `$XDG_RUNTIME_DIR`: it exists only in a login
+/// session and goes at logout, while a detached topology outlives both, and `status` from
+/// cron or ssh must see what a desktop shell started.
 public struct TopologyIndex: Sendable, Equatable {
     /// The environment variable that overrides the index's directory.
     public static let variable = "MESHBED_INDEX_DIR"
@@ -50,7 +52,6 @@ public struct TopologyIndex: Sendable, Equatable {
     /// The index `environment` points at (see the type's summary).
     public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> TopologyIndex {
         if let path = environment[variable], !path.isEmpty { return TopologyIndex(directory: StateDirectory.absolute(path)) }
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return TopologyIndex(directory: runtime + "/meshbed") }
         if let home = environment["HOME"], home.hasPrefix("/"), home != "/" {
             return TopologyIndex(directory: home + "/.local/state/meshbed/running")
         }
