@@ -75,6 +75,12 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         scratch.reserveCapacity(1024)
     }
 
+    deinit {
+        // The downstream connection is gone (on the loop thread): its timer goes with it, so
+        // short-lived connections do not leave a closure each in the loop for a whole timeout.
+        if let timer { state.loop.cancel(timer) }
+    }
+
     // MARK: downstream
 
     func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
@@ -173,7 +179,9 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
 
     func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {
         guard let exchange else { return }
-        if head.status == 503 || head.status == 502, bodiless, !failedOver, let decision, let target,
+        // A 503 says the app refused: nothing reached it, so any bodiless request may go on.
+        // A 502 says it reset a new connection: only an idempotent request may be repeated.
+        if head.status == 503 ? bodiless : (head.status == 502 && repeatable), !failedOver, let decision, let target,
            let marker = head.headers.firstValue("x-meshbed-proxy"), marker.elementsEqual(ProxyHeaders.appUnreachableValue) {
             // The instance's app is gone and the request never reached it: try another one.
             state.markFailed(target)
@@ -320,8 +328,9 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         guard let upstream, exchange != nil else { return }
         // No answer in time (a stopped instance, say): this connection is mid-exchange and
         // is closed; exchangeFailed(.cancelled) answers 504 (or cuts a started response).
+        // Not marked failed: one slow answer is no sign the endpoint is gone (outlier
+        // detection over several failures arrives with the circuit breaker).
         timedOut = true
-        if let target { state.markFailed(target) }
         upstream.close()
     }
 

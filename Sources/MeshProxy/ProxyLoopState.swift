@@ -9,8 +9,8 @@ import MeshIO
 /// the routing table (refreshed when the shared version moves), and passive health.
 ///
 /// Passive health: an endpoint that could not be reached (connection refused, a new
-/// connection reset before any response, its sidecar saying its app is unreachable, or no
-/// answer within the upstream timeout) is marked failed and round robin skips it until the
+/// connection reset before any response, or its sidecar saying its app is unreachable) is
+/// marked failed (a slow answer is not: one timeout is no sign the endpoint is gone) and round robin skips it until the
 /// next snapshot arrives or `ejectionTime` has passed (on `clock`), whichever comes first.
 /// When every endpoint of a choice is marked, they are all tried as if none were.
 final class ProxyLoopState: @unchecked Sendable {
