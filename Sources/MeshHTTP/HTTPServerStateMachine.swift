@@ -65,13 +65,16 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
     /// Whether the current request's unread body may be discarded to keep the connection
     /// (none, or a `content-length` of at most `maxDiscardedBody`).
     public private(set) var bodyDiscardable = true
+    /// Set once the connection is to close after its last response: nothing more is parsed
+    /// (RFC 9112 §9.6: no request after a `Connection: close` exchange is processed).
+    public private(set) var closing = false
 
     public init() {}
 
     /// True while the parser may consume input: the current request is still being read,
     /// or there is none in progress.
     public var shouldParse: Bool {
-        request != .complete
+        request != .complete && !closing
     }
 
     /// True when no exchange is in progress (between requests).
@@ -151,13 +154,17 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
         // a bodiless or short body is read and thrown away, then the next request follows.
         if keepAlive, bodyDiscardable, !peerClosed, !draining { return .discardRequestBody }
         keepAlive = false
+        closing = true
         return .closeAfterFlush
     }
 
     private mutating func finishExchange() -> Action {
         request = .idle
         response = .notStarted
-        if !keepAlive || peerClosed || draining { return .closeAfterFlush }
+        if !keepAlive || peerClosed || draining {
+            closing = true
+            return .closeAfterFlush
+        }
         return .readNextRequest
     }
 
@@ -198,10 +205,12 @@ public struct HTTPServerStateMachine: Sendable, Equatable {
         }
     }
 
-    /// Graceful shutdown: idle connections close now, busy ones after their response.
+    /// Graceful shutdown: idle connections (and those only discarding an answered request's
+    /// body) close now, busy ones after their response.
     public mutating func drain() -> Action {
         draining = true
         keepAlive = false
-        return isIdle ? .close : .none
+        // Idle, or only throwing away the body of an answered request: nothing to wait for.
+        return isIdle || isDiscardingBody ? .close : .none
     }
 }

@@ -69,11 +69,15 @@ public final class HTTPServerConnection: TCPConnectionHandler {
             case .body(let range):
                 let piece = UnsafeRawBufferPointer(rebasing: input[range])
                 offset += consumed
-                handler.requestBody(piece, on: self)
+                // The body of a request already answered is thrown away, not handed on.
+                if !state.isDiscardingBody { handler.requestBody(piece, on: self) }
             case .end:
                 offset += consumed
+                let answered = state.isDiscardingBody
                 let action = state.requestEnd()
-                handler.requestEnd(on: self)
+                // An answered request's end is no news to its handler, which may be
+                // serving nothing (or, on a kept connection, must not answer twice).
+                if !answered { handler.requestEnd(on: self) }
                 perform(action)
             case .error(let error):
                 offset = bytes.count

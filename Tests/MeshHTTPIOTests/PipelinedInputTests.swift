@@ -61,4 +61,33 @@ final class ScriptedHandler: HTTPRequestHandler {
         #expect(normalRequestStatus(server.address) == 200, "\(name): no answer afterwards")
         #expect(eventually { server.connectionCount == 0 }, "\(name)")
     }
+
+    /// RFC 9112 §9.6: a request pipelined behind `Connection: close` (or behind a local reply
+    /// that closes) is never handed to a handler, so it has no effect upstream.
+    @Test func nothingIsProcessedAfterAClosingExchange() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let heads = Shared(0)
+        let server = try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in CountingHandler(heads: heads) }
+        defer { server.shutdown(timeout: 5_000_000_000) }
+        let closing = "GET / HTTP/1.1\r\nHost: details\r\nConnection: close\r\n\r\n" + Self.request("/after")
+        let reply = try rawExchange(server.address, Array(closing.utf8))
+        #expect(reply.closed)
+        #expect(reply.statuses == [200])
+        #expect(heads.value == 1)
+    }
+}
+
+/// Answers every request at once and counts the heads it was handed.
+final class CountingHandler: HTTPRequestHandler {
+    let heads: Shared<Int>
+    init(heads: Shared<Int>) { self.heads = heads }
+
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+        heads.update { $0 += 1 }
+    }
+
+    func requestEnd(on exchange: HTTPServerConnection) {
+        exchange.respond(status: 200, body: Array("ok".utf8))
+    }
 }

@@ -165,4 +165,33 @@ import Testing
         #expect(busy.responseHead() == true)
         #expect(busy.responseEnd() == .closeAfterFlush)
     }
+
+    /// RFC 9112 §9.6: once an exchange ends with the connection closing, nothing after it is
+    /// parsed (a pipelined request behind `Connection: close` is never processed).
+    @Test func nothingIsParsedAfterAClosingExchange() {
+        var machine = HTTPServerStateMachine()
+        _ = machine.requestHead(keepAlive: false, expectsContinue: false, body: .none)
+        _ = machine.requestEnd()
+        #expect(machine.responseHead() == true)
+        #expect(machine.responseEnd() == .closeAfterFlush)
+        #expect(machine.isIdle)
+        #expect(!machine.shouldParse)
+
+        // The same after an early reply whose body cannot be thrown away.
+        var early = HTTPServerStateMachine()
+        _ = early.requestHead(keepAlive: true, expectsContinue: false, body: .chunked)
+        _ = early.responseHead()
+        #expect(early.responseEnd() == .closeAfterFlush)
+        #expect(!early.shouldParse)
+    }
+
+    /// A drain does not wait for the body of a request that was answered already.
+    @Test func drainClosesAConnectionThatOnlyDiscardsABody() {
+        var machine = HTTPServerStateMachine()
+        _ = machine.requestHead(keepAlive: true, expectsContinue: false, body: .contentLength(10))
+        _ = machine.responseHead()
+        #expect(machine.responseEnd() == .discardRequestBody)
+        #expect(machine.isDiscardingBody)
+        #expect(machine.drain() == .close)
+    }
 }
