@@ -67,14 +67,18 @@ final class ControlState: @unchecked Sendable {
     /// Marks `instance` down (its app or sidecar ended) and publishes at once when that
     /// removes an endpoint; returns the version in force afterwards.
     func markDown(_ instance: String) throws(ControlError) -> Int {
-        precondition(loop.inEventLoop)
+        // Once stopped, the loop may have ended and the caller's thread owns the state
+        // (`ControlPlane.onLoop`): a late call after shutdown must not trap.
+        precondition(loop.inEventLoop || stopped)
         if try registry.markDown(instance) { refresh() }
         return store.version
     }
 
     /// Replaces the routes of `destination`; returns the new version.
     func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) -> Int {
-        precondition(loop.inEventLoop)
+        // Once stopped, the loop may have ended and the caller's thread owns the state
+        // (`ControlPlane.onLoop`): a late call after shutdown must not trap.
+        precondition(loop.inEventLoop || stopped)
         try store.replaceRoutes(destination: destination, routes: routes)
         published()
         return store.version

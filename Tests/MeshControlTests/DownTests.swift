@@ -72,4 +72,14 @@ import Testing
             #expect(throws: ControlError.self) { try control.markDown(instance: "nosuch") }
         }
     }
+
+    /// A supervisor may report a death while the control plane shuts down: a late call is
+    /// answered from the stopped state instead of trapping.
+    @Test func markDownAfterShutdownDoesNotTrap() throws {
+        let control = try ControlPlane(topology: bookinfo(), address: SocketAddress("127.0.0.1:0")!)
+        control.shutdown(timeout: 2_000_000_000)
+        let version = try control.markDown(instance: "reviews-v1-0")
+        #expect(version >= 1)
+        #expect(throws: ControlError.self) { try control.markDown(instance: "nosuch-v1-0") }
+    }
 }
