@@ -14,6 +14,8 @@ public final class Sidecar: Sendable {
     private let store: SnapshotStore
     /// The addresses actually bound, by role: outbound, inbound, gateway, admin.
     public let addresses: [String: SocketAddress]
+    /// How many connections each listener keeps open at once, by the same roles.
+    public let connectionLimits: [String: Int]
     /// The routing table it routes with now (what its admin `/config` shows).
     public var routingTable: RoutingTable { store.table }
 
@@ -31,8 +33,17 @@ public final class Sidecar: Sendable {
         }
         let byLoop = states
         var started: [HTTPServer] = []
-        let serverConfiguration = HTTPServerConfiguration(maxConnections: configuration.maxConnections)
+        // Every proxied connection holds an upstream one too: by default the proxying listeners
+        // share half of the descriptors (`TCPServer.defaultConnectionLimit`) between them, and
+        // the admin port has a small budget of its own, so a flood on one port can neither
+        // starve upstream connects nor the readiness probes.
+        let proxying = [configuration.outboundAddress, configuration.app == nil ? nil : configuration.inboundAddress,
+                        configuration.gatewayAddress].compactMap { $0 }.count
+        let perListener = configuration.maxConnections ?? max(16, TCPServer.defaultConnectionLimit / max(1, proxying))
+        let serverConfiguration = HTTPServerConfiguration(maxConnections: perListener)
+        let adminConfiguration = HTTPServerConfiguration(maxConnections: SidecarConfiguration.adminConnectionLimit)
         var bound: [String: SocketAddress] = [:]
+        var limits: [String: Int] = [:]
         do {
             func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode) throws(IOError) {
                 guard let address else { return }
@@ -41,17 +52,19 @@ public final class Sidecar: Sendable {
                 }
                 started.append(server)
                 bound[role] = server.address
+                limits[role] = server.connectionLimit
             }
             try listen("outbound", configuration.outboundAddress, .outbound(source: configuration.service))
             if let app = configuration.app {
                 try listen("inbound", configuration.inboundAddress, .inbound(app: app))
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
-            let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: serverConfiguration) { _ in
+            let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: adminConfiguration) { _ in
                 AdminHandler(store: store, health: health, instance: configuration.instance)
             }
             started.append(admin)
             bound["admin"] = admin.address
+            limits["admin"] = admin.connectionLimit
         } catch {
             for server in started { server.shutdown(timeout: 0) }
             group.shutdown()
@@ -59,6 +72,7 @@ public final class Sidecar: Sendable {
         }
         self.servers = started
         self.addresses = bound
+        self.connectionLimits = limits
         let controlLoop = group.loops[0]
         // Heartbeats advertise the inbound address actually bound (port 0 means any).
         var advertised = configuration

@@ -40,9 +40,13 @@ public struct SidecarConfiguration: Sendable {
     /// 5 s: long enough for the control plane to remove a dead instance, short enough for
     /// a briefly unreachable one to come back on its own.
     public static let defaultEjectionTime: UInt64 = 5_000_000_000
-    /// The most connections each listener keeps open at once (nil: derived from the descriptor
-    /// limit, see `TCPServer.defaultConnectionLimit`); more are closed at once and counted.
+    /// The most connections each proxying listener (outbound, inbound, gateway) keeps open at
+    /// once (nil: `TCPServer.defaultConnectionLimit` shared between them, since each also
+    /// needs an upstream connection); more are closed at once and counted.
     public var maxConnections: Int?
+    /// The admin port's own connection limit (probes, `/config`): apart from the proxying
+    /// listeners', so a flood there cannot keep readiness probes out.
+    public static let adminConnectionLimit = 64
 
     public init(instance: String, service: String, version: String, control: SocketAddress, adminAddress: SocketAddress) {
         self.instance = instance

@@ -138,6 +138,17 @@ import Testing
         #expect(headerValue(head, "x-meshbed-proxy") == nil)
     }
 
+    /// Each proxied connection needs an upstream one: by default the proxying listeners share
+    /// half of the descriptors between them, and the admin port has its own small budget.
+    @Test func listenersShareTheDefaultConnectionLimit() throws {
+        let mesh = try makeMesh()
+        defer { mesh.shutdown() }
+        let limits = mesh.sidecar.connectionLimits
+        #expect(limits["admin"] == SidecarConfiguration.adminConnectionLimit)
+        #expect(limits["outbound"] == limits["inbound"])
+        #expect((limits["outbound"] ?? 0) + (limits["inbound"] ?? 0) <= max(32, TCPServer.defaultConnectionLimit))
+    }
+
     @Test func bodiesStreamBothWays() throws {
         let mesh = try makeMesh(routes: [RouteConfig(split: ["v1": 100])])
         defer { mesh.shutdown() }
