@@ -219,7 +219,7 @@ struct CommandHelp: Sendable {
                 Flag("--port P", "with --gateway: the ingress port"),
                 Flag("--threads N", "event-loop threads (default 1)"),
                 Flag("--seed N", "seed for split and fault draws"),
-                Flag("--upstream-timeout D", "answer 504 when an upstream has not answered within D (default 15s, 0: no limit)"),
+                Flag("--upstream-timeout D", "answer 504 when an upstream has not answered within D, or a request body stalls that long (default 15s, 0: no limit)"),
                 Flag("--max-connections N", "connections each proxying listener keeps open at once; more are closed at once (default: they share half the descriptor limit)"),
             ],
             examples: ["meshbed proxy --instance web-v1-0 --service web --control 127.0.0.1:15000 --app 8080"],

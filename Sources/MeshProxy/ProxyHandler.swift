@@ -31,8 +31,9 @@ enum ProxyMode: Sendable {
 /// (a 503 marked `x-meshbed-proxy: app-unreachable`) or reset a new one before answering an
 /// idempotent bodiless request (a 502 marked the same way), for bodiless requests: that
 /// answer is read and dropped, and the request goes to another endpoint.
-/// An upstream that has not answered within the upstream timeout gets its connection
-/// closed (never pooled) and the caller a 504.
+/// An upstream that has not answered within the upstream timeout of the request's end (or
+/// a request body that made no progress for that long) gets its connection closed (never
+/// pooled) and the caller a 504.
 final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
     private let mode: ProxyMode
     private let state: ProxyLoopState
@@ -134,11 +135,15 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         scratch.removeAll(keepingCapacity: true)
         writeUpstreamHead(head, destination: destination, into: &scratch)
         scratch.withUnsafeBytes { connection.send($0, isHEAD: isHEAD, handler: self) }
+        // From the head on: a body that stops coming (or an upstream that stops taking it)
+        // is bounded too; each body piece pushes the deadline on, requestEnd restarts it.
+        startUpstreamTimer()
     }
 
     func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) {
         guard let upstream else { return }
         bodyForwarded = true
+        if deadline != 0 { deadline = state.loop.now &+ state.upstreamTimeout }
         if requestChunked {
             scratch.removeAll(keepingCapacity: true)
             HTTPSerializer.appendChunk(bytes, into: &scratch)

@@ -223,6 +223,13 @@ final class SilentUpstream: TCPConnectionHandler {
         #expect(lines.last == "504 0")
         #expect(opened.value == 2)
         #expect(eventually(within: 5) { closed.value == 2 }, "a timed-out upstream connection was kept")
+
+        // A request whose body stalls half way (the caller, or a stopped upstream that stopped
+        // reading, holds it): the timeout also bounds a pause in the body.
+        let stalled = Array("POST /c HTTP/1.1\r\nHost: silent\r\nContent-Length: 10\r\n\r\n12345".utf8)
+        let reply = try rawExchange(outbound, stalled, responses: 1, within: 20)
+        #expect(reply.statuses == [504])
+        #expect(eventually(within: 5) { closed.value == 3 }, "the stalled upstream connection was kept")
     }
 }
 
