@@ -97,10 +97,12 @@ struct CommandHelp: Sendable {
             NAME may be left out when the state directory holds one topology; a running NAME is found from any
             directory. Only processes that are provably the topology's are signalled (its run id and state
             marker in their environment, their start time); with a damaged state file they are found by marker.
+            The sweep happens under the topology's lock: a new 'meshbed up' that started it again meanwhile is
+            left running (down says so).
             """,
             flags: [stateDir],
             examples: ["meshbed down bookinfo"],
-            exits: "0 stopped (or was not running), 1 a process survived SIGKILL, 2 no such topology"),
+            exits: "0 stopped (or was not running), 1 a process survived SIGKILL, the lock stayed busy or the state file could not be updated, 2 no such topology"),
         CommandHelp(
             name: "status", summary: "list running topologies, or show one",
             usage: ["meshbed status [--json] [--state-dir DIR]", "meshbed status NAME [--json] [--state-dir DIR]"],

@@ -113,6 +113,64 @@ import Testing
         #expect(Posix.liveness(of: stranger) == .running)
     }
 
+    /// Runs the built `meshbed ARGUMENTS` with an index of its own in `directory` and waits
+    /// (bounded) for its exit status; its output goes to `directory/LOG`.
+    static func meshbed(_ arguments: [String], _ directory: TemporaryDirectory, log: String) throws -> ChildStatus? {
+        let executable = try #require(meshbedExecutable, "the meshbed executable is built with the tests")
+        let environment = inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + ["MESHBED_INDEX_DIR=" + directory.file("index")]
+        let pid = try Posix.spawn(SpawnRequest(executable: executable, arguments: arguments, environment: environment,
+                                               outputPath: directory.file(log)))
+        return waitForExit(pid, within: 90)
+    }
+
+    /// A one-service topology `shop` (apps only, with `--no-mesh`).
+    static func shopTopology(_ directory: TemporaryDirectory) throws -> String {
+        let file = directory.file("shop.yaml")
+        try Data("kind: Topology\nname: shop\nmesh: {mtls: disabled}\nservices:\n  web:\n    versions:\n      v1: {replicas: 2}\n".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    /// `down` stops the old supervisor; before it sweeps, a new `up --detach` starts the
+    /// topology again (the lock is free once the old supervisor is gone). That new run is
+    /// neither swept nor marked stopped, `down` says so, and a second `down` stops it.
+    @Test func downLeavesANewRunAlone() throws {
+        let directory = try TemporaryDirectory()
+        let store = StateDirectory(directory.path + "/state")
+        defer {
+            _ = try? TopologyStopper.stop("shop", in: store)
+            directory.remove()
+        }
+        let up = ["up", try Self.shopTopology(directory), "--detach", "--no-mesh", "--state-dir", store.root]
+        try #require(try Self.meshbed(up, directory, log: "up1.log") == .exited(0), "\(contents(directory.file("up1.log")))")
+        let first = try #require(try store.read("shop"))
+
+        var second: MeshState?
+        let outcome = try TopologyStopper.stop("shop", in: store, supervisorsGone: {
+            let status = try? Self.meshbed(up, directory, log: "up2.log")
+            #expect(status == .exited(0), "\(contents(directory.file("up2.log")))")
+            second = try? store.read("shop")
+        })
+        let started = try #require(second)
+        #expect(started.runID != first.runID)
+        #expect(outcome.supervisors == [first.supervisorPID])
+        #expect(outcome.newRun == started.supervisorPID)
+        #expect(first.childPIDs.allSatisfy { !Posix.liveness(of: $0).isAlive }, "the old run is gone")
+        let now = try #require(try store.read("shop"))
+        #expect(now.runID == started.runID)
+        #expect(now.phase == .ready, "the new run's state is untouched")
+        let marker = ["MESHBED_RUN_ID=" + started.runID, store.marker(of: "shop")]
+        #expect(!started.childPIDs.isEmpty)
+        #expect(started.childPIDs.allSatisfy { ProcessSweeper.isOurs($0, carrying: marker) }, "the new run's processes still run")
+
+        let last = try TopologyStopper.stop("shop", in: store)
+        #expect(last.supervisors == [started.supervisorPID])
+        #expect(last.newRun == nil)
+        #expect(ended(started.supervisorPID, within: 20))
+        #expect(ProcessSweeper.members(carrying: [store.marker(of: "shop")]).isEmpty)
+        #expect(try store.read("shop")?.phase == .stopped)
+    }
+
     /// The lock: a second taker is refused with the holder's pid and command.
     @Test func aHeldLockNamesItsHolder() throws {
         let directory = try TemporaryDirectory()
