@@ -165,7 +165,7 @@ struct CommandHelp: Sendable {
                 Flag("--topology NAME", "with --to: which running topology (found from any directory)"),
                 stateDir,
                 Flag("--requests N", "send N requests (default 1000 unless --duration)"),
-                Flag("--duration D", "send for D, e.g. 10s; a hard stop: requests due but not sent are reported"),
+                Flag("--duration D", "send for D, e.g. 10s; a hard stop: unsent requests are reported, those in flight cancelled after 1s"),
                 Flag("--rate R", "open loop at R requests per second"),
                 Flag("--concurrency C", "connections (default 8)"),
                 Flag("--threads N", "event-loop threads (default: one per core, at most the connections)"),
