@@ -10,8 +10,12 @@ import MeshIO
 /// - a recorded pid is signalled only if that process carries the run's id and the
 ///   topology's marker (`MESHBED_STATE=ROOT/NAME`) in its environment and started when the
 ///   state file says it did;
-/// - then every process carrying the topology's marker is swept, which also finds
-///   everything when the state file is empty, truncated or missing.
+/// - then, holding the topology's lock (so that a new `up` of it is never touched), every
+///   process carrying the topology's marker is swept, which also finds everything when the
+///   state file is empty, truncated or missing;
+/// - a topology started by a build before the lock and the marker (no lock holder, no
+///   supervisor start time in its state) is stopped through its recorded supervisor, if
+///   that is still a running `meshbed up`, and swept by its run id.
 public enum TopologyStopper {
     /// How long the supervisor gets for its own teardown (3 s grace plus reaping) before SIGKILL.
     static let supervisorGrace: Duration = .seconds(15)
@@ -51,7 +55,7 @@ public enum TopologyStopper {
 
     /// Stops topology `name` of `store`: the text for the user, and the exit status.
     static func stop(_ name: String, in store: StateDirectory, quiet: Bool, index: TopologyIndex) throws(OrchestratorError) -> Int32 {
-        let outcome = try stop(name, in: store)
+        let outcome = try stop(name, in: store, index: index)
         if let newRun = outcome.newRun {
             // The index entry is the new run's now.
             for pid in outcome.supervisors { index.remove(name: name, stateDirectory: store.root, supervisorPID: pid) }
@@ -84,7 +88,9 @@ public enum TopologyStopper {
     /// swept nor marked stopped: if one holds the lock, only the old run's recorded pids
     /// are killed and `Outcome.newRun` names it. `supervisorsGone` runs (for tests) right
     /// after the supervisors are gone, before the lock is taken.
-    public static func stop(_ name: String, in store: StateDirectory, supervisorsGone: () -> Void = {}) throws(OrchestratorError) -> Outcome {
+    public static func stop(
+        _ name: String, in store: StateDirectory, index: TopologyIndex = .standard(), supervisorsGone: () -> Void = {}
+    ) throws(OrchestratorError) -> Outcome {
         var outcome = Outcome()
         let state: MeshState?
         do {
@@ -98,7 +104,22 @@ public enum TopologyStopper {
 
         // The supervisor: whoever holds the lock and is a `meshbed up` (a losing `up` holds
         // the file open only for an instant before it gives up).
-        let supervisors = liveUps(StateLock.holders(name, in: store))
+        let holders = StateLock.holders(name, in: store)
+        var supervisors = liveUps(holders)
+        // A topology of an earlier build: no lock, no marker on its processes, no start
+        // time of its supervisor; its recorded supervisor, if still a `meshbed up`, and its run id.
+        // Not when a process of that run id carries a marker, nor for a supervisor the
+        // index lists: those are this build's, of another topology (a damaged or forged state).
+        var legacyRun: String?
+        if holders.isEmpty, let state, state.supervisorStartTime == nil,
+           !ProcessSweeper.members(carrying: ["MESHBED_RUN_ID=" + state.runID]).contains(where: { pid in
+               Posix.environment(of: pid)?.contains(where: { $0.hasPrefix("MESHBED_STATE=") }) ?? false
+           }) {
+            legacyRun = state.runID
+            if TopologyLauncher.isSupervising(state), !index.entries().contains(where: { $0.supervisorPID == state.supervisorPID }) {
+                supervisors = [state.supervisorPID]
+            }
+        }
         outcome.supervisors = supervisors
         for pid in supervisors { Posix.sendSignal(ProcessSignal.terminate, to: pid) }
         let stubborn = ProcessSweeper.waitUntilGone(supervisors, within: supervisorGrace)
@@ -141,8 +162,13 @@ public enum TopologyStopper {
             throw OrchestratorError(exitCode: 1, "'\(name)': \(reason)")
         }
         defer { if let lock { Posix.close(lock) } }
-        let swept = ProcessSweeper.members(carrying: [marker])
-        let survivors = ProcessSweeper.sweep(carrying: [marker], within: .seconds(5))
+        var swept = ProcessSweeper.members(carrying: [marker])
+        var survivors = ProcessSweeper.sweep(carrying: [marker], within: .seconds(5))
+        if let legacyRun {
+            let run = ["MESHBED_RUN_ID=" + legacyRun]
+            swept += ProcessSweeper.members(carrying: run)
+            survivors += ProcessSweeper.sweep(carrying: run, within: .seconds(5))
+        }
         outcome.others = Array(Set(killed + swept)).sorted()
         if !survivors.isEmpty {
             let pids = survivors.sorted().map(String.init).joined(separator: ", ")

@@ -171,6 +171,44 @@ import Testing
         #expect(try store.read("shop")?.phase == .stopped)
     }
 
+    /// A topology of an earlier build: no lock file, its processes carry its run id but no
+    /// marker, its state has no supervisor start time. The recorded supervisor (a running
+    /// `up`) gets SIGTERM and everything of the run goes; another run's process stays.
+    @Test func aTopologyOfAnEarlierBuildIsStoppedByItsRunID() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path + "/state")
+        try store.prepare("shop", clearLogs: false)
+        // `/bin/sh up`: a process whose command is `… up`, like a supervisor; it runs `sleep` as its child.
+        try Data("sleep 300\n:\n".utf8).write(to: URL(fileURLWithPath: directory.file("up")))
+        let run = "MESHBED_RUN_ID=legacy-1"
+        let supervisor = try Posix.spawn(SpawnRequest(
+            executable: "/bin/sh", arguments: ["-c", "cd \"$0\" && exec /bin/sh up", directory.path],
+            environment: inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + [run],
+            outputPath: directory.file("supervisor.log"), newSession: true))
+        let app = try Self.sleeper(directory, "app", environment: [run])
+        let stranger = try Self.sleeper(directory, "stranger", environment: ["MESHBED_RUN_ID=legacy-2"])
+        defer {
+            Posix.sendSignal(ProcessSignal.kill, toGroup: supervisor)
+            Self.stop([supervisor, app, stranger])
+        }
+        #expect(eventually { Posix.commandLine(of: supervisor)?.dropFirst().first == "up" && ProcessSweeper.members(carrying: [run]).count == 3 })
+        let members = ProcessSweeper.members(carrying: [run])
+        var state = Self.state(runID: "legacy-1", supervisor: supervisor, children: [app])
+        state.supervisorStartTime = nil
+        try store.write(state)
+        #expect(!FileManager.default.fileExists(atPath: store.lockFile(of: "shop")))
+
+        let outcome = try TopologyStopper.stop("shop", in: store)
+        #expect(outcome.supervisors == [supervisor])
+        #expect(waitForExit(supervisor) == .signaled(ProcessSignal.terminate))
+        #expect(waitForExit(app) == .signaled(ProcessSignal.kill))
+        #expect(members.allSatisfy { ended($0) }, "the supervisor's own child too")
+        #expect(ProcessSweeper.members(carrying: [run]).isEmpty)
+        #expect(Posix.liveness(of: stranger) == .running)
+        #expect(try store.read("shop")?.phase == .stopped)
+    }
+
     /// The lock: a second taker is refused with the holder's pid and command.
     @Test func aHeldLockNamesItsHolder() throws {
         let directory = try TemporaryDirectory()
