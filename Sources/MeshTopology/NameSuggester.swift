@@ -8,7 +8,7 @@
 /// length. Either way `closest` gives exactly `Suggestion.closest(to:among:)` (same
 /// distance, same tie-break). `hint` answers only for the first `hintLimit` distinct names:
 /// only the first 50 errors are printed.
-final class NameSuggester {
+public final class NameSuggester {
     /// Below this many names a plain scan is cheaper than building the index.
     static let indexThreshold = 64
     /// Names longer than this (not valid names, but still candidates) stay out of the index
@@ -32,7 +32,8 @@ final class NameSuggester {
     /// fit `variantBudget`).
     let usesIndex: Bool
 
-    init(_ candidates: [String]) {
+    /// A suggester over `candidates` (the index, if any, is built on the first lookup).
+    public init(_ candidates: [String]) {
         self.candidates = candidates
         self.lowered = candidates.map { Array($0.lowercased().unicodeScalars) }
         var variants = 0
@@ -48,7 +49,7 @@ final class NameSuggester {
 
     /// ` (did you mean 'x'?)`, or an empty string when nothing is close or `hintLimit`
     /// other names were looked up already.
-    func hint(for word: String) -> String {
+    public func hint(for word: String) -> String {
         if cache[word] == nil, cache.count >= Self.hintLimit { return "" }
         return closest(to: word).map(Suggestion.text(for:)) ?? ""
     }
