@@ -97,10 +97,12 @@ struct CommandHelp: Sendable {
             NAME may be left out when the state directory holds one topology; a running NAME is found from any
             directory. Only processes that are provably the topology's are signalled (its run id and state
             marker in their environment, their start time); with a damaged state file they are found by marker.
+            The sweep happens under the topology's lock: a new 'meshbed up' that started it again meanwhile is
+            left running (down says so).
             """,
             flags: [stateDir],
             examples: ["meshbed down bookinfo"],
-            exits: "0 stopped (or was not running), 1 a process survived SIGKILL, 2 no such topology"),
+            exits: "0 stopped (or was not running), 1 a process survived SIGKILL, the lock stayed busy or the state file could not be updated, 2 no such topology"),
         CommandHelp(
             name: "status", summary: "list running topologies, or show one",
             usage: ["meshbed status [--json] [--state-dir DIR]", "meshbed status NAME [--json] [--state-dir DIR]"],
@@ -163,7 +165,7 @@ struct CommandHelp: Sendable {
                 Flag("--topology NAME", "with --to: which running topology (found from any directory)"),
                 stateDir,
                 Flag("--requests N", "send N requests (default 1000 unless --duration)"),
-                Flag("--duration D", "send for D, e.g. 10s; a hard stop: requests due but not sent are reported"),
+                Flag("--duration D", "send for D, e.g. 10s; a hard stop: unsent requests are reported, those in flight cancelled after 1s"),
                 Flag("--rate R", "open loop at R requests per second"),
                 Flag("--concurrency C", "connections (default 8)"),
                 Flag("--threads N", "event-loop threads (default: one per core, at most the connections)"),

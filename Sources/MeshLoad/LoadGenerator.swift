@@ -9,9 +9,11 @@ import MeshIO
 /// connection became free to send it, so a stalled server shows as latency instead
 /// of silently lowering the offered load (no coordinated omission).
 ///
-/// A duration is a hard stop: no request goes out after it, and open-loop requests that
+/// A duration is a hard stop: no request goes out after it, open-loop requests that
 /// were due but found no free connection by then are counted as not sent
-/// (`LoadResult.notSent`) instead of being sent late.
+/// (`LoadResult.notSent`) instead of being sent late, and requests still in flight get a
+/// grace of at most 1 s (less if the request timeout is shorter) before they are cancelled
+/// (counted as `cancelled` errors): a run ends by its duration plus that grace.
 public enum LoadGenerator {
     /// A running total, for a progress line.
     public struct Progress: Sendable {

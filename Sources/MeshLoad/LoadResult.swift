@@ -8,8 +8,9 @@ public struct LoadResult: Sendable {
     public var versionCounts: [String: Int] = [:]
     /// The name responses without an `x-meshbed-version` header are counted under.
     public static let noVersion = "no-version"
-    /// Failed requests by reason: connect, reset, timeout, invalid (and cancelled, when
-    /// the run was stopped early).
+    /// Failed requests by reason: connect, reset, timeout, invalid, and cancelled: in
+    /// flight when the run ended (its duration plus a grace of at most 1 s, or a stop) and
+    /// cut off instead of waiting for the request timeout.
     public var errorCounts: [String: Int] = [:]
     /// Open loop: requests that were due before the run's end but never sent, because every
     /// connection was still busy (the rate was more than the target could take at this
@@ -64,6 +65,9 @@ public struct LoadResult: Sendable {
         if !errorCounts.isEmpty {
             let errors = errorCounts.keys.sorted().map { "\($0): \(errorCounts[$0]!)" }
             lines.append("  errors   " + errors.joined(separator: "  "))
+        }
+        if let cancelled = errorCounts["cancelled"], cancelled > 0 {
+            lines.append("  cancelled \(cancelled): still in flight when the run ended, cut off instead of waiting for their timeout")
         }
         if notSent > 0 {
             lines.append("  not sent \(notSent): due before the end while all \(concurrency) connections were busy (the rate was more than the target could take)")

@@ -180,9 +180,14 @@ final class LoadWorker: @unchecked Sendable {
         if !schedule.isOver { loop.schedule(at: schedule.nextTime) { [self] in tick() } }
     }
 
+    /// How long requests in flight at the end of a run's duration may still take before
+    /// they are cancelled: a second, or the request timeout if that is shorter.
+    static func grace(timeout: UInt64) -> UInt64 { min(timeout, 1_000_000_000) }
+
     /// The run's time is up (or it was cancelled): nothing more is sent. Requests still
     /// waiting for a connection, and open-loop requests due by now that were not yet
-    /// issued, are counted as not sent; requests in flight get their timeout to finish
+    /// issued, are counted as not sent; requests in flight get a short grace (`grace`) to
+    /// finish and are then cancelled, so a run ends by its duration plus the grace
     /// (`cancel`: their connections are closed now).
     private func hardStop(now: UInt64, cancel: Bool = false) {
         if !stopped {
@@ -194,6 +199,10 @@ final class LoadWorker: @unchecked Sendable {
             if var schedule {
                 while let intended = schedule.due(now: now), shared.take(now: intended) { notSent += 1 }
                 self.schedule = schedule
+            }
+            if !cancel, inFlight > 0 {
+                let end = max(now, shared.stopAt == UInt64.max ? now : shared.stopAt)
+                loop.schedule(at: end &+ Self.grace(timeout: configuration.timeout)) { [self] in hardStop(now: end, cancel: true) }
             }
         }
         if cancel {

@@ -14,11 +14,22 @@ public struct StateDirectory: Sendable, Equatable {
         root = Self.absolute(path)
     }
 
-    /// `path` made absolute against the working directory, `.` and `..` resolved.
+    /// `path` made absolute against the working directory, `.` and `..` resolved, and
+    /// symbolic links in its existing part resolved too: one directory has one name (and
+    /// its topologies one marker), whichever path reached it.
     public static func absolute(_ path: String) -> String {
         let base = FileManager.default.currentDirectoryPath
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
-        return url.standardizedFileURL.path
+        let standard = url.standardizedFileURL.path
+        // The longest part that exists is resolved; the rest (to be created) is kept as written.
+        var existing = standard
+        var rest: [String] = []
+        while existing != "/", !FileManager.default.fileExists(atPath: existing) {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
+        return rest.reduce(resolved) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
     }
 
     /// `ROOT/NAME`.

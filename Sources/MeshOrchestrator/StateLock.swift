@@ -50,7 +50,7 @@ public struct StateLock: Sendable {
                 if owner == nil { Posix.sleep(nanoseconds: 20_000_000) }
             }
             guard let owner else {
-                throw .badInput("topology '\(name)' is already running or starting (another 'meshbed up' holds \(path)); stop it with '\(stop)'")
+                throw .badInput("topology '\(name)' is already starting or stopping (another meshbed holds \(path)); if it is running, stop it with '\(stop)'")
             }
             throw .badInput("topology '\(name)' is already running (supervisor pid \(owner.pid), started with '\(owner.command)' in \(owner.directory)); stop it with '\(stop)'")
         }

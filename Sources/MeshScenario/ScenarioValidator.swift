@@ -37,12 +37,12 @@ enum ScenarioValidator {
             }
         }
         var topologyFile: String?
-        var topology: Topology?
+        var topology: CheckedTopology?
         if let node = fields.required("topology", log: &log), let path = ValueReader.string(node, key: "topology", expected: "a path to a topology file", log: &log) {
             let resolved = Scenario.resolve(path, relativeTo: file)
             topologyFile = resolved
             switch loadTopology(resolved) {
-            case .success(let loaded): topology = loaded
+            case .success(let loaded): topology = CheckedTopology(loaded)
             case .failure(let errors):
                 // An unreadable file is the scenario's mistake (at its key); an invalid one the topology's.
                 if errors.diagnostics.count == 1, let only = errors.diagnostics.first, only.line == 1, only.column == 1,
@@ -62,11 +62,11 @@ enum ScenarioValidator {
             }
         }
         guard let name, let topologyFile, let topology, log.isEmpty, topologyErrors.isEmpty else { return nil }
-        return Scenario(name: name, file: file, topologyFile: topologyFile, topology: topology, seed: seed, steps: steps)
+        return Scenario(name: name, file: file, topologyFile: topologyFile, topology: topology.topology, seed: seed, steps: steps)
     }
 
     /// One step: at most one action key, an optional `name` and an optional `expect`.
-    static func readStep(_ node: YAMLNode, number: Int, topology: Topology?, log: inout DiagnosticLog) -> ScenarioStep? {
+    static func readStep(_ node: YAMLNode, number: Int, topology: CheckedTopology?, log: inout DiagnosticLog) -> ScenarioStep? {
         let context = "in step \(number)"
         guard let fields = MappingReader(node, key: "step \(number)", context: context, allowed: ["name"] + StepAction.keys + ["expect"], log: &log)
         else { return nil }
@@ -102,7 +102,7 @@ enum ScenarioValidator {
         return ScenarioStep(name: name, action: action, expectations: expectations, within: within, line: node.mark.line)
     }
 
-    static func readAction(_ key: String, _ node: YAMLNode, topology: Topology?, log: inout DiagnosticLog) -> StepAction? {
+    static func readAction(_ key: String, _ node: YAMLNode, topology: CheckedTopology?, log: inout DiagnosticLog) -> StepAction? {
         switch key {
         case "traffic": return readTraffic(node, topology: topology, log: &log).map(StepAction.traffic)
         case "kill": return readSelector(node, key: key, topology: topology, log: &log).map(StepAction.kill)
@@ -120,7 +120,7 @@ enum ScenarioValidator {
         }
     }
 
-    static func readTraffic(_ node: YAMLNode, topology: Topology?, log: inout DiagnosticLog) -> TrafficSpec? {
+    static func readTraffic(_ node: YAMLNode, topology: CheckedTopology?, log: inout DiagnosticLog) -> TrafficSpec? {
         guard let fields = MappingReader(node, key: "traffic", context: "in traffic", allowed: trafficKeys, log: &log) else { return nil }
         var valid = true
         var to = ""
@@ -212,7 +212,7 @@ enum ScenarioValidator {
     }
 
     /// `{service: S, version: V, instance: N}`, or just `S`.
-    static func readSelector(_ node: YAMLNode, key: String, topology: Topology?, log: inout DiagnosticLog) -> InstanceSelector? {
+    static func readSelector(_ node: YAMLNode, key: String, topology: CheckedTopology?, log: inout DiagnosticLog) -> InstanceSelector? {
         if let text = node.scalarText, !node.isNull {
             guard checkService(text, key: key, node: node, topology: topology, log: &log) else { return nil }
             return InstanceSelector(service: text)
@@ -254,7 +254,7 @@ enum ScenarioValidator {
     }
 
     static func readExpect(
-        _ node: YAMLNode, keyword: String, destination: String? = nil, topology: Topology?, log: inout DiagnosticLog
+        _ node: YAMLNode, keyword: String, destination: String? = nil, topology: CheckedTopology?, log: inout DiagnosticLog
     ) -> ([Expectation], Duration?) {
         guard let fields = MappingReader(node, key: "expect", context: "in expect", allowed: Expectation.keys, log: &log, misplaced: { key in
             Expectation.notSupportedYet[key].map { "\(key): \($0)" }
@@ -359,11 +359,11 @@ enum ScenarioValidator {
     }
 
     @discardableResult
-    static func checkService(_ name: String, key: String, node: YAMLNode, topology: Topology?, allowIngress: Bool = false, log: inout DiagnosticLog) -> Bool {
+    static func checkService(_ name: String, key: String, node: YAMLNode, topology: CheckedTopology?, allowIngress: Bool = false, log: inout DiagnosticLog) -> Bool {
         guard let topology else { return true }
         if topology.services[name] != nil { return true }
-        let candidates = topology.services.keys + (allowIngress ? ["ingress"] : [])
-        log.error("\(key): unknown service '\(name)' in topology '\(topology.name)'\(Suggestion.hint(for: name, among: candidates))", at: node.mark)
+        let hint = (allowIngress ? topology.callerSuggester : topology.serviceSuggester).hint(for: name)
+        log.error("\(key): unknown service '\(name)' in topology '\(topology.name)'\(hint)", at: node.mark)
         return false
     }
 }

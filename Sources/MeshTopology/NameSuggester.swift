@@ -3,13 +3,22 @@
 /// list is searched through an index of its names with up to two characters deleted
 /// (symmetric deletion), so a lookup does not compare against every name.
 ///
-/// Gives exactly `Suggestion.closest(to:among:)` (same distance, same tie-break).
-final class NameSuggester {
+/// The index is built only while its variants stay within `variantBudget` (a list of many
+/// long names would need gigabytes); beyond it, a lookup scans the names of about the right
+/// length. Either way `closest` gives exactly `Suggestion.closest(to:among:)` (same
+/// distance, same tie-break). `hint` answers only for the first `hintLimit` distinct names:
+/// only the first 50 errors are printed.
+public final class NameSuggester {
     /// Below this many names a plain scan is cheaper than building the index.
     static let indexThreshold = 64
     /// Names longer than this (not valid names, but still candidates) stay out of the index
     /// (their deletions would be too many) and are found by length instead.
     static let indexedLength = 80
+    /// At most this many variants (0, 1 and 2 deletions of every name, counted before
+    /// duplicates go) are indexed; a longer list is scanned by length.
+    static let variantBudget = 2_000_000
+    /// `hint` looks up at most this many distinct names; later ones get no hint.
+    static let hintLimit = 100
 
     let candidates: [String]
     private let lowered: [[Unicode.Scalar]]
@@ -17,20 +26,37 @@ final class NameSuggester {
     /// Every candidate with 0, 1 or 2 scalars deleted → the candidates (indexes) it comes
     /// from, by number of deletions (built on the first lookup in a long list).
     private var deletions: [[String: [Int]]]?
-    /// The candidates longer than `indexedLength`, by length.
+    /// The candidates longer than `indexedLength` (every candidate, without an index), by length.
     private var longByLength: [Int: [Int]] = [:]
+    /// Whether lookups go through the deletion index (the list is long, and its variants
+    /// fit `variantBudget`).
+    let usesIndex: Bool
 
-    init(_ candidates: [String]) {
+    /// A suggester over `candidates` (the index, if any, is built on the first lookup).
+    public init(_ candidates: [String]) {
         self.candidates = candidates
         self.lowered = candidates.map { Array($0.lowercased().unicodeScalars) }
-        for (offset, scalars) in lowered.enumerated() where scalars.count > Self.indexedLength {
+        var variants = 0
+        for scalars in lowered where scalars.count <= Self.indexedLength {
+            let length = scalars.count
+            variants += 1 + length + length * (length - 1) / 2
+        }
+        usesIndex = candidates.count >= Self.indexThreshold && variants <= Self.variantBudget
+        for (offset, scalars) in lowered.enumerated() where !usesIndex || scalars.count > Self.indexedLength {
             longByLength[scalars.count, default: []].append(offset)
         }
     }
 
-    /// ` (did you mean 'x'?)`, or an empty string when nothing is close.
-    func hint(for word: String) -> String {
-        closest(to: word).map(Suggestion.text(for:)) ?? ""
+    /// ` (did you mean 'x'?)`, or an empty string when nothing is close or `hintLimit`
+    /// other names were looked up already.
+    public func hint(for word: String) -> String {
+        if cache[word] == nil, cache.count >= Self.hintLimit { return "" }
+        return closest(to: word).map(Suggestion.text(for:)) ?? ""
+    }
+
+    /// The number of variants in the deletion index (0 until it is built, or without one).
+    var indexedVariants: Int {
+        deletions?.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } ?? 0
     }
 
     /// The closest candidate, as `Suggestion.closest(to:among:)` finds it.
@@ -46,6 +72,10 @@ final class NameSuggester {
         let limit = Suggestion.limit(for: target.count)
         guard candidates.count >= Self.indexThreshold else {
             return best(Array(candidates.indices), word: word, target: target, limit: limit)
+        }
+        guard usesIndex else {
+            let near = (max(0, target.count - limit)...(target.count + limit)).flatMap { longByLength[$0] ?? [] }
+            return best(near.sorted(), word: word, target: target, limit: limit)
         }
         // Distance 1 first: only names sharing a variant with at most one deletion on each
         // side can be that close, and if one is, no name at distance 2 can win.

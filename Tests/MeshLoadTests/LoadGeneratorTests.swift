@@ -248,6 +248,42 @@ import Testing
         #expect(result.responses + (result.errorCounts["cancelled"] ?? 0) == result.total)
     }
 
+    /// Requests in flight when the duration ends get a short grace and are then cancelled:
+    /// a server that never answers cannot hold the run for the 30 s request timeout.
+    @Test(arguments: [nil, 100.0] as [Double?])
+    func requestsInFlightAtTheEndAreCancelledAfterAGrace(rate: Double?) throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let held = Shared<[HeldExchange]>([])
+        let aborted = Shared(0)
+        let server = try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in
+            SilentHandler(held: held, aborted: aborted)
+        }
+
+        var configuration = try Self.configuration(server.address)
+        configuration.concurrency = 2
+        configuration.rate = rate
+        configuration.duration = 300_000_000
+        configuration.timeout = 30_000_000_000
+        let started = Posix.monotonicNanoseconds()
+        let result = try LoadGenerator.run(configuration)
+        let took = Posix.monotonicNanoseconds() - started
+
+        // 0.3 s plus a 1 s grace; the request timeout would be 30 s. 8 s cannot flake.
+        #expect(took < 8_000_000_000, "took \(Double(took) / 1e9) s")
+        #expect(result.errorCounts == ["cancelled": 2], "\(result.errorCounts)")
+        #expect(result.total == 2)
+        #expect(result.responses == 0)
+        #expect(result.text(concurrency: 2, rate: rate).contains("cancelled 2: still in flight when the run ended"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.json(concurrency: 2, rate: rate))) as? [String: Any])
+        #expect((object["errorsByKind"] as? [String: Any])?["cancelled"] as? Int == 2)
+        #expect(object["errors"] as? Int == 2)
+
+        abortAll(held)
+        #expect(eventually { server.connectionCount == 0 })
+        #expect(server.shutdown(timeout: Self.shutdownTimeout))
+    }
+
     // MARK: 8. timeouts
 
     @Test func unansweredRequestsTimeOut() throws {

@@ -14,7 +14,7 @@ import Testing
         let script = "sleep 300 & echo $!; setsid sleep 301 & echo $!; wait"
         let pid = try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", script],
                                                environment: inheritedEnvironment + ["MESHBED_RUN_ID=\(run)"], outputPath: log))
-        let bystander = try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "sleep 300"],
+        let bystander = try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "exec sleep 300"],
                                                      environment: inheritedEnvironment + ["MESHBED_RUN_ID=other-\(run)"],
                                                      outputPath: directory.file("other.log")))
         defer {
@@ -42,7 +42,7 @@ import Testing
         #expect(ProcessSweeper.waitUntilGone([pid], within: .seconds(5)).isEmpty)
         #expect(Posix.liveness(of: pid) == .zombie)
         #expect(waitForExit(pid) == .exited(0))
-        let sleeper = try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "sleep 300"], outputPath: directory.file("s.log")))
+        let sleeper = try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "exec sleep 300"], outputPath: directory.file("s.log")))
         #expect(ProcessSweeper.waitUntilGone([sleeper], within: .milliseconds(100)) == [sleeper])
         Posix.sendSignal(ProcessSignal.kill, to: sleeper)
         #expect(waitForExit(sleeper) != nil)

@@ -62,7 +62,7 @@ import Testing
         defer { directory.remove() }
         let exited = try spawnShell("exit 3", log: directory.file("a.log"))
         #expect(waitForExit(exited) == .exited(3))
-        let killed = try spawnShell("sleep 300", log: directory.file("b.log"))
+        let killed = try spawnShell("exec sleep 300", log: directory.file("b.log"))
         #expect(Posix.reap(killed) == nil)
         #expect(Posix.sendSignal(ProcessSignal.kill, to: killed))
         let status = waitForExit(killed)
@@ -87,9 +87,9 @@ import Testing
     @Test func childLeadsItsOwnGroupOrSession() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let grouped = try spawnShell("sleep 300", log: directory.file("g.log"))
-        let session = try spawnShell("sleep 300", log: directory.file("s.log"), newSession: true)
-        let plain = try spawnShell("sleep 300", log: directory.file("p.log"), newProcessGroup: false)
+        let grouped = try spawnShell("exec sleep 300", log: directory.file("g.log"))
+        let session = try spawnShell("exec sleep 300", log: directory.file("s.log"), newSession: true)
+        let plain = try spawnShell("exec sleep 300", log: directory.file("p.log"), newProcessGroup: false)
         defer {
             for pid in [grouped, session, plain] {
                 Posix.sendSignal(ProcessSignal.kill, to: pid)

@@ -48,6 +48,23 @@ import Testing
         #expect(StateDirectory().root == FileManager.default.currentDirectoryPath + "/.meshbed")
     }
 
+    /// A state directory reached through a symbolic link has the same root (and its
+    /// topologies the same marker) as through its real path, also before it exists.
+    @Test func symbolicLinksAreResolved() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory.file("link"), withDestinationPath: "real")
+        let real = StateDirectory(directory.file("real") + "/state")
+        let linked = StateDirectory(directory.file("link") + "/state")
+        #expect(linked.root == real.root)
+        #expect(linked.root == directory.path + "/real/state")
+        #expect(linked.marker(of: "shop") == real.marker(of: "shop"))
+        try real.prepare("shop", clearLogs: false)
+        #expect(StateDirectory(directory.file("link") + "/state/../state").root == real.root)
+        #expect(StateDirectory.absolute(directory.file("link") + "/state/shop/logs/x.log") == directory.path + "/real/state/shop/logs/x.log")
+    }
+
     @Test func prepareClearsOldLogsOnRequest() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -113,6 +113,102 @@ import Testing
         #expect(Posix.liveness(of: stranger) == .running)
     }
 
+    /// Runs the built `meshbed ARGUMENTS` with an index of its own in `directory` and waits
+    /// (bounded) for its exit status; its output goes to `directory/LOG`.
+    static func meshbed(_ arguments: [String], _ directory: TemporaryDirectory, log: String) throws -> ChildStatus? {
+        let executable = try #require(meshbedExecutable, "the meshbed executable is built with the tests")
+        let environment = inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + ["MESHBED_INDEX_DIR=" + directory.file("index")]
+        let pid = try Posix.spawn(SpawnRequest(executable: executable, arguments: arguments, environment: environment,
+                                               outputPath: directory.file(log)))
+        return waitForExit(pid, within: 90)
+    }
+
+    /// A one-service topology `shop` (apps only, with `--no-mesh`).
+    static func shopTopology(_ directory: TemporaryDirectory) throws -> String {
+        let file = directory.file("shop.yaml")
+        try Data("kind: Topology\nname: shop\nmesh: {mtls: disabled}\nservices:\n  web:\n    versions:\n      v1: {replicas: 2}\n".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    /// `down` stops the old supervisor; before it sweeps, a new `up --detach` starts the
+    /// topology again (the lock is free once the old supervisor is gone). That new run is
+    /// neither swept nor marked stopped, `down` says so, and a second `down` stops it.
+    @Test func downLeavesANewRunAlone() throws {
+        let directory = try TemporaryDirectory()
+        let store = StateDirectory(directory.path + "/state")
+        defer {
+            _ = try? TopologyStopper.stop("shop", in: store)
+            directory.remove()
+        }
+        let up = ["up", try Self.shopTopology(directory), "--detach", "--no-mesh", "--state-dir", store.root]
+        try #require(try Self.meshbed(up, directory, log: "up1.log") == .exited(0), "\(contents(directory.file("up1.log")))")
+        let first = try #require(try store.read("shop"))
+
+        var second: MeshState?
+        let outcome = try TopologyStopper.stop("shop", in: store, supervisorsGone: {
+            let status = try? Self.meshbed(up, directory, log: "up2.log")
+            #expect(status == .exited(0), "\(contents(directory.file("up2.log")))")
+            second = try? store.read("shop")
+        })
+        let started = try #require(second)
+        #expect(started.runID != first.runID)
+        #expect(outcome.supervisors == [first.supervisorPID])
+        #expect(outcome.newRun == started.supervisorPID)
+        #expect(first.childPIDs.allSatisfy { !Posix.liveness(of: $0).isAlive }, "the old run is gone")
+        let now = try #require(try store.read("shop"))
+        #expect(now.runID == started.runID)
+        #expect(now.phase == .ready, "the new run's state is untouched")
+        let marker = ["MESHBED_RUN_ID=" + started.runID, store.marker(of: "shop")]
+        #expect(!started.childPIDs.isEmpty)
+        #expect(started.childPIDs.allSatisfy { ProcessSweeper.isOurs($0, carrying: marker) }, "the new run's processes still run")
+
+        let last = try TopologyStopper.stop("shop", in: store)
+        #expect(last.supervisors == [started.supervisorPID])
+        #expect(last.newRun == nil)
+        #expect(ended(started.supervisorPID, within: 20))
+        #expect(ProcessSweeper.members(carrying: [store.marker(of: "shop")]).isEmpty)
+        #expect(try store.read("shop")?.phase == .stopped)
+    }
+
+    /// A topology of an earlier build: no lock file, its processes carry its run id but no
+    /// marker, its state has no supervisor start time. The recorded supervisor (a running
+    /// `up`) gets SIGTERM and everything of the run goes; another run's process stays.
+    @Test func aTopologyOfAnEarlierBuildIsStoppedByItsRunID() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = StateDirectory(directory.path + "/state")
+        try store.prepare("shop", clearLogs: false)
+        // `/bin/sh up`: a process whose command is `… up`, like a supervisor; it runs `sleep` as its child.
+        try Data("sleep 300\n:\n".utf8).write(to: URL(fileURLWithPath: directory.file("up")))
+        let run = "MESHBED_RUN_ID=legacy-1"
+        let supervisor = try Posix.spawn(SpawnRequest(
+            executable: "/bin/sh", arguments: ["-c", "cd \"$0\" && exec /bin/sh up", directory.path],
+            environment: inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + [run],
+            outputPath: directory.file("supervisor.log"), newSession: true))
+        let app = try Self.sleeper(directory, "app", environment: [run])
+        let stranger = try Self.sleeper(directory, "stranger", environment: ["MESHBED_RUN_ID=legacy-2"])
+        defer {
+            Posix.sendSignal(ProcessSignal.kill, toGroup: supervisor)
+            Self.stop([supervisor, app, stranger])
+        }
+        #expect(eventually { Posix.commandLine(of: supervisor)?.dropFirst().first == "up" && ProcessSweeper.members(carrying: [run]).count == 3 })
+        let members = ProcessSweeper.members(carrying: [run])
+        var state = Self.state(runID: "legacy-1", supervisor: supervisor, children: [app])
+        state.supervisorStartTime = nil
+        try store.write(state)
+        #expect(!FileManager.default.fileExists(atPath: store.lockFile(of: "shop")))
+
+        let outcome = try TopologyStopper.stop("shop", in: store)
+        #expect(outcome.supervisors == [supervisor])
+        #expect(waitForExit(supervisor) == .signaled(ProcessSignal.terminate))
+        #expect(waitForExit(app) == .signaled(ProcessSignal.kill))
+        #expect(members.allSatisfy { ended($0) }, "the supervisor's own child too")
+        #expect(ProcessSweeper.members(carrying: [run]).isEmpty)
+        #expect(Posix.liveness(of: stranger) == .running)
+        #expect(try store.read("shop")?.phase == .stopped)
+    }
+
     /// The lock: a second taker is refused with the holder's pid and command.
     @Test func aHeldLockNamesItsHolder() throws {
         let directory = try TemporaryDirectory()

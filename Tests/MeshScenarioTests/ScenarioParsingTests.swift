@@ -229,4 +229,28 @@ import Testing
             "dir/s.yaml:5:11: kill: unknown service '\\u{1B}[2Jfront\\nnext' in topology 'shop'",
         ])
     }
+
+    /// 5,000 unknown `to:` names against a 5,000-service topology, each one edit from a
+    /// service: one error each, "did you mean" for the first 100 (one suggester for the
+    /// topology, not a scan of every service per name), and the printed list capped.
+    @Test func manyUnknownNamesShareOneSuggester() {
+        let count = 5_000
+        var topology = "kind: Topology\nname: big\nmesh: {mtls: disabled}\nservices:\n"
+        for index in 0..<count { topology += "  svc-\(index): {}\n" }
+        var scenario = "kind: Scenario\nname: many\ntopology: big.yaml\nsteps:\n"
+        for index in 0..<count { scenario += "  - traffic: {to: svc-\(index)x, requests: 1}\n" }
+        let result = Scenario.load(text: scenario, file: "s.yaml") { path in Topology.load(text: topology, file: path) }
+        guard case .failure(let errors) = result else {
+            Issue.record("5,000 unknown services were accepted")
+            return
+        }
+        let unknown = errors.diagnostics.filter { $0.message.hasPrefix("to: unknown service 'svc-") }.count
+        let hinted = errors.diagnostics.filter { $0.message.contains("(did you mean 'svc-") }.count
+        #expect(unknown == count, "\(unknown) unknown-service errors")
+        #expect(errors.diagnostics.count == count, "\(errors.diagnostics.count) errors")
+        #expect(hinted == 100, "\(hinted) with a suggestion")
+        let lines = errors.description.split(separator: "\n")
+        #expect(lines.count == TopologyErrors.shownLimit + 1)
+        #expect(lines.last?.hasPrefix("… and \(count - TopologyErrors.shownLimit) more errors") == true)
+    }
 }
