@@ -63,4 +63,24 @@ import Testing
         let blocks = text.components(separatedBy: "```yaml").count - 1
         #expect(blocks == (try Self.examples(in: page)).count, "\(page): \(blocks) yaml blocks")
     }
+
+    /// README's scenario example is valid against the bookinfo topology it names.
+    @Test func readmeScenarioIsValid() throws {
+        let repository = URL(fileURLWithPath: Self.docs).deletingLastPathComponent().path
+        let readme = try String(contentsOfFile: repository + "/README.md", encoding: .utf8)
+        let blocks = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(blocks.count == 1, "README has \(blocks.count) yaml blocks")
+        let directory = NSTemporaryDirectory() + "meshbed-readme-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: repository + "/topologies/bookinfo.yaml", toPath: directory + "/bookinfo.yaml")
+        for (index, block) in blocks.enumerated() {
+            let path = directory + "/readme-\(index).yaml"
+            try Data(block.utf8).write(to: URL(fileURLWithPath: path))
+            #expect(Scenario.isScenario(text: block), "README block \(index) is not a scenario")
+            if case .failure(let errors) = Scenario.load(path: path) {
+                Issue.record("README block \(index): \(errors.description)")
+            }
+        }
+    }
 }
