@@ -164,10 +164,7 @@ extension Posix {
 
     /// Whether `pid` runs, is a zombie or is gone, from `/proc/PID/stat`.
     public static func liveness(of pid: Int32) -> ProcessLiveness {
-        guard pid > 0, let bytes = readFile("/proc/\(pid)/stat", limit: 4096) else { return .gone }
-        // `PID (COMM) S ...`: COMM may hold spaces and parentheses, the state follows the last ')'.
-        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return .gone }
-        let state = bytes[close + 2]
+        guard let fields = statFields(of: pid), let state = fields.first?.first else { return .gone }
         return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") ? .zombie : .running
     }
 
@@ -175,13 +172,18 @@ extension Posix {
     /// when there is no such process. A pid and its start time name one process for good:
     /// a pid reused later by another process comes with a later start time.
     public static func startTime(of pid: Int32) -> UInt64? {
+        guard let fields = statFields(of: pid), fields.count > 19 else { return nil }
+        return UInt64(String(decoding: fields[19], as: UTF8.self))
+    }
+
+    /// The fields of `/proc/PID/stat` from field 3 (the state) on, or nil when there is no
+    /// such process. `PID (COMM) S ...`: COMM may hold spaces and parentheses, so the
+    /// fields start after the last ')'.
+    private static func statFields(of pid: Int32) -> [ArraySlice<UInt8>]? {
         guard pid > 0, let bytes = readFile("/proc/\(pid)/stat", limit: 4096),
               let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count
         else { return nil }
-        // After `COMM)`: field 3 (state) onwards; the start time is field 22.
-        let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
-        guard fields.count > 19 else { return nil }
-        return UInt64(String(decoding: fields[19], as: UTF8.self))
+        return bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
     }
 
     /// The initial environment of `pid` (`NAME=value` each), or nil when it cannot be read.

@@ -280,7 +280,7 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
             return
         }
         if timedOut {
-            return fail(504, "upstream timeout: no response within \(Self.seconds(state.upstreamTimeout))")
+            return fail(504, "upstream timeout: no response within \(Duration.nanoseconds(Int64(clamping: state.upstreamTimeout)).meshbedDescription)")
         }
         failoverTarget = nil
         if case .connectFailed(let cause) = error, case .inbound = mode {
@@ -337,11 +337,6 @@ final class ProxyHandler: HTTPRequestHandler, HTTPClientResponseHandler {
         // detection over several failures arrives with the circuit breaker).
         timedOut = true
         upstream.close()
-    }
-
-    /// `15s`, `500ms`.
-    private static func seconds(_ nanoseconds: UInt64) -> String {
-        nanoseconds % 1_000_000_000 == 0 ? "\(nanoseconds / 1_000_000_000)s" : "\(nanoseconds / 1_000_000)ms"
     }
 
     // MARK: helpers

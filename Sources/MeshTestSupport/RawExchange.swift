@@ -76,15 +76,10 @@ public func rawExchange(_ address: SocketAddress, _ bytes: [UInt8], pieces: [Int
     /// Reads what is there now; false once the server closed or reset.
     func drain() -> Bool {
         while true {
-            let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(IOError) in try Posix.read(fd, into: raw) } }
-            switch result {
-            case .success(.processed(0)), .failure:
-                reply.closed = true
-                return false
-            case .success(.processed(let n)):
-                reply.bytes.append(contentsOf: buffer[0..<n])
-            case .success(.wouldBlock):
-                return true
+            switch readOnce(fd, &buffer, into: &reply) {
+            case .closed: return false
+            case .received: continue
+            case .nothingYet: return true
             }
         }
     }
@@ -219,17 +214,26 @@ public final class RawConnection {
             let now = Posix.monotonicNanoseconds()
             guard now < deadline else { break }
             _ = try? Posix.waitUntil(fd, timeoutNanoseconds: deadline - now)
-            let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(IOError) in try Posix.read(fd, into: raw) } }
-            switch result {
-            case .success(.processed(0)), .failure:
-                reply.closed = true
-                return reply
-            case .success(.processed(let n)):
-                reply.bytes.append(contentsOf: buffer[0..<n])
-            case .success(.wouldBlock):
-                continue
-            }
+            if readOnce(fd, &buffer, into: &reply) == .closed { return reply }
         }
         return reply
+    }
+}
+
+/// What one non-blocking read of a raw connection brought.
+enum RawRead { case received, nothingYet, closed }
+
+/// Reads once from `fd` into `reply` (marking it closed on end of stream or an error).
+func readOnce(_ fd: Int32, _ buffer: inout [UInt8], into reply: inout RawReply) -> RawRead {
+    let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(IOError) in try Posix.read(fd, into: raw) } }
+    switch result {
+    case .success(.processed(0)), .failure:
+        reply.closed = true
+        return .closed
+    case .success(.processed(let n)):
+        reply.bytes.append(contentsOf: buffer[0..<n])
+        return .received
+    case .success(.wouldBlock):
+        return .nothingYet
     }
 }
