@@ -4,16 +4,19 @@ import MeshHTTP
 import MeshHTTPIO
 
 /// The sidecar's admin port: `/ready` (200 once it has a snapshot and its app answers),
-/// `/config` (the snapshot version and content it routes with).
+/// `/config` (the snapshot version and content it routes with), `/stats` (what its
+/// pipeline counted: requests, retries, timeouts…, summed over its loops).
 final class AdminHandler: HTTPRequestHandler {
     private let store: SnapshotStore
     private let health: AppHealth
     private let instance: String
+    private let counters: [ProxyCounters]
 
-    init(store: SnapshotStore, health: AppHealth, instance: String) {
+    init(store: SnapshotStore, health: AppHealth, instance: String, counters: [ProxyCounters]) {
         self.store = store
         self.health = health
         self.instance = instance
+        self.counters = counters
     }
 
     private var path = ""
@@ -48,9 +51,11 @@ final class AdminHandler: HTTPRequestHandler {
             }
             body.append(10)
             respondJSON(200, body, on: exchange)
+        case "/stats":
+            respondJSON(200, ProxyCounters.json(counters), on: exchange)
         default:
             var body: [UInt8] = []
-            JSONWriter.object(into: &body) { $0.field("error", string: "no admin endpoint '\(path)'; try /ready or /config") }
+            JSONWriter.object(into: &body) { $0.field("error", string: "no admin endpoint '\(path)'; try /ready, /config or /stats") }
             body.append(10)
             respondJSON(404, body, on: exchange)
         }

@@ -7,7 +7,7 @@ import MeshIO
 public struct RoutingTable: Sendable {
     /// The snapshot version this table was built from (0: none yet).
     public let version: Int
-    let destinations: [String: Destination]
+    var destinations: [String: Destination]
 
     struct Destination: Sendable {
         /// Endpoints per version, in the snapshot's order.
@@ -16,6 +16,8 @@ public struct RoutingTable: Sendable {
         var all: [CompiledEndpoint]
         var routes: [CompiledRoute]
         var allow: Set<String>?
+        /// Timeouts and retries toward this destination.
+        var policy: RoutePolicy = .default
     }
 
     struct CompiledEndpoint: Sendable {
@@ -30,6 +32,15 @@ public struct RoutingTable: Sendable {
         var pathPrefix: [UInt8]?
         /// (version, cumulative weight) in a stable order; the last weight is 100.
         var buckets: [(version: String, upTo: Int)]
+        /// Where copies of matching requests go, if anywhere.
+        var mirror: CompiledMirror? = nil
+    }
+
+    /// A route's `mirror`: the version copies go to and the share of requests copied.
+    struct CompiledMirror: Sendable, Equatable {
+        var version: String
+        /// 0–100.
+        var percent: Double
     }
 
     /// The empty table: nothing is routable yet.
@@ -81,17 +92,8 @@ public struct RoutingTable: Sendable {
 }
 
 /// Why a request could not be given an endpoint.
-enum RoutingFailure: Error {
+enum RoutingFailure: Error, Equatable {
     case unknownService
     case noRouteMatched
     case noHealthyUpstream(version: String?)
-}
-
-/// One routing decision, for the response and (later) the explain record.
-struct RoutingDecision {
-    var endpoint: RoutingTable.CompiledEndpoint
-    /// The index of the route that matched, nil when the destination has no routes.
-    var route: Int?
-    /// The version the route's split chose, nil when the endpoint came from every version.
-    var version: String?
 }

@@ -6,7 +6,7 @@ import MeshIO
 ///
 ///     app ──▶ outbound ──▶ route ──▶ peer's inbound ──▶ peer's app
 ///     client ──▶ gateway (Host = service) ──▶ route ──▶ instance's inbound
-///     admin: /ready /config
+///     admin: /ready /config /stats
 public final class Sidecar: Sendable {
     private let group: EventLoopGroup
     private let servers: [HTTPServer]
@@ -28,10 +28,12 @@ public final class Sidecar: Sendable {
         var states: [ObjectIdentifier: ProxyLoopState] = [:]
         for (index, loop) in group.loops.enumerated() {
             states[ObjectIdentifier(loop)] = ProxyLoopState(
-                loop: loop, store: store, seed: configuration.seed &+ UInt64(index),
-                upstreamTimeout: configuration.upstreamTimeout, ejectionTime: configuration.ejectionTime)
+                loop: loop, store: store, seed: configuration.seed &+ UInt64(index), instance: configuration.instance,
+                upstreamTimeout: configuration.upstreamTimeout, bodyTimeout: configuration.bodyTimeout,
+                ejectionTime: configuration.ejectionTime)
         }
         let byLoop = states
+        let counters = group.loops.map { states[ObjectIdentifier($0)]!.counters }
         var started: [HTTPServer] = []
         // Every proxied connection holds an upstream one too: by default the proxying listeners
         // share half of the descriptors (`TCPServer.defaultConnectionLimit`) between them, and
@@ -48,7 +50,7 @@ public final class Sidecar: Sendable {
             func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode) throws(IOError) {
                 guard let address else { return }
                 let server = try HTTPServer(group: group, address: address, configuration: serverConfiguration) { loop in
-                    ProxyHandler(mode: mode, state: byLoop[ObjectIdentifier(loop)]!)
+                    ProxyExchange(mode: mode, state: byLoop[ObjectIdentifier(loop)]!)
                 }
                 started.append(server)
                 bound[role] = server.address
@@ -60,7 +62,7 @@ public final class Sidecar: Sendable {
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
             let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: adminConfiguration) { _ in
-                AdminHandler(store: store, health: health, instance: configuration.instance)
+                AdminHandler(store: store, health: health, instance: configuration.instance, counters: counters)
             }
             started.append(admin)
             bound["admin"] = admin.address

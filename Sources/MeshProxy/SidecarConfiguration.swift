@@ -26,8 +26,8 @@ public struct SidecarConfiguration: Sendable {
     public var threads: Int = 1
     /// Seed for split draws.
     public var seed: UInt64 = 1
-    /// How long an upstream may take to send its whole response, from the end of the
-    /// request, in nanoseconds (0: no limit). After it: 504 with a JSON error (or, once the
+    /// The route timeout of destinations whose policy sets none: how long an upstream may take
+    /// to send its whole response, from the end of the request, in nanoseconds (0: no limit). After it: 504 with a JSON error (or, once the
     /// response has started, the downstream connection is cut), and the upstream connection
     /// is closed, never pooled.
     public var upstreamTimeout: UInt64 = SidecarConfiguration.defaultUpstreamTimeout
@@ -35,8 +35,13 @@ public struct SidecarConfiguration: Sendable {
     /// snapshot arrives first), in nanoseconds.
     public var ejectionTime: UInt64 = SidecarConfiguration.defaultEjectionTime
 
+    /// How long a request body may make no progress before the caller gets 408 (nanoseconds; 0: no limit).
+    public var bodyTimeout: UInt64 = SidecarConfiguration.defaultBodyTimeout
+
     /// Envoy's default route timeout: 15 s.
     public static let defaultUpstreamTimeout: UInt64 = 15_000_000_000
+    /// 15 s, as the route timeout.
+    public static let defaultBodyTimeout: UInt64 = 15_000_000_000
     /// 5 s: long enough for the control plane to remove a dead instance, short enough for
     /// a briefly unreachable one to come back on its own.
     public static let defaultEjectionTime: UInt64 = 5_000_000_000

@@ -18,7 +18,11 @@ final class SnapshotStore: Sendable {
 
     /// Installs a new snapshot.
     func apply(_ snapshot: MeshSnapshot) {
-        let table = RoutingTable(snapshot)
+        apply(RoutingTable(snapshot), from: snapshot)
+    }
+
+    /// Installs `table`, compiled from `snapshot` (tests adjust a compiled table).
+    func apply(_ table: RoutingTable, from snapshot: MeshSnapshot) {
         state.withLock { $0 = (table, snapshot) }
         currentVersion.store(snapshot.version, ordering: .releasing)
     }

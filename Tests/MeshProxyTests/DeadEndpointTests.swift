@@ -152,43 +152,42 @@ final class SilentUpstream: TCPConnectionHandler {
     }
 
     @Test func failedMarksSkipUntilTheNextSnapshotOrTheirExpiry() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let clock = ManualClock(nanoseconds: 1_000)
+        let timers = ManualTimerScheduler(now: 1_000)
         let store = SnapshotStore()
-        let state = ProxyLoopState(loop: group.loops[0], store: store, seed: 1, ejectionTime: 5_000_000_000, clock: clock)
+        let state = ProxyLoopState(timers: timers, connector: FakeUpstreams(timers: timers), store: store, seed: 1, ejectionTime: 5_000_000_000)
         func snapshot(_ version: Int) -> MeshSnapshot {
             MeshSnapshot(version: version, topology: "t", services: [
                 "r": DestinationConfig(versions: ["v1": (1...3).map { Endpoint(id: "r-\($0)", address: "127.0.0.1:\(20000 + $0)") }]),
             ])
         }
-        let head = HTTPRequestHead.probe
-        func picks(_ count: Int) throws -> [String] {
-            try (0..<count).map { _ in try state.route(service: "r", head: head).endpoint.id }
+        func picks(_ count: Int, avoiding: [SocketAddress] = []) -> [String] {
+            (0..<count).map { _ in state.pick(service: "r", version: nil, avoiding: avoiding)?.id ?? "none" }
         }
         store.apply(snapshot(1))
-        #expect(try picks(3) == ["r-1", "r-2", "r-3"])
+        #expect(picks(3) == ["r-1", "r-2", "r-3"])
         state.markFailed(SocketAddress("127.0.0.1:20002")!)
-        #expect(try picks(4) == ["r-1", "r-3", "r-1", "r-3"])
-        let decision = try state.route(service: "r", head: head)  // r-1
-        #expect(state.alternative(to: decision, service: "r")?.id == "r-3")
+        #expect(picks(4) == ["r-1", "r-3", "r-1", "r-3"])
+        // A retry avoids the endpoint its request went to first.
+        #expect(picks(1, avoiding: [SocketAddress("127.0.0.1:20001")!]) == ["r-3"])
 
         // The mark ends after the ejection time...
-        clock.advance(by: 4_999_999_999)
-        #expect(!(try picks(4)).contains("r-2"))
-        clock.advance(by: 1)
-        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
+        timers.advance(by: 4_999_999_999)
+        #expect(!picks(4).contains("r-2"))
+        timers.advance(by: 1)
+        #expect(picks(3).sorted() == ["r-1", "r-2", "r-3"])
 
         // ...or when a new snapshot arrives, whichever comes first.
         state.markFailed(SocketAddress("127.0.0.1:20002")!)
-        #expect(!(try picks(4)).contains("r-2"))
+        #expect(!picks(4).contains("r-2"))
         store.apply(snapshot(2))
-        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
+        #expect(picks(3).sorted() == ["r-1", "r-2", "r-3"])
 
-        // When every endpoint is marked, they are all tried rather than none.
+        // When every endpoint is marked, they are all tried rather than none; with every
+        // endpoint tried already, one is tried again rather than none.
         for port in 20001...20003 { state.markFailed(SocketAddress("127.0.0.1:\(port)")!) }
-        #expect(try picks(3).sorted() == ["r-1", "r-2", "r-3"])
-        #expect(state.alternative(to: try state.route(service: "r", head: head), service: "r") == nil)
+        #expect(picks(3).sorted() == ["r-1", "r-2", "r-3"])
+        let all = (20001...20003).map { SocketAddress("127.0.0.1:\($0)")! }
+        #expect(picks(1, avoiding: all) != ["none"])
     }
 
     @Test func silentUpstreamGets504AfterTheTimeoutAndItsConnectionIsNotReused() throws {
@@ -208,6 +207,7 @@ final class SilentUpstream: TCPConnectionHandler {
         defer { control.server.shutdown() }
         var configuration = SidecarConfiguration.loopback(instance: "web-v1-0", service: "web", control: control.server.address, app: app.address)
         configuration.upstreamTimeout = 200_000_000
+        configuration.bodyTimeout = 300_000_000
         let sidecar = try Sidecar(configuration)
         defer { sidecar.shutdown() }
         let outbound = sidecar.addresses["outbound"]!
@@ -219,16 +219,16 @@ final class SilentUpstream: TCPConnectionHandler {
                            "http://\(outbound)/a", "http://\(outbound)/b"])
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.count == 4, "unexpected curl output shape")
-        #expect(lines.filter { $0.contains("\"error\":\"upstream timeout: no response within 200ms\"") }.count == 2)
+        #expect(lines.filter { $0.contains("\"error\":\"upstream request timeout: no response within 200ms\",\"responseFlags\":\"UT\"") }.count == 2)
         #expect(lines.last == "504 0")
         #expect(opened.value == 2)
         #expect(eventually(within: 5) { closed.value == 2 }, "a timed-out upstream connection was kept")
 
-        // A request whose body stalls half way (the caller, or a stopped upstream that stopped
-        // reading, holds it): the timeout also bounds a pause in the body.
+        // A request whose body stalls half way: the body timeout bounds a pause in the body
+        // (408, as Envoy's request timeout), and the upstream connection goes too.
         let stalled = Array("POST /c HTTP/1.1\r\nHost: silent\r\nContent-Length: 10\r\n\r\n12345".utf8)
         let reply = try rawExchange(outbound, stalled, responses: 1, within: 20)
-        #expect(reply.statuses == [504])
+        #expect(reply.statuses == [408])
         #expect(eventually(within: 5) { closed.value == 3 }, "the stalled upstream connection was kept")
     }
 }

@@ -1,0 +1,80 @@
+import MeshCore
+
+/// What one sidecar decided for one request, appended to by every filter as the request
+/// goes through the pipeline: the route matched, the split bucket, each attempt (endpoint,
+/// outcome, why it was retried and after what backoff), and why the request ended as it did.
+/// It feeds `x-meshbed-explain` (SPEC §7) and the sidecar's counters; later metrics, logs
+/// and spans read the same record. Reused request after request (no allocation when the
+/// attempts fit the kept capacity).
+struct DecisionRecord {
+    /// One try of the request against one endpoint.
+    struct Attempt {
+        /// The endpoint's instance id (`reviews-v1-0`; `app` on the inbound side).
+        var endpoint: String
+        /// How it ended; nil while in flight, or when the request ended first.
+        var outcome: AttemptOutcome?
+        /// The `retryOn` condition that sent the request on to another attempt, if one did.
+        var retryReason: String?
+        /// The backoff before the next attempt, in nanoseconds.
+        var backoff: UInt64 = 0
+    }
+
+    /// The destination service (empty on the inbound side).
+    var destination = ""
+    /// The index of the route that matched (nil: the destination has no routes).
+    var route: Int?
+    /// The version the split chose (nil: every version).
+    var bucket: String?
+    var attempts: [Attempt] = []
+    /// The mirror endpoint a copy went to, if one did.
+    var mirror: String?
+    var flags: ResponseFlags = []
+    /// Why a failed attempt was not retried, when a retry was otherwise possible (say, a
+    /// body too large to replay).
+    var note: String?
+
+    init() {
+        attempts.reserveCapacity(4)
+    }
+
+    /// Forgets the previous request.
+    mutating func reset() {
+        destination = ""
+        route = nil
+        bucket = nil
+        attempts.removeAll(keepingCapacity: true)
+        mirror = nil
+        flags = []
+        note = nil
+    }
+
+    /// Retries made (attempts after the first).
+    var retries: Int { max(0, attempts.count - 1) }
+
+    /// Appends the record as one line of JSON, for the `x-meshbed-explain` header:
+    /// `{"sidecar","mode","destination","route","bucket","attempts":[{"endpoint","outcome","retry","backoffMs"}],"mirror","flags","note"}`.
+    func appendJSON(sidecar: String, mode: String, into out: inout [UInt8]) {
+        JSONWriter.object(into: &out) { json in
+            json.field("sidecar", string: sidecar)
+            json.field("mode", string: mode)
+            if !destination.isEmpty { json.field("destination", string: destination) }
+            if let route { json.field("route", integer: route) }
+            if let bucket { json.field("bucket", string: bucket) }
+            json.field("attempts", array: { list in
+                for attempt in attempts {
+                    list.element(object: { item in
+                        item.field("endpoint", string: attempt.endpoint)
+                        if let outcome = attempt.outcome { item.field("outcome", string: outcome.text) }
+                        if let reason = attempt.retryReason {
+                            item.field("retry", string: reason)
+                            item.field("backoffMs", number: Double(attempt.backoff / 1000) / 1000)
+                        }
+                    })
+                }
+            })
+            if let mirror { json.field("mirror", string: mirror) }
+            json.field("flags", string: flags.codeText)
+            if let note { json.field("note", string: note) }
+        }
+    }
+}

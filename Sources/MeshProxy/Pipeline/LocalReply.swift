@@ -1,0 +1,17 @@
+/// An answer the proxy gives itself instead of forwarding one (a filter stopped the request,
+/// or no attempt could be completed): a status, a one-line message for the JSON body, and
+/// the response flags that say why.
+struct LocalReply {
+    var status: Int
+    var message: String
+    var flags: ResponseFlags
+    /// The `x-meshbed-proxy` line that marks it (an inbound sidecar marks app-unreachable
+    /// answers so the caller's sidecar may go elsewhere).
+    var marker: [UInt8] = ProxyHeaders.generatedByProxy
+}
+
+/// What a filter tells the pipeline: go on to the next filter, or answer now.
+enum FilterVerdict {
+    case proceed
+    case stop(LocalReply)
+}

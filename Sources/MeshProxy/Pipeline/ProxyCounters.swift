@@ -1,0 +1,46 @@
+import MeshCore
+import Synchronization
+
+/// What a sidecar counted since it started, per event loop (each loop adds to its own, with
+/// relaxed atomics; the admin endpoint `/stats` adds the loops up). Scenario expectations
+/// (`retries`, `timeouts`, …) read these.
+final class ProxyCounters: Sendable {
+    /// Requests that started (every listener but admin).
+    let requests = Atomic<Int>(0)
+    /// Retry attempts (attempts after a request's first).
+    let retries = Atomic<Int>(0)
+    /// Requests answered 504 because the route timeout passed.
+    let timeouts = Atomic<Int>(0)
+    /// Attempts that passed their per-try timeout.
+    let perTryTimeouts = Atomic<Int>(0)
+    /// Copies of requests sent to a mirror version.
+    let mirrored = Atomic<Int>(0)
+    /// Mirrored copies that failed (never seen by callers).
+    let mirrorFailures = Atomic<Int>(0)
+    /// Requests the sidecar answered itself (404, 408, 502, 503, 504…).
+    let localReplies = Atomic<Int>(0)
+
+    /// The counters' names and their sums over `all`, in a stable order.
+    static func totals(_ all: [ProxyCounters]) -> [(name: String, value: Int)] {
+        func sum(_ field: (ProxyCounters) -> Int) -> Int { all.reduce(0) { $0 + field($1) } }
+        return [
+            ("requests", sum { $0.requests.load(ordering: .relaxed) }),
+            ("retries", sum { $0.retries.load(ordering: .relaxed) }),
+            ("timeouts", sum { $0.timeouts.load(ordering: .relaxed) }),
+            ("perTryTimeouts", sum { $0.perTryTimeouts.load(ordering: .relaxed) }),
+            ("localReplies", sum { $0.localReplies.load(ordering: .relaxed) }),
+            ("mirrored", sum { $0.mirrored.load(ordering: .relaxed) }),
+            ("mirrorFailures", sum { $0.mirrorFailures.load(ordering: .relaxed) }),
+        ]
+    }
+
+    /// `{"requests": N, ...}` for the admin `/stats` endpoint.
+    static func json(_ all: [ProxyCounters]) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.object(into: &out) { json in
+            for (name, value) in totals(all) { json.field(name, integer: value) }
+        }
+        out.append(10)
+        return out
+    }
+}

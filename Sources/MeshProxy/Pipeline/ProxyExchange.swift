@@ -1,0 +1,596 @@
+import MeshCore
+import MeshHTTP
+import MeshHTTPIO
+import MeshIO
+
+/// Which listener a proxied request came in on, which decides where it goes.
+enum ProxyMode: Sendable {
+    /// From the local app: the destination is the service named by the request.
+    case outbound(source: String)
+    /// From a peer sidecar: the destination is the local app.
+    case inbound(app: SocketAddress)
+    /// The ingress: the destination is the service named by the `Host` header.
+    case gateway
+
+    /// The name the decision record gives it.
+    var name: String {
+        switch self {
+        case .outbound: "outbound"
+        case .inbound: "inbound"
+        case .gateway: "gateway"
+        }
+    }
+}
+
+/// One downstream connection's requests as they go through the sidecar, one at a time:
+///
+///     head ─▶ filters.requestStarted (route, timeout, retry policy…) ─▶ attempt 1
+///     attempt n: filters.attemptStarting (pick endpoint) ─▶ connect/pool ─▶ send head + body
+///     response head ─▶ filters.attemptEnded ─▶ retry? ─yes─▶ backoff ─▶ attempt n+1
+///                                             └─no──▶ stream head and body to the caller
+///
+/// Bodies stream both ways with backpressure; a request body is also recorded (up to
+/// `replayLimit`) while a retry is possible, so a retry can replay it. A response head is
+/// passed on only once its attempt is final (no retry will follow), so the caller sees one
+/// answer. Errors before the response starts become a local reply (502/503/504/408 with a
+/// JSON body naming the reason and Envoy-style response flags); after, the downstream
+/// connection is cut (a half-sent response cannot be repaired).
+///
+/// Timeouts: the route timeout (the policy's `timeout`, else the sidecar's default) runs
+/// from the end of the request to the end of the response, retries and backoff included;
+/// each attempt has a connect timeout and, when the policy sets one, a per-try timeout to
+/// its response head; a request body that makes no progress for `bodyTimeout` gets 408.
+///
+/// Per-request state lives here and in `record`; the filters (`ProxyPipeline`) read and
+/// write it through the properties below.
+final class ProxyExchange: HTTPRequestHandler {
+    let mode: ProxyMode
+    let state: ProxyLoopState
+    private let filters: [any ProxyFilter]
+    private weak var downstream: (any DownstreamSink)?
+
+    // MARK: what filters read and write
+
+    /// The request head, while `requestStarted` filters run (nil otherwise).
+    private(set) var requestHead: HTTPRequestHead?
+    /// The destination service (outbound and gateway), set by the routing filter.
+    var destination = ""
+    /// The version the route's split chose (nil: any version), set by the routing filter.
+    var version: String?
+    /// The matched route's mirror, set by the routing filter.
+    var routeMirror: RoutingTable.CompiledMirror?
+    /// The version a copy of this request goes to, set by the mirror filter.
+    var mirrorVersion: String?
+    /// The destination's policy, set by the routing filter (the inbound side keeps its own).
+    var policy: RoutePolicy
+    /// Whether and how failed attempts are retried, set by the retry filter.
+    var retry = RetryState.none
+    /// The route timeout (from the end of the request), set by the timeout filter (0: none).
+    var routeTimeout: UInt64 = 0
+    /// The endpoint of the attempt about to start, set by the filter that picks endpoints.
+    var endpoint: (id: String, address: SocketAddress)?
+    /// Endpoints earlier attempts of this request went to.
+    private(set) var tried: [SocketAddress] = []
+    /// What was decided for this request.
+    var record = DecisionRecord()
+    /// Whether the method is idempotent (RFC 9110 §9.2.2).
+    private(set) var isIdempotent = false
+
+    // MARK: machinery
+
+    private var active = false
+    private var isHEAD = false
+    private var bodiless = false
+    private var explain = false
+    private var requestComplete = false
+    private var responseStarted = false
+    private var requestChunked = false
+    private var upstreamHead: [UInt8] = []
+    private var chunkScratch: [UInt8] = []
+    /// The request body as sent upstream (chunk framing included), while it may be replayed.
+    private var replay: [UInt8] = []
+    private var recordingBody = false
+    private var replayable = true
+    private var attempt: UpstreamAttempt?
+    private var retryTimer: TimerID?
+    /// Route and body deadlines (`timers` time; 0: none) and the one lazily armed timer.
+    private var routeDeadline: UInt64 = 0
+    private var bodyDeadline: UInt64 = 0
+    private var timer: TimerID?
+    private var timerAt: UInt64 = 0
+
+    /// Request bodies up to this size are kept for a retry; a larger one is not retried.
+    static let replayLimit = 64 * 1024
+
+    init(mode: ProxyMode, state: ProxyLoopState) {
+        self.mode = mode
+        self.state = state
+        self.filters = state.filters(for: mode)
+        if case .inbound = mode { policy = .inbound } else { policy = .default }
+        upstreamHead.reserveCapacity(1024)
+        tried.reserveCapacity(4)
+    }
+
+    deinit {
+        // The downstream connection is gone (on the loop thread): its timers go with it.
+        if let timer { state.timers.cancel(timer) }
+        if let retryTimer { state.timers.cancel(retryTimer) }
+    }
+
+    private var timers: any TimerScheduler { state.timers }
+
+    // MARK: downstream (HTTPRequestHandler)
+
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) { start(head, from: exchange) }
+    func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) { receivedBody(bytes) }
+    func requestEnd(on exchange: HTTPServerConnection) { receivedEnd() }
+    func responseWritable(on exchange: HTTPServerConnection) { downstreamWritable() }
+    func exchangeAborted(on exchange: HTTPServerConnection) { downstreamAborted() }
+
+    /// A request head arrived from `sink`.
+    func start(_ head: HTTPRequestHead, from sink: any DownstreamSink) {
+        downstream = sink
+        resetRequest()
+        active = true
+        state.counters.requests.add(1, ordering: .relaxed)
+        isHEAD = head.method == .head
+        bodiless = head.framing == .none
+        isIdempotent = switch head.method {
+        case .get, .head, .options, .trace, .put, .delete: true
+        default: false
+        }
+        explain = head.headers.firstValue("x-meshbed-explain").map { $0.elementsEqual(Self.one) } ?? false
+        requestHead = head
+        for filter in filters {
+            if case .stop(let reply) = filter.requestStarted(self) {
+                requestHead = nil
+                return finish(with: reply)
+            }
+        }
+        requestHead = nil
+        writeUpstreamHead(head, into: &upstreamHead)
+        recordingBody = !bodiless && (retry.mayRetry || mirrorVersion != nil)
+        if !bodiless, state.bodyTimeout > 0 {
+            bodyDeadline = timers.now &+ state.bodyTimeout
+            armTimer()
+        }
+        startAttempt()
+    }
+
+    /// A piece of the request body.
+    func receivedBody(_ bytes: UnsafeRawBufferPointer) {
+        guard active else { return }
+        if bodyDeadline != 0 { bodyDeadline = timers.now &+ state.bodyTimeout }
+        if requestChunked {
+            chunkScratch.removeAll(keepingCapacity: true)
+            HTTPSerializer.appendChunk(bytes, into: &chunkScratch)
+            chunkScratch.withUnsafeBytes { forwardBody($0) }
+        } else {
+            forwardBody(bytes)
+        }
+    }
+
+    /// The request ended.
+    func receivedEnd() {
+        guard active else { return }
+        requestComplete = true
+        bodyDeadline = 0
+        if requestChunked {
+            chunkScratch.removeAll(keepingCapacity: true)
+            HTTPSerializer.appendLastChunk(into: &chunkScratch)
+            chunkScratch.withUnsafeBytes { forwardBody($0) }
+        }
+        if routeTimeout > 0 {
+            routeDeadline = timers.now &+ routeTimeout
+            armTimer()
+        }
+        attempt?.armPerTryTimeout(policy.perTryTimeout)
+        for filter in filters { filter.requestReceived(self) }
+    }
+
+    /// The caller can take more response bytes.
+    func downstreamWritable() {
+        attempt?.connection?.resumeReading()
+    }
+
+    /// The caller went away.
+    func downstreamAborted() {
+        guard active else { return }
+        record.flags.insert(.downstreamConnectionTermination)
+        downstream = nil
+        finish()
+    }
+
+    private func forwardBody(_ bytes: UnsafeRawBufferPointer) {
+        if recordingBody {
+            if replay.count + bytes.count <= Self.replayLimit {
+                replay.append(contentsOf: bytes)
+            } else {
+                recordingBody = false
+                replayable = false
+                replay.removeAll(keepingCapacity: true)
+            }
+        }
+        guard let connection = attempt?.connection else { return }
+        connection.writeBody(bytes)
+        if !connection.isWritable { downstream?.pauseRequestBody() }
+    }
+
+    // MARK: attempts
+
+    private func startAttempt() {
+        endpoint = nil
+        for filter in filters {
+            if case .stop(let reply) = filter.attemptStarting(self) { return finish(with: reply) }
+        }
+        guard let endpoint else {
+            return finish(with: LocalReply(status: 503, message: "no healthy upstream", flags: .noHealthyUpstream))
+        }
+        tried.append(endpoint.address)
+        record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id))
+        let connection: any UpstreamConnection
+        do {
+            connection = try state.connector.checkout(endpoint.address)
+        } catch {
+            return attemptEnded(outcome: .connectFailure, cause: "\(error)", reused: false)
+        }
+        let attempt = UpstreamAttempt(
+            number: record.attempts.count, endpointID: endpoint.id, address: endpoint.address, connection: connection,
+            exchange: self, timers: timers)
+        self.attempt = attempt
+        attempt.armConnectTimeout(policy.connectTimeout)
+        if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
+        // A first attempt sends the body as it comes; a retry (only once the request is
+        // complete) replays all of it.
+        attempt.send(head: upstreamHead, body: replay, isHEAD: isHEAD)
+    }
+
+    func attemptHead(_ attempt: UpstreamAttempt, _ head: HTTPResponseHead) {
+        guard attempt === self.attempt, let downstream else { return }
+        attempt.stopTimer()
+        var outcome = AttemptOutcome.response(status: head.status)
+        if head.status == 503 || head.status == 502, !isInbound,
+           let marker = head.headers.firstValue("x-meshbed-proxy"), marker.elementsEqual(ProxyHeaders.appUnreachableValue) {
+            outcome = .appUnreachable(status: head.status)
+        }
+        record.attempts[record.attempts.count - 1].outcome = outcome
+        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
+        if let reason = retryReason(for: outcome) {
+            self.attempt = nil
+            attempt.detach()
+            return startRetry(reason)
+        }
+        responseStarted = true
+        let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
+        let drop: ProxyHeaders.Drop = isInbound ? .responseFromApp : .responseFraming
+        downstream.sendHead(status: head.status, contentLength: length) { out in
+            ProxyHeaders.appendForwarded(head.headers, dropping: drop, into: &out)
+            appendExplain(into: &out)
+        }
+    }
+
+    func attemptBody(_ attempt: UpstreamAttempt, _ bytes: UnsafeRawBufferPointer) {
+        guard attempt === self.attempt, let downstream else { return }
+        downstream.writeBody(bytes)
+        if !downstream.isWritable { attempt.connection?.pauseReading() }
+    }
+
+    func attemptEnd(_ attempt: UpstreamAttempt) {
+        guard attempt === self.attempt else { return }
+        self.attempt = nil
+        if requestComplete {
+            attempt.release(to: state.connector)
+        } else {
+            // Answered before the request body was all sent (an early 413, say): the rest of
+            // the body would be read as the next request, so this connection ends here.
+            attempt.detach()
+        }
+        // Finish first: ending the response may start the next pipelined request at once.
+        let downstream = self.downstream
+        finish()
+        downstream?.endResponse()
+    }
+
+    func attemptWritable(_ attempt: UpstreamAttempt) {
+        guard attempt === self.attempt else { return }
+        downstream?.resumeRequestBody()
+    }
+
+    func attemptFailed(_ attempt: UpstreamAttempt, _ error: HTTPClientError) {
+        guard attempt === self.attempt else { return }
+        if responseStarted {
+            self.attempt = nil
+            record.flags.insert(.upstreamConnectionTermination)
+            downstream?.abort()
+            return finish()
+        }
+        let outcome: AttemptOutcome
+        var cause = ""
+        switch error {
+        case .connectFailed(let reason):
+            outcome = .connectFailure
+            cause = "\(reason)"
+        case .connectionLost:
+            // A pooled connection the upstream closed a moment ago fails on first use: like
+            // other HTTP clients, send an idempotent bodiless request once more on a new one.
+            if attempt.reused, !attempt.resent, bodiless, isIdempotent,
+               let fresh = try? state.connector.connect(attempt.address) {
+                attempt.resend(head: upstreamHead, isHEAD: isHEAD, on: fresh)
+                attempt.armConnectTimeout(policy.connectTimeout)
+                if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
+                return
+            }
+            outcome = .reset
+        case .invalidResponse(let parse):
+            outcome = .protocolError
+            cause = "\(parse.kind)"
+        case .cancelled:
+            outcome = attempt.timedOut ?? .reset
+        }
+        self.attempt = nil
+        attemptEnded(outcome: outcome, cause: cause, reused: attempt.reused)
+    }
+
+    /// An attempt ended without a response: retry it, or answer the caller.
+    private func attemptEnded(outcome: AttemptOutcome, cause: String, reused: Bool) {
+        record.attempts[record.attempts.count - 1].outcome = outcome
+        if outcome == .perTryTimeout {
+            record.flags.insert(.perTryTimeout)
+            state.counters.perTryTimeouts.add(1, ordering: .relaxed)
+        }
+        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
+        if let reason = retryReason(for: outcome) { return startRetry(reason) }
+        finish(with: reply(for: outcome, cause: cause, reused: reused))
+    }
+
+    /// The `retryOn` condition under which `outcome` is retried now, or nil (and why not, in
+    /// the record, when a retry was otherwise due).
+    private func retryReason(for outcome: AttemptOutcome) -> String? {
+        guard !responseStarted else { return nil }
+        let request = RetryState.Request(
+            complete: requestComplete, replayable: replayable, idempotent: isIdempotent, retries: record.retries,
+            deadlinePassed: routeDeadline != 0 && timers.now >= routeDeadline)
+        switch retry.decide(outcome, request) {
+        case .success(let reason):
+            for filter in filters {
+                if let refusal = filter.retryAllowed(self) {
+                    record.note = refusal.note
+                    return nil
+                }
+            }
+            return reason
+        case .failure(let refusal):
+            if refusal == .attemptsExhausted { record.flags.insert(.retryLimitExceeded) }
+            if let note = refusal.note { record.note = note }
+            return nil
+        }
+    }
+
+    private func startRetry(_ reason: String) {
+        let last = record.attempts.count - 1
+        record.attempts[last].retryReason = reason
+        let delay = state.backoff(retry: record.retries + 1)
+        record.attempts[last].backoff = delay
+        state.counters.retries.add(1, ordering: .relaxed)
+        if delay == 0 { return startAttempt() }
+        retryTimer = timers.schedule(at: timers.now &+ delay) { [weak self] in
+            guard let self else { return }
+            self.retryTimer = nil
+            if self.active { self.startAttempt() }
+        }
+    }
+
+    /// The local reply for a request whose last attempt ended with `outcome` (no response).
+    private func reply(for outcome: AttemptOutcome, cause: String, reused: Bool) -> LocalReply {
+        var reply: LocalReply
+        switch outcome {
+        case .connectFailure:
+            reply = LocalReply(status: 503, message: "upstream connect error: \(cause)", flags: .upstreamConnectionFailure)
+            // The local app refused: nothing of the request reached it; the caller may go elsewhere.
+            if isInbound { reply.marker = ProxyHeaders.appUnreachable }
+        case .connectTimeout:
+            reply = LocalReply(status: 503, message: "upstream connect timeout: not connected within \(Self.text(policy.connectTimeout))",
+                               flags: .upstreamConnectionFailure)
+            if isInbound { reply.marker = ProxyHeaders.appUnreachable }
+        case .reset:
+            reply = LocalReply(status: 502, message: "upstream reset before the response", flags: .upstreamConnectionTermination)
+            // The app died with the connection just opened: an idempotent request may go elsewhere.
+            if isInbound, !reused, bodiless, isIdempotent { reply.marker = ProxyHeaders.appUnreachable }
+        case .perTryTimeout:
+            reply = LocalReply(status: 504, message: "upstream per-try timeout: no response within \(Self.text(policy.perTryTimeout))",
+                               flags: .upstreamRequestTimeout)
+        case .protocolError:
+            reply = LocalReply(status: 502, message: "upstream sent an invalid response (\(cause))", flags: .upstreamProtocolError)
+        case .response(let status), .appUnreachable(let status):
+            reply = LocalReply(status: status, message: "upstream answered \(status)", flags: [])
+        }
+        if record.retries > 0 { reply.message += " (after \(record.attempts.count) attempts)" }
+        return reply
+    }
+
+    // MARK: timeouts
+
+    private func armTimer() {
+        let next = routeDeadline == 0 ? bodyDeadline : bodyDeadline == 0 ? routeDeadline : min(routeDeadline, bodyDeadline)
+        guard next != 0 else { return }
+        // One timer per connection: one that fires early finds its deadline moved and re-arms,
+        // so a busy connection schedules about one timer per timeout period, not per request.
+        if let timer {
+            guard next < timerAt else { return }
+            timers.cancel(timer)
+        }
+        timerAt = next
+        timer = timers.schedule(at: next) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard active else { return }
+        let now = timers.now
+        if bodyDeadline != 0, now >= bodyDeadline {
+            bodyDeadline = 0
+            record.flags.insert(.requestBodyTimeout)
+            return finish(with: LocalReply(status: 408, message: "request body timeout: no progress within \(Self.text(state.bodyTimeout))",
+                                           flags: .requestBodyTimeout))
+        }
+        if routeDeadline != 0, now >= routeDeadline {
+            routeDeadline = 0
+            state.counters.timeouts.add(1, ordering: .relaxed)
+            record.flags.insert(.upstreamRequestTimeout)
+            return finish(with: LocalReply(status: 504, message: "upstream request timeout: no response within \(Self.text(routeTimeout))",
+                                           flags: .upstreamRequestTimeout))
+        }
+        armTimer()
+    }
+
+    // MARK: ending
+
+    /// Answers with `reply` (or cuts the connection if a response already started), then ends.
+    private func finish(with reply: LocalReply) {
+        record.flags.formUnion(reply.flags)
+        if responseStarted {
+            downstream?.abort()
+            return finish()
+        }
+        guard let downstream else { return finish() }
+        responseStarted = true
+        state.counters.localReplies.add(1, ordering: .relaxed)
+        var body: [UInt8] = []
+        JSONWriter.object(into: &body) {
+            $0.field("error", string: reply.message)
+            $0.field("responseFlags", string: record.flags.codeText)
+        }
+        body.append(10)
+        var explainLine: [UInt8] = []
+        appendExplain(into: &explainLine)
+        // Finish first: the reply may start the next pipelined request at once.
+        finish()
+        downstream.respond(status: reply.status, headers: { out in
+            out.append(contentsOf: ProxyHeaders.jsonContentType)
+            out.append(contentsOf: reply.marker)
+            out.append(contentsOf: explainLine)
+        }, body: body)
+    }
+
+    private func finish() {
+        guard active else { return }
+        active = false
+        routeDeadline = 0
+        bodyDeadline = 0
+        if let retryTimer { timers.cancel(retryTimer) }
+        retryTimer = nil
+        if let attempt {
+            self.attempt = nil
+            attempt.detach()
+        }
+        for filter in filters { filter.requestEnded(self) }
+    }
+
+    private func resetRequest() {
+        destination = ""
+        version = nil
+        routeMirror = nil
+        mirrorVersion = nil
+        endpoint = nil
+        tried.removeAll(keepingCapacity: true)
+        record.reset()
+        requestComplete = false
+        responseStarted = false
+        replayable = true
+        recordingBody = false
+        if replay.capacity > Self.replayLimit * 2 { replay = [] } else { replay.removeAll(keepingCapacity: true) }
+        if case .inbound = mode { policy = .inbound } else { policy = .default }
+        retry = .none
+        routeTimeout = 0
+    }
+
+    // MARK: helpers
+
+    /// Whether the whole request body is kept (a retry or a mirror can send it again).
+    var bodyReplayable: Bool { bodiless || replayable }
+    /// Whether the request is a HEAD.
+    var isHEADRequest: Bool { isHEAD }
+
+    /// The request as sent upstream, marked as a mirror copy (`x-meshbed-mirror: 1`).
+    func mirrorCopy() -> [UInt8] {
+        var copy: [UInt8] = []
+        copy.reserveCapacity(upstreamHead.count + Self.mirrorMark.count + replay.count)
+        copy.append(contentsOf: upstreamHead.dropLast(2))
+        copy.append(contentsOf: Self.mirrorMark)
+        copy.append(contentsOf: replay)
+        return copy
+    }
+
+    private static let mirrorMark: [UInt8] = Array("x-meshbed-mirror: 1\r\n\r\n".utf8)
+
+    private var isInbound: Bool {
+        if case .inbound = mode { true } else { false }
+    }
+
+    private static let one: [UInt8] = [UInt8(ascii: "1")]
+    private static let explainName: [UInt8] = Array("x-meshbed-explain: ".utf8)
+
+    /// Appends this sidecar's `x-meshbed-explain` line when the caller asked for it.
+    private func appendExplain(into out: inout [UInt8]) {
+        guard explain else { return }
+        out.append(contentsOf: Self.explainName)
+        record.appendJSON(sidecar: state.instance, mode: mode.name, into: &out)
+        out.append(13)
+        out.append(10)
+    }
+
+    private static func text(_ nanoseconds: UInt64) -> String {
+        Duration.nanoseconds(Int64(clamping: nanoseconds)).meshbedDescription
+    }
+
+    /// The request line and head sent upstream: origin-form target, forwarded fields,
+    /// then this hop's framing and the caller's identity.
+    private func writeUpstreamHead(_ head: HTTPRequestHead, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: head.methodBytes)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: head.path)
+        if let query = head.query {
+            out.append(UInt8(ascii: "?"))
+            out.append(contentsOf: query)
+        }
+        out.append(contentsOf: ProxyHeaders.version11)
+        ProxyHeaders.appendForwarded(head.headers, dropping: isInbound ? .request : .requestFromApp, into: &out)
+        if head.authority != nil || !head.headers.contains("host") {
+            // Absolute-form (http_proxy) requests carry the destination in the target.
+            HTTPSerializer.appendHeader(name: "host", value: ArraySlice(destination.utf8), into: &out)
+        } else if let host = head.headers.firstValue("host") {
+            HTTPSerializer.appendHeader(name: "host", value: host, into: &out)
+        }
+        requestChunked = false
+        switch head.framing {
+        case .chunked:
+            requestChunked = true
+            out.append(contentsOf: ProxyHeaders.chunked)
+        case .contentLength(let n):
+            HTTPSerializer.appendHeader(name: "content-length", decimal: n, into: &out)
+        case .none, .untilClose:
+            break
+        }
+        switch mode {
+        case .outbound(let source):
+            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: ArraySlice(source.utf8), into: &out)
+        case .gateway:
+            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: "ingress", into: &out)
+        case .inbound:
+            break
+        }
+        out.append(13)
+        out.append(10)
+    }
+
+    /// The service a request is for: the authority of an absolute-form target, else the
+    /// Host header, without port, lower-cased.
+    static func destinationService(_ head: HTTPRequestHead) -> String? {
+        guard let authority = head.authority ?? head.headers.firstValue("host"), !authority.isEmpty else { return nil }
+        var host = authority[...]
+        if let at = host.lastIndex(of: UInt8(ascii: "@")) { host = host[(at + 1)...] }
+        if host.first != UInt8(ascii: "["), let colon = host.lastIndex(of: UInt8(ascii: ":")) { host = host[..<colon] }
+        return String(decoding: host.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,35 @@
+/// The order of the sidecar's filters, written down once. Each filter's hooks run in this
+/// order (`ProxyFilter`); a filter that stops a request answers it and later ones never see it.
+///
+/// Outbound (from the local app) and gateway (the ingress):
+///
+///     routing ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer
+///
+/// - routing: first, because every later decision depends on the destination, its route,
+///   split bucket and policy (later: authorization sits right after it, faults after that).
+/// - mirror: right after routing (it needs the matched route) and before anything that may
+///   answer the request, so copies see what the primary sees; it sends its copy once the
+///   whole request has arrived, apart from every attempt.
+/// - timeout: before any attempt, so the route timeout bounds retries and backoff too.
+/// - retry: after routing (its policy is the destination's) and before the load balancer,
+///   so every attempt, the first included, runs under the retry state it sets up.
+/// - load balancer: last, per attempt, because it needs the version routing chose and the
+///   endpoints earlier attempts tried, and answers 503 (UH) when none is left.
+///
+/// Inbound (from a peer sidecar, to the local app):
+///
+///     timeout ─▶ local app
+///
+/// - timeout: the sidecar's default, so a stuck app cannot hold its caller forever.
+/// - local app: the one endpoint. No retries here: the caller's sidecar retries.
+enum ProxyPipeline {
+    /// The filters for requests arriving in `mode`, in order.
+    static func filters(for mode: ProxyMode, state: ProxyLoopState) -> [any ProxyFilter] {
+        switch mode {
+        case .outbound, .gateway:
+            [RoutingFilter(state: state), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(), LoadBalancerFilter(state: state)]
+        case .inbound(let app):
+            [TimeoutFilter(state: state), LocalAppFilter(app: app)]
+        }
+    }
+}
