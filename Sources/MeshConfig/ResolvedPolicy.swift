@@ -37,16 +37,25 @@ public struct ResolvedPolicy: Sendable, Equatable {
         }
     }
 
-    /// `circuitBreaker:` resolved (see `PolicyConfig.CircuitBreaker` for each field's meaning).
+    /// `circuitBreaker:` resolved (docs/topology.md has each field's meaning at length).
     public struct CircuitBreaker: Sendable, Equatable {
+        /// 5xx answers (or no answer) in a row that eject an instance; 0 is off.
         public var consecutive5xxErrors: Int
+        /// 502, 503, 504 (or no answer) in a row that eject an instance; 0 is off.
         public var consecutiveGatewayErrors: Int
+        /// How often ejected instances are considered for return.
         public var intervalNanoseconds: UInt64
+        /// The first ejection's length; the n-th lasts n times as long.
         public var baseEjectionTimeNanoseconds: UInt64
+        /// At most this share (0–100) of instances is ejected at once.
         public var maxEjectionPercent: Double
+        /// The panic threshold (0–100): below this share of healthy instances, every instance is used.
         public var minHealthPercent: Double
+        /// Connections to the destination per sidecar.
         public var maxConnections: Int
+        /// Requests waiting for a connection; more are answered 503 at once.
         public var maxPendingRequests: Int
+        /// Requests in flight to the destination; more are answered 503 at once.
         public var maxRequests: Int
 
         /// A `circuitBreaker:` that sets nothing: 5 consecutive 5xx eject (gateway errors off),

@@ -13,10 +13,11 @@ import MeshTopology
 /// A destination's `DestinationConfig` lists every version of the service (empty when none
 /// of its instances is healthy), its routes (topology routes until replaced live, each with
 /// its mirror), its `allow` list (nil when the topology has no authorization rule for it)
-/// and its policy (nil when the topology has none for it; every field written out otherwise). A topology route
-/// without a `split` ("every instance of the destination") becomes a split over every
-/// version weighted by its replicas (largest remainder to 100), so sidecars, which pick a
-/// version by weight and then an endpoint in turn, spread such requests over all instances.
+/// and its policy (nil when the topology has none for it, every field written out when it
+/// has one). A topology route without a `split` ("every instance of the destination")
+/// becomes a split over every version weighted by its replicas (largest remainder to 100),
+/// so sidecars, which pick a version by weight and then an endpoint in turn, spread such
+/// requests over all instances.
 struct SnapshotStore {
     let topology: Topology
     /// Routes in force per destination.
