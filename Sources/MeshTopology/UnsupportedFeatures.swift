@@ -27,7 +27,7 @@ enum UnsupportedFeatures {
         var kept: [String] = []
     }
 
-    /// Every refused key, in the order the messages are checked (they are sorted by place).
+    /// Every refused key (messages are sorted by place, so the order here does not matter).
     static let refusedKeys: [Refusal] = [
         // No certificates are issued. Lifted by issue 9 (mutual TLS).
         Refusal(path: "mesh.certTTL", message: certTTL),
