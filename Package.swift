@@ -29,7 +29,7 @@ let package = Package(
         // Topology files (SPEC §3): typed, validated, parsed once.
         .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML"]),
         // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
-        .target(name: "MeshConfig"),
+        .target(name: "MeshConfig", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
         .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.

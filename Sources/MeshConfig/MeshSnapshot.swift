@@ -19,7 +19,8 @@
 // noticed: a heartbeat with ready: false, or one from a new sidecar process (another
 // `incarnation`), after which heartbeats decide again.
 
-/// Everything a sidecar needs to route, at one version.
+/// Everything a sidecar needs to route, at one version. A destination's policy and a
+/// route's mirror are optional fields, so snapshots without them decode as before.
 public struct MeshSnapshot: Codable, Sendable, Equatable {
     /// Increases with every change; sidecars acknowledge it.
     public var version: Int
@@ -43,11 +44,15 @@ public struct DestinationConfig: Codable, Sendable, Equatable {
     public var routes: [RouteConfig]
     /// Callers allowed (service names); nil means everyone.
     public var allow: [String]?
+    /// How callers treat the destination (timeouts, retries, circuit breaking, load
+    /// balancing); nil for a destination without a policy (`ResolvedPolicy.defaults`).
+    public var policy: PolicyConfig?
 
-    public init(versions: [String: [Endpoint]], routes: [RouteConfig] = [], allow: [String]? = nil) {
+    public init(versions: [String: [Endpoint]], routes: [RouteConfig] = [], allow: [String]? = nil, policy: PolicyConfig? = nil) {
         self.versions = versions
         self.routes = routes
         self.allow = allow
+        self.policy = policy
     }
 }
 
@@ -64,7 +69,7 @@ public struct Endpoint: Codable, Sendable, Equatable {
     }
 }
 
-/// A route rule: a match and a split of traffic over versions.
+/// A route rule: a match, a split of traffic over versions and an optional mirror.
 public struct RouteConfig: Codable, Sendable, Equatable {
     /// Request headers that must be present with exactly these values (names lower-case).
     public var headers: [String: String]
@@ -72,11 +77,14 @@ public struct RouteConfig: Codable, Sendable, Equatable {
     public var pathPrefix: String?
     /// Weights per version, summing to 100.
     public var split: [String: Int]
+    /// Where copies of the route's requests go, if anywhere.
+    public var mirror: MirrorConfig?
 
-    public init(headers: [String: String] = [:], pathPrefix: String? = nil, split: [String: Int]) {
+    public init(headers: [String: String] = [:], pathPrefix: String? = nil, split: [String: Int], mirror: MirrorConfig? = nil) {
         self.headers = headers
         self.pathPrefix = pathPrefix
         self.split = split
+        self.mirror = mirror
     }
 }
 

@@ -89,7 +89,8 @@ public final class ControlPlane: Sendable {
 
     /// Replaces the routes of `destination` live and publishes a new version (always, even
     /// when the routes are the same); returns that version. Header names are lower-cased;
-    /// a split names versions of the destination with weights summing to 100. Throws
+    /// a split names versions of the destination with weights summing to 100, and a mirror
+    /// a version of the destination with a percent 0–100. Throws
     /// (status 404) for an unknown service and (400) for an invalid route.
     @discardableResult
     public func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) -> Int {

@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshCore
 import MeshHTTP
 import MeshTopology
 
@@ -10,11 +11,13 @@ import MeshTopology
 /// version and held polls stay held.
 ///
 /// A destination's `DestinationConfig` lists every version of the service (empty when none
-/// of its instances is healthy), its routes (topology routes until replaced live) and its
-/// `allow` list (nil when the topology has no authorization rule for it). A topology route
-/// without a `split` ("every instance of the destination") becomes a split over every
-/// version weighted by its replicas (largest remainder to 100), so sidecars, which pick a
-/// version by weight and then an endpoint in turn, spread such requests over all instances.
+/// of its instances is healthy), its routes (topology routes until replaced live, each with
+/// its mirror), its `allow` list (nil when the topology has no authorization rule for it)
+/// and its policy (nil when the topology has none for it, every field written out when it
+/// has one). A topology route without a `split` ("every instance of the destination")
+/// becomes a split over every version weighted by its replicas (largest remainder to 100),
+/// so sidecars, which pick a version by weight and then an endpoint in turn, spread such
+/// requests over all instances.
 struct SnapshotStore {
     let topology: Topology
     /// Routes in force per destination.
@@ -48,14 +51,14 @@ struct SnapshotStore {
 
     /// Replaces the routes of `destination` (always a new version). Header names are
     /// lower-cased; each split must name versions of the destination with weights 0–100
-    /// summing to 100.
+    /// summing to 100, and a mirror a version of the destination with a percent 0–100.
     mutating func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) {
         self.routes[destination] = try Self.validate(routes: routes, destination: destination, topology: topology)
         current = build(version: current.version + 1)
     }
 
     /// A topology route of `service` as the protocol carries it (header names lower-case;
-    /// no split: every version, weighted by replicas).
+    /// no split: every version, weighted by replicas; the mirror as written).
     static func routeConfig(_ route: Route, service: Service?) -> RouteConfig {
         var headers: [String: String] = [:]
         for (name, value) in route.match.headers { headers[name.lowercased()] = value }
@@ -65,7 +68,49 @@ struct SnapshotStore {
         } else if let service {
             split = replicaSplit(service)
         }
-        return RouteConfig(headers: headers, pathPrefix: route.match.pathPrefix, split: split)
+        let mirror = route.mirror.map { MirrorConfig(version: $0.version, percent: $0.percent) }
+        return RouteConfig(headers: headers, pathPrefix: route.match.pathPrefix, split: split, mirror: mirror)
+    }
+
+    /// A topology policy as the protocol carries it: every field, durations as meshbed text.
+    static func policyConfig(_ policy: Policy) -> PolicyConfig {
+        let retries = policy.retries.map { retries in
+            PolicyConfig.Retries(
+                attempts: retries.attempts, perTryTimeout: retries.perTryTimeout?.meshbedDescription,
+                retryOn: retries.retryOn.map(retryCondition),
+                retriableStatusCodes: retries.retriableStatusCodes, retryNonIdempotent: retries.retryNonIdempotent)
+        }
+        let circuitBreaker = policy.circuitBreaker.map { breaker in
+            PolicyConfig.CircuitBreaker(
+                consecutive5xxErrors: breaker.consecutive5xxErrors, consecutiveGatewayErrors: breaker.consecutiveGatewayErrors,
+                interval: breaker.interval.meshbedDescription, baseEjectionTime: breaker.baseEjectionTime.meshbedDescription,
+                maxEjectionPercent: breaker.maxEjectionPercent, minHealthPercent: breaker.minHealthPercent,
+                maxConnections: breaker.maxConnections, maxPendingRequests: breaker.maxPendingRequests, maxRequests: breaker.maxRequests)
+        }
+        return PolicyConfig(
+            timeout: policy.timeout?.meshbedDescription, connectTimeout: policy.connectTimeout.meshbedDescription,
+            idleTimeout: policy.idleTimeout.meshbedDescription, retries: retries, circuitBreaker: circuitBreaker,
+            loadBalancer: loadBalancer(policy.loadBalancer))
+    }
+
+    static func retryCondition(_ condition: RetryPolicy.Condition) -> PolicyConfig.RetryCondition {
+        switch condition {
+        case .serverError: .serverError
+        case .gatewayError: .gatewayError
+        case .connectFailure: .connectFailure
+        case .reset: .reset
+        case .retriable4xx: .retriable4xx
+        case .retriableStatusCodes: .retriableStatusCodes
+        }
+    }
+
+    static func loadBalancer(_ balancer: LoadBalancer) -> PolicyConfig.LoadBalancer {
+        switch balancer {
+        case .roundRobin: .roundRobin
+        case .leastRequest: .leastRequest
+        case .random: .random
+        case .ewma: .ewma
+        }
     }
 
     /// Weights per version proportional to replicas, summing to 100: each gets the floor of
@@ -124,7 +169,16 @@ struct SnapshotStore {
             if sum != 100 {
                 throw .badRequest("\(label): split: weights sum to \(sum), expected 100")
             }
-            result.append(RouteConfig(headers: headers, pathPrefix: route.pathPrefix, split: route.split))
+            if let mirror = route.mirror {
+                guard service.versions.contains(mirror.version) else {
+                    let known = service.versions.keys.joined(separator: ", ")
+                    throw .badRequest("\(label): mirror: unknown version '\(mirror.version)' of service '\(destination)' (versions: \(known))")
+                }
+                guard mirror.percent >= 0, mirror.percent <= 100 else {
+                    throw .badRequest("\(label): mirror: percent must be 0–100, got \(mirror.percent)")
+                }
+            }
+            result.append(RouteConfig(headers: headers, pathPrefix: route.pathPrefix, split: route.split, mirror: route.mirror))
         }
         return result
     }
@@ -138,7 +192,8 @@ struct SnapshotStore {
             }
             services[service.name] = DestinationConfig(
                 versions: versions, routes: routes[service.name] ?? [],
-                allow: topology.authorization[service.name]?.allow)
+                allow: topology.authorization[service.name]?.allow,
+                policy: topology.policies[service.name].map(Self.policyConfig))
         }
         return MeshSnapshot(version: version, topology: topology.name, services: services)
     }

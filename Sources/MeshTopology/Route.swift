@@ -1,9 +1,9 @@
 import MeshYAML
 
-/// One route of a destination (`routes: {SERVICE: [route...]}`): which requests it takes
-/// and how it splits them over the destination's versions. A destination's routes are
-/// tried in order and the first match wins; a request no route matches goes to every
-/// instance of the destination.
+/// One route of a destination (`routes: {SERVICE: [route...]}`): which requests it takes,
+/// how it splits them over the destination's versions and where it mirrors them. A
+/// destination's routes are tried in order and the first match wins; a request no route
+/// matches goes to every instance of the destination.
 ///
 /// `split` is a mapping `{v1: 90, v2: 10}` or, as a meshbed extension, a list
 /// `[{version: v1, weight: 90}, {version: v2, weight: 10}]`. Weights are integers 0–100
@@ -14,13 +14,16 @@ public struct Route: Sendable, Equatable {
     /// `split`: version name to weight (percent), in the order written; `nil` when absent,
     /// meaning every instance of the destination.
     public let split: OrderedMap<Int>?
+    /// `mirror`: where copies of the route's requests go; `nil` (the default) for none.
+    public let mirror: Mirror?
 
-    public init(match: RouteMatch = .all, split: OrderedMap<Int>? = nil) {
+    public init(match: RouteMatch = .all, split: OrderedMap<Int>? = nil, mirror: Mirror? = nil) {
         self.match = match
         self.split = split
+        self.mirror = mirror
     }
 
-    static let keys = ["match", "split"]
+    static let keys = ["match", "split", "mirror"]
 
     /// Reads route number `index` (1-based) of `destination`.
     static func read(
@@ -28,8 +31,7 @@ public struct Route: Sendable, Equatable {
     ) -> Route? {
         let context = "of route \(index) for '\(destination)'"
         guard let fields = MappingReader(
-            node, key: destination, context: "in route \(index) for '\(destination)'", allowed: keys, log: &log,
-            misplaced: { $0 == "mirror" ? UnsupportedFeatures.routeMirror : nil }
+            node, key: destination, context: "in route \(index) for '\(destination)'", allowed: keys, log: &log
         ) else {
             return nil
         }
@@ -43,7 +45,12 @@ public struct Route: Sendable, Equatable {
             split = readSplit(value, key: key, destination: destination, references: references, log: &log)
             valid = valid && split != nil
         }
-        return valid ? Route(match: match, split: split) : nil
+        var mirror: Mirror?
+        if let value = fields["mirror"] {
+            mirror = Mirror.read(value, destination: destination, context: context, references: references, log: &log)
+            valid = valid && mirror != nil
+        }
+        return valid ? Route(match: match, split: split, mirror: mirror) : nil
     }
 
     /// Reads a `split` in either form; the weight sum is reported at the `split` key.

@@ -5,15 +5,47 @@ import MeshYAML
 /// is refused, never silently ignored). `validate`, `up`, `run`, `test` and the control
 /// plane all read files through `Topology.load`, so this is the one place that refuses them.
 ///
-/// Each entry below names what lifts it; the change that enforces a feature deletes its
-/// entry (and its test). The model (`Topology.validate(document:file:)`) keeps reading
-/// every section, so parser tests do not depend on this list.
+/// Single keys are refused through one table, `refusedKeys`, each entry naming what lifts
+/// it: the change that enforces a key deletes its entry (and its test). The model
+/// (`Topology.validate(document:file:)`) keeps reading every section, so parser tests do
+/// not depend on this list.
 ///
 /// Checked and kept (they do have an effect): `mesh.trustDomain` (the workload identity
 /// `status` shows), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
-/// arguments) and `app`, and `routes` (`match` and `split`, carried by the control plane's
-/// snapshots to every sidecar).
+/// arguments) and `app`, `routes` (`match` and `split`, carried by the control plane's
+/// snapshots to every sidecar), an empty policy, and `loadBalancer: roundRobin` (what
+/// sidecars do: each healthy instance of the chosen version in turn).
 enum UnsupportedFeatures {
+    /// One refused key: where it sits and what to say there.
+    struct Refusal {
+        /// Keys from the top, separated by `.`: `*` is any key, and `[]` after a component
+        /// means its value is a list whose every item goes on to the next component.
+        let path: String
+        /// The whole message, logged at the key: `KEY: not supported yet (WHY); remove it`.
+        let message: String
+        /// Scalar values that are kept because sidecars already do what they ask.
+        var kept: [String] = []
+    }
+
+    /// Every refused key (messages are sorted by place, so the order here does not matter).
+    static let refusedKeys: [Refusal] = [
+        // No certificates are issued. Lifted by issue 9 (mutual TLS).
+        Refusal(path: "mesh.certTTL", message: certTTL),
+        // Issue 8 (the sidecar pipeline) lifts each of these as the sidecar enforces it.
+        Refusal(path: "policies.*.timeout", message: "timeout: not supported yet (sidecars do not time requests out); remove it"),
+        Refusal(path: "policies.*.connectTimeout", message: "connectTimeout: not supported yet (sidecars do not limit connection setup); remove it"),
+        Refusal(path: "policies.*.idleTimeout", message: "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
+        Refusal(path: "policies.*.retries", message: "retries: not supported yet (sidecars do not retry); remove it"),
+        Refusal(
+            path: "policies.*.circuitBreaker",
+            message: "circuitBreaker: not supported yet (sidecars neither eject instances nor limit connections); remove it"),
+        Refusal(
+            path: "policies.*.loadBalancer",
+            message: "loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin",
+            kept: [LoadBalancer.roundRobin.rawValue]),
+        Refusal(path: "routes.*[].mirror", message: routeMirror),
+    ]
+
     /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`
     /// or `permissive`. Lifted by issue 9 (mutual TLS: certificates, identities, strict inbound).
     static let mtlsDefault = "mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled' under 'mesh:' (the default, strict, would be a promise meshbed cannot keep yet)"
@@ -23,15 +55,11 @@ enum UnsupportedFeatures {
     }
     /// `mesh.certTTL`: no certificates are issued. Lifted by issue 9.
     static let certTTL = "certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it"
-    /// `policies:` (timeout, retries, circuit breaking, load balancing) with any entry. Lifted
-    /// by issue 8 (the sidecar pipeline).
-    static let policies = "policies: not supported yet (sidecars do not apply timeouts, retries, circuit breaking or load balancing policies); remove the section"
     /// `authorization:` with any entry. Lifted by issue 9 (authorization by identity).
     static let authorization = "authorization: not supported yet (sidecars do not check callers); remove the section"
     /// `faults:` with any entry. Lifted by issue 10 (fault injection).
     static let faults = "faults: not supported yet (faults are not injected); remove the section"
-    /// A route's `mirror` (SPEC §3), not even read yet, so the route reader refuses it (in
-    /// place of "unknown key"). Lifted by issue 8, which reads it (mirroring).
+    /// A route's `mirror` (SPEC §3). Lifted by issue 8 (mirroring).
     static let routeMirror = "mirror: not supported yet (requests are not mirrored); remove it"
 
     /// Logs one error per refused feature of a topology document (a mapping whose `kind`, if
@@ -56,12 +84,36 @@ enum UnsupportedFeatures {
             } else if mesh.value.pairs != nil || mesh.value.isNull {
                 log.error(Self.mtlsDefault, at: mesh.key.mark)
             }
-            if let ttl = entry(fields, "certTTL") { log.error(Self.certTTL, at: ttl.key.mark) }
         } else {
             log.error(Self.mtlsDefault, at: document.mark)
         }
-        for (key, message) in [("policies", Self.policies), ("authorization", Self.authorization), ("faults", Self.faults)] {
+        for (key, message) in [("authorization", Self.authorization), ("faults", Self.faults)] {
             if let section = entry(top, key), hasEntries(section.value) { log.error(message, at: section.key.mark) }
         }
+        for refusal in refusedKeys {
+            for pair in keys(at: refusal.path.split(separator: ".")[...], in: document) {
+                if let value = pair.value.scalarText, !pair.value.isNull, refusal.kept.contains(value) { continue }
+                log.error(refusal.message, at: pair.key.mark)
+            }
+        }
+    }
+
+    /// The entries of `node` (and below) that `path` (see `Refusal.path`) names.
+    static func keys(at path: ArraySlice<Substring>, in node: YAMLNode) -> [YAMLPair] {
+        guard let component = path.first, let pairs = node.pairs else { return [] }
+        let eachItem = component.hasSuffix("[]")
+        let key = eachItem ? component.dropLast(2) : component
+        let rest = path.dropFirst()
+        var found: [YAMLPair] = []
+        for pair in pairs where key == "*" || pair.key.scalarText.map({ $0[...] == key }) == true {
+            if rest.isEmpty {
+                found.append(pair)
+            } else {
+                for child in eachItem ? pair.value.items ?? [] : [pair.value] {
+                    found += keys(at: rest, in: child)
+                }
+            }
+        }
+        return found
     }
 }

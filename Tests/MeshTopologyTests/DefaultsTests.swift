@@ -47,10 +47,21 @@ import Testing
         ]))
         let policy = try #require(topology.policies["db"])
         #expect(policy.timeout == nil)
+        #expect(policy.connectTimeout == .seconds(10))
+        #expect(policy.idleTimeout == .seconds(300))
         #expect(policy.loadBalancer == .roundRobin)
-        #expect(policy.retries == RetryPolicy(attempts: 2, perTryTimeout: nil, retryOn: [.serverError, .gatewayError, .connectFailure, .reset]))
+        #expect(policy.retries == RetryPolicy(
+            attempts: 2, perTryTimeout: nil, retryOn: [.serverError, .gatewayError, .connectFailure, .reset],
+            retriableStatusCodes: [], retryNonIdempotent: false))
         #expect(policy.circuitBreaker == CircuitBreaker(
-            consecutiveErrors: 5, baseEjectionTime: .seconds(30), maxEjectionPercent: 10, maxConnections: 1024, maxPendingRequests: 1024))
+            consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, interval: .seconds(10), baseEjectionTime: .seconds(30),
+            maxEjectionPercent: 10, minHealthPercent: 50, maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024))
+    }
+
+    @Test func emptyPolicyHasEveryDefault() throws {
+        let topology = try topology(shopWithVersions([("policies", ["db": [:]])]))
+        #expect(topology.policies["db"] == Policy(
+            timeout: nil, connectTimeout: .seconds(10), idleTimeout: .seconds(300), retries: nil, circuitBreaker: nil, loadBalancer: .roundRobin))
     }
 
     @Test func explicitSettings() throws {

@@ -94,7 +94,7 @@ enum Fixtures {
     /// enforced yet, each at its place.
     @Test func fullIsRefusedForWhatIsNotEnforced() throws {
         let text = try Fixtures.text("full.yaml")
-        #expect(Fixtures.refusals(text).count == 5)
+        #expect(Fixtures.refusals(text).count == 12)
         guard case .failure(let errors) = try Fixtures.load("full.yaml") else {
             Issue.record("full.yaml loaded although it asks for mTLS, policies, authorization and faults")
             return
@@ -145,16 +145,21 @@ enum Fixtures {
 
         #expect(topology.routes["reviews"] == [
             Route(match: RouteMatch(headers: ["end-user": "jason"], pathPrefix: "/"), split: ["v2": 100]),
-            Route(split: ["v1": 90, "v2": 10]),
+            Route(split: ["v1": 90, "v2": 10], mirror: Mirror(version: "v3", percent: 10)),
         ])
         #expect(topology.routes["ratings"] == [Route(match: RouteMatch(pathPrefix: "/ratings"), split: ["v1": 100]), Route()])
 
         #expect(topology.policies["reviews"] == Policy(
             timeout: .seconds(2),
             retries: RetryPolicy(attempts: 3, perTryTimeout: .milliseconds(500), retryOn: [.serverError, .gatewayError, .connectFailure, .reset]),
-            circuitBreaker: CircuitBreaker(consecutiveErrors: 5, baseEjectionTime: .seconds(30), maxEjectionPercent: 50, maxConnections: 1024, maxPendingRequests: 1024),
+            circuitBreaker: CircuitBreaker(
+                consecutive5xxErrors: 5, consecutiveGatewayErrors: 3, interval: .seconds(10), baseEjectionTime: .seconds(30),
+                maxEjectionPercent: 50, minHealthPercent: 40, maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 512),
             loadBalancer: .roundRobin))
-        #expect(topology.policies["ratings"] == Policy(retries: RetryPolicy(attempts: 1, retryOn: [.retriable4xx]), loadBalancer: .leastRequest))
+        #expect(topology.policies["ratings"] == Policy(
+            connectTimeout: .milliseconds(250), idleTimeout: .seconds(30),
+            retries: RetryPolicy(attempts: 1, retryOn: [.retriable4xx, .retriableStatusCodes], retriableStatusCodes: [503, 429], retryNonIdempotent: true),
+            loadBalancer: .leastRequest))
 
         #expect(topology.authorization == ["ratings": AuthorizationRule(allow: ["reviews"]), "productpage": AuthorizationRule(allow: ["ingress"])])
 

@@ -27,6 +27,40 @@ import Testing
         #expect(topology.routes.keys == ["db", "web"])
     }
 
+    @Test func mirrorIsRead() throws {
+        let doc = routes([
+            "db": [
+                ["split": ["v1": 90, "v2": 10], "mirror": ["version": "v2", "percent": 12.5]],
+                // The default percent is 100; the mirror may be a version the split also sends to.
+                ["match": ["pathPrefix": "/"], "split": ["v1": 100], "mirror": ["version": "v1"]],
+            ],
+        ])
+        let db = try #require(try topology(doc).routes["db"])
+        #expect(db[0] == Route(split: ["v1": 90, "v2": 10], mirror: Mirror(version: "v2", percent: 12.5)))
+        #expect(db[1].mirror == Mirror(version: "v1", percent: 100))
+        #expect(Route().mirror == nil)
+    }
+
+    @Test func mirrorMistakes() {
+        // 17: - split:, 18: v1: 100, 19: mirror:, 20: version: v3, 21: percent: 150
+        #expect(diagnostics(routes(["db": [["split": ["v1": 100], "mirror": ["version": "v3", "percent": 150]]]])) == [
+            "20:18: mirror: unknown version 'v3' of service 'db' (versions: v1, v2)",
+            "21:18: percent: expected a percentage 0–100, got '150'",
+        ])
+        // 17: - mirror:, 18: percentage: 10
+        #expect(Set(diagnostics(routes(["db": [["mirror": ["percentage": 10]]]]))) == [
+            "18:9: missing key 'version' in mirror of route 1 for 'db'",
+            "18:9: unknown key 'percentage' in mirror of route 1 for 'db'",
+        ])
+        // 17: - mirror: v2
+        #expect(diagnostic(routes(["db": [["mirror": "v2"]]])) == "17:15: mirror: expected a mapping, got 'v2'")
+        // 17: - mirror:, 18: version: "", 19: percent: -1
+        #expect(diagnostics(routes(["db": [["mirror": ["version": ["v1"], "percent": -1]]]])) == [
+            "19:11: version: expected a version name, got a list",
+            "20:18: percent: expected a percentage 0–100, got '-1'",
+        ])
+    }
+
     @Test func routeMatchMatches() {
         let match = RouteMatch(headers: ["End-User": "jason"], pathPrefix: "/api")
         let headers = ["end-user": "jason"]

@@ -33,7 +33,7 @@ import Testing
         ])
     }
 
-    @Test func eachUnenforcedSectionIsRefusedAtItsKey() {
+    @Test func eachUnenforcedKeyIsRefusedAtItsKey() {
         let text = """
             kind: Topology
             name: shop
@@ -55,8 +55,54 @@ import Testing
         #expect(Self.load(text) == [
             "3:50: certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it",
             "11:7: mirror: not supported yet (requests are not mirrored); remove it",
-            "12:1: policies: not supported yet (sidecars do not apply timeouts, retries, circuit breaking or load balancing policies); remove the section",
+            "13:9: timeout: not supported yet (sidecars do not time requests out); remove it",
             "14:1: faults: not supported yet (faults are not injected); remove the section",
+        ])
+    }
+
+    static let withoutMTLS = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + services
+
+    /// Each policy key is refused on its own, at its key, so the change that enforces one
+    /// deletes one entry of the table and nothing else.
+    @Test(arguments: [
+        ("timeout: 2s", "timeout: not supported yet (sidecars do not time requests out); remove it"),
+        ("connectTimeout: 1s", "connectTimeout: not supported yet (sidecars do not limit connection setup); remove it"),
+        ("idleTimeout: 1m", "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
+        ("retries: {attempts: 2}", "retries: not supported yet (sidecars do not retry); remove it"),
+        ("circuitBreaker: {}", "circuitBreaker: not supported yet (sidecars neither eject instances nor limit connections); remove it"),
+        ("loadBalancer: ewma",
+         "loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin"),
+    ])
+    func eachPolicyKeyIsRefusedAlone(key: String, message: String) {
+        // 8: policies:, 9: api:, 10: KEY (column 5)
+        #expect(Self.load(Self.withoutMTLS + "policies:\n  api:\n    \(key)\n") == ["10:5: \(message)"])
+    }
+
+    /// Round robin is what sidecars do, so saying it promises nothing; an empty policy neither.
+    @Test func roundRobinAndAnEmptyPolicyAreKept() {
+        #expect(Self.load(Self.withoutMTLS + "policies:\n  api: {loadBalancer: roundRobin}\n  web: {}\n") == [])
+    }
+
+    /// Every destination's policy and every route's mirror is reached.
+    @Test func refusalsReachEveryDestinationAndRoute() {
+        let text = Self.withoutMTLS + """
+            routes:
+              api:
+                - split: {v1: 100}
+                - mirror: {version: v1}
+              web:
+                - mirror: {version: v1, percent: 5}
+            policies:
+              web: {idleTimeout: 1m}
+              api: {connectTimeout: 1s, loadBalancer: random}
+
+            """
+        #expect(Self.load(text) == [
+            "11:7: mirror: not supported yet (requests are not mirrored); remove it",
+            "13:7: mirror: not supported yet (requests are not mirrored); remove it",
+            "15:9: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
+            "16:9: connectTimeout: not supported yet (sidecars do not limit connection setup); remove it",
+            "16:29: loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin",
         ])
     }
 
@@ -71,7 +117,7 @@ import Testing
     }
 
     @Test func emptySectionsPromiseNothing() {
-        let text = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services + "policies: {}\nauthorization: {}\nfaults: []\n"
+        let text = Self.withoutMTLS + "policies: {}\nauthorization: {}\nfaults: []\n"
         #expect(Self.load(text) == [])
     }
 
