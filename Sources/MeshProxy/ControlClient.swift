@@ -88,7 +88,7 @@ final class ControlClient: @unchecked Sendable {
         let ack: Ack
         do {
             let snapshot = try JSONDecoder().decode(MeshSnapshot.self, from: Data(body))
-            store.apply(snapshot)
+            try store.apply(snapshot)
             ack = Ack(instance: instance, version: snapshot.version)
         } catch {
             let version = (try? JSONDecoder().decode(VersionOnly.self, from: Data(body)))?.version ?? -1

@@ -51,8 +51,9 @@ public struct RoutingTable: Sendable {
         self.destinations = destinations
     }
 
-    /// Compiles `snapshot`; endpoints whose address does not parse are left out.
-    public init(_ snapshot: MeshSnapshot) {
+    /// Compiles `snapshot`; endpoints whose address does not parse are left out. A policy
+    /// that does not resolve (a duration that does not parse) fails the whole snapshot.
+    public init(_ snapshot: MeshSnapshot) throws(ConfigError) {
         var destinations: [String: Destination] = [:]
         for (name, config) in snapshot.services {
             var versions: [String: [CompiledEndpoint]] = [:]
@@ -75,9 +76,11 @@ public struct RoutingTable: Sendable {
                 return CompiledRoute(
                     headers: route.headers.keys.sorted().map { (Array($0.lowercased().utf8), Array(route.headers[$0]!.utf8)) },
                     pathPrefix: route.pathPrefix.map { Array($0.utf8) },
-                    buckets: buckets)
+                    buckets: buckets,
+                    mirror: route.mirror.map { CompiledMirror(version: $0.version, percent: $0.percent) })
             }
-            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init))
+            let policy = try config.policy.map { policy throws(ConfigError) in RoutePolicy(try policy.resolved()) } ?? .default
+            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init), policy: policy)
         }
         self.init(version: snapshot.version, destinations: destinations)
     }

@@ -16,9 +16,10 @@ final class SnapshotStore: Sendable {
     /// The snapshot as received, for `/config`.
     var snapshot: MeshSnapshot? { state.withLock { $0.snapshot } }
 
-    /// Installs a new snapshot.
-    func apply(_ snapshot: MeshSnapshot) {
-        apply(RoutingTable(snapshot), from: snapshot)
+    /// Installs a new snapshot (one whose policies do not resolve is refused, and the
+    /// current one stays).
+    func apply(_ snapshot: MeshSnapshot) throws(ConfigError) {
+        apply(try RoutingTable(snapshot), from: snapshot)
     }
 
     /// Installs `table`, compiled from `snapshot` (tests adjust a compiled table).

@@ -32,10 +32,7 @@ enum UnsupportedFeatures {
         // No certificates are issued. Lifted by issue 9 (mutual TLS).
         Refusal(path: "mesh.certTTL", message: certTTL),
         // Issue 8 (the sidecar pipeline) lifts each of these as the sidecar enforces it.
-        Refusal(path: "policies.*.timeout", message: "timeout: not supported yet (sidecars do not time requests out); remove it"),
-        Refusal(path: "policies.*.connectTimeout", message: "connectTimeout: not supported yet (sidecars do not limit connection setup); remove it"),
         Refusal(path: "policies.*.idleTimeout", message: "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
-        Refusal(path: "policies.*.retries", message: "retries: not supported yet (sidecars do not retry); remove it"),
         Refusal(
             path: "policies.*.circuitBreaker",
             message: "circuitBreaker: not supported yet (sidecars neither eject instances nor limit connections); remove it"),
@@ -43,7 +40,6 @@ enum UnsupportedFeatures {
             path: "policies.*.loadBalancer",
             message: "loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin",
             kept: [LoadBalancer.roundRobin.rawValue]),
-        Refusal(path: "routes.*[].mirror", message: routeMirror),
     ]
 
     /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`
@@ -59,8 +55,6 @@ enum UnsupportedFeatures {
     static let authorization = "authorization: not supported yet (sidecars do not check callers); remove the section"
     /// `faults:` with any entry. Lifted by issue 10 (fault injection).
     static let faults = "faults: not supported yet (faults are not injected); remove the section"
-    /// A route's `mirror` (SPEC §3). Lifted by issue 8 (mirroring).
-    static let routeMirror = "mirror: not supported yet (requests are not mirrored); remove it"
 
     /// Logs one error per refused feature of a topology document (a mapping whose `kind`, if
     /// any, is `Topology`; anything else has already been reported by the validator).

@@ -163,7 +163,7 @@ final class SilentUpstream: TCPConnectionHandler {
         func picks(_ count: Int, avoiding: [SocketAddress] = []) -> [String] {
             (0..<count).map { _ in state.pick(service: "r", version: nil, avoiding: avoiding)?.id ?? "none" }
         }
-        store.apply(snapshot(1))
+        try store.apply(snapshot(1))
         #expect(picks(3) == ["r-1", "r-2", "r-3"])
         state.markFailed(SocketAddress("127.0.0.1:20002")!)
         #expect(picks(4) == ["r-1", "r-3", "r-1", "r-3"])
@@ -179,7 +179,7 @@ final class SilentUpstream: TCPConnectionHandler {
         // ...or when a new snapshot arrives, whichever comes first.
         state.markFailed(SocketAddress("127.0.0.1:20002")!)
         #expect(!picks(4).contains("r-2"))
-        store.apply(snapshot(2))
+        try store.apply(snapshot(2))
         #expect(picks(3).sorted() == ["r-1", "r-2", "r-3"])
 
         // When every endpoint is marked, they are all tried rather than none; with every

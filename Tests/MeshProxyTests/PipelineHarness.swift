@@ -38,7 +38,7 @@ final class PipelineHarness {
             configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [])
         }
         let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs)
-        var table = RoutingTable(snapshot)
+        var table = try! RoutingTable(snapshot)
         for name in table.destinations.keys { table.destinations[name]!.policy = policy }
         // A destination's mirror goes on its first route.
         for (name, mirror) in mirrors { table.destinations[name]!.routes[0].mirror = mirror }

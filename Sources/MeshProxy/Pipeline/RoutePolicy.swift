@@ -1,3 +1,5 @@
+import MeshConfig
+
 /// A destination's policy as the data path uses it: every duration in nanoseconds, every
 /// default filled in, compiled once per snapshot (`RoutingTable`).
 struct RoutePolicy: Sendable, Equatable {
@@ -29,8 +31,25 @@ struct RoutePolicy: Sendable, Equatable {
 
     /// The policy of a destination without one.
     static let `default` = RoutePolicy()
+
     /// The inbound side (toward the local app): no retries, the sidecar's default timeout.
     static let inbound = RoutePolicy(retries: 0, retryOn: [])
+}
+
+extension RoutePolicy {
+    /// The data path's form of a snapshot's policy. Without `retries`, the default retries
+    /// above apply (`retries: {attempts: 0}` turns them off); without `timeout`, the sidecar's.
+    init(_ resolved: ResolvedPolicy) {
+        timeout = resolved.timeoutNanoseconds ?? 0
+        connectTimeout = resolved.connectTimeoutNanoseconds
+        if let retries = resolved.retries {
+            self.retries = retries.attempts
+            perTryTimeout = retries.perTryTimeoutNanoseconds ?? 0
+            retryOn = RetryConditions(conditions: retries.retryOn)
+            retriableStatusCodes = retries.retriableStatusCodes.sorted()
+            retryNonIdempotent = retries.retryNonIdempotent
+        }
+    }
 }
 
 /// The `retryOn` conditions of a retry policy (SPEC §3, Envoy's `x-envoy-retry-on` names).
@@ -79,5 +98,23 @@ struct RetryConditions: OptionSet, Sendable, Equatable {
         case .protocolError:
             return contains(.serverError) ? "5xx" : nil
         }
+    }
+}
+
+extension RetryConditions {
+    /// The conditions a policy lists.
+    init(conditions: Set<PolicyConfig.RetryCondition>) {
+        var set: RetryConditions = []
+        for condition in conditions {
+            switch condition {
+            case .serverError: set.insert(.serverError)
+            case .gatewayError: set.insert(.gatewayError)
+            case .connectFailure: set.insert(.connectFailure)
+            case .reset: set.insert(.reset)
+            case .retriable4xx: set.insert(.retriable4xx)
+            case .retriableStatusCodes: set.insert(.retriableStatusCodes)
+            }
+        }
+        self = set
     }
 }
