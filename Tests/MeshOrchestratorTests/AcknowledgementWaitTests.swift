@@ -48,8 +48,8 @@ import Testing
         let result = AcknowledgementWait.wait(version: 7, timeout: 5_000_000_000, clock: clock, pause: { clock.advance(by: $0) }, fetch: script.next)
         #expect(result == .success(2))
         #expect(script.polls == 4)
-        #expect(clock.now() == 7_000_000)  // pauses of 1, 2 and 4 ms
-        #expect((0..<7).map(AcknowledgementWait.pause(afterPoll:)) == [1, 2, 4, 8, 10, 10, 10].map { UInt64($0) * 1_000_000 })
+        #expect(clock.now() == 6_000_000)  // three pauses of 2 ms
+        #expect(AcknowledgementWait.pause(afterPoll: 24) == 2_000_000 && AcknowledgementWait.pause(afterPoll: 25) == 10_000_000)
     }
 
     @Test func givesUpAtTheDeadlineNamingTheSidecarsBehind() {
@@ -63,9 +63,9 @@ import Testing
         }
         #expect(error.exitCode == 1)
         #expect(error.message == "version 3 not applied within 1s by 7 of 8 sidecars: r-v1-0, r-v1-1, r-v1-2, r-v1-3, r-v1-4 and 2 more")
-        // Polled at 0, 1, 3 and 7 ms, every 10 ms from 15 to 995 ms, and last at the deadline.
+        // Polled every 2 ms from 0 to 50 ms, then every 10 ms up to the deadline, and last at it.
         #expect(clock.now() == 1_000_000_000)
-        #expect(script.polls == 4 + 99 + 1)
+        #expect(script.polls == 26 + 95)
     }
 
     @Test func aRejectionEndsTheWaitAtOnceAndNamesTheSidecar() {
