@@ -29,7 +29,7 @@ public enum LiveRoutes {
             self.nanoseconds = nanoseconds
         }
 
-        /// Whole milliseconds, rounded up (a change is never reported as taking 0 ms).
+        /// Whole milliseconds, rounded up.
         public var milliseconds: Int { Int((nanoseconds + 999_999) / 1_000_000) }
 
         /// `routes version 7 applied by 9 sidecars in 12 ms`.
