@@ -178,6 +178,28 @@ struct CommandHelp: Sendable {
             examples: ["meshbed load --to reviews --requests 300", "meshbed load --url http://127.0.0.1:8080/ --duration 10s --rate 2000 --json"],
             exits: "0, 1 no request succeeded, 2 bad input, 3 no such target (no running topology or service)"),
         CommandHelp(
+            name: "route", summary: "replace a service's routes on a running topology, live",
+            usage: ["meshbed route set SERVICE --split VERSION=WEIGHT,... [--header NAME:VALUE]... [--path-prefix P]",
+                    "                  [--topology NAME] [--state-dir DIR] [--timeout D]",
+                    "meshbed route set SERVICE --clear"],
+            details: """
+            Replaces every route of SERVICE with one route (--split, for the requests --header and --path-prefix
+            match; the others then go to every instance of every version), or with none (--clear), through the
+            control plane, and waits until every live sidecar applied the new version. Requests already sent
+            finish where they went. Weights are integers 0-100 that sum to 100; versions must exist.
+            """,
+            flags: [
+                Flag("--split V=W,...", "the new split, e.g. v1=50,v2=50"),
+                Flag("--clear", "remove every route: requests go to every instance of every version"),
+                Flag("--header NAME:VALUE", "with --split: only requests with this header (NAME=VALUE works too); repeatable"),
+                Flag("--path-prefix P", "with --split: only requests whose path starts with P"),
+                Flag("--topology NAME", "which running topology (found from any directory)"),
+                stateDir,
+                Flag("--timeout D", "how long to wait for every sidecar to apply the change (default 5s)"),
+            ],
+            examples: ["meshbed route set reviews --split v1=50,v2=50", "meshbed route set reviews --header end-user:jason --split v2=100"],
+            exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a flag, no such topology, service or version)"),
+        CommandHelp(
             name: "echo", summary: "run an echo app",
             usage: ["meshbed echo [--port P] [--service S] [--version V] [--error-rate PCT] [--latency D] [--call SERVICE,... --outbound ADDRESS]"],
             details: """

@@ -1,7 +1,8 @@
 import MeshIO
 
-/// A one-shot bodiless HTTP/1.1 request (a GET for readiness probes): connect, send, read
-/// the status line, close. Blocking with a deadline, so the supervisor's single thread stays simple.
+/// A one-shot HTTP/1.1 request (a GET for readiness probes, a small JSON body for the control
+/// plane's API): connect, send, read the status line (or the whole response), close. Blocking
+/// with a deadline, so the supervisor's single thread stays simple.
 public enum HTTPProbe {
     /// The status code `METHOD http://ADDRESS/PATH` answers with, or nil when the address is
     /// bad, nothing answers, the answer is not HTTP or does not come within `timeout`.
@@ -15,13 +16,24 @@ public enum HTTPProbe {
         exchange(address: address, path: path, method: "GET", timeout: timeout, wholeResponse: true)
     }
 
-    private static func exchange(address: String, path: String, method: String, timeout: Duration, wholeResponse: Bool) -> (status: Int, body: [UInt8])? {
+    /// The status and body of `METHOD http://ADDRESS/PATH` sent with the JSON `body`, or nil
+    /// as for `status`.
+    public static func send(
+        _ method: String, address: String, path: String, json body: [UInt8], timeout: Duration = .seconds(1)
+    ) -> (status: Int, body: [UInt8])? {
+        exchange(address: address, path: path, method: method, body: body, timeout: timeout, wholeResponse: true)
+    }
+
+    private static func exchange(
+        address: String, path: String, method: String, body: [UInt8]? = nil, timeout: Duration, wholeResponse: Bool
+    ) -> (status: Int, body: [UInt8])? {
         guard let socketAddress = SocketAddress(address) else { return nil }
         let deadline = Posix.monotonicNanoseconds() + nanoseconds(timeout)
         guard let fd = try? Posix.connect(to: socketAddress, timeoutNanoseconds: nanoseconds(timeout)) else { return nil }
         defer { Posix.close(fd) }
-        let length = method == "GET" ? "" : "Content-Length: 0\r\n"
+        let length = body.map { "Content-Type: application/json\r\nContent-Length: \($0.count)\r\n" } ?? (method == "GET" ? "" : "Content-Length: 0\r\n")
         let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nUser-Agent: meshbed-probe\r\n\(length)Connection: close\r\n\r\n".utf8)
+            + (body ?? [])
         var offset = 0
         while offset < request.count {
             guard let remaining = remaining(until: deadline),

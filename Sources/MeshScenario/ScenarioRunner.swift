@@ -173,6 +173,14 @@ public enum ScenarioRunner {
                 }
             case .heal:
                 resumeAll()
+            case .route(let change):
+                do {
+                    let result = try route(change)
+                    checked.append(result)
+                    if !result.passed { outcome = .failed }
+                } catch {
+                    outcome = .error(error.message)
+                }
             case .wait(let duration):
                 _ = idle(nanoseconds: UInt64(duration.meshbedNanoseconds))
             case .check:
@@ -231,6 +239,31 @@ public enum ScenarioRunner {
                     return ExpectationResult(name: "restarted", expected: "ready within \(timeout.meshbedDescription)",
                                              measured: "interrupted", passed: false)
                 }
+            }
+        }
+
+        /// Replaces the routes of `change.to` through the control plane and waits until every
+        /// live sidecar applied them; the wait's outcome (the version and how long the
+        /// sidecars took) as an expectation result. Throws when the control plane refused
+        /// the change or did not answer.
+        func route(_ change: RouteChange) throws(StepError) -> ExpectationResult {
+            guard let control = state.control else { throw StepError("the topology runs without the mesh") }
+            let timeout = LiveRoutes.defaultTimeout
+            let expected = "by every sidecar within \(timeout.meshbedDescription)"
+            let started = Posix.monotonicNanoseconds()
+            let version: Int
+            do {
+                version = try LiveRoutes.send(change.routes, to: change.to, control: control)
+            } catch {
+                throw StepError("route \(change.to): \(error.message)")
+            }
+            switch LiveRoutes.waitUntilApplied(version: version, control: control, timeout: timeout, since: started) {
+            case .success(let applied):
+                let sidecars = "\(applied.sidecars) sidecar\(applied.sidecars == 1 ? "" : "s")"
+                return ExpectationResult(name: "applied", expected: expected,
+                                         measured: "version \(applied.version) by \(sidecars) in \(applied.milliseconds) ms", passed: true)
+            case .failure(let error):
+                return ExpectationResult(name: "applied", expected: expected, measured: error.message, passed: false)
             }
         }
 

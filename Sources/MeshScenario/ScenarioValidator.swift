@@ -1,3 +1,5 @@
+import MeshConfig
+import MeshControl
 import MeshCore
 import MeshTopology
 import MeshYAML
@@ -116,6 +118,7 @@ enum ScenarioValidator {
             }
             return .heal
         case "wait": return ValueReader.duration(node, key: "wait", minimum: .nanoseconds(1), log: &log).map(StepAction.wait)
+        case "route": return readRoute(node, topology: topology, log: &log).map(StepAction.route)
         default: return nil
         }
     }
@@ -209,6 +212,46 @@ enum ScenarioValidator {
             if let text = ValueReader.string(node, key: "body", log: &log) { spec.body = text } else { valid = false }
         }
         return valid ? spec : nil
+    }
+
+    /// `{to: S, split: {...}}` (one route for every request) or `{to: S, routes: [...]}`
+    /// (routes as the topology file writes them, checked against its versions).
+    static func readRoute(_ node: YAMLNode, topology: CheckedTopology?, log: inout DiagnosticLog) -> RouteChange? {
+        guard let fields = MappingReader(node, key: "route", context: "in route", allowed: RouteChange.keys, log: &log) else { return nil }
+        guard let toNode = fields.required("to", log: &log),
+              let to = ValueReader.string(toNode, key: "to", expected: "a service name", log: &log)
+        else { return nil }
+        let known = checkService(to, key: "to", node: toNode, topology: topology, log: &log)
+        switch (fields.keyNode("split"), fields.keyNode("routes")) {
+        case (nil, nil):
+            log.error("route: expected 'split' (one route for every request) or 'routes' (a list of routes)", at: node.mark)
+            return nil
+        case (.some, .some(let second)):
+            log.error("route: 'split' and 'routes' exclude each other ('split' is short for one route for every request)", at: second.mark)
+            return nil
+        default: break
+        }
+        // Without the topology (it did not load) the routes cannot be checked: its errors are reported instead.
+        guard known, let topology, let service = topology.services[to] else { return nil }
+        if let key = fields.keyNode("split"), let value = fields["split"] {
+            guard let split = Route.readSplit(value, key: key, destination: to, in: topology.topology, log: &log) else { return nil }
+            return RouteChange(to: to, routes: [RouteConfig(Route(split: split), of: service)], description: describe(split))
+        }
+        guard let value = fields["routes"], let routes = Route.readList(value, destination: to, in: topology.topology, log: &log) else {
+            return nil
+        }
+        let description: String
+        if routes.count == 1, let only = routes.first, only.match.matchesEverything, let split = only.split {
+            description = describe(split)
+        } else {
+            description = routes.isEmpty ? "no routes (every instance)" : "\(routes.count) route\(routes.count == 1 ? "" : "s")"
+        }
+        return RouteChange(to: to, routes: routes.map { RouteConfig($0, of: service) }, description: description)
+    }
+
+    /// `split v1 50, v2 50`.
+    static func describe(_ split: OrderedMap<Int>) -> String {
+        "split " + split.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     /// `{service: S, version: V, instance: N}`, or just `S`.

@@ -1,8 +1,8 @@
 import MeshCore
 
-/// What a step does before its expectations are checked. `fault` and `route` steps are
-/// read by the validator but rejected as not supported yet; they become cases here when
-/// the mesh can do them.
+/// What a step does before its expectations are checked. `fault` steps are read by the
+/// validator but rejected as not supported yet; they become a case here when the mesh can
+/// do them.
 public enum StepAction: Sendable, Equatable {
     /// `traffic:` send requests and keep the result for the expectations.
     case traffic(TrafficSpec)
@@ -20,6 +20,10 @@ public enum StepAction: Sendable, Equatable {
     case resume(InstanceSelector)
     /// `heal: all`: resume every paused instance (and, later, clear every fault).
     case heal
+    /// `route:` replace a destination's routes through the control plane and wait (up to
+    /// `LiveRoutes.defaultTimeout`) until every live sidecar applied them; the step fails
+    /// when they did not.
+    case route(RouteChange)
     /// `wait: 2s`.
     case wait(Duration)
     /// A bare `expect:`: check mesh state only.
@@ -31,7 +35,6 @@ public enum StepAction: Sendable, Equatable {
     /// Action keys of SPEC §4 that this build reads but cannot run yet, with the reason.
     public static let notSupportedYet: [String: String] = [
         "fault": "fault steps are not supported yet (they arrive with fault injection)",
-        "route": "route steps are not supported yet (they arrive with live route changes)",
     ]
 
     /// `traffic`, `kill`, ...: the key the step was written with.
@@ -43,6 +46,7 @@ public enum StepAction: Sendable, Equatable {
         case .pause: "pause"
         case .resume: "resume"
         case .heal: "heal"
+        case .route: "route"
         case .wait: "wait"
         case .check: "expect"
         }
@@ -57,6 +61,7 @@ public enum StepAction: Sendable, Equatable {
         case .pause(let selector): "pause \(selector)"
         case .resume(let selector): "resume \(selector)"
         case .heal: "heal all"
+        case .route(let change): "route \(change.to): \(change.description)"
         case .wait(let duration): "wait \(duration.meshbedDescription)"
         case .check: "check mesh state"
         }

@@ -166,14 +166,12 @@ import Testing
             topology: shop.yaml
             steps:
               - fault: {kind: abort, to: reviews, status: 503, percent: 50}
-              - route: {reviews: [{split: {v1: 100}}]}
               - traffic: {to: reviews}
                 expect: {retries: "> 0"}
             """)
         #expect(errors == [
             "dir/s.yaml:5:5: fault: fault steps are not supported yet (they arrive with fault injection)",
-            "dir/s.yaml:6:5: route: route steps are not supported yet (they arrive with live route changes)",
-            "dir/s.yaml:8:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
+            "dir/s.yaml:7:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
         ])
     }
 
