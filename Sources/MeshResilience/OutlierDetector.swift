@@ -115,26 +115,36 @@ public final class OutlierDetector: Sendable {
     /// capped one) it caused, if any. Indices outside the endpoint list are ignored.
     @discardableResult
     public func record(endpoint: Int, outcome: EndpointOutcome, now: UInt64) -> OutlierEvent? {
+        // The slot is reached through `slots[endpoint]` each time rather than bound to a
+        // local: a local copy of the reference costs a retain and a release, atomic writes to
+        // a count every event loop shares, on every request.
         guard slots.indices.contains(endpoint) else { return nil }
-        let slot = slots[endpoint]
         guard outcome.isServerError else {
             // Loads first: an endpoint with no streak (the common case) sees no write.
-            if slot.streak5xx.load(ordering: .relaxed) != 0 { slot.streak5xx.store(0, ordering: .relaxed) }
-            if slot.streakGateway.load(ordering: .relaxed) != 0 { slot.streakGateway.store(0, ordering: .relaxed) }
+            if slots[endpoint].streak5xx.load(ordering: .relaxed) != 0 {
+                slots[endpoint].streak5xx.store(0, ordering: .relaxed)
+            }
+            if slots[endpoint].streakGateway.load(ordering: .relaxed) != 0 {
+                slots[endpoint].streakGateway.store(0, ordering: .relaxed)
+            }
             return nil
         }
-        if slot.ejectedUntil.load(ordering: .relaxed) > now { return nil }
+        if slots[endpoint].ejectedUntil.load(ordering: .relaxed) > now { return nil }
         var cause: OutlierEvent.Cause?
         if outcome.isGatewayError {
             let threshold = configuration.consecutiveGatewayErrors
-            if threshold > 0, Int(slot.streakGateway.wrappingAdd(1, ordering: .relaxed).newValue) >= threshold {
+            if threshold > 0,
+               Int(slots[endpoint].streakGateway.wrappingAdd(1, ordering: .relaxed).newValue) >= threshold
+            {
                 cause = .consecutiveGatewayErrors
             }
-        } else if slot.streakGateway.load(ordering: .relaxed) != 0 {
-            slot.streakGateway.store(0, ordering: .relaxed)
+        } else if slots[endpoint].streakGateway.load(ordering: .relaxed) != 0 {
+            slots[endpoint].streakGateway.store(0, ordering: .relaxed)
         }
         let threshold = configuration.consecutive5xxErrors
-        if threshold > 0, Int(slot.streak5xx.wrappingAdd(1, ordering: .relaxed).newValue) >= threshold, cause == nil {
+        if threshold > 0, Int(slots[endpoint].streak5xx.wrappingAdd(1, ordering: .relaxed).newValue) >= threshold,
+           cause == nil
+        {
             cause = .consecutive5xxErrors
         }
         guard let cause else { return nil }
