@@ -265,4 +265,39 @@ import Testing
             #expect(detector.isEjected(endpoint, now: now) == ejected.contains { $0.endpoint == endpoint })
         }
     }
+
+    /// Threads failing the same endpoint at the same instant race past the lock-free check
+    /// together; the one that finds it already ejected under the lock must not eject it again.
+    /// Each round is 1000 s after the previous (every ejection over, every count decayed), so
+    /// an endpoint is ejected exactly once per round (by the first thread to reach it there),
+    /// with a count of 1.
+    @Test func racingFailuresEjectOncePerInstant() async {
+        let endpoints = 16
+        let detector = OutlierDetector(
+            endpoints: (0..<endpoints).map { "e\($0)" },
+            configuration: settings(consecutive5xx: 1, maxEjectionPercent: 100))
+        let events = await withTaskGroup(of: [OutlierEvent].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var events: [OutlierEvent] = []
+                    for round in 1...300 {
+                        let now = UInt64(round) * 1_000 * Self.second
+                        for endpoint in 0..<endpoints {
+                            if let event = detector.record(endpoint: endpoint, outcome: .reset, now: now) {
+                                events.append(event)
+                            }
+                        }
+                    }
+                    return events
+                }
+            }
+            var all: [OutlierEvent] = []
+            for await events in group { all += events }
+            return all
+        }
+        #expect(events.allSatisfy { $0.kind == .ejected && $0.ejectionCount == 1 })
+        let perInstant = Set(events.map { "\($0.endpoint)@\($0.until)" })
+        #expect(perInstant.count == events.count)
+        #expect(events.count == 300 * endpoints)
+    }
 }
