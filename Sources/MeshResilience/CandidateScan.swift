@@ -3,7 +3,58 @@
 /// A candidate is an index in `0..<count` that is `eligible` and not `avoiding`; when no such
 /// index exists, the avoided eligible indices are candidates after all ("never the same
 /// endpoint twice when another exists"). No eligible index means no candidate.
+///
+/// Random choices first try `sample`: a few uniform draws over all indices, kept when the
+/// index is a candidate (rejection sampling; exactly uniform over the candidates, and only
+/// a couple of `eligible` calls when most endpoints are healthy). When those draws miss,
+/// the exact scan (`init`, `indices`) counts the candidates and draws among them. Each way
+/// is uniform and which way is taken does not depend on the draw's result, so the choice
+/// stays uniform.
 struct CandidateScan {
+    /// Draws tried by `sample` before the exact scan.
+    static let sampleTries = 4
+
+    /// An index drawn uniformly among the `eligible`, not `avoiding` indices of `0..<count`
+    /// other than `excluding`, by up to `sampleTries` draws of `random`; -1 when they miss.
+    static func sample<R: RandomNumberGenerator>(
+        count: Int, excluding: Int, using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool
+    ) -> Int {
+        guard count > 0 else { return -1 }
+        for _ in 0..<sampleTries {
+            let index = uniform(below: count, using: &random)
+            if index != excluding, eligible(index), !avoiding(index) { return index }
+        }
+        return -1
+    }
+
+    /// Two distinct candidates drawn uniformly (the second -1 when there is only one), or
+    /// (-1, -1) when there is none: power of two choices without replacement.
+    static func pair<R: RandomNumberGenerator>(
+        count: Int, using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool
+    ) -> (Int, Int) {
+        let first = sample(count: count, excluding: -1, using: &random, eligible: eligible, avoiding: avoiding)
+        if first >= 0 {
+            let second = sample(count: count, excluding: first, using: &random, eligible: eligible, avoiding: avoiding)
+            if second >= 0 { return (first, second) }
+        }
+        let scan = CandidateScan(count: count, eligible: eligible, avoiding: avoiding)
+        guard scan.size > 0 else { return (-1, -1) }
+        let (a, b) = scan.twoRanks(using: &random)
+        return scan.indices(ranked: a, b, count: count, eligible: eligible, avoiding: avoiding)
+    }
+
+    /// One candidate drawn uniformly, or -1 when there is none.
+    static func one<R: RandomNumberGenerator>(
+        count: Int, using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool
+    ) -> Int {
+        let quick = sample(count: count, excluding: -1, using: &random, eligible: eligible, avoiding: avoiding)
+        if quick >= 0 { return quick }
+        let scan = CandidateScan(count: count, eligible: eligible, avoiding: avoiding)
+        guard scan.size > 0 else { return -1 }
+        let rank = uniform(below: scan.size, using: &random)
+        return scan.indices(ranked: rank, -1, count: count, eligible: eligible, avoiding: avoiding).0
+    }
+
     /// The number of candidates.
     let size: Int
     /// Whether `avoiding` excludes indices (false when only avoided indices are eligible).

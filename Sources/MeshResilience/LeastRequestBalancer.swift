@@ -19,15 +19,12 @@ public final class LeastRequestBalancer {
     }
 
     /// The less loaded of two candidates drawn at random (an `eligible` index not `avoiding`
-    /// if there is one, else an `eligible` one); `nil` when no index is eligible. Consumes two
-    /// values of `random` (none when there is a single candidate).
+    /// if there is one, else an `eligible` one); `nil` when no index is eligible.
     public func pick<R: RandomNumberGenerator>(
         using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool = { _ in false }
     ) -> Int? {
-        let scan = CandidateScan(count: endpointCount, eligible: eligible, avoiding: avoiding)
-        guard scan.size > 0 else { return nil }
-        let (first, second) = scan.twoRanks(using: &random)
-        let (a, b) = scan.indices(ranked: first, second, count: endpointCount, eligible: eligible, avoiding: avoiding)
+        let (a, b) = CandidateScan.pair(count: endpointCount, using: &random, eligible: eligible, avoiding: avoiding)
+        guard a >= 0 else { return nil }
         guard b >= 0 else { return a }
         return outstanding[b] < outstanding[a] ? b : a
     }

@@ -24,4 +24,5 @@
 // `baseEjectionTime`, `maxEjectionPercent`, ...), Envoy for the arithmetic (retry budget,
 // backoff, ejection cap) and Linkerd (tower's `PeakEwma`) for the latency-aware balancer.
 //
-// Depends on MeshCore and the standard library's Synchronization only.
+// Depends on the standard library and Synchronization only (no Foundation, no Glibc);
+// the tests drive it with MeshCore's `ManualClock` and `SeededRandom`.

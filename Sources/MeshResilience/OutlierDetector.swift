@@ -21,8 +21,9 @@ import Synchronization
 ///
 /// One detector is shared by all of a sidecar's event loops for one destination. The hot
 /// path takes no lock: `record` of a success is one or two atomic loads, `isEjected` of an
-/// endpoint in service is one. A mutex is taken only when a streak reaches its threshold
-/// and, once per return to service, by the first `isEjected` that sees it.
+/// endpoint in service is one. A mutex is taken only when a streak reaches its threshold,
+/// and when the panic verdict is out of date (at its first use, and once after each return
+/// to service) by the first `isEjected` of an ejected endpoint or `isPanicking` to see it.
 ///
 /// Endpoints are dense indices `0..<endpoints.count` into the list the detector was built
 /// with. When a new endpoint list arrives, `updated(endpoints:configuration:)` returns a new

@@ -29,9 +29,17 @@ public final class PeakEWMABalancer {
     /// The decay period, in nanoseconds.
     public let decay: UInt64
 
-    private var estimates: [Double]
-    private var updatedAt: [UInt64]
-    private var outstanding: [Int]
+    /// What the balancer knows of one endpoint (one array, so a change checks uniqueness once).
+    private struct Load {
+        /// The peak-EWMA latency estimate, in nanoseconds.
+        var estimate: Double
+        /// When `estimate` last changed.
+        var updatedAt: UInt64
+        /// This loop's requests in flight to the endpoint.
+        var outstanding: Int
+    }
+
+    private var loads: [Load]
 
     /// A balancer over `endpointCount` endpoints, each estimated at `defaultRTT` as of `now`.
     public init(
@@ -41,68 +49,70 @@ public final class PeakEWMABalancer {
         self.endpointCount = Swift.max(endpointCount, 0)
         self.defaultRTT = defaultRTT
         self.decay = decay
-        estimates = Array(repeating: Double(defaultRTT), count: self.endpointCount)
-        updatedAt = Array(repeating: now, count: self.endpointCount)
-        outstanding = Array(repeating: 0, count: self.endpointCount)
+        loads = Array(
+            repeating: Load(estimate: Double(defaultRTT), updatedAt: now, outstanding: 0), count: self.endpointCount)
     }
 
     /// The cheaper of two candidates drawn at random at `now` (an `eligible` index not
     /// `avoiding` if there is one, else an `eligible` one; the first drawn on a tie); `nil`
-    /// when no index is eligible. Consumes two values of `random` (none for one candidate).
+    /// when no index is eligible.
     public func pick<R: RandomNumberGenerator>(
         now: UInt64, using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool = { _ in false }
     ) -> Int? {
-        let scan = CandidateScan(count: endpointCount, eligible: eligible, avoiding: avoiding)
-        guard scan.size > 0 else { return nil }
-        let (first, second) = scan.twoRanks(using: &random)
-        let (a, b) = scan.indices(ranked: first, second, count: endpointCount, eligible: eligible, avoiding: avoiding)
+        let (a, b) = CandidateScan.pair(count: endpointCount, using: &random, eligible: eligible, avoiding: avoiding)
+        guard a >= 0 else { return nil }
         guard b >= 0 else { return a }
         return cost(b, now: now) < cost(a, now: now) ? b : a
     }
 
     /// Counts a request sent to `index` as outstanding. Indices out of range are ignored.
     public func started(_ index: Int) {
-        guard outstanding.indices.contains(index) else { return }
-        outstanding[index] += 1
+        guard loads.indices.contains(index) else { return }
+        loads[index].outstanding += 1
     }
 
     /// Counts a request to `index` as finished after `latency` nanoseconds, at `now`, and
     /// folds the latency into the endpoint's estimate. Indices out of range are ignored.
     public func finished(_ index: Int, latency: UInt64, now: UInt64) {
-        guard outstanding.indices.contains(index) else { return }
-        if outstanding[index] > 0 { outstanding[index] -= 1 }
+        guard loads.indices.contains(index) else { return }
+        if loads[index].outstanding > 0 { loads[index].outstanding -= 1 }
         update(index, sample: Double(latency), now: now)
     }
 
     /// The endpoint's cost at `now`, `rttEstimate × (outstanding + 1)`; decays its estimate
     /// to `now` as tower's `load()` does. 0 out of range.
     public func cost(_ index: Int, now: UInt64) -> Double {
-        guard estimates.indices.contains(index) else { return 0 }
+        guard loads.indices.contains(index) else { return 0 }
         update(index, sample: 0, now: now)
-        return estimates[index] * Double(outstanding[index] + 1)
+        return loads[index].estimate * Double(loads[index].outstanding + 1)
     }
 
     /// The endpoint's latency estimate at `now`, in nanoseconds, without changing it.
     /// 0 out of range.
     public func rttEstimate(_ index: Int, now: UInt64) -> Double {
-        guard estimates.indices.contains(index) else { return 0 }
-        let elapsed = now > updatedAt[index] ? now - updatedAt[index] : 0
-        return estimates[index] * ExponentialDecay.factor(elapsed: elapsed, period: decay)
+        guard loads.indices.contains(index) else { return 0 }
+        let load = loads[index]
+        let elapsed = now > load.updatedAt ? now - load.updatedAt : 0
+        return load.estimate * ExponentialDecay.factor(elapsed: elapsed, period: decay)
     }
 
     /// The requests outstanding at `index` (0 out of range).
     public func outstandingRequests(_ index: Int) -> Int {
-        outstanding.indices.contains(index) ? outstanding[index] : 0
+        loads.indices.contains(index) ? loads[index].outstanding : 0
     }
 
+    /// Folds `sample` (0 for a plain decay) into the estimate at `now`, tower's
+    /// `RttEstimate::update`.
     private func update(_ index: Int, sample: Double, now: UInt64) {
-        if sample > estimates[index] {
-            estimates[index] = sample
+        var load = loads[index]
+        if sample > load.estimate {
+            load.estimate = sample
         } else {
-            let elapsed = now > updatedAt[index] ? now - updatedAt[index] : 0
+            let elapsed = now > load.updatedAt ? now - load.updatedAt : 0
             let kept = ExponentialDecay.factor(elapsed: elapsed, period: decay)
-            estimates[index] = estimates[index] * kept + sample * (1 - kept)
+            load.estimate = load.estimate * kept + sample * (1 - kept)
         }
-        if now > updatedAt[index] { updatedAt[index] = now }
+        if now > load.updatedAt { load.updatedAt = now }
+        loads[index] = load
     }
 }

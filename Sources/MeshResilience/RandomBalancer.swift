@@ -12,13 +12,11 @@ public struct RandomBalancer: Sendable {
     }
 
     /// A candidate drawn uniformly (an `eligible` index not `avoiding` if there is one, else
-    /// an `eligible` one), with one value of `random`; `nil` when no index is eligible.
+    /// an `eligible` one); `nil` when no index is eligible.
     public func pick<R: RandomNumberGenerator>(
         using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool = { _ in false }
     ) -> Int? {
-        let scan = CandidateScan(count: endpointCount, eligible: eligible, avoiding: avoiding)
-        guard scan.size > 0 else { return nil }
-        let rank = CandidateScan.uniform(below: scan.size, using: &random)
-        return scan.indices(ranked: rank, -1, count: endpointCount, eligible: eligible, avoiding: avoiding).0
+        let index = CandidateScan.one(count: endpointCount, using: &random, eligible: eligible, avoiding: avoiding)
+        return index >= 0 ? index : nil
     }
 }

@@ -50,4 +50,23 @@ import Testing
         #expect(balancer.outstandingRequests(0) == 0)
         #expect(balancer.outstandingRequests(7) == 0)
     }
+
+    /// Two candidates among 64, the rest not eligible: the pair is always both of them (never
+    /// one twice), so the less loaded always wins, whichever way the pair was drawn.
+    @Test func aSparsePairIsAlwaysTwoDistinctCandidates() {
+        let balancer = LeastRequestBalancer(endpointCount: 64)
+        var random = SeededRandom(seed: 19)
+        balancer.started(9)
+        for _ in 0..<5_000 {
+            #expect(balancer.pick(using: &random, eligible: { $0 == 9 || $0 == 50 }) == 50)
+        }
+        // Three idle candidates among 64: each gets a third.
+        var counts: [Int: Int] = [:]
+        for _ in 0..<30_000 {
+            if let index = balancer.pick(using: &random, eligible: { $0 == 1 || $0 == 30 || $0 == 62 }) {
+                counts[index, default: 0] += 1
+            }
+        }
+        for index in [1, 30, 62] { #expect((9_500...10_500).contains(counts[index] ?? 0)) }
+    }
 }

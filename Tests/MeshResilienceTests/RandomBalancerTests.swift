@@ -39,4 +39,19 @@ import Testing
         #expect(RandomBalancer(endpointCount: 4).pick(using: &random, eligible: { _ in false }) == nil)
         #expect(RandomBalancer(endpointCount: 0).pick(using: &random, eligible: { _ in true }) == nil)
     }
+
+    /// Three candidates among 64: most picks miss with the quick draws and scan; both ways
+    /// together stay uniform.
+    @Test func uniformOverASparseCandidateSet() {
+        let balancer = RandomBalancer(endpointCount: 64)
+        var random = SeededRandom(seed: 17)
+        var counts: [Int: Int] = [:]
+        for _ in 0..<30_000 {
+            guard let index = balancer.pick(using: &random, eligible: { $0 == 5 || $0 == 40 || $0 == 63 }, avoiding: { $0 == 63 })
+            else { continue }
+            counts[index, default: 0] += 1
+        }
+        #expect(counts.keys.sorted() == [5, 40])
+        for index in [5, 40] { #expect((14_500...15_500).contains(counts[index] ?? 0)) }
+    }
 }
