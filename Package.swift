@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "MeshConfig", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
         .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
+        // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
+        .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
         .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
         .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
+        .testTarget(name: "MeshResilienceTests", dependencies: ["MeshCore", "MeshResilience"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
