@@ -48,6 +48,8 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     private var sawFinalHead = false
     /// Called when an idle connection closes or is half-closed by the peer (the pool drops it).
     var onIdleClose: ((HTTPClientConnection) -> Void)?
+    /// Called once when the connection closes, for whatever reason (connection-count limits).
+    public var onClose: (() -> Void)?
 
     /// Whether an exchange is in progress.
     public var isBusy: Bool { handler != nil }
@@ -190,5 +192,8 @@ public final class HTTPClientConnection: TCPConnectionHandler {
         let notify = onIdleClose
         onIdleClose = nil
         notify?(self)
+        let closed = onClose
+        onClose = nil
+        closed?()
     }
 }

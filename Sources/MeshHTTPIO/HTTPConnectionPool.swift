@@ -50,6 +50,25 @@ public final class HTTPConnectionPool {
         idle[address]?.count ?? 0
     }
 
+    /// Whether an idle connection to `address` is kept.
+    public func hasIdle(_ address: SocketAddress) -> Bool {
+        idle[address]?.isEmpty == false
+    }
+
+    /// Closes one idle connection to any of `addresses` (to make room for one elsewhere);
+    /// false when there is none.
+    public func closeOneIdle(toAnyOf addresses: [SocketAddress]) -> Bool {
+        for address in addresses {
+            guard var list = idle[address], !list.isEmpty else { continue }
+            let connection = list.removeFirst()
+            idle[address] = list.isEmpty ? nil : list
+            connection.onIdleClose = nil
+            connection.close()
+            return true
+        }
+        return false
+    }
+
     /// Closes every idle connection.
     public func closeAll() {
         let all = idle.values.flatMap { $0 }

@@ -3,6 +3,7 @@ import MeshCore
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshResilience
 
 /// What the sidecar keeps per event loop, touched only on that loop's thread: its
 /// upstream connections, its timers, its random stream for splits, round-robin positions,
@@ -26,10 +27,14 @@ final class ProxyLoopState: @unchecked Sendable {
     /// How long a request body may make no progress (nanoseconds; 0: no limit).
     let bodyTimeout: UInt64
     let counters = ProxyCounters()
+    /// Requests of this loop waiting for a connection from a full pool.
+    let waiters: ConnectionWaiters
     private let store: SnapshotStore
     private var table = RoutingTable.empty
     private var random: SeededRandom
-    private var cursors: [String: Int] = [:]
+    /// Each destination's balancer on this loop, with the table version it was built for.
+    private var balancers: [String: (version: Int, balancer: LoadBalancer)] = [:]
+    private let retryBackoff = RetryBackoff()
     private let ejectionTime: UInt64
     /// Endpoints marked failed, with when the mark ends (`timers` time). Usually empty.
     private var failed: [(address: SocketAddress, until: UInt64)] = []
@@ -47,6 +52,7 @@ final class ProxyLoopState: @unchecked Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.bodyTimeout = bodyTimeout
         self.ejectionTime = ejectionTime
+        self.waiters = ConnectionWaiters(timers: timers)
     }
 
     /// The state of a real loop: its timers, a keep-alive pool on it.
@@ -81,12 +87,10 @@ final class ProxyLoopState: @unchecked Sendable {
         return table
     }
 
-    /// The backoff before retry number `retry` (1-based): full jitter over an exponential
-    /// ceiling, 25 ms doubling up to 250 ms.
+    /// The backoff before retry number `retry` (1-based): full jitter under an exponential
+    /// ceiling, 25 ms doubling up to 250 ms (`RetryBackoff`), from the loop's seeded stream.
     func backoff(retry: Int) -> UInt64 {
-        let base: UInt64 = 25_000_000, cap: UInt64 = 250_000_000
-        let ceiling = min(cap, base << UInt64(min(max(retry - 1, 0), 16)))
-        return random.next() % (ceiling + 1)
+        retryBackoff.delay(forRetry: retry, using: &random)
     }
 
     /// A draw from the loop's seeded stream: true `percent` times in 100 (0–100, to 0.01).
@@ -124,49 +128,55 @@ final class ProxyLoopState: @unchecked Sendable {
         var policy: RoutePolicy
         /// The matched route's mirror, if it has one.
         var mirror: RoutingTable.CompiledMirror? = nil
+        /// The destination's shared state (budget, outlier detector, limits).
+        var shared: DestinationShared
     }
 
     /// The first route of `service` that matches `head`, and the split bucket it draws.
     func chooseRoute(service: String, head: HTTPRequestHead) -> Result<RouteChoice, RoutingFailure> {
         guard let destination = routingTable.destinations[service] else { return .failure(.unknownService) }
-        if destination.routes.isEmpty { return .success(RouteChoice(route: nil, version: nil, policy: destination.policy)) }
+        if destination.routes.isEmpty { return .success(RouteChoice(route: nil, version: nil, policy: destination.policy, shared: destination.shared)) }
         for (index, route) in destination.routes.enumerated() where matches(route, head) {
             guard let last = route.buckets.last else { return .failure(.noHealthyUpstream(version: nil)) }
             let draw = Int(random.next() % UInt64(last.upTo))
             let version = route.buckets.first { draw < $0.upTo }!.version
-            return .success(RouteChoice(route: index, version: version, policy: destination.policy, mirror: route.mirror))
+            return .success(RouteChoice(route: index, version: version, policy: destination.policy, mirror: route.mirror, shared: destination.shared))
         }
         return .failure(.noRouteMatched)
     }
 
-    /// Round robin over the endpoints of `service` (of `version`, when given): first those
-    /// neither marked failed nor in `avoiding`, then those not in `avoiding`, then any.
-    func pick(service: String, version: String?, avoiding: [SocketAddress]) -> RoutingTable.CompiledEndpoint? {
-        guard let destination = routingTable.destinations[service] else { return nil }
-        let endpoints: [RoutingTable.CompiledEndpoint]
-        let key: String
-        if let version {
-            endpoints = destination.versions[version] ?? []
-            key = service + "/" + version
-        } else {
-            endpoints = destination.all
-            key = service
-        }
-        guard !endpoints.isEmpty else { return nil }
-        let position = cursors[key, default: 0]
-        if !failed.isEmpty || !avoiding.isEmpty {
-            for pass in 0..<2 {
-                for step in 0..<endpoints.count {
-                    let candidate = endpoints[(position &+ step) % endpoints.count]
-                    if avoiding.contains(candidate.address) { continue }
-                    if pass == 0, isFailed(candidate.address) { continue }
-                    cursors[key] = position &+ step &+ 1
-                    return candidate
-                }
-            }
-        }
-        cursors[key] = position &+ 1
-        return endpoints[position % endpoints.count]
+    /// The endpoint for an attempt of a request to `service` (of `version`, when given),
+    /// chosen by the destination's balancer among the endpoints neither ejected by outlier
+    /// detection nor marked unreachable, avoiding those in `avoiding` while another exists.
+    /// When every endpoint of the version is ejected or marked, they are all tried as if
+    /// none were. The index is the endpoint's place in the destination's `all`.
+    func pick(service: String, version: String?, avoiding: [SocketAddress]) -> (index: Int, endpoint: RoutingTable.CompiledEndpoint)? {
+        let table = routingTable
+        guard let destination = table.destinations[service], !destination.all.isEmpty else { return nil }
+        let balancer = balancer(for: service, destination, version: table.version)
+        let all = destination.all
+        let now = timers.now
+        let outlier = destination.shared.outlier
+        func inVersion(_ index: Int) -> Bool { version == nil || all[index].version == version }
+        func avoided(_ index: Int) -> Bool { !avoiding.isEmpty && avoiding.contains(all[index].address) }
+        let healthy = balancer.pick(now: now, using: &random, eligible: { index in
+            inVersion(index) && !(outlier?.isEjected(index, now: now) ?? false) && !isFailed(all[index].address)
+        }, avoiding: avoided)
+        guard let index = healthy ?? balancer.pick(now: now, using: &random, eligible: inVersion, avoiding: avoided) else { return nil }
+        return (index, all[index])
+    }
+
+    /// The addresses of every endpoint of `service`.
+    func addresses(of service: String) -> [SocketAddress] {
+        routingTable.destinations[service]?.all.map(\.address) ?? []
+    }
+
+    /// The balancer of `service` on this loop (a new one when the table or the policy changed).
+    func balancer(for service: String, _ destination: RoutingTable.Destination, version: Int) -> LoadBalancer {
+        if let existing = balancers[service], existing.version == version { return existing.balancer }
+        let balancer = LoadBalancer(kind: destination.policy.loadBalancer, endpointCount: destination.all.count, now: timers.now)
+        balancers[service] = (version, balancer)
+        return balancer
     }
 
     private func matches(_ route: RoutingTable.CompiledRoute, _ head: HTTPRequestHead) -> Bool {

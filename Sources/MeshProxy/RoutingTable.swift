@@ -18,6 +18,8 @@ public struct RoutingTable: Sendable {
         var allow: Set<String>?
         /// Timeouts and retries toward this destination.
         var policy: RoutePolicy = .default
+        /// What every loop shares about it: retry budget, outlier detector, limits.
+        var shared = DestinationShared()
     }
 
     struct CompiledEndpoint: Sendable {
@@ -54,6 +56,12 @@ public struct RoutingTable: Sendable {
     /// Compiles `snapshot`; endpoints whose address does not parse are left out. A policy
     /// that does not resolve (a duration that does not parse) fails the whole snapshot.
     public init(_ snapshot: MeshSnapshot) throws(ConfigError) {
+        try self.init(snapshot, previous: nil)
+    }
+
+    /// Compiles `snapshot`, carrying each destination's shared state (retry budget, outlier
+    /// history, limit counts) over from `previous`.
+    init(_ snapshot: MeshSnapshot, previous: RoutingTable?) throws(ConfigError) {
         var destinations: [String: Destination] = [:]
         for (name, config) in snapshot.services {
             var versions: [String: [CompiledEndpoint]] = [:]
@@ -80,7 +88,9 @@ public struct RoutingTable: Sendable {
                     mirror: route.mirror.map { CompiledMirror(version: $0.version, percent: $0.percent) })
             }
             let policy = try config.policy.map { policy throws(ConfigError) in RoutePolicy(try policy.resolved()) } ?? .default
-            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init), policy: policy)
+            let shared = DestinationShared.compile(endpoints: all.map(\.id), policy: policy, previous: previous?.destinations[name]?.shared)
+            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init), policy: policy,
+                                             shared: shared)
         }
         self.init(version: snapshot.version, destinations: destinations)
     }

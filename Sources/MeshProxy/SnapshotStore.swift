@@ -19,7 +19,7 @@ final class SnapshotStore: Sendable {
     /// Installs a new snapshot (one whose policies do not resolve is refused, and the
     /// current one stays).
     func apply(_ snapshot: MeshSnapshot) throws(ConfigError) {
-        apply(try RoutingTable(snapshot), from: snapshot)
+        apply(try RoutingTable(snapshot, previous: table), from: snapshot)
     }
 
     /// Installs `table`, compiled from `snapshot` (tests adjust a compiled table).

@@ -12,9 +12,9 @@ import MeshYAML
 ///
 /// Checked and kept (they do have an effect): `mesh.trustDomain` (the workload identity
 /// `status` shows), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
-/// arguments) and `app`, `routes` (`match` and `split`, carried by the control plane's
-/// snapshots to every sidecar), an empty policy, and `loadBalancer: roundRobin` (what
-/// sidecars do: each healthy instance of the chosen version in turn).
+/// arguments) and `app`, `routes` (`match`, `split` and `mirror`, carried by the control
+/// plane's snapshots to every sidecar), and `policies` but `idleTimeout` (timeouts, retries,
+/// circuit breaking and load balancing, enforced by every caller's sidecar).
 enum UnsupportedFeatures {
     /// One refused key: where it sits and what to say there.
     struct Refusal {
@@ -23,8 +23,6 @@ enum UnsupportedFeatures {
         let path: String
         /// The whole message, logged at the key: `KEY: not supported yet (WHY); remove it`.
         let message: String
-        /// Scalar values that are kept because sidecars already do what they ask.
-        var kept: [String] = []
     }
 
     /// Every refused key (messages are sorted by place, so the order here does not matter).
@@ -33,13 +31,6 @@ enum UnsupportedFeatures {
         Refusal(path: "mesh.certTTL", message: certTTL),
         // Issue 8 (the sidecar pipeline) lifts each of these as the sidecar enforces it.
         Refusal(path: "policies.*.idleTimeout", message: "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
-        Refusal(
-            path: "policies.*.circuitBreaker",
-            message: "circuitBreaker: not supported yet (sidecars neither eject instances nor limit connections); remove it"),
-        Refusal(
-            path: "policies.*.loadBalancer",
-            message: "loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin",
-            kept: [LoadBalancer.roundRobin.rawValue]),
     ]
 
     /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`
@@ -86,7 +77,6 @@ enum UnsupportedFeatures {
         }
         for refusal in refusedKeys {
             for pair in keys(at: refusal.path.split(separator: ".")[...], in: document) {
-                if let value = pair.value.scalarText, !pair.value.isNull, refusal.kept.contains(value) { continue }
                 log.error(refusal.message, at: pair.key.mark)
             }
         }

@@ -161,7 +161,7 @@ final class SilentUpstream: TCPConnectionHandler {
             ])
         }
         func picks(_ count: Int, avoiding: [SocketAddress] = []) -> [String] {
-            (0..<count).map { _ in state.pick(service: "r", version: nil, avoiding: avoiding)?.id ?? "none" }
+            (0..<count).map { _ in state.pick(service: "r", version: nil, avoiding: avoiding)?.endpoint.id ?? "none" }
         }
         try store.apply(snapshot(1))
         #expect(picks(3) == ["r-1", "r-2", "r-3"])

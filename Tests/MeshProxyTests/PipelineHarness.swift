@@ -39,12 +39,34 @@ final class PipelineHarness {
         }
         let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs)
         var table = try! RoutingTable(snapshot)
-        for name in table.destinations.keys { table.destinations[name]!.policy = policy }
+        for name in table.destinations.keys {
+            table.destinations[name]!.policy = policy
+            table.destinations[name]!.shared = DestinationShared.compile(
+                endpoints: table.destinations[name]!.all.map(\.id), policy: policy, previous: nil)
+        }
         // A destination's mirror goes on its first route.
         for (name, mirror) in mirrors { table.destinations[name]!.routes[0].mirror = mirror }
         store.apply(table, from: snapshot)
         exchange = ProxyExchange(mode: mode, state: state)
     }
+
+    /// Another downstream connection of the same sidecar loop, with its own caller side.
+    func connection() -> (exchange: ProxyExchange, downstream: FakeDownstream) {
+        (ProxyExchange(mode: exchange.mode, state: state), FakeDownstream())
+    }
+
+    /// Feeds a whole request on `connection` (nothing else runs).
+    func feed(_ bytes: [UInt8], on connection: (exchange: ProxyExchange, downstream: FakeDownstream)) {
+        let saved = (exchange, downstream)
+        exchange = connection.exchange
+        otherDownstream = connection.downstream
+        feed(bytes)
+        exchange = saved.0
+        otherDownstream = nil
+    }
+
+    private var otherDownstream: FakeDownstream?
+    private var sink: FakeDownstream { otherDownstream ?? downstream }
 
     /// The address of endpoint `id` (`svc-v1-0`).
     func address(_ id: String) -> SocketAddress {
@@ -87,6 +109,7 @@ final class PipelineHarness {
     /// Feeds raw request bytes to the exchange through the real parser (nothing else runs,
     /// as when a server reads a pipelined request inside the end of the previous response).
     func feed(_ bytes: [UInt8]) {
+        let downstream = sink
         downstream.reset()
         var parser = HTTPRequestParser()
         bytes.withUnsafeBytes { buffer in
@@ -237,6 +260,22 @@ final class FakeUpstreams: UpstreamConnector {
         idle[connection.address, default: []].append(connection)
     }
 
+    func hasIdle(_ address: SocketAddress) -> Bool { idle[address]?.isEmpty == false }
+
+    func closeOneIdle(toAnyOf addresses: [SocketAddress]) -> Bool {
+        for address in addresses {
+            guard var list = idle[address], !list.isEmpty else { continue }
+            let connection = list.removeFirst()
+            idle[address] = list
+            connection.close()
+            return true
+        }
+        return false
+    }
+
+    /// Connections open now (opened and not closed).
+    var openNow: Int { opened - closed }
+
     fileprivate func nextBehavior(for address: SocketAddress) -> Behavior {
         if var list = scripts[address], !list.isEmpty {
             let next = list.removeFirst()
@@ -266,6 +305,7 @@ final class FakeConnection: UpstreamConnection {
     private var attempt: (any UpstreamEvents)?
     private var pending: TimerID?
     var isWritable: Bool { true }
+    var onClose: (() -> Void)?
 
     init(address: SocketAddress, upstreams: FakeUpstreams) {
         self.address = address
@@ -305,6 +345,9 @@ final class FakeConnection: UpstreamConnection {
         guard !isClosed else { return }
         isClosed = true
         upstreams.didClose()
+        let closed = onClose
+        onClose = nil
+        closed?()
         if let pending { upstreams.timers.cancel(pending) }
         if let attempt {
             self.attempt = nil
@@ -315,6 +358,9 @@ final class FakeConnection: UpstreamConnection {
     private func fail(_ error: HTTPClientError) {
         isClosed = true
         upstreams.didClose()
+        let closed = onClose
+        onClose = nil
+        closed?()
         let attempt = self.attempt
         self.attempt = nil
         attempt?.failed(error)

@@ -65,9 +65,6 @@ import Testing
     /// deletes one entry of the table and nothing else.
     @Test(arguments: [
         ("idleTimeout: 1m", "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
-        ("circuitBreaker: {}", "circuitBreaker: not supported yet (sidecars neither eject instances nor limit connections); remove it"),
-        ("loadBalancer: ewma",
-         "loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin"),
     ])
     func eachPolicyKeyIsRefusedAlone(key: String, message: String) {
         // 8: policies:, 9: api:, 10: KEY (column 5)
@@ -91,6 +88,8 @@ import Testing
                 timeout: 2s
                 connectTimeout: 1s
                 retries: {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, reset], retryNonIdempotent: true}
+                circuitBreaker: {consecutive5xxErrors: 3, maxRequests: 100}
+                loadBalancer: ewma
 
             """
         #expect(Self.load(text) == [])
@@ -107,12 +106,12 @@ import Testing
                 - mirror: {version: v1, percent: 5}
             policies:
               web: {idleTimeout: 1m}
-              api: {connectTimeout: 1s, loadBalancer: random}
+              api: {connectTimeout: 1s, loadBalancer: random, idleTimeout: 2m}
 
             """
         #expect(Self.load(text) == [
             "15:9: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
-            "16:29: loadBalancer: not supported yet (sidecars pick each instance of a version in turn); remove it or say roundRobin",
+            "16:51: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
         ])
     }
 

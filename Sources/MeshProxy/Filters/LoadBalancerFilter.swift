@@ -1,7 +1,12 @@
-/// Load balancing (outbound and gateway): picks each attempt's endpoint among the chosen
-/// version's endpoints (every version's when the route chose none), skipping endpoints
-/// marked unreachable and, when another exists, those earlier attempts of the request
-/// went to. An attempt that could not reach its endpoint marks it (passive health).
+import MeshResilience
+
+/// Load balancing and outlier detection (outbound and gateway): picks each attempt's
+/// endpoint with the destination's balancer (`roundRobin`, `leastRequest`, `random`,
+/// `ewma`) among the chosen version's endpoints that outlier detection has not ejected and
+/// that are not marked unreachable, avoiding those earlier attempts of the request went to
+/// while another exists. Each attempt's end feeds the balancer (requests in flight, latency),
+/// outlier detection (consecutive errors: an ejection is counted and recorded) and passive
+/// health (an endpoint that could not be reached is marked).
 final class LoadBalancerFilter: ProxyFilter {
     private unowned let state: ProxyLoopState
 
@@ -10,15 +15,47 @@ final class LoadBalancerFilter: ProxyFilter {
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let endpoint = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
+        guard let (index, endpoint) = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
             let version = exchange.version.map { " version \($0)" } ?? ""
             return .stop(LocalReply(status: 503, message: "no healthy upstream for '\(exchange.destination)'\(version)", flags: .noHealthyUpstream))
         }
-        exchange.endpoint = (endpoint.id, endpoint.address)
+        exchange.endpoint = (endpoint.id, endpoint.address, index)
+        if let outlier = exchange.shared?.outlier, exchange.record.circuit == nil, outlier.isPanicking(now: state.timers.now) {
+            exchange.record.circuit = "panic"
+        }
+        balancer(exchange)?.started(index)
         return .proceed
     }
 
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome) {
-        if outcome.endpointUnreachable, let address = exchange.tried.last { state.markFailed(address) }
+        guard let endpoint = exchange.endpoint else { return }
+        let now = state.timers.now
+        balancer(exchange)?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
+        if outcome.endpointUnreachable { state.markFailed(endpoint.address) }
+        guard let outlier = exchange.shared?.outlier,
+              let event = outlier.record(endpoint: endpoint.index, outcome: Self.outlierOutcome(outcome), now: now) else { return }
+        switch event.kind {
+        case .ejected:
+            state.counters.ejections.add(1, ordering: .relaxed)
+            exchange.record.circuit = "ejected \(event.id) for \(ProxyExchange.text(event.until &- now))"
+        case .overflowed:
+            exchange.record.circuit = "not ejected \(event.id): maxEjectionPercent reached"
+        }
+    }
+
+    private func balancer(_ exchange: ProxyExchange) -> LoadBalancer? {
+        let table = state.routingTable
+        guard let destination = table.destinations[exchange.destination] else { return nil }
+        return state.balancer(for: exchange.destination, destination, version: table.version)
+    }
+
+    /// How outlier detection counts an attempt's outcome.
+    static func outlierOutcome(_ outcome: AttemptOutcome) -> EndpointOutcome {
+        switch outcome {
+        case .response(let status), .appUnreachable(let status): EndpointOutcome(status: status)
+        case .connectFailure, .connectTimeout: .connectFailure
+        case .reset, .protocolError: .reset
+        case .perTryTimeout: .timeout
+        }
     }
 }

@@ -9,7 +9,7 @@ final class LocalAppFilter: ProxyFilter {
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        exchange.endpoint = ("app", app)
+        exchange.endpoint = ("app", app, 0)
         return .proceed
     }
 }

@@ -23,6 +23,7 @@ final class RoutingFilter: ProxyFilter {
             exchange.version = choice.version
             exchange.policy = choice.policy
             exchange.routeMirror = choice.mirror
+            exchange.shared = choice.shared
             return .proceed
         case .failure(.unknownService):
             return .stop(LocalReply(status: 404, message: "no service '\(service)' in the mesh", flags: .noRoute))

@@ -28,6 +28,9 @@ struct DecisionRecord {
     var attempts: [Attempt] = []
     /// The mirror endpoint a copy went to, if one did.
     var mirror: String?
+    /// What the circuit breaker did: an ejection this request caused (`ejected ID for 30s`),
+    /// `panic` (too few endpoints healthy: ejections ignored), `overflow` (a limit was reached).
+    var circuit: String?
     var flags: ResponseFlags = []
     /// Why a failed attempt was not retried, when a retry was otherwise possible (say, a
     /// body too large to replay).
@@ -44,6 +47,7 @@ struct DecisionRecord {
         bucket = nil
         attempts.removeAll(keepingCapacity: true)
         mirror = nil
+        circuit = nil
         flags = []
         note = nil
     }
@@ -52,7 +56,7 @@ struct DecisionRecord {
     var retries: Int { max(0, attempts.count - 1) }
 
     /// Appends the record as one line of JSON, for the `x-meshbed-explain` header:
-    /// `{"sidecar","mode","destination","route","bucket","attempts":[{"endpoint","outcome","retry","backoffMs"}],"mirror","flags","note"}`.
+    /// `{"sidecar","mode","destination","route","bucket","attempts":[{"endpoint","outcome","retry","backoffMs"}],"mirror","circuit","flags","note"}`.
     func appendJSON(sidecar: String, mode: String, into out: inout [UInt8]) {
         JSONWriter.object(into: &out) { json in
             json.field("sidecar", string: sidecar)
@@ -73,6 +77,7 @@ struct DecisionRecord {
                 }
             })
             if let mirror { json.field("mirror", string: mirror) }
+            if let circuit { json.field("circuit", string: circuit) }
             json.field("flags", string: flags.codeText)
             if let note { json.field("note", string: note) }
         }

@@ -10,8 +10,11 @@ struct LocalReply {
     var marker: [UInt8] = ProxyHeaders.generatedByProxy
 }
 
-/// What a filter tells the pipeline: go on to the next filter, or answer now.
+/// What a filter tells the pipeline: go on to the next filter, or answer now, or (an
+/// attempt only) wait: the filter has parked the exchange and resumes it later
+/// (`ProxyExchange.resumeFromPool`), as a request waits for a connection from a full pool.
 enum FilterVerdict {
     case proceed
     case stop(LocalReply)
+    case park
 }

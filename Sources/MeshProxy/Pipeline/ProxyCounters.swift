@@ -13,6 +13,12 @@ final class ProxyCounters: Sendable {
     let timeouts = Atomic<Int>(0)
     /// Attempts that passed their per-try timeout.
     let perTryTimeouts = Atomic<Int>(0)
+    /// Retries not made because the destination's retry budget was spent.
+    let budgetExhausted = Atomic<Int>(0)
+    /// Endpoints ejected by outlier detection.
+    let ejections = Atomic<Int>(0)
+    /// Requests answered 503 at once because a connection-pool limit was reached.
+    let overflows = Atomic<Int>(0)
     /// Copies of requests sent to a mirror version.
     let mirrored = Atomic<Int>(0)
     /// Mirrored copies that failed (never seen by callers).
@@ -28,6 +34,9 @@ final class ProxyCounters: Sendable {
             ("retries", sum { $0.retries.load(ordering: .relaxed) }),
             ("timeouts", sum { $0.timeouts.load(ordering: .relaxed) }),
             ("perTryTimeouts", sum { $0.perTryTimeouts.load(ordering: .relaxed) }),
+            ("budgetExhausted", sum { $0.budgetExhausted.load(ordering: .relaxed) }),
+            ("ejections", sum { $0.ejections.load(ordering: .relaxed) }),
+            ("overflows", sum { $0.overflows.load(ordering: .relaxed) }),
             ("localReplies", sum { $0.localReplies.load(ordering: .relaxed) }),
             ("mirrored", sum { $0.mirrored.load(ordering: .relaxed) }),
             ("mirrorFailures", sum { $0.mirrorFailures.load(ordering: .relaxed) }),

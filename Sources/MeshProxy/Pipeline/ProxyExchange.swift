@@ -67,8 +67,20 @@ final class ProxyExchange: HTTPRequestHandler {
     var retry = RetryState.none
     /// The route timeout (from the end of the request), set by the timeout filter (0: none).
     var routeTimeout: UInt64 = 0
-    /// The endpoint of the attempt about to start, set by the filter that picks endpoints.
-    var endpoint: (id: String, address: SocketAddress)?
+    /// The destination's shared state (retry budget, outlier detector, limits), set by the
+    /// routing filter.
+    var shared: DestinationShared?
+    /// The endpoint of the attempt about to start (and then under way), set by the filter that
+    /// picks endpoints; `index` is its place in the destination's endpoint list.
+    var endpoint: (id: String, address: SocketAddress, index: Int)?
+    /// When the current attempt started (`timers` time).
+    private(set) var attemptStartedAt: UInt64 = 0
+    /// Whether the retry filter holds a retry of the budget for the current attempt.
+    var holdsBudgetRetry = false
+    /// Whether the circuit breaker counted this request against `maxRequests`.
+    var holdsRequestSlot = false
+    /// Whether the request waits for a connection (counted against `maxPendingRequests`).
+    var waitsForConnection = false
     /// Endpoints earlier attempts of this request went to.
     private(set) var tried: [SocketAddress] = []
     /// What was decided for this request.
@@ -79,6 +91,8 @@ final class ProxyExchange: HTTPRequestHandler {
     // MARK: machinery
 
     private var active = false
+    /// Whether the request waits for a filter to resume its next attempt (`resumeParked`).
+    private(set) var parked = false
     private var isHEAD = false
     private var bodiless = false
     private var explain = false
@@ -221,18 +235,34 @@ final class ProxyExchange: HTTPRequestHandler {
     private func startAttempt() {
         endpoint = nil
         for filter in filters {
-            if case .stop(let reply) = filter.attemptStarting(self) { return finish(with: reply) }
+            switch filter.attemptStarting(self) {
+            case .proceed: continue
+            case .stop(let reply): return finish(with: reply)
+            case .park:
+                parked = true
+                return
+            }
         }
         guard let endpoint else {
             return finish(with: LocalReply(status: 503, message: "no healthy upstream", flags: .noHealthyUpstream))
         }
         tried.append(endpoint.address)
         record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id))
+        attemptStartedAt = timers.now
         let connection: any UpstreamConnection
         do {
             connection = try state.connector.checkout(endpoint.address)
         } catch {
             return attemptEnded(outcome: .connectFailure, cause: "\(error)", reused: false)
+        }
+        if !connection.isConnected, let limits = shared?.limits {
+            // A new connection to the destination counts against its maxConnections until it closes.
+            limits.connections.add(1, ordering: .relaxed)
+            let waiters = state.waiters, destination = self.destination
+            connection.onClose = {
+                limits.connections.subtract(1, ordering: .relaxed)
+                waiters.wake(destination)
+            }
         }
         let attempt = UpstreamAttempt(
             number: record.attempts.count, endpointID: endpoint.id, address: endpoint.address, connection: connection,
@@ -243,6 +273,17 @@ final class ProxyExchange: HTTPRequestHandler {
         // A first attempt sends the body as it comes; a retry (only once the request is
         // complete) replays all of it.
         attempt.send(head: upstreamHead, body: replay, isHEAD: isHEAD)
+    }
+
+    /// Starts the attempt that waited for a connection (one may be free now).
+    func resumeFromPool() {
+        guard active, parked else { return }
+        parked = false
+        if waitsForConnection, let limits = shared?.limits {
+            waitsForConnection = false
+            limits.pending.subtract(1, ordering: .relaxed)
+        }
+        startAttempt()
     }
 
     func attemptHead(_ attempt: UpstreamAttempt, _ head: HTTPResponseHead) {
@@ -280,6 +321,7 @@ final class ProxyExchange: HTTPRequestHandler {
         self.attempt = nil
         if requestComplete {
             attempt.release(to: state.connector)
+            if shared?.limits != nil { state.waiters.wake(destination) }
         } else {
             // Answered before the request body was all sent (an early 413, say): the rest of
             // the body would be read as the next request, so this connection ends here.
@@ -484,11 +526,16 @@ final class ProxyExchange: HTTPRequestHandler {
             attempt.detach()
         }
         for filter in filters { filter.requestEnded(self) }
+        parked = false
     }
 
     private func resetRequest() {
         destination = ""
         version = nil
+        shared = nil
+        holdsBudgetRetry = false
+        holdsRequestSlot = false
+        waitsForConnection = false
         routeMirror = nil
         mirrorVersion = nil
         endpoint = nil
@@ -539,7 +586,7 @@ final class ProxyExchange: HTTPRequestHandler {
         out.append(10)
     }
 
-    private static func text(_ nanoseconds: UInt64) -> String {
+    static func text(_ nanoseconds: UInt64) -> String {
         Duration.nanoseconds(Int64(clamping: nanoseconds)).meshbedDescription
     }
 

@@ -3,7 +3,7 @@
 ///
 /// Outbound (from the local app) and gateway (the ingress):
 ///
-///     routing ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer
+///     routing ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer ─▶ circuit breaker
 ///
 /// - routing: first, because every later decision depends on the destination, its route,
 ///   split bucket and policy (later: authorization sits right after it, faults after that).
@@ -13,8 +13,12 @@
 /// - timeout: before any attempt, so the route timeout bounds retries and backoff too.
 /// - retry: after routing (its policy is the destination's) and before the load balancer,
 ///   so every attempt, the first included, runs under the retry state it sets up.
-/// - load balancer: last, per attempt, because it needs the version routing chose and the
-///   endpoints earlier attempts tried, and answers 503 (UH) when none is left.
+/// - load balancer: per attempt, because it needs the version routing chose and the
+///   endpoints earlier attempts tried, and answers 503 (UH) when none is left; it also feeds
+///   outlier detection with each attempt's outcome.
+/// - circuit breaker: last. At the request's start its `maxRequests` check needs only the
+///   destination (no earlier filter spends anything on a request it refuses); at each
+///   attempt its connection limits apply to the endpoint the balancer chose.
 ///
 /// Inbound (from a peer sidecar, to the local app):
 ///
@@ -27,7 +31,8 @@ enum ProxyPipeline {
     static func filters(for mode: ProxyMode, state: ProxyLoopState) -> [any ProxyFilter] {
         switch mode {
         case .outbound, .gateway:
-            [RoutingFilter(state: state), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(), LoadBalancerFilter(state: state)]
+            [RoutingFilter(state: state), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(state: state), LoadBalancerFilter(state: state),
+             CircuitBreakerFilter(state: state)]
         case .inbound(let app):
             [TimeoutFilter(state: state), LocalAppFilter(app: app)]
         }

@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshResilience
 
 /// A destination's policy as the data path uses it: every duration in nanoseconds, every
 /// default filled in, compiled once per snapshot (`RoutingTable`).
@@ -19,6 +20,12 @@ struct RoutePolicy: Sendable, Equatable {
     /// Whether requests that are not idempotent (POST, PATCH) are retried after something
     /// of them may have reached an app (a failure to connect is retried for any method).
     var retryNonIdempotent = false
+    /// How an endpoint of the chosen version is picked.
+    var loadBalancer: LoadBalancer.Kind = .roundRobin
+    /// Outlier detection (a policy's `circuitBreaker`), nil for none.
+    var outlierDetection: OutlierDetection?
+    /// Connection-pool limits (a policy's `circuitBreaker`), nil for none.
+    var limits: DestinationLimits.Maxima?
 
     /// Istio's default connect timeout: 10 s.
     static let defaultConnectTimeout: UInt64 = 10_000_000_000
@@ -48,6 +55,15 @@ extension RoutePolicy {
             retryOn = RetryConditions(conditions: retries.retryOn)
             retriableStatusCodes = retries.retriableStatusCodes.sorted()
             retryNonIdempotent = retries.retryNonIdempotent
+        }
+        loadBalancer = LoadBalancer.Kind(rawValue: resolved.loadBalancer.rawValue) ?? .roundRobin
+        if let breaker = resolved.circuitBreaker {
+            outlierDetection = OutlierDetection(
+                consecutive5xxErrors: breaker.consecutive5xxErrors, consecutiveGatewayErrors: breaker.consecutiveGatewayErrors,
+                interval: breaker.intervalNanoseconds, baseEjectionTime: breaker.baseEjectionTimeNanoseconds,
+                maxEjectionPercent: Int(breaker.maxEjectionPercent.rounded()), minHealthPercent: Int(breaker.minHealthPercent.rounded()))
+            limits = DestinationLimits.Maxima(
+                connections: breaker.maxConnections, pendingRequests: breaker.maxPendingRequests, requests: breaker.maxRequests)
         }
     }
 }

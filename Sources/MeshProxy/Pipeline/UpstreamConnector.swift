@@ -36,6 +36,8 @@ protocol UpstreamConnection: AnyObject {
     func resumeReading()
     /// Closes; an exchange in progress fails with `.cancelled` (synchronously).
     func close()
+    /// Called once when the connection closes, for whatever reason.
+    var onClose: (() -> Void)? { get set }
 }
 
 /// Where upstream connections come from and go back to: a keep-alive pool per loop.
@@ -46,6 +48,10 @@ protocol UpstreamConnector: AnyObject {
     func connect(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection
     /// Returns a connection whose exchange ended (kept only if still reusable).
     func checkin(_ connection: any UpstreamConnection)
+    /// Whether an idle connection to `address` is kept.
+    func hasIdle(_ address: SocketAddress) -> Bool
+    /// Closes one idle connection to any of `addresses`; false when there is none.
+    func closeOneIdle(toAnyOf addresses: [SocketAddress]) -> Bool
 }
 
 extension HTTPClientConnection: UpstreamConnection {
@@ -74,4 +80,8 @@ final class PooledUpstreams: UpstreamConnector {
         guard let connection = connection as? HTTPClientConnection else { return connection.close() }
         pool.checkin(connection)
     }
+
+    func hasIdle(_ address: SocketAddress) -> Bool { pool.hasIdle(address) }
+
+    func closeOneIdle(toAnyOf addresses: [SocketAddress]) -> Bool { pool.closeOneIdle(toAnyOf: addresses) }
 }
