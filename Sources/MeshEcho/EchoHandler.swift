@@ -6,6 +6,9 @@ import MeshIO
 /// Answers one connection's requests with a description of the request (SPEC §5):
 /// the `x-meshbed-*` headers and a JSON body with the request's method, path,
 /// headers and body length. `?delay=`, `?status=` and `?size=` shape one response.
+/// `GET /healthz` is the health check: 200 at once, whatever the configured behavior
+/// (latency, error rate) and without downstream calls, so an instance told to fail every
+/// request is still ready and routable (meshbed's own readiness probes use it).
 final class EchoHandler: HTTPRequestHandler {
     private let identity: EchoIdentity
     private let configuration: EchoConfiguration
@@ -43,6 +46,14 @@ final class EchoHandler: HTTPRequestHandler {
     }
 
     func requestEnd(on exchange: HTTPServerConnection) {
+        if let head, head.path.elementsEqual(Self.healthPath) {
+            self.head = nil
+            exchange.respond(status: 200, headers: { out in
+                out.append(contentsOf: identity.headerLines)
+                out.append(contentsOf: EchoIdentity.json)
+            }, body: Self.healthBody)
+            return
+        }
         let delay = shape.delay ?? configuration.latency
         if delay > 0 {
             timer = exchange.loop.schedule(after: delay) { [weak self, unowned exchange] in
@@ -53,6 +64,10 @@ final class EchoHandler: HTTPRequestHandler {
             respond(on: exchange)
         }
     }
+
+    /// The health check's path, answered 200 whatever the behavior.
+    static let healthPath: [UInt8] = Array("/healthz".utf8)
+    private static let healthBody: [UInt8] = Array("{\"status\":\"ok\"}\n".utf8)
 
     func responseWritable(on exchange: HTTPServerConnection) {
         if remainingPayload > 0 { writePayload(on: exchange) }

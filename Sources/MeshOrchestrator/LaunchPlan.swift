@@ -30,6 +30,10 @@ public struct LaunchPlan: Sendable, Equatable {
     /// The stages, in start order.
     public var stages: [LaunchStage]
 
+    /// The echo app's health check (answered 200 at once whatever its behavior), which
+    /// readiness probes and the sidecar's app health use for echo apps.
+    public static let echoHealthPath = "/healthz"
+
     /// The loopback address of `port`.
     public static func loopback(_ port: Int) -> String { "127.0.0.1:\(port)" }
 
@@ -83,7 +87,7 @@ public struct LaunchPlan: Sendable, Equatable {
             let appPort = take()
             var state = InstanceState(id: instance.id, service: instance.service, version: instance.version, index: instance.index,
                                       identity: instance.identity, app: Self.loopback(appPort), custom: service.app != nil,
-                                      readyPath: service.app.map(\.ready) ?? "/")
+                                      readyPath: service.app.map(\.ready) ?? Self.echoHealthPath)
             if mesh {
                 state.inbound = Self.loopback(take())
                 state.outbound = Self.loopback(take())

@@ -82,7 +82,7 @@ import Testing
             "echo", "--port", Self.port(v2.app), "--service", "api", "--version", "v2", "--instance", "api-v2-0",
             "--error-rate", "12.5", "--latency", "50ms", "--outbound", v2.outbound!, "--threads", "1",
         ])
-        #expect(try spec(plan, "web-v1-0.app").probe == .http(address: web.app, path: "/", accepts: 200...200))
+        #expect(try spec(plan, "web-v1-0.app").probe == .http(address: web.app, path: "/healthz", accepts: 200...200))
     }
 
     @Test func echoAppsWithoutTheMeshMakeNoCalls() throws {
@@ -139,7 +139,7 @@ import Testing
         #expect(sidecar.request.arguments == [
             "proxy", "--instance", "web-v1-0", "--service", "web", "--version", "v1", "--control", control,
             "--inbound", Self.port(web.inbound), "--outbound", Self.port(web.outbound), "--admin", Self.port(web.admin),
-            "--app", Self.port(web.app), "--app-ready", "/",
+            "--app", Self.port(web.app), "--app-ready", "/healthz",
         ])
         #expect(sidecar.probe == .http(address: web.admin!, path: "/ready", accepts: 200...200))
         #expect(try spec(plan, "legacy-v1-0.sidecar").request.arguments.suffix(2) == ["--app-ready", "/healthz"])
