@@ -398,7 +398,9 @@ public enum ScenarioRunner {
                 let shown = statistic == "mean" ? Comparison.number((mean * 100).rounded() / 100) : String(max)
                 var measured = "\(shown) over \(explain.explained) requests"
                 // Every answered request must have been explained, or the statistic leaves some out.
-                if explain.unexplained > 0 { measured += " (\(explain.unexplained) responses without a caller-side record)" }
+                if explain.unexplained > 0 {
+                    measured += " (\(explain.unexplained) response\(explain.unexplained == 1 ? "" : "s") without a caller-side record)"
+                }
                 return result(measured, explain.unexplained == 0 && comparison.holds(value))
             case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter:
                 return result("not a traffic expectation", false)

@@ -161,6 +161,6 @@ import Testing
         explain.unexplained = 1
         load.explain = explain
         let partial = ScenarioRunner.Run.check(.attempts(statistic: "max", Self.cmp("<= 4")), load)
-        #expect(partial.measured == "4 over 4 requests (1 responses without a caller-side record)" && !partial.passed)
+        #expect(partial.measured == "4 over 4 requests (1 response without a caller-side record)" && !partial.passed)
     }
 }
