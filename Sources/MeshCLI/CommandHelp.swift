@@ -152,7 +152,7 @@ struct CommandHelp: Sendable {
         CommandHelp(
             name: "load", summary: "generate load and report statuses, versions and latency",
             usage: ["meshbed load (--url URL | --to SERVICE [--from SERVICE] [--topology NAME]) [--requests N | --duration D]",
-                    "             [--rate R] [--concurrency C] [--header NAME:VALUE]... [--json]"],
+                    "             [--rate R] [--concurrency C] [--header NAME:VALUE]... [--explain] [--json]"],
             details: """
             Closed loop by default (each connection sends its next request when the last is answered); with
             --rate, open loop (latency counted from when each request was due). --to goes through the running
@@ -173,9 +173,10 @@ struct CommandHelp: Sendable {
                 Flag("--method M", "request method (default GET)"),
                 Flag("--header NAME:VALUE", "add a request header; repeatable"),
                 Flag("--body TEXT", "request body"),
+                Flag("--explain", "ask every sidecar for its decision record and report attempts, retry reasons, flags, endpoints"),
                 Flag("--json", "print one JSON object instead of text"),
             ],
-            examples: ["meshbed load --to reviews --requests 300", "meshbed load --url http://127.0.0.1:8080/ --duration 10s --rate 2000 --json"],
+            examples: ["meshbed load --to reviews --requests 300", "meshbed load --to reviews --requests 200 --explain", "meshbed load --url http://127.0.0.1:8080/ --duration 10s --rate 2000 --json"],
             exits: "0, 1 no request succeeded, 2 bad input, 3 no such target (no running topology or service)"),
         CommandHelp(
             name: "route", summary: "replace a service's routes on a running topology, live",

@@ -26,6 +26,7 @@ enum LoadCommand {
         let headerTexts = try scanner.options("--header")
         let body = try scanner.option("--body")
         let json = scanner.flag("--json")
+        let explain = scanner.flag("--explain")
         let stateDirectory = try scanner.option("--state-dir")
         let topology = try scanner.option("--topology")
         try scanner.finish()
@@ -60,6 +61,7 @@ enum LoadCommand {
         configuration.rate = rate
         configuration.concurrency = concurrency
         configuration.threads = threads
+        configuration.explain = explain
         if let timeout { configuration.timeout = UInt64(timeout.meshbedNanoseconds) }
         if let body { configuration.body = Array(body.utf8) }
         for text in headerTexts {

@@ -23,6 +23,9 @@ public struct LoadConfiguration: Sendable {
     public var threads: Int?
     /// A request with no response after this many nanoseconds fails as a timeout.
     public var timeout: UInt64 = 30_000_000_000
+    /// Ask every sidecar for its decision record (`x-meshbed-explain: 1`) and aggregate the
+    /// records into `LoadResult.explain`. Off by default: without it nothing is read.
+    public var explain = false
 
     public init(target: LoadTarget) {
         self.target = target
@@ -36,6 +39,9 @@ public struct LoadConfiguration: Sendable {
         if !hasHost { out.append(contentsOf: "host: \(target.hostHeader)\r\n".utf8) }
         out.append(contentsOf: "user-agent: meshbed-load\r\n".utf8)
         for header in headers { out.append(contentsOf: "\(header.name): \(header.value)\r\n".utf8) }
+        if explain, !headers.contains(where: { $0.name.lowercased() == "x-meshbed-explain" }) {
+            out.append(contentsOf: "x-meshbed-explain: 1\r\n".utf8)
+        }
         if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
             out.append(contentsOf: "content-length: \(body.count)\r\n".utf8)
         }

@@ -20,6 +20,8 @@ public struct LoadResult: Sendable {
     public var latency = LatencyHistogram()
     /// Wall time from the first request to the last response, in nanoseconds.
     public var elapsed: UInt64 = 0
+    /// With `--explain` (`LoadConfiguration.explain`): what the sidecars' decision records say; nil without it.
+    public var explain: ExplainSummary?
 
     public init() {}
 
@@ -47,6 +49,11 @@ public struct LoadResult: Sendable {
         notSent += other.notSent
         latency.merge(other.latency)
         elapsed = max(elapsed, other.elapsed)
+        if let more = other.explain {
+            var summary = explain ?? ExplainSummary()
+            summary.merge(more)
+            explain = summary
+        }
     }
 
     private static let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
@@ -77,6 +84,7 @@ public struct LoadResult: Sendable {
             parts.append("max \(Self.duration(latency.max))")
             lines.append("  latency  " + parts.joined(separator: "  "))
         }
+        if let explain { lines += explain.lines() }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -107,6 +115,7 @@ public struct LoadResult: Sendable {
                 object.field("max", number: Double(latency.max) / 1e9)
                 object.field("mean", number: latency.mean / 1e9)
             }
+            if let explain { json.field("explain") { explain.write(into: &$0) } }
         }
         out.append(10)
         return out

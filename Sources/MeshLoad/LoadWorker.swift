@@ -95,6 +95,8 @@ final class LoadWorker: @unchecked Sendable {
     private var noVersion = 0
     private var errorCounts: [String: Int] = [:]
     private var histogram = LatencyHistogram()
+    /// With `explain`: the decision records read so far (nil otherwise: nothing is read).
+    private var explain: ExplainSummary?
     private(set) var result = LoadResult()
 
     init(loop: EventLoop, shared: LoadShared, configuration: LoadConfiguration, connections: Int, rate: Double?) {
@@ -104,6 +106,7 @@ final class LoadWorker: @unchecked Sendable {
         self.request = configuration.serializedRequest()
         self.isHEAD = configuration.method == "HEAD"
         self.interval = rate.map { 1e9 / $0 }
+        if configuration.explain { explain = ExplainSummary() }
         for _ in 0..<connections { slots.append(LoadSlot(worker: self)) }
     }
 
@@ -255,6 +258,7 @@ final class LoadWorker: @unchecked Sendable {
 
     func recordHead(_ head: HTTPResponseHead) {
         if head.status >= 0, head.status < statusCounts.count { statusCounts[head.status] += 1 }
+        if explain != nil { explain!.add(response: head.headers.values("x-meshbed-explain")) }
         guard let version = head.headers.firstValue("x-meshbed-version") else {
             noVersion += 1
             return
@@ -294,6 +298,7 @@ final class LoadWorker: @unchecked Sendable {
         result.errorCounts = errorCounts
         result.notSent = notSent
         result.latency = histogram
+        result.explain = explain
         result.elapsed = lastCompletion > start ? lastCompletion - start : 0
         self.result = result
         shared.finishedWorkers.add(1, ordering: .releasing)

@@ -1,7 +1,8 @@
 /// One expectation of a step. Traffic expectations are checked against the step's load
 /// result; state expectations against the running mesh (polled until they hold when the
-/// step has `within`). Metric expectations (`retries`, `metrics`, ...) arrive with later
-/// issues as new cases; the validator rejects them as not supported yet until then.
+/// step has `within`); counter expectations against the change of the sidecars' admin
+/// counters over the step. `metrics` (Prometheus) and `circuit` arrive with later issues as
+/// new cases; the validator rejects them as not supported yet until then.
 public enum Expectation: Sendable, Equatable {
     /// `successRate: ">= 99%"`: share of requests answered with a status below 500.
     case successRate(Comparison)
@@ -25,16 +26,31 @@ public enum Expectation: Sendable, Equatable {
     case routed(InstanceSelector)
     /// `notRouted: {service: S, ...}`: no answering sidecar routes to any selected instance.
     case notRouted(InstanceSelector)
+    /// `retries: "> 0"`, `counters: {requests: "> 0", of: {service: S}}`: how much a sidecar
+    /// counter (`GET /stats` on each admin port) grew over the step, summed over `scope`.
+    case counter(name: String, Comparison, scope: CounterScope)
+    /// `attempts: "<= 3"` (`max`), `attempts: {mean: "< 1.5"}`: attempts per request at the
+    /// first sidecar it crossed, from the decision records (`x-meshbed-explain`) of the
+    /// step's responses; the traffic step asks for them when such an expectation is present.
+    case attempts(statistic: String, Comparison)
 
     /// Expectation keys that need a traffic step.
-    public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency"]
+    public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency", "attempts"]
+    /// Counters that have their own expectation key (`retries: "> 0"`): summed over every sidecar.
+    public static let counterKeys = ["retries", "timeouts", "mirrored", "ejections", "overflows"]
+    /// The counters a sidecar's `/stats` reports (or will: `ejections` and `overflows` arrive
+    /// with circuit breaking; until a sidecar reports one, an expectation on it fails saying so).
+    public static let counterNames = [
+        "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows",
+    ]
+    /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
+    public static let attemptStatistics = ["max", "mean"]
     /// Expectation keys checked against mesh state.
     public static let stateKeys = ["ready", "notReady", "instancesReady", "routed", "notRouted"]
     /// Every key an `expect:` mapping may have.
-    public static let keys = trafficKeys + stateKeys + ["within"]
+    public static let keys = trafficKeys + stateKeys + counterKeys + ["counters", "within"]
     /// Keys of SPEC §4 that later issues implement, with the message until then.
     public static let notSupportedYet: [String: String] = [
-        "retries": "retries expectations are not supported yet (they arrive with sidecar metrics)",
         "metrics": "metrics expectations are not supported yet (they arrive with sidecar metrics)",
         "circuit": "circuit expectations are not supported yet (they arrive with circuit breaking)",
         "certificates": "certificates expectations are not supported yet (they arrive with mTLS)",
@@ -50,6 +66,16 @@ public enum Expectation: Sendable, Equatable {
         }
     }
 
+    /// Whether it is checked against the sidecars' counters, as a change over the step.
+    public var isCounter: Bool {
+        if case .counter = self { true } else { false }
+    }
+
+    /// Whether it needs the decision records of the step's responses (`--explain`).
+    public var needsExplain: Bool {
+        if case .attempts = self { true } else { false }
+    }
+
     /// How reports name it: `successRate`, `status 503`, `split`, `latency p99`, `ready ratings instance 0`.
     public var label: String {
         switch self {
@@ -62,13 +88,17 @@ public enum Expectation: Sendable, Equatable {
         case .instancesReady: "instancesReady"
         case .routed(let selector): "routed \(selector)"
         case .notRouted(let selector): "notRouted \(selector)"
+        case .counter(let name, _, .all): name
+        case .counter(let name, _, let scope): "\(name) of \(scope)"
+        case .attempts(let statistic, _): "attempts \(statistic)"
         }
     }
 
     /// What was expected, as reports show it: `>= 99%`, `v1 90% v2 10% (±3)`, `all ready`.
     public var expected: String {
         switch self {
-        case .successRate(let comparison), .status(_, let comparison), .latency(_, let comparison), .instancesReady(let comparison):
+        case .successRate(let comparison), .status(_, let comparison), .latency(_, let comparison), .instancesReady(let comparison),
+             .counter(_, let comparison, _), .attempts(_, let comparison):
             comparison.description
         case .split(let shares, let tolerance):
             shares.map { "\($0.version) \(Comparison.number($0.percent))%" }.joined(separator: " ") + " (±\(Comparison.number(tolerance)))"
@@ -88,6 +118,8 @@ public enum Expectation: Sendable, Equatable {
             t1 == t2 && s1.map(\.version) == s2.map(\.version) && s1.map(\.percent) == s2.map(\.percent)
         case (.ready(let x), .ready(let y)), (.notReady(let x), .notReady(let y)),
              (.routed(let x), .routed(let y)), (.notRouted(let x), .notRouted(let y)): x == y
+        case (.counter(let n1, let x, let s1), .counter(let n2, let y, let s2)): n1 == n2 && x == y && s1 == s2
+        case (.attempts(let s1, let x), .attempts(let s2, let y)): s1 == s2 && x == y
         default: false
         }
     }

@@ -147,10 +147,13 @@ public enum ScenarioRunner {
             var outcome = StepResult.Outcome.passed
             var checked: [ExpectationResult] = []
             var load: LoadResult?
+            let counters = step.expectations.filter(\.isCounter)
+            // Counter expectations measure the change over the action: read before it.
+            let before = counters.isEmpty ? nil : SidecarCounters.read(state)
             switch step.action {
             case .traffic(let spec):
                 do {
-                    load = try traffic(spec)
+                    load = try traffic(spec, explain: step.expectations.contains(where: \.needsExplain))
                 } catch {
                     outcome = .error(error.message)
                 }
@@ -188,8 +191,9 @@ public enum ScenarioRunner {
             }
             if outcome == .passed || outcome == .failed {  // a restart that timed out still shows the expectations
                 if let load {
-                    checked += step.expectations.filter { !$0.isState }.map { Self.check($0, load) }
+                    checked += step.expectations.filter { !$0.isState && !$0.isCounter }.map { Self.check($0, load) }
                 }
+                if let before { checked += checkCounters(counters, since: before, within: step.within) }
                 let state = step.expectations.filter(\.isState)
                 if !state.isEmpty { checked += checkState(state, within: step.within) }
                 if checked.contains(where: { !$0.passed }) { outcome = .failed }
@@ -280,7 +284,8 @@ public enum ScenarioRunner {
                 .filter { ProcessSweeper.belongs($0, toRun: state.runID) }
         }
 
-        func traffic(_ spec: TrafficSpec) throws(StepError) -> LoadResult {
+        /// `spec`'s requests; with `explain`, each asks the sidecars for their decision records.
+        func traffic(_ spec: TrafficSpec, explain: Bool = false) throws(StepError) -> LoadResult {
             let through: String?
             if let caller = spec.from {
                 let instances = state.instances.filter { $0.service == caller }
@@ -303,6 +308,7 @@ public enum ScenarioRunner {
             configuration.concurrency = spec.concurrency
             configuration.threads = 1
             configuration.timeout = spec.timeout
+            configuration.explain = explain
             do {
                 guard let interruption else { return try LoadGenerator.run(configuration) }
                 return try LoadGenerator.run(configuration, stop: { interruption.check() != nil })
@@ -322,6 +328,28 @@ public enum ScenarioRunner {
                 if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
                 if idle(nanoseconds: 200_000_000) { return results }
             }
+        }
+
+        /// Counter expectations against the sidecars' counters now and `before` the action; with
+        /// `within`, read again every 200 ms until they all hold or it passes (a mirrored copy
+        /// may reach its sidecar just after the caller's response).
+        func checkCounters(_ expectations: [Expectation], since before: SidecarCounters, within: Duration?) -> [ExpectationResult] {
+            let deadline = Posix.monotonicNanoseconds() + UInt64(within?.meshbedNanoseconds ?? 0)
+            while true {
+                let after = SidecarCounters.read(state)
+                let results = expectations.map { Self.check($0, before: before, after: after) }
+                if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
+                if idle(nanoseconds: 200_000_000) { return results }
+            }
+        }
+
+        /// A counter expectation against two readings of the sidecars' counters.
+        static func check(_ expectation: Expectation, before: SidecarCounters, after: SidecarCounters) -> ExpectationResult {
+            guard case .counter(let name, let comparison, let scope) = expectation else {
+                return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: "not a counter expectation", passed: false)
+            }
+            let (measured, passed) = SidecarCounters.measure(name, comparison, scope: scope, before: before, after: after)
+            return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: measured, passed: passed)
         }
 
         /// A traffic expectation against a load result.
@@ -362,7 +390,19 @@ public enum ScenarioRunner {
                 let value = Expectation.percentiles.first { $0.name == percentile }?.value ?? 100
                 let nanoseconds = Double(value >= 100 ? load.latency.max : load.latency.percentile(value))
                 return result(comparison.format(nanoseconds), comparison.holds(nanoseconds))
-            case .ready, .notReady, .instancesReady, .routed, .notRouted:
+            case .attempts(let statistic, let comparison):
+                guard let explain = load.explain, explain.explained > 0, let max = explain.maxAttempts, let mean = explain.meanAttempts else {
+                    return result("no decision records in \(load.responses) responses", false)
+                }
+                let value = statistic == "mean" ? mean : Double(max)
+                let shown = statistic == "mean" ? Comparison.number((mean * 100).rounded() / 100) : String(max)
+                var measured = "\(shown) over \(explain.explained) requests"
+                // Every answered request must have been explained, or the statistic leaves some out.
+                if explain.unexplained > 0 {
+                    measured += " (\(explain.unexplained) response\(explain.unexplained == 1 ? "" : "s") without a caller-side record)"
+                }
+                return result(measured, explain.unexplained == 0 && comparison.holds(value))
+            case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter:
                 return result("not a traffic expectation", false)
             }
         }

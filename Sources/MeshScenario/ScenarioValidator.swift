@@ -364,6 +364,26 @@ enum ScenarioValidator {
                 }
             }
         }
+        if isTraffic, let node = fields["attempts"] {
+            let example = "'<= 3'"
+            if node.scalarText != nil, !node.isNull {
+                if let comparison = comparison(node, key: "attempts", units: [.count], example: example, log: &log) {
+                    expectations.append(.attempts(statistic: "max", comparison))
+                }
+            } else if let entries = ValueReader.entries(node, key: "attempts", expected: "a comparison like \(example) or a mapping of max, mean to comparisons", log: &log) {
+                let names = Expectation.attemptStatistics
+                for (name, pair) in entries {
+                    guard names.contains(name) else {
+                        log.error("attempts: unknown statistic '\(name)' (known: \(names.joined(separator: ", ")))\(Suggestion.hint(for: name, among: names))", at: pair.key.mark)
+                        continue
+                    }
+                    if let comparison = comparison(pair.value, key: "attempts \(name)", units: [.count], example: "'< 1.5'", log: &log) {
+                        expectations.append(.attempts(statistic: name, comparison))
+                    }
+                }
+            }
+        }
+        expectations += readCounters(fields, keyword: keyword, topology: topology, log: &log)
         if let node = fields["ready"], let selector = readSelector(node, key: "ready", topology: topology, log: &log) {
             expectations.append(.ready(selector))
         }
@@ -382,14 +402,58 @@ enum ScenarioValidator {
         var within: Duration?
         if let node = fields["within"] {
             within = ValueReader.duration(node, key: "within", minimum: .nanoseconds(1), log: &log)
-            if !Expectation.stateKeys.contains(where: { fields[$0] != nil }), let keyNode = fields.keyNode("within") {
-                log.error("within: goes with ready, notReady, instancesReady, routed or notRouted (mesh state is polled; traffic is measured once)", at: keyNode.mark)
+            let polled = Expectation.stateKeys + Expectation.counterKeys + ["counters"]
+            if !polled.contains(where: { fields[$0] != nil }), let keyNode = fields.keyNode("within") {
+                log.error("within: goes with ready, notReady, instancesReady, routed, notRouted or counters (mesh state is polled; traffic is measured once)", at: keyNode.mark)
             }
         }
         if fields.node.pairs?.isEmpty ?? true, keyword == "expect" {
             log.error("expect: expected at least one expectation", at: node.mark)
         }
         return (expectations, within)
+    }
+
+    /// `retries: "> 0"` (and the other `counterKeys`) and `counters: {NAME: "> 0", ..., of: SCOPE}`,
+    /// where SCOPE is `ingress`, a service, or `{service: S, version: V, instance: N}`.
+    static func readCounters(_ fields: MappingReader, keyword: String, topology: CheckedTopology?, log: inout DiagnosticLog) -> [Expectation] {
+        var expectations: [Expectation] = []
+        func needsAction(_ key: String) -> Bool {
+            guard keyword == "expect", let keyNode = fields.keyNode(key) else { return true }
+            log.error("\(key): counters are measured as their change over a step's action; put it on a traffic step (or another step with an action)", at: keyNode.mark)
+            return false
+        }
+        for key in Expectation.counterKeys {
+            if let node = fields[key], needsAction(key), let comparison = comparison(node, key: key, units: [.count], example: "'> 0'", log: &log) {
+                expectations.append(.counter(name: key, comparison, scope: .all))
+            }
+        }
+        guard let node = fields["counters"], needsAction("counters"),
+              let entries = ValueReader.entries(node, key: "counters", expected: "a mapping of counter names to comparisons, with an optional 'of'", log: &log)
+        else { return expectations }
+        var scope = CounterScope.all
+        if let of = entries.first(where: { $0.0 == "of" })?.1.value {
+            if of.scalarText == "ingress" {
+                scope = .ingress
+            } else if let selector = readSelector(of, key: "of", topology: topology, log: &log) {
+                scope = .instances(selector)
+            } else {
+                return expectations
+            }
+        }
+        let names = Expectation.counterNames
+        var any = false
+        for (name, pair) in entries where name != "of" {
+            any = true
+            guard names.contains(name) else {
+                log.error("counters: unknown counter '\(name)' (known: \(names.joined(separator: ", ")))\(Suggestion.hint(for: name, among: names))", at: pair.key.mark)
+                continue
+            }
+            if let comparison = comparison(pair.value, key: "counters \(name)", units: [.count], example: "'> 0'", log: &log) {
+                expectations.append(.counter(name: name, comparison, scope: scope))
+            }
+        }
+        if !any { log.error("counters: expected at least one counter, such as requests: '> 0'", at: node.mark) }
+        return expectations
     }
 
     /// A comparison whose unit is one of `units`.

@@ -314,6 +314,26 @@ import Testing
         #expect(xml.contains("<error message=\"interrupted by SIGINT while the topology was starting\""), "\(xml)")
     }
 
+    @Test func retriesAreSeenInTheSidecarsCountersAndTheDecisionRecords() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try await Self.run(["run", Self.root + "/fixtures/scenarios/retries.yaml", "--json", work + "/r.json",
+                                         "--state-dir", work + "/state"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/r.json"))) as? [String: Any]
+        let scenario = (report?["scenarios"] as? [[String: Any]])?.first
+        let steps = scenario?["steps"] as? [[String: Any]] ?? []
+        let rows = (steps.first?["expectations"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) { rows, row in
+            rows[row["name"] as? String ?? ""] = row["measured"] as? String
+        }
+        #expect(Set(rows.keys) == ["successRate", "retries", "timeouts", "retries of ingress", "requests of ingress", "attempts max"], "\(rows)")
+        // The measured values are numbers the sidecars reported, not just a pass.
+        let retries = Int(rows["retries"] ?? "") ?? 0
+        #expect(retries > 0 && Int(rows["retries of ingress"] ?? "") == retries, "\(rows)")
+        #expect((Int(rows["requests of ingress"] ?? "") ?? 0) >= 100, "\(rows)")
+        #expect(rows["attempts max"]?.hasSuffix(" over 100 requests") == true, "\(rows)")
+    }
+
     @Test func testRunsEveryScenarioUnderADirectory() async throws {
         let work = try Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }

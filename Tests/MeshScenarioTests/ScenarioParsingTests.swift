@@ -114,7 +114,7 @@ import Testing
             "dir/s.yaml:5:35: service: unknown service 'reviewz' in topology 'shop' (did you mean 'reviews'?)",
         ])
         #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {successRate: '> 1%', within: 1s}\n") == [
-            "dir/s.yaml:6:35: within: goes with ready, notReady, instancesReady, routed or notRouted (mesh state is polled; traffic is measured once)",
+            "dir/s.yaml:6:35: within: goes with ready, notReady, instancesReady, routed, notRouted or counters (mesh state is polled; traffic is measured once)",
         ])
     }
 
@@ -167,11 +167,12 @@ import Testing
             steps:
               - fault: {kind: abort, to: reviews, status: 503, percent: 50}
               - traffic: {to: reviews}
-                expect: {retries: "> 0"}
+                expect: {retries: "> 0", metrics: {}, circuit: {}}
             """)
         #expect(errors == [
             "dir/s.yaml:5:5: fault: fault steps are not supported yet (they arrive with fault injection)",
-            "dir/s.yaml:7:14: retries: retries expectations are not supported yet (they arrive with sidecar metrics)",
+            "dir/s.yaml:7:30: metrics: metrics expectations are not supported yet (they arrive with sidecar metrics)",
+            "dir/s.yaml:7:43: circuit: circuit expectations are not supported yet (they arrive with circuit breaking)",
         ])
     }
 
