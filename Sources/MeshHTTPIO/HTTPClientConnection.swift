@@ -48,6 +48,8 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     private var sawFinalHead = false
     /// Called when an idle connection closes or is half-closed by the peer (the pool drops it).
     var onIdleClose: ((HTTPClientConnection) -> Void)?
+    /// When this idle connection's idle timeout ends (the pool's time; 0: never).
+    var idleExpiry: UInt64 = 0
     /// Called once when the connection closes, for whatever reason (connection-count limits).
     public var onClose: (() -> Void)?
 

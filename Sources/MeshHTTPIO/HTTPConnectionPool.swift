@@ -5,32 +5,41 @@ import MeshIO
 /// `checkout` hands out an idle connection (most recently used first, so a few hot
 /// connections stay warm) or opens a new one; `checkin` returns it after its response.
 /// An idle connection that the peer closes or half-closes leaves the pool at once, so a
-/// request is never sent on a connection the upstream has already given up.
+/// request is never sent on a connection the upstream has already given up; one checked in
+/// with an idle timeout is closed once it has been idle that long.
 public final class HTTPConnectionPool {
     /// The loop whose connections this pool holds.
     public let loop: EventLoop
     /// Idle connections kept per address; extra ones are closed on checkin.
     public var maxIdlePerAddress: Int
     private var idle: [SocketAddress: [HTTPClientConnection]] = [:]
+    /// Where idle timeouts take their time and timer from (the loop, or a test's).
+    private let timers: any TimerScheduler
+    /// The one timer that closes expired idle connections, and when it fires.
+    private var sweepTimer: TimerID?
+    private var sweepAt: UInt64 = 0
 
-    public init(loop: EventLoop, maxIdlePerAddress: Int = 64) {
+    public init(loop: EventLoop, maxIdlePerAddress: Int = 64, timers: (any TimerScheduler)? = nil) {
         self.loop = loop
         self.maxIdlePerAddress = maxIdlePerAddress
+        self.timers = timers ?? loop
     }
 
     /// An idle reusable connection to `address`, or a new one (still connecting).
     public func checkout(_ address: SocketAddress) throws(IOError) -> HTTPClientConnection {
+        let now = timers.now
         while var list = idle[address], let connection = list.popLast() {
             idle[address] = list.isEmpty ? nil : list
             connection.onIdleClose = nil
-            if connection.isReusable { return connection }
+            if connection.isReusable, connection.idleExpiry == 0 || connection.idleExpiry > now { return connection }
             connection.close()
         }
         return try HTTPClientConnection.connect(to: address, on: loop)
     }
 
-    /// Returns a connection whose exchange ended; it is kept only if still reusable.
-    public func checkin(_ connection: HTTPClientConnection) {
+    /// Returns a connection whose exchange ended; it is kept only if still reusable, and for at
+    /// most `idleTimeout` nanoseconds of idleness (0: until the peer closes it).
+    public func checkin(_ connection: HTTPClientConnection, idleTimeout: UInt64 = 0) {
         guard connection.isReusable else {
             connection.close()
             return
@@ -41,8 +50,42 @@ public final class HTTPConnectionPool {
             return
         }
         connection.onIdleClose = { [weak self] closed in self?.remove(closed) }
+        connection.idleExpiry = idleTimeout == 0 ? 0 : timers.now &+ idleTimeout
         list.append(connection)
         idle[connection.address] = list
+        if connection.idleExpiry != 0 { armSweep(at: connection.idleExpiry) }
+    }
+
+    /// Arms the sweep for `time` unless it fires earlier already (one timer per pool: one
+    /// that fires early finds nothing expired and re-arms for the next expiry).
+    private func armSweep(at time: UInt64) {
+        if let sweepTimer {
+            guard time < sweepAt else { return }
+            timers.cancel(sweepTimer)
+        }
+        sweepAt = time
+        sweepTimer = timers.schedule(at: time) { [weak self] in self?.sweep() }
+    }
+
+    /// Closes the idle connections whose idle timeout has passed.
+    private func sweep() {
+        sweepTimer = nil
+        let now = timers.now
+        var next: UInt64 = 0
+        for (address, list) in idle {
+            var kept: [HTTPClientConnection] = []
+            for connection in list {
+                if connection.idleExpiry != 0, connection.idleExpiry <= now {
+                    connection.onIdleClose = nil
+                    connection.close()
+                } else {
+                    kept.append(connection)
+                    if connection.idleExpiry != 0, next == 0 || connection.idleExpiry < next { next = connection.idleExpiry }
+                }
+            }
+            idle[address] = kept.isEmpty ? nil : kept
+        }
+        if next != 0 { armSweep(at: next) }
     }
 
     /// Idle connections to `address` (for tests and metrics).

@@ -41,7 +41,7 @@ public enum Expectation: Sendable, Equatable {
     /// The counters a sidecar's `/stats` reports (or will: `ejections` and `overflows` arrive
     /// with circuit breaking; until a sidecar reports one, an expectation on it fails saying so).
     public static let counterNames = [
-        "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows",
+        "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows", "budgetExhausted",
     ]
     /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
     public static let attemptStatistics = ["max", "mean"]

@@ -13,8 +13,8 @@ import MeshYAML
 /// Checked and kept (they do have an effect): `mesh.trustDomain` (the workload identity
 /// `status` shows), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
 /// arguments) and `app`, `routes` (`match`, `split` and `mirror`, carried by the control
-/// plane's snapshots to every sidecar), and `policies` but `idleTimeout` (timeouts, retries,
-/// circuit breaking and load balancing, enforced by every caller's sidecar).
+/// plane's snapshots to every sidecar), and `policies` (timeouts, retries, circuit breaking
+/// and load balancing, enforced by every caller's sidecar).
 enum UnsupportedFeatures {
     /// One refused key: where it sits and what to say there.
     struct Refusal {
@@ -29,8 +29,6 @@ enum UnsupportedFeatures {
     static let refusedKeys: [Refusal] = [
         // No certificates are issued. Lifted by issue 9 (mutual TLS).
         Refusal(path: "mesh.certTTL", message: certTTL),
-        // Issue 8 (the sidecar pipeline) lifts each of these as the sidecar enforces it.
-        Refusal(path: "policies.*.idleTimeout", message: "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
     ]
 
     /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`

@@ -333,3 +333,38 @@ import Testing
         #expect(onLoop(loop) { client.value?.isConnected ?? true } == false)
     }
 }
+
+/// Idle timeouts of pooled connections, on manual time.
+@Suite struct PoolIdleTimeoutTests {
+    @Test func anIdleConnectionIsClosedOnceItsIdleTimeoutPasses() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let stats = Shared(ServerRecord())
+        let server = try makeTestServer(group: group, stats: stats)
+        defer { server.shutdown(timeout: 2_000_000_000) }
+        let address = server.address
+        let loop = group.loops[0]
+        let scheduler = ManualTimerScheduler()
+        let pool = LoopBound(loop: loop, HTTPConnectionPool(loop: loop, timers: scheduler))
+        let timers = LoopBound(loop: loop, scheduler)
+        let recorder = ResponseRecorder(onEnd: { connection in pool.value.checkin(connection, idleTimeout: 1_000_000_000) })
+        for path in ["/a", "/b"] {
+            #expect(onLoop(loop) { () -> Bool in
+                guard let connection = try? pool.value.checkout(address) else { return false }
+                requestBytes("GET", path).withUnsafeBytes { connection.send($0, handler: recorder) }
+                return true
+            } == true)
+            #expect(eventually { recorder.record.value.ends == (path == "/a" ? 1 : 2) })
+        }
+        #expect(onLoop(loop) { pool.value.idleCount(address) } == 1, "the second request reused the first connection")
+        #expect(onLoop(loop) { () -> Int in
+            timers.value.advance(by: 999_999_999)
+            return pool.value.idleCount(address)
+        } == 1)
+        #expect(onLoop(loop) { () -> Int in
+            timers.value.advance(by: 1)
+            return pool.value.idleCount(address)
+        } == 0, "closed at its idle timeout")
+        #expect(stats.value.connections == 1)
+    }
+}

@@ -255,10 +255,14 @@ final class FakeUpstreams: UpstreamConnector {
         return FakeConnection(address: address, upstreams: self)
     }
 
-    func checkin(_ connection: any UpstreamConnection) {
+    func checkin(_ connection: any UpstreamConnection, idleTimeout: UInt64) {
         guard let connection = connection as? FakeConnection, !connection.isClosed else { return }
         idle[connection.address, default: []].append(connection)
+        lastIdleTimeout = idleTimeout
     }
+
+    /// The idle timeout the last checkin asked for.
+    private(set) var lastIdleTimeout: UInt64 = 0
 
     func hasIdle(_ address: SocketAddress) -> Bool { idle[address]?.isEmpty == false }
 

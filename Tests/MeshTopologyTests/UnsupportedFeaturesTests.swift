@@ -54,29 +54,18 @@ import Testing
             """
         #expect(Self.load(text) == [
             "3:50: certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it",
-            "13:9: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
             "14:1: faults: not supported yet (faults are not injected); remove the section",
         ])
     }
 
     static let withoutMTLS = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + services
 
-    /// Each policy key is refused on its own, at its key, so the change that enforces one
-    /// deletes one entry of the table and nothing else.
-    @Test(arguments: [
-        ("idleTimeout: 1m", "idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it"),
-    ])
-    func eachPolicyKeyIsRefusedAlone(key: String, message: String) {
-        // 8: policies:, 9: api:, 10: KEY (column 5)
-        #expect(Self.load(Self.withoutMTLS + "policies:\n  api:\n    \(key)\n") == ["10:5: \(message)"])
-    }
-
-    /// Round robin is what sidecars do, so saying it promises nothing; an empty policy neither.
+    /// An empty policy asks for nothing.
     @Test func roundRobinAndAnEmptyPolicyAreKept() {
         #expect(Self.load(Self.withoutMTLS + "policies:\n  api: {loadBalancer: roundRobin}\n  web: {}\n") == [])
     }
 
-    /// What sidecars enforce is accepted: timeouts, retries, a route's mirror.
+    /// What sidecars enforce is accepted: every policy key, a route's mirror.
     @Test func enforcedKeysAreAccepted() {
         let text = Self.withoutMTLS + """
             routes:
@@ -87,32 +76,13 @@ import Testing
               api:
                 timeout: 2s
                 connectTimeout: 1s
+                idleTimeout: 1m
                 retries: {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, reset], retryNonIdempotent: true}
                 circuitBreaker: {consecutive5xxErrors: 3, maxRequests: 100}
                 loadBalancer: ewma
 
             """
         #expect(Self.load(text) == [])
-    }
-
-    /// Every destination's policy is reached.
-    @Test func refusalsReachEveryDestinationAndRoute() {
-        let text = Self.withoutMTLS + """
-            routes:
-              api:
-                - split: {v1: 100}
-                - mirror: {version: v1}
-              web:
-                - mirror: {version: v1, percent: 5}
-            policies:
-              web: {idleTimeout: 1m}
-              api: {connectTimeout: 1s, loadBalancer: random, idleTimeout: 2m}
-
-            """
-        #expect(Self.load(text) == [
-            "15:9: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
-            "16:51: idleTimeout: not supported yet (sidecars do not close idle upstream connections); remove it",
-        ])
     }
 
     @Test func authorizationIsRefused() {

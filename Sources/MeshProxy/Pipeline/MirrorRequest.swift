@@ -45,7 +45,7 @@ final class MirrorRequest: UpstreamEvents {
     func becameWritable() {}
 
     func receivedEnd() {
-        if let connection { connector.checkin(connection) }
+        if let connection { connector.checkin(connection, idleTimeout: RoutePolicy.defaultIdleTimeout) }
         end()
     }
 

@@ -320,7 +320,7 @@ final class ProxyExchange: HTTPRequestHandler {
         guard attempt === self.attempt else { return }
         self.attempt = nil
         if requestComplete {
-            attempt.release(to: state.connector)
+            attempt.release(to: state.connector, idleTimeout: policy.idleTimeout)
             if shared?.limits != nil { state.waiters.wake(destination) }
         } else {
             // Answered before the request body was all sent (an early 413, say): the rest of

@@ -11,6 +11,8 @@ struct RoutePolicy: Sendable, Equatable {
     var perTryTimeout: UInt64 = 0
     /// Opening an upstream connection.
     var connectTimeout: UInt64 = RoutePolicy.defaultConnectTimeout
+    /// How long a pooled upstream connection may stay idle before it is closed.
+    var idleTimeout: UInt64 = RoutePolicy.defaultIdleTimeout
     /// Retries after the first attempt.
     var retries: Int = RoutePolicy.defaultRetries
     /// Which attempt outcomes are retried.
@@ -29,6 +31,8 @@ struct RoutePolicy: Sendable, Equatable {
 
     /// Istio's default connect timeout: 10 s.
     static let defaultConnectTimeout: UInt64 = 10_000_000_000
+    /// 5 minutes (`ResolvedPolicy`'s default; Istio's is an hour).
+    static let defaultIdleTimeout: UInt64 = ResolvedPolicy.defaultIdleTimeoutNanoseconds
     /// Istio's default: 2 retries.
     static let defaultRetries = 2
     /// Without a `retries` policy: an endpoint that cannot be reached (refused, or its app is
@@ -49,6 +53,7 @@ extension RoutePolicy {
     init(_ resolved: ResolvedPolicy) {
         timeout = resolved.timeoutNanoseconds ?? 0
         connectTimeout = resolved.connectTimeoutNanoseconds
+        idleTimeout = resolved.idleTimeoutNanoseconds
         if let retries = resolved.retries {
             self.retries = retries.attempts
             perTryTimeout = retries.perTryTimeoutNanoseconds ?? 0

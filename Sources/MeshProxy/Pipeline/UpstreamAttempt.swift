@@ -90,10 +90,10 @@ final class UpstreamAttempt: UpstreamEvents {
     }
 
     /// Hands the connection back (its exchange ended cleanly) and forgets it.
-    func release(to connector: any UpstreamConnector) {
+    func release(to connector: any UpstreamConnector, idleTimeout: UInt64) {
         stopTimer()
         exchange = nil
-        if let connection { connector.checkin(connection) }
+        if let connection { connector.checkin(connection, idleTimeout: idleTimeout) }
         connection = nil
     }
 

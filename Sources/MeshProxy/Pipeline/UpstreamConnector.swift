@@ -46,8 +46,9 @@ protocol UpstreamConnector: AnyObject {
     func checkout(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection
     /// A new connection, never a pooled one (to resend on after a pooled one turned out dead).
     func connect(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection
-    /// Returns a connection whose exchange ended (kept only if still reusable).
-    func checkin(_ connection: any UpstreamConnection)
+    /// Returns a connection whose exchange ended (kept only if still reusable, and closed once
+    /// idle for `idleTimeout` nanoseconds).
+    func checkin(_ connection: any UpstreamConnection, idleTimeout: UInt64)
     /// Whether an idle connection to `address` is kept.
     func hasIdle(_ address: SocketAddress) -> Bool
     /// Closes one idle connection to any of `addresses`; false when there is none.
@@ -76,9 +77,9 @@ final class PooledUpstreams: UpstreamConnector {
         try HTTPClientConnection.connect(to: address, on: pool.loop)
     }
 
-    func checkin(_ connection: any UpstreamConnection) {
+    func checkin(_ connection: any UpstreamConnection, idleTimeout: UInt64) {
         guard let connection = connection as? HTTPClientConnection else { return connection.close() }
-        pool.checkin(connection)
+        pool.checkin(connection, idleTimeout: idleTimeout)
     }
 
     func hasIdle(_ address: SocketAddress) -> Bool { pool.hasIdle(address) }
