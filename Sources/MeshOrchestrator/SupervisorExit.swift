@@ -4,7 +4,7 @@ import MeshIO
 /// supervisor started with it, before it reports that the topology could not start.
 ///
 /// A supervisor writes `failed` (or `stopped`) into its state file after its teardown but
-/// before it exits, so a `up` that returned on reading the file could leave the supervisor
+/// before it exits, so an `up` that returned on reading the file could leave the supervisor
 /// still running for as long as the scheduler did not run it. Instead `up` reaps the
 /// supervisor (its child) within a grace, SIGKILLs it past that (its children die with it:
 /// `MESHBED_SUPERVISOR_PID`), waits for every recorded process to be gone and sweeps the
