@@ -70,18 +70,19 @@ public final class Supervisor {
         case .ready:
             break
         case .failed(let message):
-            teardown()
+            let left = SupervisorExit.note(teardown())
             state.phase = .failed
-            state.failure = message
+            state.failure = message + left
             persist()
-            Console.error("meshbed up: \(message)")
+            Console.error("meshbed up: \(message)\(left)")
             return 3
         case .interrupted(let signal):
-            teardown()
+            let left = SupervisorExit.note(teardown())
             state.phase = .stopped
-            state.failure = "interrupted by \(ProcessSignal.name(of: signal)) before it was ready"
+            state.failure = "interrupted by \(ProcessSignal.name(of: signal)) before it was ready\(left)"
             persist()
-            Console.error("meshbed up: '\(state.name)' was interrupted by \(ProcessSignal.name(of: signal)) before it was ready; everything is stopped")
+            Console.error("meshbed up: '\(state.name)' was interrupted by \(ProcessSignal.name(of: signal)) before it was ready; "
+                          + (left.isEmpty ? "everything is stopped" : String(left.dropFirst(2))))
             return 3
         }
         state.phase = .ready
@@ -90,9 +91,10 @@ public final class Supervisor {
 
         let signal = monitor()
         Console.out("meshbed up: \(ProcessSignal.name(of: signal)): stopping '\(state.name)'")
-        teardown()
+        let left = teardown()
         state.phase = .stopped
         persist()
+        if !left.isEmpty { Console.error("meshbed up: '\(state.name)'\(SupervisorExit.note(left))") }
         Console.out("meshbed up: '\(state.name)' stopped")
         return 0
     }
@@ -320,7 +322,10 @@ public final class Supervisor {
 
     /// SIGTERM to every child's process group, up to 3 s for them to go, SIGKILL for the
     /// rest, then a sweep for anything else of this run (grandchildren that changed group).
-    private func teardown() {
+    /// Every child is reaped by the end, and no other process of the run still runs; what
+    /// does all the same (a process stuck in the kernel) is returned, to be named, never
+    /// passed over: `app web-v1-0 (pid 13)` or `pid 14`.
+    private func teardown() -> [String] {
         let live = started.reversed().filter { running[$0] != nil }
         for pid in live {
             Posix.sendSignal(ProcessSignal.terminate, toGroup: pid)
@@ -331,8 +336,10 @@ public final class Supervisor {
             Posix.sendSignal(ProcessSignal.kill, toGroup: pid)
             Posix.sendSignal(ProcessSignal.kill, to: pid)
         }
-        ProcessSweeper.sweep(run: state.runID)
+        let escaped = ProcessSweeper.sweep(run: state.runID)
         waitForChildren(within: .seconds(2))
+        let children = running.values.sorted().map { Self.describe(state.processes[$0]) }
+        return children + escaped.filter { running[$0] == nil && Posix.liveness(of: $0).isAlive }.map { "pid \($0)" }
     }
 
     private func waitForChildren(within duration: Duration) {

@@ -77,7 +77,9 @@ public enum TopologyLauncher {
     }
 
     /// Starts `meshbed up FILE --supervise` in a new session (output in `logs/supervisor.log`)
-    /// and waits for its state file to say ready (0) or failed (3).
+    /// and waits for its state file to say ready (0) or failed (3). A failure is reported
+    /// only once the supervisor has exited and everything it started is gone (`SupervisorExit`),
+    /// or names what still runs.
     private static func detach(
         _ options: UpOptions, name: String, file: String, store: StateDirectory, lock: StateLock
     ) throws(OrchestratorError) -> Int32 {
@@ -105,6 +107,16 @@ public enum TopologyLauncher {
         lock.recordOwner(pid: pid)
         // Four gates, the ports, the teardown after a failure: well within this.
         let deadline = Posix.monotonicNanoseconds() + HTTPProbe.nanoseconds(options.readyTimeout * 4 + .seconds(15))
+        // Before reporting a failure: the supervisor has exited and everything it started is
+        // gone. This process still holds the lock, so whatever carries the topology's marker
+        // once the supervisor is gone is a leftover of it.
+        func stillRunning(reaped: Bool) -> String {
+            let left = SupervisorExit.system.awaitEnd(
+                ofSupervisor: pid, reaped: reaped, within: TopologyStopper.supervisorGrace,
+                records: { (try? store.read(name)).flatMap { $0.supervisorPID == pid ? $0.processes : nil } ?? [] },
+                sweep: { ProcessSweeper.sweep(carrying: [store.marker(of: name)], within: .seconds(2)) })
+            return SupervisorExit.note(left)
+        }
         while true {
             let exited = Posix.reap(pid)
             if let state = try? store.read(name), state.supervisorPID == pid {
@@ -113,29 +125,32 @@ public enum TopologyLauncher {
                     if !options.quiet { Console.out(UpReport.ready(state, stop: downCommand(name, options))) }
                     return 0
                 case .failed:
-                    throw .couldNotStart(state.failure ?? "'\(name)' could not start; log: \(log)")
+                    // Written after its teardown, but before it exits.
+                    let left = stillRunning(reaped: exited != nil)
+                    throw .couldNotStart((state.failure ?? "'\(name)' could not start; log: \(log)") + left)
                 case .stopped:
-                    throw .couldNotStart("'\(name)' was stopped before it was ready\(state.failure.map { " (\($0))" } ?? ""); log: \(log)")
+                    let left = stillRunning(reaped: exited != nil)
+                    throw .couldNotStart("'\(name)' was stopped before it was ready\(state.failure.map { " (\($0))" } ?? ""); log: \(log)\(left)")
                 case .starting:
                     break
                 }
             }
             if let exited {
-                throw .couldNotStart("the supervisor \(exited) before '\(name)' was ready\(Supervisor.logHint(log))")
+                let left = stillRunning(reaped: true)
+                throw .couldNotStart("the supervisor \(exited) before '\(name)' was ready\(Supervisor.logHint(log))\(left)")
             }
             if Posix.monotonicNanoseconds() >= deadline {
                 Posix.sendSignal(ProcessSignal.terminate, to: pid)  // it tears down what it started
-                _ = ProcessSweeper.waitUntilGone([pid], within: .seconds(5))
-                throw .couldNotStart("'\(name)' was not ready in time; log: \(log)")
+                let left = stillRunning(reaped: false)
+                throw .couldNotStart("'\(name)' was not ready in time; log: \(log)\(left)")
             }
             if options.stopSignals.isEmpty {
                 Posix.sleep(nanoseconds: 50_000_000)
             } else if let signal = Posix.waitForSignal(options.stopSignals, timeoutNanoseconds: 50_000_000) {
                 Posix.sendSignal(ProcessSignal.terminate, to: pid)  // it tears down what it started
-                _ = ProcessSweeper.waitUntilGone([pid], within: TopologyStopper.supervisorGrace)
-                _ = Posix.reap(pid)
+                let left = stillRunning(reaped: false)
                 Posix.sendSignal(signal, to: Posix.processID())  // blocked: pending again, for the caller
-                throw .couldNotStart("interrupted by \(ProcessSignal.name(of: signal)) before '\(name)' was ready; log: \(log)")
+                throw .couldNotStart("interrupted by \(ProcessSignal.name(of: signal)) before '\(name)' was ready; log: \(log)\(left)")
             }
         }
     }

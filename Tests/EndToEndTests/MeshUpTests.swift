@@ -562,6 +562,64 @@ import Testing
         #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
     }
 
+    /// Whether strace can attach to a process of ours (installed, ptrace allowed): what
+    /// `failureWaitsForASupervisorThatIsSlowToExit` needs.
+    static let canTrace: Bool = {
+        let scope = Harness.readProc("/proc/sys/kernel/yama/ptrace_scope")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard scope == nil || scope == "0" else { return false }
+        return (try? Harness.run("strace", ["-qq", "-o", "/dev/null", "-e", "trace=exit_group", "true"], timeout: 30).status) == 0
+    }()
+
+    /// A detached supervisor writes `failed` after its teardown but before it exits; on a
+    /// loaded machine it may not run again for a while. `up` must not report the failure
+    /// before the supervisor has exited: strace holds the supervisor's exit_group for 3 s
+    /// here, which before the fix left it running when `up` had returned 3.
+    @Test(.enabled(if: canTrace)) func failureWaitsForASupervisorThatIsSlowToExit() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("slow.yaml", """
+            kind: Topology
+            name: slow
+            mesh: {mtls: disabled}
+            services:
+              mute:
+                app:
+                  command: [sleep, "300"]
+                  ready: /healthz
+
+            """)
+        let results = ResultBox()
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            results.append(try? workspace.meshbed(["up", file, "--no-mesh", "--detach", "--ready-timeout", "4s"]))
+            finished.signal()
+        }.start()
+        // The supervisor records itself first thing; its gate then takes 4 s to fail.
+        var supervisor: Int32 = 0
+        #expect(eventually(within: 30) {
+            supervisor = Int32((try? workspace.state("slow")["supervisorPID"] as? Int) ?? 0)
+            return supervisor > 0
+        })
+        let trace = workspace.path + "/strace.out"
+        let strace = Process()
+        strace.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        strace.arguments = ["strace", "-qq", "-o", trace, "-p", String(supervisor),
+                            "-e", "trace=exit_group", "-e", "inject=exit_group:delay_enter=3000000"]
+        try strace.run()
+        defer { strace.waitUntilExit() }
+        #expect(finished.wait(timeout: .now() + 90) == .success)
+        let result = try #require(results.values.first ?? nil)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("not ready within 4s"), "\(result.stderr)")
+        #expect(!result.stderr.contains("still running"), "\(result.stderr)")
+        let pids = try workspace.recordedPIDs("slow")
+        #expect(pids.contains(supervisor))
+        #expect(pids.filter(Self.running).isEmpty, "survivors: \(pids.filter(Self.running))")
+        strace.waitUntilExit()
+        // The delay did happen (else this test proved nothing).
+        #expect((try? String(contentsOfFile: trace, encoding: .utf8))?.contains("exit_group") == true)
+    }
+
     // MARK: - The full mesh
 
     static let bookinfo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
