@@ -149,8 +149,11 @@ final class ProxyLoopState: @unchecked Sendable {
     /// chosen by the destination's balancer among the endpoints neither ejected by outlier
     /// detection nor marked unreachable, avoiding those in `avoiding` while another exists.
     /// When every endpoint of the version is ejected or marked, they are all tried as if
-    /// none were. The index is the endpoint's place in the destination's `all`.
-    func pick(service: String, version: String?, avoiding: [SocketAddress]) -> (index: Int, endpoint: RoutingTable.CompiledEndpoint)? {
+    /// none were. The index is the endpoint's place in the destination's `all`; the balancer
+    /// is the one that picked it (to be told when the attempt starts and ends).
+    func pick(service: String, version: String?, avoiding: [SocketAddress])
+        -> (index: Int, endpoint: RoutingTable.CompiledEndpoint, balancer: LoadBalancer)?
+    {
         let table = routingTable
         guard let destination = table.destinations[service], !destination.all.isEmpty else { return nil }
         let balancer = balancer(for: service, destination, version: table.version)
@@ -163,7 +166,7 @@ final class ProxyLoopState: @unchecked Sendable {
             inVersion(index) && !(outlier?.isEjected(index, now: now) ?? false) && !isFailed(all[index].address)
         }, avoiding: avoided)
         guard let index = healthy ?? balancer.pick(now: now, using: &random, eligible: inVersion, avoiding: avoided) else { return nil }
-        return (index, all[index])
+        return (index, all[index], balancer)
     }
 
     /// The addresses of every endpoint of `service`.

@@ -15,7 +15,7 @@ final class LoadBalancerFilter: ProxyFilter {
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let (index, endpoint) = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
+        guard let (index, endpoint, balancer) = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
             let version = exchange.version.map { " version \($0)" } ?? ""
             return .stop(LocalReply(status: 503, message: "no healthy upstream for '\(exchange.destination)'\(version)", flags: .noHealthyUpstream))
         }
@@ -23,14 +23,15 @@ final class LoadBalancerFilter: ProxyFilter {
         if let outlier = exchange.shared?.outlier, exchange.record.circuit == nil, outlier.isPanicking(now: state.timers.now) {
             exchange.record.circuit = "panic"
         }
-        balancer(exchange)?.started(index)
+        exchange.balancer = balancer
+        balancer.started(index)
         return .proceed
     }
 
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome) {
         guard let endpoint = exchange.endpoint else { return }
         let now = state.timers.now
-        balancer(exchange)?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
+        exchange.balancer?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
         if outcome.endpointUnreachable { state.markFailed(endpoint.address) }
         guard let outlier = exchange.shared?.outlier,
               let event = outlier.record(endpoint: endpoint.index, outcome: Self.outlierOutcome(outcome), now: now) else { return }
@@ -41,12 +42,6 @@ final class LoadBalancerFilter: ProxyFilter {
         case .overflowed:
             exchange.record.circuit = "not ejected \(event.id): maxEjectionPercent reached"
         }
-    }
-
-    private func balancer(_ exchange: ProxyExchange) -> LoadBalancer? {
-        let table = state.routingTable
-        guard let destination = table.destinations[exchange.destination] else { return nil }
-        return state.balancer(for: exchange.destination, destination, version: table.version)
     }
 
     /// How outlier detection counts an attempt's outcome.

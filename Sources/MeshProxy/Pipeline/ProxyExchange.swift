@@ -2,6 +2,7 @@ import MeshCore
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshResilience
 
 /// Which listener a proxied request came in on, which decides where it goes.
 enum ProxyMode: Sendable {
@@ -73,6 +74,8 @@ final class ProxyExchange: HTTPRequestHandler {
     /// The endpoint of the attempt about to start (and then under way), set by the filter that
     /// picks endpoints; `index` is its place in the destination's endpoint list.
     var endpoint: (id: String, address: SocketAddress, index: Int)?
+    /// The balancer that picked `endpoint` (told when the attempt ends).
+    var balancer: LoadBalancer?
     /// When the current attempt started (`timers` time).
     private(set) var attemptStartedAt: UInt64 = 0
     /// Whether the retry filter holds a retry of the budget for the current attempt.
@@ -533,6 +536,7 @@ final class ProxyExchange: HTTPRequestHandler {
         destination = ""
         version = nil
         shared = nil
+        balancer = nil
         holdsBudgetRetry = false
         holdsRequestSlot = false
         waitsForConnection = false
