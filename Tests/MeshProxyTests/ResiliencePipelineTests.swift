@@ -106,3 +106,37 @@ import Testing
         #expect(harness.downstream.statuses.allSatisfy { $0 == 200 })
     }
 }
+
+/// Every attempt a balancer was told of ends for it exactly once, however the request ends,
+/// so requests in flight per endpoint never drift.
+@Suite struct BalancerAccountingTests {
+    static func outstanding(_ harness: PipelineHarness) -> [Int] {
+        let table = harness.state.routingTable
+        let destination = table.destinations["svc"]!
+        guard case .leastRequest(let balancer) = harness.state.balancer(for: "svc", destination, version: table.version) else {
+            return []
+        }
+        return (0..<destination.all.count).map { balancer.outstandingRequests($0) }
+    }
+
+    @Test func abandonedAndParkedAttemptsAreAccountedFor() {
+        var policy = RoutePolicy(timeout: 100_000_000, retries: 1, retryOn: [.serverError], loadBalancer: .leastRequest)
+        policy.limits = DestinationLimits.Maxima(connections: 1, pendingRequests: 4, requests: 100)
+        let harness = PipelineHarness(services: ["svc": ["v1": 2]], policy: policy)
+        harness.everyone(.silent)
+        // Route timeouts, a caller who leaves, requests parked for a connection, a retry.
+        let callers = (0..<4).map { _ in harness.connection() }
+        for caller in callers { harness.feed(harness.request(), on: caller) }
+        callers[1].exchange.downstreamAborted()
+        harness.advance(ms: 100)
+        harness.everyone(.respond(500))
+        harness.send()
+        harness.advance(ms: 300)
+        #expect(harness.downstream.status == 500)
+        #expect(Self.outstanding(harness) == [0, 0])
+        let limits = harness.state.routingTable.destinations["svc"]!.shared.limits!
+        #expect(limits.requests.load(ordering: .relaxed) == 0 && limits.pending.load(ordering: .relaxed) == 0)
+        let budget = harness.state.routingTable.destinations["svc"]!.shared.budget
+        #expect(budget.activeRequests == 0 && budget.activeRetries == 0)
+    }
+}

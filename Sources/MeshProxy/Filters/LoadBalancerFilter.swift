@@ -24,8 +24,11 @@ final class LoadBalancerFilter: ProxyFilter {
             exchange.record.circuit = "panic"
         }
         exchange.balancer = balancer
-        balancer.started(index)
         return .proceed
+    }
+
+    func attemptStarted(_ exchange: ProxyExchange) {
+        if let endpoint = exchange.endpoint { exchange.balancer?.started(endpoint.index) }
     }
 
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome) {
@@ -33,8 +36,8 @@ final class LoadBalancerFilter: ProxyFilter {
         let now = state.timers.now
         exchange.balancer?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
         if outcome.endpointUnreachable { state.markFailed(endpoint.address) }
-        guard let outlier = exchange.shared?.outlier,
-              let event = outlier.record(endpoint: endpoint.index, outcome: Self.outlierOutcome(outcome), now: now) else { return }
+        guard let outlier = exchange.shared?.outlier, let counted = Self.outlierOutcome(outcome),
+              let event = outlier.record(endpoint: endpoint.index, outcome: counted, now: now) else { return }
         switch event.kind {
         case .ejected:
             state.counters.ejections.add(1, ordering: .relaxed)
@@ -44,13 +47,15 @@ final class LoadBalancerFilter: ProxyFilter {
         }
     }
 
-    /// How outlier detection counts an attempt's outcome.
-    static func outlierOutcome(_ outcome: AttemptOutcome) -> EndpointOutcome {
+    /// How outlier detection counts an attempt's outcome (nil: not at all, when the caller
+    /// ended the request and the endpoint's part is unknown).
+    static func outlierOutcome(_ outcome: AttemptOutcome) -> EndpointOutcome? {
         switch outcome {
         case .response(let status), .appUnreachable(let status): EndpointOutcome(status: status)
         case .connectFailure, .connectTimeout: .connectFailure
         case .reset, .protocolError: .reset
-        case .perTryTimeout: .timeout
+        case .perTryTimeout, .abandoned(timedOut: true): .timeout
+        case .abandoned(timedOut: false): nil
         }
     }
 }

@@ -16,6 +16,9 @@ enum AttemptOutcome: Equatable, Sendable {
     case perTryTimeout
     /// The upstream sent a response that is not valid HTTP/1.1.
     case protocolError
+    /// The request ended while the attempt was in flight: its route timeout passed
+    /// (`timedOut`), or the caller left or stalled its body (the endpoint's part is unknown).
+    case abandoned(timedOut: Bool)
 
     /// Whether nothing of the request can have reached an application, so even a
     /// non-idempotent request may go elsewhere.
@@ -44,6 +47,7 @@ enum AttemptOutcome: Equatable, Sendable {
         case .reset: "reset"
         case .perTryTimeout: "per-try-timeout"
         case .protocolError: "protocol-error"
+        case .abandoned(let timedOut): timedOut ? "request-timeout" : "abandoned"
         }
     }
 }

@@ -94,6 +94,8 @@ final class ProxyExchange: HTTPRequestHandler {
     // MARK: machinery
 
     private var active = false
+    /// Whether an attempt started and has not ended yet (for the filters).
+    private var attemptInFlight = false
     /// Whether the request waits for a filter to resume its next attempt (`resumeParked`).
     private(set) var parked = false
     private var isHEAD = false
@@ -252,21 +254,15 @@ final class ProxyExchange: HTTPRequestHandler {
         tried.append(endpoint.address)
         record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id))
         attemptStartedAt = timers.now
+        attemptInFlight = true
+        for filter in filters { filter.attemptStarted(self) }
         let connection: any UpstreamConnection
         do {
             connection = try state.connector.checkout(endpoint.address)
         } catch {
             return attemptEnded(outcome: .connectFailure, cause: "\(error)", reused: false)
         }
-        if !connection.isConnected, let limits = shared?.limits {
-            // A new connection to the destination counts against its maxConnections until it closes.
-            limits.connections.add(1, ordering: .relaxed)
-            let waiters = state.waiters, destination = self.destination
-            connection.onClose = {
-                limits.connections.subtract(1, ordering: .relaxed)
-                waiters.wake(destination)
-            }
-        }
+        if !connection.isConnected { countAgainstLimits(connection) }
         let attempt = UpstreamAttempt(
             number: record.attempts.count, endpointID: endpoint.id, address: endpoint.address, connection: connection,
             exchange: self, timers: timers)
@@ -276,6 +272,25 @@ final class ProxyExchange: HTTPRequestHandler {
         // A first attempt sends the body as it comes; a retry (only once the request is
         // complete) replays all of it.
         attempt.send(head: upstreamHead, body: replay, isHEAD: isHEAD)
+    }
+
+    /// A new connection to the destination counts against its `maxConnections` until it closes.
+    private func countAgainstLimits(_ connection: any UpstreamConnection) {
+        guard let limits = shared?.limits else { return }
+        limits.connections.add(1, ordering: .relaxed)
+        let waiters = state.waiters, destination = self.destination
+        connection.onClose = {
+            limits.connections.subtract(1, ordering: .relaxed)
+            waiters.wake(destination)
+        }
+    }
+
+    /// Ends the current attempt for the filters (once per started attempt).
+    private func endAttempt(_ outcome: AttemptOutcome) {
+        guard attemptInFlight else { return }
+        attemptInFlight = false
+        record.attempts[record.attempts.count - 1].outcome = outcome
+        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
     }
 
     /// Starts the attempt that waited for a connection (one may be free now).
@@ -297,8 +312,7 @@ final class ProxyExchange: HTTPRequestHandler {
            let marker = head.headers.firstValue("x-meshbed-proxy"), marker.elementsEqual(ProxyHeaders.appUnreachableValue) {
             outcome = .appUnreachable(status: head.status)
         }
-        record.attempts[record.attempts.count - 1].outcome = outcome
-        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
+        endAttempt(outcome)
         if let reason = retryReason(for: outcome) {
             self.attempt = nil
             attempt.detach()
@@ -360,6 +374,7 @@ final class ProxyExchange: HTTPRequestHandler {
             // other HTTP clients, send an idempotent bodiless request once more on a new one.
             if attempt.reused, !attempt.resent, bodiless, isIdempotent,
                let fresh = try? state.connector.connect(attempt.address) {
+                countAgainstLimits(fresh)
                 attempt.resend(head: upstreamHead, isHEAD: isHEAD, on: fresh)
                 attempt.armConnectTimeout(policy.connectTimeout)
                 if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
@@ -378,12 +393,11 @@ final class ProxyExchange: HTTPRequestHandler {
 
     /// An attempt ended without a response: retry it, or answer the caller.
     private func attemptEnded(outcome: AttemptOutcome, cause: String, reused: Bool) {
-        record.attempts[record.attempts.count - 1].outcome = outcome
         if outcome == .perTryTimeout {
             record.flags.insert(.perTryTimeout)
             state.counters.perTryTimeouts.add(1, ordering: .relaxed)
         }
-        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
+        endAttempt(outcome)
         if let reason = retryReason(for: outcome) { return startRetry(reason) }
         finish(with: reply(for: outcome, cause: cause, reused: reused))
     }
@@ -448,6 +462,8 @@ final class ProxyExchange: HTTPRequestHandler {
             reply = LocalReply(status: 502, message: "upstream sent an invalid response (\(cause))", flags: .upstreamProtocolError)
         case .response(let status), .appUnreachable(let status):
             reply = LocalReply(status: status, message: "upstream answered \(status)", flags: [])
+        case .abandoned:
+            reply = LocalReply(status: 504, message: "upstream request abandoned", flags: .upstreamRequestTimeout)
         }
         if record.retries > 0 { reply.message += " (after \(record.attempts.count) attempts)" }
         return reply
@@ -493,6 +509,7 @@ final class ProxyExchange: HTTPRequestHandler {
     /// Answers with `reply` (or cuts the connection if a response already started), then ends.
     private func finish(with reply: LocalReply) {
         record.flags.formUnion(reply.flags)
+        endAttempt(.abandoned(timedOut: reply.flags.contains(.upstreamRequestTimeout)))
         if responseStarted {
             downstream?.abort()
             return finish()
@@ -519,6 +536,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     private func finish() {
         guard active else { return }
+        endAttempt(.abandoned(timedOut: record.flags.contains(.upstreamRequestTimeout)))
         active = false
         routeDeadline = 0
         bodyDeadline = 0
@@ -547,6 +565,7 @@ final class ProxyExchange: HTTPRequestHandler {
         record.reset()
         requestComplete = false
         responseStarted = false
+        attemptInFlight = false
         replayable = true
         recordingBody = false
         if replay.capacity > Self.replayLimit * 2 { replay = [] } else { replay.removeAll(keepingCapacity: true) }

@@ -10,7 +10,11 @@ protocol ProxyFilter: AnyObject {
     func requestReceived(_ exchange: ProxyExchange)
     /// An attempt is about to start: the filter that picks endpoints sets `exchange.endpoint`.
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict
-    /// An attempt ended with `outcome`, before its response (if any) was passed on or dropped.
+    /// Every filter let the attempt start: it goes to `exchange.endpoint` now.
+    func attemptStarted(_ exchange: ProxyExchange)
+    /// An attempt ended with `outcome`, before its response (if any) was passed on or dropped,
+    /// or when the request ended while it was in flight (`.abandoned`). Every started attempt
+    /// ends exactly once.
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome)
     /// A failed attempt is about to be retried (the policy allows it): nil lets it, a
     /// refusal stops it (a spent retry budget, say).
@@ -23,6 +27,7 @@ extension ProxyFilter {
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict { .proceed }
     func requestReceived(_ exchange: ProxyExchange) {}
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict { .proceed }
+    func attemptStarted(_ exchange: ProxyExchange) {}
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome) {}
     func retryAllowed(_ exchange: ProxyExchange) -> RetryState.Refusal? { nil }
     func requestEnded(_ exchange: ProxyExchange) {}

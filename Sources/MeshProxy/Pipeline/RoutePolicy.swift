@@ -118,6 +118,8 @@ struct RetryConditions: OptionSet, Sendable, Equatable {
             return nil
         case .protocolError:
             return contains(.serverError) ? "5xx" : nil
+        case .abandoned:
+            return nil
         }
     }
 }
