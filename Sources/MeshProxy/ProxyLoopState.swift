@@ -150,9 +150,10 @@ final class ProxyLoopState: @unchecked Sendable {
     /// detection nor marked unreachable, avoiding those in `avoiding` while another exists.
     /// When every endpoint of the version is ejected or marked, they are all tried as if
     /// none were. The index is the endpoint's place in the destination's `all`; the balancer
-    /// is the one that picked it (to be told when the attempt starts and ends).
+    /// and outlier detector are those of the same table (to be told how the attempt went: a
+    /// newer table may number its endpoints differently).
     func pick(service: String, version: String?, avoiding: [SocketAddress])
-        -> (index: Int, endpoint: RoutingTable.CompiledEndpoint, balancer: LoadBalancer)?
+        -> (index: Int, endpoint: RoutingTable.CompiledEndpoint, balancer: LoadBalancer, outlier: OutlierDetector?)?
     {
         let table = routingTable
         guard let destination = table.destinations[service], !destination.all.isEmpty else { return nil }
@@ -166,7 +167,7 @@ final class ProxyLoopState: @unchecked Sendable {
             inVersion(index) && !(outlier?.isEjected(index, now: now) ?? false) && !isFailed(all[index].address)
         }, avoiding: avoided)
         guard let index = healthy ?? balancer.pick(now: now, using: &random, eligible: inVersion, avoiding: avoided) else { return nil }
-        return (index, all[index], balancer)
+        return (index, all[index], balancer, outlier)
     }
 
     /// The addresses of every endpoint of `service`.

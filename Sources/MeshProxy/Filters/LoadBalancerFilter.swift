@@ -15,12 +15,13 @@ final class LoadBalancerFilter: ProxyFilter {
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let (index, endpoint, balancer) = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
+        guard let (index, endpoint, balancer, outlier) = state.pick(service: exchange.destination, version: exchange.version, avoiding: exchange.tried) else {
             let version = exchange.version.map { " version \($0)" } ?? ""
             return .stop(LocalReply(status: 503, message: "no healthy upstream for '\(exchange.destination)'\(version)", flags: .noHealthyUpstream))
         }
         exchange.endpoint = (endpoint.id, endpoint.address, index)
-        if let outlier = exchange.shared?.outlier, exchange.record.circuit == nil, outlier.isPanicking(now: state.timers.now) {
+        exchange.outlier = outlier
+        if let outlier, exchange.record.circuit == nil, outlier.isPanicking(now: state.timers.now) {
             exchange.record.circuit = "panic"
         }
         exchange.balancer = balancer
@@ -36,7 +37,7 @@ final class LoadBalancerFilter: ProxyFilter {
         let now = state.timers.now
         exchange.balancer?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
         if outcome.endpointUnreachable { state.markFailed(endpoint.address) }
-        guard let outlier = exchange.shared?.outlier, let counted = Self.outlierOutcome(outcome),
+        guard let outlier = exchange.outlier, let counted = Self.outlierOutcome(outcome),
               let event = outlier.record(endpoint: endpoint.index, outcome: counted, now: now) else { return }
         switch event.kind {
         case .ejected:

@@ -22,7 +22,7 @@ final class MirrorFilter: ProxyFilter {
             exchange.record.note = "not mirrored: the request body is over \(ProxyExchange.replayLimit / 1024) KiB"
             return
         }
-        guard let (_, endpoint, _) = state.pick(service: exchange.destination, version: version, avoiding: []) else {
+        guard let (_, endpoint, _, _) = state.pick(service: exchange.destination, version: version, avoiding: []) else {
             state.counters.mirrorFailures.add(1, ordering: .relaxed)
             return
         }

@@ -74,8 +74,10 @@ final class ProxyExchange: HTTPRequestHandler {
     /// The endpoint of the attempt about to start (and then under way), set by the filter that
     /// picks endpoints; `index` is its place in the destination's endpoint list.
     var endpoint: (id: String, address: SocketAddress, index: Int)?
-    /// The balancer that picked `endpoint` (told when the attempt ends).
+    /// The balancer that picked `endpoint` and the outlier detector of the same routing table
+    /// (told how the attempt went).
     var balancer: LoadBalancer?
+    var outlier: OutlierDetector?
     /// When the current attempt started (`timers` time).
     private(set) var attemptStartedAt: UInt64 = 0
     /// Whether the retry filter holds a retry of the budget for the current attempt.
@@ -555,6 +557,7 @@ final class ProxyExchange: HTTPRequestHandler {
         version = nil
         shared = nil
         balancer = nil
+        outlier = nil
         holdsBudgetRetry = false
         holdsRequestSlot = false
         waitsForConnection = false
