@@ -21,6 +21,7 @@ enum ProxyCommand {
         let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
         let upstreamTimeout = try scanner.durationOption("--upstream-timeout")
+        let bodyTimeout = try scanner.durationOption("--body-timeout")
         let maxConnections = try scanner.intOption("--max-connections", range: 1...16_777_216)
         try scanner.finish()
 
@@ -47,14 +48,17 @@ enum ProxyCommand {
             configuration.appReadyPath = appReady
         }
         configuration.threads = threads
-        if let upstreamTimeout {
-            // 0 turns the limit off; anything else is at least a millisecond.
-            let nanoseconds = upstreamTimeout.meshbedNanoseconds
+        // 0 turns a limit off; anything else is at least a millisecond.
+        func limit(_ flag: String, _ value: Duration?) throws(UsageError) -> UInt64? {
+            guard let value else { return nil }
+            let nanoseconds = value.meshbedNanoseconds
             guard nanoseconds == 0 || nanoseconds >= 1_000_000 else {
-                throw UsageError("--upstream-timeout: expected 0 (no limit) or at least 1ms, got \(upstreamTimeout.meshbedDescription)")
+                throw UsageError("\(flag): expected 0 (no limit) or at least 1ms, got \(value.meshbedDescription)")
             }
-            configuration.upstreamTimeout = UInt64(nanoseconds)
+            return UInt64(nanoseconds)
         }
+        if let upstreamTimeout = try limit("--upstream-timeout", upstreamTimeout) { configuration.upstreamTimeout = upstreamTimeout }
+        if let bodyTimeout = try limit("--body-timeout", bodyTimeout) { configuration.bodyTimeout = bodyTimeout }
         configuration.maxConnections = maxConnections
         configuration.seed = seed ?? Posix.monotonicNanoseconds()
 
