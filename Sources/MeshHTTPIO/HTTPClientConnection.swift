@@ -188,14 +188,16 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     }
 
     public func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+        // Whoever counts connections hears of the close first, then the exchange of its end
+        // (which may open another connection at once), as when `close()` is called.
+        let closed = onClose
+        onClose = nil
+        closed?()
         if handler != nil {
             fail(connected ? .connectionLost : .connectFailed(error ?? IOError(code: 111, function: "connect")))
         }
         let notify = onIdleClose
         onIdleClose = nil
         notify?(self)
-        let closed = onClose
-        onClose = nil
-        closed?()
     }
 }

@@ -23,6 +23,7 @@ final class MirrorFilter: ProxyFilter {
             return
         }
         guard let (_, endpoint, _, _) = state.pick(service: exchange.destination, version: version, avoiding: []) else {
+            state.counters.mirrored.add(1, ordering: .relaxed)
             state.counters.mirrorFailures.add(1, ordering: .relaxed)
             return
         }

@@ -1,15 +1,16 @@
 import MeshIO
 
 /// Requests of one event loop waiting for a connection to a destination whose pool is full
-/// (`maxConnections` reached, no idle connection), first come first served. A connection of
-/// the destination that goes idle or closes on this loop wakes the first one, on the next turn
-/// of the loop (never inside the call that freed the connection). Requests waiting on one
-/// loop are not woken by connections freed on another: they wait for their own loop's, or
-/// their timeout.
+/// (`maxConnections` reached, no idle connection), first come first served. Each connection
+/// of the destination that goes idle or closes on this loop wakes one, in order, on the next
+/// turn of the loop (never inside the call that freed the connection). Requests waiting on
+/// one loop are not woken by connections freed on another: they wait for their own loop's,
+/// or their timeout (a sidecar runs one loop unless started with `--threads`).
 final class ConnectionWaiters {
     private let timers: any TimerScheduler
     private var queues: [String: [ProxyExchange]] = [:]
-    private var scheduled: Set<String> = []
+    /// Wakes due on the next turn, per destination (each freed connection wakes one waiter).
+    private var wakes: [String: Int] = [:]
 
     init(timers: any TimerScheduler) {
         self.timers = timers
@@ -35,15 +36,19 @@ final class ConnectionWaiters {
     /// A connection to `destination` went idle or closed: the first waiter tries again on the
     /// loop's next turn.
     func wake(_ destination: String) {
-        guard queues[destination]?.isEmpty == false, !scheduled.contains(destination) else { return }
-        scheduled.insert(destination)
+        guard queues[destination]?.isEmpty == false else { return }
+        let due = wakes[destination, default: 0]
+        wakes[destination] = due + 1
+        guard due == 0 else { return }
         timers.schedule(at: timers.now) { [weak self] in
             guard let self else { return }
-            self.scheduled.remove(destination)
-            guard var queue = self.queues[destination], !queue.isEmpty else { return }
-            let first = queue.removeFirst()
-            self.queues[destination] = queue.isEmpty ? nil : queue
-            first.resumeFromPool()
+            var count = self.wakes.removeValue(forKey: destination) ?? 0
+            while count > 0, var queue = self.queues[destination], !queue.isEmpty {
+                count -= 1
+                let first = queue.removeFirst()
+                self.queues[destination] = queue.isEmpty ? nil : queue
+                first.resumeFromPool()
+            }
         }
     }
 }

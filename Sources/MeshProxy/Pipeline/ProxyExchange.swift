@@ -48,6 +48,8 @@ final class ProxyExchange: HTTPRequestHandler {
     let mode: ProxyMode
     let state: ProxyLoopState
     private let filters: [any ProxyFilter]
+    /// The caller's identity line this hop adds upstream (`x-meshbed-source: S`; none inbound).
+    private let sourceLine: [UInt8]
     private weak var downstream: (any DownstreamSink)?
 
     // MARK: what filters read and write
@@ -98,6 +100,8 @@ final class ProxyExchange: HTTPRequestHandler {
     private var active = false
     /// Whether an attempt started and has not ended yet (for the filters).
     private var attemptInFlight = false
+    /// Whether this exchange stopped reading the request body.
+    private var callerPaused = false
     /// Whether the request waits for a filter to resume its next attempt (`resumeParked`).
     private(set) var parked = false
     private var isHEAD = false
@@ -127,6 +131,13 @@ final class ProxyExchange: HTTPRequestHandler {
         self.mode = mode
         self.state = state
         self.filters = state.filters(for: mode)
+        var line: [UInt8] = []
+        switch mode {
+        case .outbound(let source): HTTPSerializer.appendHeader(name: "x-meshbed-source", value: ArraySlice(source.utf8), into: &line)
+        case .gateway: HTTPSerializer.appendHeader(name: "x-meshbed-source", value: "ingress", into: &line)
+        case .inbound: break
+        }
+        self.sourceLine = line
         if case .inbound = mode { policy = .inbound } else { policy = .default }
         upstreamHead.reserveCapacity(1024)
         tried.reserveCapacity(4)
@@ -205,7 +216,8 @@ final class ProxyExchange: HTTPRequestHandler {
             routeDeadline = timers.now &+ routeTimeout
             armTimer()
         }
-        attempt?.armPerTryTimeout(policy.perTryTimeout)
+        // The per-try timeout runs to the answer's head: not once it arrived (an early answer).
+        if !responseStarted { attempt?.armPerTryTimeout(policy.perTryTimeout) }
         for filter in filters { filter.requestReceived(self) }
     }
 
@@ -223,6 +235,17 @@ final class ProxyExchange: HTTPRequestHandler {
     }
 
     private func forwardBody(_ bytes: UnsafeRawBufferPointer) {
+        guard let connection = attempt?.connection else {
+            // No attempt under way (the request waits for a connection): keep every byte to
+            // send when it starts, and stop reading the caller past the replay limit.
+            replay.append(contentsOf: bytes)
+            if replay.count > Self.replayLimit {
+                recordingBody = false
+                replayable = false
+                pauseCaller()
+            }
+            return
+        }
         if recordingBody {
             if replay.count + bytes.count <= Self.replayLimit {
                 replay.append(contentsOf: bytes)
@@ -232,9 +255,21 @@ final class ProxyExchange: HTTPRequestHandler {
                 replay.removeAll(keepingCapacity: true)
             }
         }
-        guard let connection = attempt?.connection else { return }
         connection.writeBody(bytes)
-        if !connection.isWritable { downstream?.pauseRequestBody() }
+        if !connection.isWritable { pauseCaller() }
+    }
+
+    /// Stops reading the request body (the upstream, or the lack of one, is behind).
+    private func pauseCaller() {
+        callerPaused = true
+        downstream?.pauseRequestBody()
+    }
+
+    /// Reads the request body again.
+    private func resumeCaller() {
+        guard callerPaused else { return }
+        callerPaused = false
+        downstream?.resumeRequestBody()
     }
 
     // MARK: attempts
@@ -271,9 +306,12 @@ final class ProxyExchange: HTTPRequestHandler {
         self.attempt = attempt
         attempt.armConnectTimeout(policy.connectTimeout)
         if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
-        // A first attempt sends the body as it comes; a retry (only once the request is
-        // complete) replays all of it.
+        // A first attempt sends the body as it comes (what arrived while it waited for a
+        // connection first); a retry (only once the request is complete) replays all of it.
         attempt.send(head: upstreamHead, body: replay, isHEAD: isHEAD)
+        if !replayable, !replay.isEmpty { replay.removeAll(keepingCapacity: true) }
+        if record.attempts.count > 1 { state.counters.retries.add(1, ordering: .relaxed) }
+        resumeCaller()
     }
 
     /// A new connection to the destination counts against its `maxConnections` until it closes.
@@ -354,7 +392,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     func attemptWritable(_ attempt: UpstreamAttempt) {
         guard attempt === self.attempt else { return }
-        downstream?.resumeRequestBody()
+        resumeCaller()
     }
 
     func attemptFailed(_ attempt: UpstreamAttempt, _ error: HTTPClientError) {
@@ -409,7 +447,7 @@ final class ProxyExchange: HTTPRequestHandler {
     private func retryReason(for outcome: AttemptOutcome) -> String? {
         guard !responseStarted else { return nil }
         let request = RetryState.Request(
-            complete: requestComplete, replayable: replayable, idempotent: isIdempotent, retries: record.retries,
+            complete: requestComplete || bodiless, replayable: replayable, idempotent: isIdempotent, retries: record.retries,
             deadlinePassed: routeDeadline != 0 && timers.now >= routeDeadline)
         switch retry.decide(outcome, request) {
         case .success(let reason):
@@ -432,7 +470,6 @@ final class ProxyExchange: HTTPRequestHandler {
         record.attempts[last].retryReason = reason
         let delay = state.backoff(retry: record.retries + 1)
         record.attempts[last].backoff = delay
-        state.counters.retries.add(1, ordering: .relaxed)
         if delay == 0 { return startAttempt() }
         retryTimer = timers.schedule(at: timers.now &+ delay) { [weak self] in
             guard let self else { return }
@@ -492,6 +529,18 @@ final class ProxyExchange: HTTPRequestHandler {
         let now = timers.now
         if bodyDeadline != 0, now >= bodyDeadline {
             bodyDeadline = 0
+            if callerPaused, parked {
+                // The body stopped because no connection freed up: the pool's fault, not the caller's.
+                state.counters.overflows.add(1, ordering: .relaxed)
+                record.circuit = "overflow"
+                return finish(with: LocalReply(status: 503, message: "upstream overflow: no connection to '\(destination)' within \(Self.text(state.bodyTimeout))",
+                                               flags: .upstreamOverflow))
+            }
+            if callerPaused {
+                // The upstream stopped taking the body.
+                return finish(with: LocalReply(status: 504, message: "upstream stopped reading the request body for \(Self.text(state.bodyTimeout))",
+                                               flags: .upstreamRequestTimeout))
+            }
             record.flags.insert(.requestBodyTimeout)
             return finish(with: LocalReply(status: 408, message: "request body timeout: no progress within \(Self.text(state.bodyTimeout))",
                                            flags: .requestBodyTimeout))
@@ -569,6 +618,7 @@ final class ProxyExchange: HTTPRequestHandler {
         requestComplete = false
         responseStarted = false
         attemptInFlight = false
+        callerPaused = false
         replayable = true
         recordingBody = false
         if replay.capacity > Self.replayLimit * 2 { replay = [] } else { replay.removeAll(keepingCapacity: true) }
@@ -645,14 +695,7 @@ final class ProxyExchange: HTTPRequestHandler {
         case .none, .untilClose:
             break
         }
-        switch mode {
-        case .outbound(let source):
-            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: ArraySlice(source.utf8), into: &out)
-        case .gateway:
-            HTTPSerializer.appendHeader(name: "x-meshbed-source", value: "ingress", into: &out)
-        case .inbound:
-            break
-        }
+        out.append(contentsOf: sourceLine)
         out.append(13)
         out.append(10)
     }

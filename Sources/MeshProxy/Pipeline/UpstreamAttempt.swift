@@ -26,6 +26,8 @@ final class UpstreamAttempt: UpstreamEvents {
     private var perTryDeadline: UInt64 = 0
     private var timer: TimerID?
     private var timerAt: UInt64 = 0
+    /// Whether the response head arrived.
+    private var answered = false
 
     init(number: Int, endpointID: String, address: SocketAddress, connection: any UpstreamConnection,
          exchange: ProxyExchange, timers: any TimerScheduler) {
@@ -65,9 +67,10 @@ final class UpstreamAttempt: UpstreamEvents {
         arm()
     }
 
-    /// Limits waiting for the response head to `timeout` nanoseconds from now.
+    /// Limits waiting for the response head to `timeout` nanoseconds from now (not once the
+    /// head arrived).
     func armPerTryTimeout(_ timeout: UInt64) {
-        guard timeout > 0, connection != nil else { return }
+        guard timeout > 0, connection != nil, !answered else { return }
         perTryDeadline = timers.now &+ timeout
         arm()
     }
@@ -125,7 +128,10 @@ final class UpstreamAttempt: UpstreamEvents {
 
     // MARK: UpstreamEvents
 
-    func receivedHead(_ head: HTTPResponseHead) { exchange?.attemptHead(self, head) }
+    func receivedHead(_ head: HTTPResponseHead) {
+        answered = true
+        exchange?.attemptHead(self, head)
+    }
     func receivedBody(_ bytes: UnsafeRawBufferPointer) { exchange?.attemptBody(self, bytes) }
     func receivedEnd() { exchange?.attemptEnd(self) }
     func failed(_ error: HTTPClientError) {
