@@ -164,7 +164,7 @@ final class HandUpstreams: UpstreamConnector {
     }
 }
 
-extension ReviewFindingsTests {
+extension PipelineRegressionTests {
     // C': a chunked body is silently truncated: the chunks that came while parked are lost,
     // the later ones are well-formed, so the upstream accepts a shorter body.
     @Test func parkedChunkedRequestIsSilentlyTruncated() {
@@ -184,7 +184,7 @@ extension ReviewFindingsTests {
 
 import MeshConfig
 
-extension ReviewFindingsTests {
+extension PipelineRegressionTests {
     // G: a retry picked from a newer table records its outcome into the outlier detector of
     // the table the request started with, at the newer table's index.
     @Test func retryAfterSnapshotChangeFeedsTheWrongOutlierDetector() {
