@@ -7,7 +7,9 @@
 # wrk -t1 -c16 through a pair of proxies (caller's proxy -> callee's proxy -> echo), the
 # same request each time (GET / with Host: server), five ways, in ROUNDS interleaved rounds
 # (the order reversed every other round, since this machine is noisy), each round printed
-# and then the median of each:
+# and then the median of each. Next to requests/s and p50/p99: the CPU time (user + system,
+# from /proc) each of the two proxies spent per request, which a busy machine moves much
+# less than requests/s:
 #   a   sidecar pair, no policy (the sidecar's defaults: 15 s timeout, connect-failure retries);
 #   b   sidecar pair, every resilience filter configured for `server`: timeout 2s,
 #       connectTimeout 1s, retries {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, reset,
@@ -86,13 +88,16 @@ topology pairewma "$(policies ewma)" > "$work/pairewma.yaml"
 field() {  # status-json service field
   python3 -c "import json,sys; s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']==sys.argv[2]][0]; print(i[sys.argv[3]])" "$1" "$2" "$3"
 }
-declare -A url admin
+declare -A url admin procs
 up() {  # label name
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
   local status
   status=$("$bin" status "$2" --json --state-dir "$work/state-$2")
   url[$1]="http://$(field "$status" client outbound)/"
   admin[$1]="$(field "$status" client admin)"
+  local state
+  state=$(cat "$work/state-$2/$2/state.json")
+  procs[$1]="$(field "$state" client sidecarPID) $(field "$state" server sidecarPID)"
   [ "$1" = a ] && echo_app=$(field "$status" server app)
   return 0
 }
@@ -131,6 +136,7 @@ backend out
 CONF
     "$haproxy" -q -f "$dir/$side.cfg" &
     pids+=($!)
+    procs[$1]="${procs[$1]:-}${procs[$1]:+ }$!"
   done
   wait_port "$2"
 }
@@ -158,19 +164,32 @@ declare -A name=(
   [c0]="haproxy pair, no timeouts or retries"
 )
 
-# wrk: appends "label rps p50 p99 errors" (latencies in ms) to results.
+# CPU time (user + system, clock ticks) of the pids, one per line.
+cpu() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done; }
+
+# wrk: prints "label rps p50 p99 errors cpu1 cpu2" (latencies in ms; cpuN: the caller's and
+# the callee's proxy's CPU time per request in microseconds, which the machine's noise moves
+# much less than requests/s).
 run() {  # label seconds
+  local before after
+  # shellcheck disable=SC2086
+  before=$(cpu ${procs[$1]})
   wrk -t1 -c16 -d"$2s" --latency -H "Host: server" "${url[$1]}" > "$work/wrk.txt"
-  python3 - "$1" "$work/wrk.txt" <<'PY'
+  # shellcheck disable=SC2086
+  after=$(cpu ${procs[$1]})
+  python3 - "$1" "$work/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[2]).read()
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+ticks = [int(a) - int(b) for b, a in zip(sys.argv[3].split(), sys.argv[4].split())]
+cpu = [t * 1e6 / int(sys.argv[5]) / max(requests, 1) for t in ticks]
 def ms(label):
     m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), text, re.M)
     v, u = float(m.group(1)), m.group(2)
     return v / 1000 if u == "us" else v * 1000 if u == "s" else v
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 bad = 1 if ("Socket errors" in text or "Non-2xx" in text) else 0
-print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad)
+print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad, f"{cpu[0]:.2f}", f"{cpu[1]:.2f}")
 PY
 }
 
@@ -183,9 +202,9 @@ for r in $(seq 1 "$rounds"); do
   for l in "${order[@]}"; do
     line=$(run "$l" "$seconds")
     echo "$r $line" >> "$work/results"
-    read -r _ rps p50 p99 bad <<< "$line"
-    printf "round %d  %-3s %-42s %7d req/s  p50 %.3f ms  p99 %.3f ms%s\n" "$r" "$l" "${name[$l]}" "$rps" "$p50" "$p99" \
-      "$([ "$bad" = 1 ] && echo "  ERRORS")"
+    read -r _ rps p50 p99 bad cpu1 cpu2 <<< "$line"
+    printf "round %d  %-3s %-42s %7d req/s  p50 %.3f ms  p99 %6.3f ms  CPU/request %5.2f + %5.2f us%s\n" \
+      "$r" "$l" "${name[$l]}" "$rps" "$p50" "$p99" "$cpu1" "$cpu2" "$([ "$bad" = 1 ] && echo "  ERRORS")"
   done
 done
 
@@ -196,11 +215,12 @@ rows = [line.split() for line in open(sys.argv[1])]
 med = {}
 for label in sys.argv[2:]:
     mine = [r for r in rows if r[1] == label]
-    med[label] = tuple(statistics.median(float(r[i]) for r in mine) for i in (2, 3, 4))
-    rps, p50, p99 = med[label]
-    print(f"{label:3} {rps:8.0f} req/s  p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    med[label] = tuple(statistics.median(float(r[i]) for r in mine) for i in (2, 3, 4, 6, 7))
+    rps, p50, p99, cpu1, cpu2 = med[label]
+    print(f"{label:3} {rps:8.0f} req/s  p50 {p50:.3f} ms  p99 {p99:6.3f} ms  CPU/request {cpu1:5.2f} + {cpu2:5.2f} us")
 def ratio(x, y):
-    print(f"{x}/{y}: {med[x][0] / med[y][0]:.3f}x the requests/s, p99 {med[x][2] / med[y][2]:.2f}x")
+    print(f"{x}/{y}: {med[x][0] / med[y][0]:.3f}x the requests/s, p99 {med[x][2] / med[y][2]:.2f}x, "
+          f"caller's proxy CPU/request {med[x][3] / med[y][3]:.2f}x, both proxies {(med[x][3] + med[x][4]) / (med[y][3] + med[y][4]):.2f}x")
 ratio("b", "a"); ratio("b2", "a"); ratio("b", "c"); ratio("a", "c0"); ratio("c", "c0")
 b_a = med["b"][0] / med["a"][0]
 print(f"goal b >= 0.95 a: {'met' if b_a >= 0.95 else 'NOT met'} ({b_a:.3f})")
