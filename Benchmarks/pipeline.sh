@@ -17,7 +17,8 @@
 #       loadBalancer leastRequest;
 #   b2  as b with loadBalancer ewma;
 #   c   haproxy pair with the same timeouts and retries (timeout server 2s, timeout connect 1s,
-#       retries 2, retry-on 5xx-ish conn-failure empty-response, option redispatch,
+#       retries 2, retry-on conn-failure empty-response response-timeout 500 502 503 504 (no 5xx
+#       class in haproxy), option redispatch,
 #       http-reuse always, balance leastconn), nbthread 1 each as a sidecar has one event-loop
 #       thread, no logging, in front of topology a's server echo app;
 #   c0  haproxy pair without retries or timeouts.
