@@ -25,6 +25,7 @@
 # No mirror: a mirror doubles the upstream work, which is not a filter's cost.
 # Goal (issue 8): b at least 0.95x a. Afterwards each sidecar pair's `/stats` must show no
 # retry, timeout, overflow or ejection (else the comparison is not like for like).
+# On a busy machine, Benchmarks/pipeline-instructions.sh counts the same cost in instructions.
 # MESHBED_BIN=PATH picks the binary (default .build/release/meshbed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
