@@ -6,8 +6,10 @@
 #   swift build -c release --static-swift-stdlib && Benchmarks/pipeline-instructions.sh [SECONDS]
 #
 # Brings up pipeline.sh's topologies a (no policy), b (every resilience filter for `server`,
-# leastRequest) and b2 (the same with ewma). For each, a second caller sidecar (the same
-# instance's command line, its own ports) runs under callgrind with instrumentation off;
+# leastRequest) and b2 (the same with ewma), and b with one thing left out, to say what each
+# costs: b-pt (no perTryTimeout), b-cb (no circuitBreaker), b-lr (roundRobin). For each, a
+# second caller sidecar (the same instance's command line, its own ports) runs under
+# callgrind with instrumentation off;
 # after a warm-up, instrumentation is on for SECONDS (default 10) of wrk -t1 -c4 with
 # `Host: server` against its outbound port, and the sidecar's `/stats` counts the requests.
 # Prints the instructions per request of the sidecar's event loop (the control plane's
@@ -37,7 +39,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-topology() {  # name loadBalancer (empty: no policy)
+topology() {  # name variant: none, leastRequest, ewma, noPerTryTimeout, noCircuitBreaker, roundRobin
   cat <<YAML
 kind: Topology
 name: $1
@@ -46,16 +48,24 @@ services:
   client: {}
   server: {}
 YAML
-  [ -z "$2" ] || cat <<YAML
+  local perTry=", perTryTimeout: 500ms" lb=leastRequest
+  local cb="    circuitBreaker: {consecutive5xxErrors: 10000, consecutiveGatewayErrors: 10000, interval: 10s,
+                     baseEjectionTime: 30s, maxEjectionPercent: 10, minHealthPercent: 50,
+                     maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000}"
+  case $2 in
+    none) return 0;;
+    ewma|roundRobin) lb=$2;;
+    noPerTryTimeout) perTry="";;
+    noCircuitBreaker) cb="";;
+  esac
+  cat <<YAML
 policies:
   server:
     timeout: 2s
     connectTimeout: 1s
-    retries: {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, reset, connect-failure]}
-    circuitBreaker: {consecutive5xxErrors: 10000, consecutiveGatewayErrors: 10000, interval: 10s,
-                     baseEjectionTime: 30s, maxEjectionPercent: 10, minHealthPercent: 50,
-                     maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000}
-    loadBalancer: $2
+    retries: {attempts: 2$perTry, retryOn: [5xx, reset, connect-failure]}
+$cb
+    loadBalancer: $lb
 YAML
 }
 
@@ -96,9 +106,12 @@ measure() {  # label name loadBalancer
   "$bin" down --state-dir "$work/state-$2" >/dev/null
 }
 
-measure a pair ""
+measure a pair none
 measure b pairpolicy leastRequest
 measure b2 pairewma ewma
+measure b-pt pairnopertry noPerTryTimeout
+measure b-cb pairnobreaker noCircuitBreaker
+measure b-lr pairroundrobin roundRobin
 
 python3 - "$work" <<'PY'
 import re, sys
@@ -117,15 +130,19 @@ def load(label):
     requests = int(open(f"{work}/requests-{label}").read())
     control = max((v for k, v in totals.items() if "ControlClient" in k or "OneShotRequest" in k), default=0)
     return totals, requests, control
-runs = {label: load(label) for label in ("a", "b", "b2")}
+labels = ("a", "b", "b2", "b-pt", "b-cb", "b-lr")
+runs = {label: load(label) for label in labels}
 per = {}
 for label, (totals, requests, control) in runs.items():
     loop = totals.get("EventLoop.run()", 0)
     per[label] = (loop - control) / requests
-    print(f"{label:3} {requests:6d} requests  {per[label]:7.0f} instructions/request in the event loop "
+    print(f"{label:4} {requests:6d} requests  {per[label]:7.0f} instructions/request in the event loop "
           f"(control plane's {control / requests:.0f}/request left out)")
-for label in ("b", "b2"):
+for label in labels[1:]:
     print(f"{label}/a: {per[label] / per['a']:.3f}x the instructions per request ({per[label] - per['a']:+.0f})")
+for label, what in (("b-pt", "perTryTimeout"), ("b-cb", "circuitBreaker"), ("b-lr", "leastRequest over roundRobin")):
+    print(f"{what} costs {per['b'] - per[label]:+.0f} instructions/request (b - {label})")
+for label in ("b", "b2"):
     (ta, ra, _), (tb, rb, _) = runs["a"], runs[label]
     # Leave out what encloses most of a request (the event loop, reading a connection).
     rows = sorted(((tb.get(k, 0) / rb - ta.get(k, 0) / ra, k) for k in set(ta) | set(tb)
