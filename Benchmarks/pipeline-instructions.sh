@@ -71,7 +71,7 @@ YAML
 
 stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
 
-measure() {  # label name loadBalancer
+measure() {  # label topology-name variant (see topology)
   topology "$2" "$3" > "$work/$2.yaml"
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
   # The caller sidecar's command line, with ports of its own.
@@ -100,6 +100,7 @@ measure() {  # label name loadBalancer
   callgrind_control -d "$clone" > /dev/null 2>&1
   if grep -q "Non-2xx\|Socket errors" "$work/wrk-$1.txt"; then echo "$1: wrk saw errors" >&2; exit 3; fi
   kill "$clone"; wait "$clone" 2>/dev/null || true
+  pids=()  # gone: its pid must not be signalled again
   echo $((r1 - r0)) > "$work/requests-$1"
   callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$1.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
     > "$work/inclusive-$1.txt"
