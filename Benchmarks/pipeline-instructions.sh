@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# What the sidecar's resilience filters cost in instructions per request, counted by
+# valgrind's callgrind: unlike requests/s, the count does not move with the machine's load.
+# Run by hand (not in CI):
+#
+#   swift build -c release --static-swift-stdlib && Benchmarks/pipeline-instructions.sh [SECONDS]
+#
+# Brings up pipeline.sh's topologies a (no policy), b (every resilience filter for `server`,
+# leastRequest) and b2 (the same with ewma), and b with one thing left out, to say what each
+# costs: b-pt (no perTryTimeout), b-cb (no circuitBreaker), b-lr (roundRobin). For each, a
+# second caller sidecar (the same instance's command line, its own ports) runs under
+# callgrind with instrumentation off;
+# after a warm-up, instrumentation is on for SECONDS (default 10) of wrk -t1 -c4 with
+# `Host: server` against its outbound port, and the sidecar's `/stats` counts the requests.
+# Prints the instructions per request of the sidecar's event loop (the control plane's
+# snapshot decoding left out: a second sidecar of one instance makes snapshots change) and,
+# for b and b2, the functions whose inclusive count per request grew most over a's.
+# Needs valgrind, wrk and `swift demangle`. MESHBED_BIN=PATH picks the binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+case $seconds in ''|*[!0-9]*) echo "usage: Benchmarks/pipeline-instructions.sh [SECONDS] (a whole number)" >&2; exit 2;; esac
+[ "$seconds" -gt 0 ] || { echo "SECONDS must be at least 1" >&2; exit 2; }
+bin=${MESHBED_BIN:-$PWD/.build/release/meshbed}
+[ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib (or set MESHBED_BIN)" >&2; exit 2; }
+for tool in valgrind callgrind_control callgrind_annotate wrk swift; do
+  command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for d in "$work"/state-*; do [ -d "$d" ] && "$bin" down --state-dir "$d" >/dev/null 2>&1 || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+topology() {  # name variant: none, leastRequest, ewma, noPerTryTimeout, noCircuitBreaker, roundRobin
+  cat <<YAML
+kind: Topology
+name: $1
+mesh: {mtls: disabled}
+services:
+  client: {}
+  server: {}
+YAML
+  local perTry=", perTryTimeout: 500ms" lb=leastRequest
+  local cb="    circuitBreaker: {consecutive5xxErrors: 10000, consecutiveGatewayErrors: 10000, interval: 10s,
+                     baseEjectionTime: 30s, maxEjectionPercent: 10, minHealthPercent: 50,
+                     maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000}"
+  case $2 in
+    none) return 0;;
+    ewma|roundRobin) lb=$2;;
+    noPerTryTimeout) perTry="";;
+    noCircuitBreaker) cb="";;
+  esac
+  cat <<YAML
+policies:
+  server:
+    timeout: 2s
+    connectTimeout: 1s
+    retries: {attempts: 2$perTry, retryOn: [5xx, reset, connect-failure]}
+$cb
+    loadBalancer: $lb
+YAML
+}
+
+stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+
+measure() {  # label topology-name variant (see topology)
+  topology "$2" "$3" > "$work/$2.yaml"
+  "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
+  # The caller sidecar's command line, with ports of its own.
+  local pid args=() inbound outbound admin clone
+  pid=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print([i for i in s['instances'] if i['service']=='client'][0]['sidecarPID'])" \
+    "$work/state-$2/$2/state.json")
+  mapfile -d '' -t args < "/proc/$pid/cmdline"
+  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
+  for i in "${!args[@]}"; do
+    case ${args[$i]} in
+      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
+    esac
+  done
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-$1.out" "${args[@]}" > "$work/cg-$1.log" 2>&1 &
+  clone=$!
+  pids+=($clone)
+  for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
+  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$1: the sidecar under callgrind never got ready" >&2; exit 3; }
+  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up
+  callgrind_control -i on "$clone" > /dev/null 2>&1
+  local r0 r1
+  r0=$(stat_requests "$admin")
+  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$outbound/" > "$work/wrk-$1.txt"
+  r1=$(stat_requests "$admin")
+  callgrind_control -i off "$clone" > /dev/null 2>&1
+  callgrind_control -d "$clone" > /dev/null 2>&1
+  if grep -q "Non-2xx\|Socket errors" "$work/wrk-$1.txt"; then echo "$1: wrk saw errors" >&2; exit 3; fi
+  kill "$clone"; wait "$clone" 2>/dev/null || true
+  pids=()  # gone: its pid must not be signalled again
+  echo $((r1 - r0)) > "$work/requests-$1"
+  callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$1.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
+    > "$work/inclusive-$1.txt"
+  "$bin" down --state-dir "$work/state-$2" >/dev/null
+}
+
+measure a pair none
+measure b pairpolicy leastRequest
+measure b2 pairewma ewma
+measure b-pt pairnopertry noPerTryTimeout
+measure b-cb pairnobreaker noCircuitBreaker
+measure b-lr pairroundrobin roundRobin
+
+python3 - "$work" <<'PY'
+import re, sys
+work = sys.argv[1]
+def load(label):
+    totals = {}
+    for line in open(f"{work}/inclusive-{label}.txt"):
+        m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$", line)
+        if not m:
+            continue
+        name = m.group(2)
+        name = re.sub(r" \([\d,]+x\)$", "", name)  # the call count
+        name = re.sub(r" \[[^]]*\]$", "", name)
+        name = name.split(":", 1)[1] if ":" in name else name
+        totals[name] = max(totals.get(name, 0), int(m.group(1).replace(",", "")))
+    requests = int(open(f"{work}/requests-{label}").read())
+    control = max((v for k, v in totals.items() if "ControlClient" in k or "OneShotRequest" in k), default=0)
+    return totals, requests, control
+labels = ("a", "b", "b2", "b-pt", "b-cb", "b-lr")
+runs = {label: load(label) for label in labels}
+per = {}
+for label, (totals, requests, control) in runs.items():
+    loop = totals.get("EventLoop.run()", 0)
+    per[label] = (loop - control) / requests
+    print(f"{label:4} {requests:6d} requests  {per[label]:7.0f} instructions/request in the event loop "
+          f"(control plane's {control / requests:.0f}/request left out)")
+for label in labels[1:]:
+    print(f"{label}/a: {per[label] / per['a']:.3f}x the instructions per request ({per[label] - per['a']:+.0f})")
+for label, what in (("b-pt", "perTryTimeout"), ("b-cb", "circuitBreaker"), ("b-lr", "leastRequest over roundRobin")):
+    print(f"{what} costs {per['b'] - per[label]:+.0f} instructions/request (b - {label})")
+for label in ("b", "b2"):
+    (ta, ra, _), (tb, rb, _) = runs["a"], runs[label]
+    # Leave out what encloses most of a request (the event loop, reading a connection).
+    rows = sorted(((tb.get(k, 0) / rb - ta.get(k, 0) / ra, k) for k in set(ta) | set(tb)
+                   if not re.search("ControlClient|OneShotRequest|JSON|Decodable|events annotated", k) and ta.get(k, 0) / ra < per["a"] / 2), reverse=True)
+    print(f"   grew most (inclusive instructions/request, {label} - a; callers include their callees):")
+    for delta, name in rows[:25]:
+        if delta < 80:
+            break
+        print(f"   {delta:+6.0f}  {name[:110]}")
+PY
