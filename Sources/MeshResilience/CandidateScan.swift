@@ -32,6 +32,8 @@ struct CandidateScan {
     static func pair<R: RandomNumberGenerator>(
         count: Int, using random: inout R, eligible: (Int) -> Bool, avoiding: (Int) -> Bool
     ) -> (Int, Int) {
+        // One endpoint: no second candidate to look for.
+        if count == 1 { return eligible(0) ? (0, -1) : (-1, -1) }
         let first = sample(count: count, excluding: -1, using: &random, eligible: eligible, avoiding: avoiding)
         if first >= 0 {
             let second = sample(count: count, excluding: first, using: &random, eligible: eligible, avoiding: avoiding)

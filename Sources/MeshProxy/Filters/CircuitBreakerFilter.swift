@@ -26,7 +26,8 @@ final class CircuitBreakerFilter: ProxyFilter {
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
         guard let limits = exchange.shared?.limits, let endpoint = exchange.endpoint else { return .proceed }
         let connector = state.connector
-        if connector.hasIdle(endpoint.address) || limits.connections.load(ordering: .relaxed) < limits.maxima.connections {
+        // The atomic first: below the limit, no pool lookup is needed.
+        if limits.connections.load(ordering: .relaxed) < limits.maxima.connections || connector.hasIdle(endpoint.address) {
             return .proceed
         }
         let others = state.addresses(of: exchange.destination).filter { $0 != endpoint.address }

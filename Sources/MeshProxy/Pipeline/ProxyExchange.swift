@@ -217,7 +217,7 @@ final class ProxyExchange: HTTPRequestHandler {
             armTimer()
         }
         // The per-try timeout runs to the answer's head: not once it arrived (an early answer).
-        if !responseStarted { attempt?.armPerTryTimeout(policy.perTryTimeout) }
+        if !responseStarted { armPerTry() }
         for filter in filters { filter.requestReceived(self) }
     }
 
@@ -301,11 +301,11 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         if !connection.isConnected { countAgainstLimits(connection) }
         let attempt = UpstreamAttempt(
-            number: record.attempts.count, endpointID: endpoint.id, address: endpoint.address, connection: connection,
-            exchange: self, timers: timers)
+            number: record.attempts.count, endpointID: endpoint.id, address: endpoint.address, connection: connection, exchange: self)
         self.attempt = attempt
-        attempt.armConnectTimeout(policy.connectTimeout)
-        if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
+        attempt.armConnectTimeout(policy.connectTimeout, now: timers.now)
+        if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout, now: timers.now) }
+        if attempt.nextDeadline != 0 { armTimer() }
         // A first attempt sends the body as it comes (what arrived while it waited for a
         // connection first); a retry (only once the request is complete) replays all of it.
         attempt.send(head: upstreamHead, body: replay, isHEAD: isHEAD)
@@ -416,8 +416,9 @@ final class ProxyExchange: HTTPRequestHandler {
                let fresh = try? state.connector.connect(attempt.address) {
                 countAgainstLimits(fresh)
                 attempt.resend(head: upstreamHead, isHEAD: isHEAD, on: fresh)
-                attempt.armConnectTimeout(policy.connectTimeout)
-                if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout) }
+                attempt.armConnectTimeout(policy.connectTimeout, now: timers.now)
+                if requestComplete { attempt.armPerTryTimeout(policy.perTryTimeout, now: timers.now) }
+                if attempt.nextDeadline != 0 { armTimer() }
                 return
             }
             outcome = .reset
@@ -510,8 +511,20 @@ final class ProxyExchange: HTTPRequestHandler {
 
     // MARK: timeouts
 
+    /// Starts the current attempt's per-try timeout (the request has arrived).
+    private func armPerTry() {
+        guard let attempt, policy.perTryTimeout > 0 else { return }
+        attempt.armPerTryTimeout(policy.perTryTimeout, now: timers.now)
+        armTimer()
+    }
+
+    /// The earliest of two deadlines (0: none).
+    private static func earliest(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        a == 0 ? b : b == 0 ? a : min(a, b)
+    }
+
     private func armTimer() {
-        let next = routeDeadline == 0 ? bodyDeadline : bodyDeadline == 0 ? routeDeadline : min(routeDeadline, bodyDeadline)
+        let next = Self.earliest(Self.earliest(routeDeadline, bodyDeadline), attempt?.nextDeadline ?? 0)
         guard next != 0 else { return }
         // One timer per connection: one that fires early finds its deadline moved and re-arms,
         // so a busy connection schedules about one timer per timeout period, not per request.
@@ -544,6 +557,11 @@ final class ProxyExchange: HTTPRequestHandler {
             record.flags.insert(.requestBodyTimeout)
             return finish(with: LocalReply(status: 408, message: "request body timeout: no progress within \(Self.text(state.bodyTimeout))",
                                            flags: .requestBodyTimeout))
+        }
+        if let attempt, attempt.nextDeadline != 0, now >= attempt.nextDeadline {
+            // Its connection closes; the failure goes on to a retry or an answer.
+            attempt.expire(now: now)
+            guard active else { return }
         }
         if routeDeadline != 0, now >= routeDeadline {
             routeDeadline = 0

@@ -3,9 +3,10 @@ import MeshHTTPIO
 import MeshIO
 
 /// One try of a request against one endpoint: it owns its connection, its attempt number,
-/// its endpoint and its timer (connect timeout while connecting, then the per-try timeout),
-/// and passes the connection's events to its exchange while it is the exchange's current
-/// attempt. An attempt the exchange gave up (`detach`) closes its connection and says nothing
+/// its endpoint and its deadlines (connect timeout while connecting, then the per-try
+/// timeout; the exchange's one timer per connection fires them, so an attempt schedules
+/// nothing itself), and passes the connection's events to its exchange while it is the
+/// exchange's current attempt. An attempt the exchange gave up (`detach`) closes its connection and says nothing
 /// more, so a retry never hears from the try before it.
 final class UpstreamAttempt: UpstreamEvents {
     /// The 1-based attempt number.
@@ -21,27 +22,18 @@ final class UpstreamAttempt: UpstreamEvents {
     /// Set when this attempt's own timer closed the connection: what the failure means.
     private(set) var timedOut: AttemptOutcome?
     private weak var exchange: ProxyExchange?
-    private let timers: any TimerScheduler
     private var connectDeadline: UInt64 = 0
     private var perTryDeadline: UInt64 = 0
-    private var timer: TimerID?
-    private var timerAt: UInt64 = 0
     /// Whether the response head arrived.
     private var answered = false
 
-    init(number: Int, endpointID: String, address: SocketAddress, connection: any UpstreamConnection,
-         exchange: ProxyExchange, timers: any TimerScheduler) {
+    init(number: Int, endpointID: String, address: SocketAddress, connection: any UpstreamConnection, exchange: ProxyExchange) {
         self.number = number
         self.endpointID = endpointID
         self.address = address
         self.connection = connection
         self.reused = connection.isConnected
         self.exchange = exchange
-        self.timers = timers
-    }
-
-    deinit {
-        if let timer { timers.cancel(timer) }
     }
 
     /// Sends the request head and the body recorded so far (a retry replays the whole body).
@@ -60,27 +52,47 @@ final class UpstreamAttempt: UpstreamEvents {
         head.withUnsafeBytes { fresh.send($0, isHEAD: isHEAD, events: self) }
     }
 
-    /// Limits connecting to `timeout` nanoseconds from now (when the connection is new).
-    func armConnectTimeout(_ timeout: UInt64) {
+    /// Limits connecting to `timeout` nanoseconds after `now` (when the connection is new).
+    func armConnectTimeout(_ timeout: UInt64, now: UInt64) {
         guard timeout > 0, let connection, !connection.isConnected else { return }
-        connectDeadline = timers.now &+ timeout
-        arm()
+        connectDeadline = now &+ timeout
     }
 
-    /// Limits waiting for the response head to `timeout` nanoseconds from now (not once the
-    /// head arrived).
-    func armPerTryTimeout(_ timeout: UInt64) {
+    /// Limits waiting for the response head to `timeout` nanoseconds after `now` (not once
+    /// the head arrived).
+    func armPerTryTimeout(_ timeout: UInt64, now: UInt64) {
         guard timeout > 0, connection != nil, !answered else { return }
-        perTryDeadline = timers.now &+ timeout
-        arm()
+        perTryDeadline = now &+ timeout
+    }
+
+    /// The earliest of its deadlines (0: none).
+    var nextDeadline: UInt64 {
+        connectDeadline == 0 ? perTryDeadline : perTryDeadline == 0 ? connectDeadline : min(connectDeadline, perTryDeadline)
+    }
+
+    /// Acts on the deadlines that passed by `now`: a connection still connecting at its
+    /// connect deadline, or without an answer at its per-try deadline, is closed (the failure
+    /// then reports `timedOut`).
+    func expire(now: UInt64) {
+        guard let connection else { return }
+        if connectDeadline != 0, now >= connectDeadline {
+            connectDeadline = 0
+            if !connection.isConnected {
+                timedOut = .connectTimeout
+                return connection.close()
+            }
+        }
+        if perTryDeadline != 0, now >= perTryDeadline {
+            perTryDeadline = 0
+            timedOut = .perTryTimeout
+            connection.close()
+        }
     }
 
     /// The response head arrived: no more per-try or connect limits.
     func stopTimer() {
         connectDeadline = 0
         perTryDeadline = 0
-        if let timer { timers.cancel(timer) }
-        timer = nil
     }
 
     /// Gives the attempt up: its connection is closed (never pooled) and its events ignored.
@@ -98,32 +110,6 @@ final class UpstreamAttempt: UpstreamEvents {
         exchange = nil
         if let connection { connector.checkin(connection, idleTimeout: idleTimeout) }
         connection = nil
-    }
-
-    private func arm() {
-        let next = connectDeadline == 0 ? perTryDeadline : perTryDeadline == 0 ? connectDeadline : min(connectDeadline, perTryDeadline)
-        guard next != 0, timer == nil || next < timerAt else { return }
-        if let timer { timers.cancel(timer) }
-        timerAt = next
-        timer = timers.schedule(at: next) { [weak self] in self?.timerFired() }
-    }
-
-    private func timerFired() {
-        timer = nil
-        guard let connection else { return }
-        let now = timers.now
-        if connectDeadline != 0, now >= connectDeadline {
-            connectDeadline = 0
-            if !connection.isConnected {
-                timedOut = .connectTimeout
-                return connection.close()
-            }
-        }
-        if perTryDeadline != 0, now >= perTryDeadline {
-            timedOut = .perTryTimeout
-            return connection.close()
-        }
-        arm()
     }
 
     // MARK: UpstreamEvents
