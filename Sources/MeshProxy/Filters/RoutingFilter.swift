@@ -10,7 +10,7 @@ final class RoutingFilter: ProxyFilter {
     }
 
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let head = exchange.requestHead, let service = ProxyExchange.destinationService(head) else {
+        guard let head = exchange.requestHead, let service = exchange.destinationService(of: head) else {
             return .stop(LocalReply(status: 400, message: "the request names no destination: send Host: SERVICE or an absolute-form URL",
                                     flags: .noRoute))
         }

@@ -102,6 +102,9 @@ final class ProxyExchange: HTTPRequestHandler {
     private var attemptInFlight = false
     /// Whether this exchange stopped reading the request body.
     private var callerPaused = false
+    /// The last request's authority and the service it named.
+    private var lastAuthority: [UInt8] = []
+    private var lastService: String?
     /// Whether the request waits for a filter to resume its next attempt (`resumeParked`).
     private(set) var parked = false
     private var isHEAD = false
@@ -716,6 +719,17 @@ final class ProxyExchange: HTTPRequestHandler {
         out.append(contentsOf: sourceLine)
         out.append(13)
         out.append(10)
+    }
+
+    /// The service `head` is for (see `destinationService(_:)`), remembered for the next
+    /// request of the connection, which usually names the same one.
+    func destinationService(of head: HTTPRequestHead) -> String? {
+        guard let authority = head.authority ?? head.headers.firstValue("host") else { return nil }
+        if let lastService, authority.elementsEqual(lastAuthority) { return lastService }
+        guard let service = Self.destinationService(head) else { return nil }
+        lastAuthority = Array(authority)
+        lastService = service
+        return service
     }
 
     /// The service a request is for: the authority of an absolute-form target, else the
