@@ -24,12 +24,12 @@ final class CircuitBreakerFilter: ProxyFilter {
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let limits = exchange.shared?.limits, let endpoint = exchange.endpoint else { return .proceed }
+        guard let limits = exchange.shared?.limits else { return .proceed }
+        // The atomic first: below the limit, nothing else is needed.
+        if limits.connections.load(ordering: .relaxed) < limits.maxima.connections { return .proceed }
+        guard let endpoint = exchange.endpoint else { return .proceed }
         let connector = state.connector
-        // The atomic first: below the limit, no pool lookup is needed.
-        if limits.connections.load(ordering: .relaxed) < limits.maxima.connections || connector.hasIdle(endpoint.address) {
-            return .proceed
-        }
+        if connector.hasIdle(endpoint.address) { return .proceed }
         let others = state.addresses(of: exchange.destination).filter { $0 != endpoint.address }
         if connector.closeOneIdle(toAnyOf: others), limits.connections.load(ordering: .relaxed) < limits.maxima.connections {
             return .proceed
