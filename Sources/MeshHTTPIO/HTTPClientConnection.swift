@@ -35,12 +35,13 @@ extension HTTPClientResponseHandler {
 /// One keep-alive HTTP/1.1 client connection: one exchange at a time, request bytes
 /// written as given (the caller serializes the head once and reuses it), the response
 /// parsed and streamed to the exchange's handler.
-public final class HTTPClientConnection: TCPConnectionHandler {
+public final class HTTPClientConnection: ByteStreamHandler {
     /// The upstream address.
     public let address: SocketAddress
     /// The loop this connection lives on.
     public let loop: EventLoop
-    private var tcp: TCPConnection?
+    /// The connection's bytes (a TCP connection; later TLS or fault stages over one).
+    private var stream: (any ByteStream)?
     private var parser = HTTPResponseParser()
     private var handler: HTTPClientResponseHandler?
     private var connected = false
@@ -58,11 +59,11 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     /// Whether a new request may be sent on this connection now: open, not half-closed
     /// by the peer, and the last response allowed keep-alive.
     public var isReusable: Bool {
-        guard let tcp else { return false }
-        return !tcp.isClosed && !tcp.peerClosedWrite && responseKeepAlive && handler == nil
+        guard let stream else { return false }
+        return !stream.isClosed && !stream.peerClosedWrite && responseKeepAlive && handler == nil
     }
     /// Whether the TCP connection is established.
-    public var isConnected: Bool { connected && !(tcp?.isClosed ?? true) }
+    public var isConnected: Bool { connected && !(stream?.isClosed ?? true) }
 
     private init(address: SocketAddress, loop: EventLoop) {
         self.address = address
@@ -72,7 +73,7 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     /// Starts connecting; requests may be sent at once (they go out when connected).
     public static func connect(to address: SocketAddress, on loop: EventLoop) throws(IOError) -> HTTPClientConnection {
         let connection = HTTPClientConnection(address: address, loop: loop)
-        connection.tcp = try TCPConnection.connect(to: address, on: loop, handler: connection)
+        connection.stream = try TCPConnection.connect(to: address, on: loop, handler: connection)
         return connection
     }
 
@@ -83,34 +84,34 @@ public final class HTTPClientConnection: TCPConnectionHandler {
         self.handler = handler
         sawFinalHead = false
         parser.expectResponse(toHEAD: isHEAD)
-        guard let tcp, !tcp.isClosed else {
+        guard let stream, !stream.isClosed else {
             fail(.connectionLost)
             return
         }
-        tcp.write(request)
-        if connected { tcp.flush() }
+        stream.write(request)
+        if connected { stream.flush() }
     }
 
     /// Sends more request body bytes (for a streamed request body).
     public func writeBody(_ bytes: UnsafeRawBufferPointer) {
-        tcp?.write(bytes)
-        if connected { tcp?.flush() }
+        stream?.write(bytes)
+        if connected { stream?.flush() }
     }
 
     /// False while the request's pending bytes are above the high-water mark.
-    public var isWritable: Bool { tcp?.isWritable ?? false }
+    public var isWritable: Bool { stream?.isWritable ?? false }
 
     /// Stops reading the response (backpressure from whoever consumes it).
-    public func pauseReading() { tcp?.pauseReading() }
+    public func pauseReading() { stream?.pauseReading() }
     /// Resumes reading the response.
-    public func resumeReading() { tcp?.resumeReading() }
+    public func resumeReading() { stream?.resumeReading() }
 
     /// Closes the connection; an exchange in progress fails with `.cancelled`.
     public func close() {
         if handler != nil {
             fail(.cancelled)
         } else {
-            tcp?.close()
+            stream?.close()
         }
     }
 
@@ -118,17 +119,17 @@ public final class HTTPClientConnection: TCPConnectionHandler {
         let handler = self.handler
         self.handler = nil
         responseKeepAlive = false
-        tcp?.close()
+        stream?.close()
         handler?.exchangeFailed(error, on: self)
     }
 
-    // MARK: TCPConnectionHandler
+    // MARK: ByteStreamHandler
 
-    public func connectionActive(_ connection: TCPConnection) {
+    public func connectionActive(_ connection: any ByteStream) {
         connected = true
     }
 
-    public func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    public func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
         while offset < bytes.count || handler != nil {
             guard handler != nil else {
@@ -163,15 +164,15 @@ public final class HTTPClientConnection: TCPConnectionHandler {
     private func finishExchange() {
         let handler = self.handler
         self.handler = nil
-        if !responseKeepAlive { tcp?.close() }
+        if !responseKeepAlive { stream?.close() }
         handler?.responseEnd(on: self)
     }
 
-    public func connectionWritable(_ connection: TCPConnection) {
+    public func connectionWritable(_ connection: any ByteStream) {
         handler?.requestWritable(on: self)
     }
 
-    public func connectionReadEOF(_ connection: TCPConnection) {
+    public func connectionReadEOF(_ connection: any ByteStream) {
         if handler != nil {
             // A close-delimited body ends here; anything else was cut short.
             if let event = parser.finish(), case .end = event, sawFinalHead {
@@ -187,7 +188,7 @@ public final class HTTPClientConnection: TCPConnectionHandler {
         connection.close()
     }
 
-    public func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+    public func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         // Whoever counts connections hears of the close first, then the exchange of its end
         // (which may open another connection at once), as when `close()` is called.
         let closed = onClose

@@ -69,7 +69,7 @@ public final class HTTPServer: Sendable {
         self.trackers = trackers
         self.openConnections = counter
         tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
-            HTTPServerConnection(tcp: connection, configuration: configuration,
+            HTTPServerConnection(stream: connection, configuration: configuration,
                                  handler: handlerFactory(connection.loop),
                                  tracker: lookup[ObjectIdentifier(connection.loop)])
         }

@@ -11,8 +11,9 @@ import MeshIO
 /// answered in order), but reading goes on, so a client that closes its side before any
 /// response started aborts the exchange, as nginx and Envoy do. A handler that answers at
 /// once costs no extra system call per request.
-public final class HTTPServerConnection: TCPConnectionHandler {
-    let tcp: TCPConnection
+public final class HTTPServerConnection: ByteStreamHandler {
+    /// The connection's bytes (a TCP connection; later TLS or fault stages over one).
+    let stream: any ByteStream
     private let configuration: HTTPServerConfiguration
     private let handler: HTTPRequestHandler
     private weak var tracker: HTTPConnectionTracker?
@@ -32,30 +33,30 @@ public final class HTTPServerConnection: TCPConnectionHandler {
     private var timerAt: UInt64 = 0
 
     /// The loop this connection lives on.
-    public var loop: EventLoop { tcp.loop }
+    public var loop: EventLoop { stream.loop }
     /// False while the response's pending bytes are above the high-water mark.
-    public var isWritable: Bool { tcp.isWritable }
+    public var isWritable: Bool { stream.isWritable }
 
-    init(tcp: TCPConnection, configuration: HTTPServerConfiguration, handler: HTTPRequestHandler, tracker: HTTPConnectionTracker?) {
-        self.tcp = tcp
+    init(stream: any ByteStream, configuration: HTTPServerConfiguration, handler: HTTPRequestHandler, tracker: HTTPConnectionTracker?) {
+        self.stream = stream
         self.configuration = configuration
         self.handler = handler
         self.tracker = tracker
         self.parser = HTTPRequestParser(limits: configuration.limits)
     }
 
-    // MARK: TCPConnectionHandler
+    // MARK: ByteStreamHandler
 
-    public func connectionActive(_ connection: TCPConnection) {
+    public func connectionActive(_ connection: any ByteStream) {
         tracker?.opened(self)
         setDeadline(loop.now &+ configuration.idleTimeout)
     }
 
-    public func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    public func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         inReceive = true
         defer { inReceive = false }
         var offset = 0
-        while state.shouldParse, !tcp.isClosed {
+        while state.shouldParse, !stream.isClosed {
             let input = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             let (consumed, event) = parser.next(input)
             guard let event else {
@@ -84,12 +85,12 @@ public final class HTTPServerConnection: TCPConnectionHandler {
                 perform(state.parseError(status: error.status))
             }
         }
-        if state.isIdle, offset < bytes.count, !headStarted, !tcp.isClosed {
+        if state.isIdle, offset < bytes.count, !headStarted, !stream.isClosed {
             // The first bytes of a head: from now on the whole head must arrive in time.
             headStarted = true
             setDeadline(loop.now &+ configuration.headerTimeout)
         }
-        if !state.shouldParse, !tcp.isClosed {
+        if !state.shouldParse, !stream.isClosed {
             // A complete request waits for its response: pipelined bytes stay buffered (up to
             // the connection's inbound limit), but reading goes on so a client that leaves is noticed.
             pausedForResponse = true
@@ -97,16 +98,16 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         return offset
     }
 
-    public func connectionReadEOF(_ connection: TCPConnection) {
+    public func connectionReadEOF(_ connection: any ByteStream) {
         // A close here aborts an open exchange through connectionClosed.
         perform(state.readEOF())
     }
 
-    public func connectionWritable(_ connection: TCPConnection) {
+    public func connectionWritable(_ connection: any ByteStream) {
         if !state.isIdle { handler.responseWritable(on: self) }
     }
 
-    public func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+    public func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         if let timer { loop.cancel(timer) }
         timer = nil
         if !state.isIdle, state.response != .complete { handler.exchangeAborted(on: self) }
@@ -122,8 +123,8 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         requestIsHTTP10 = head.version == .http1_0
         _ = state.requestHead(keepAlive: head.keepAlive, expectsContinue: head.expectsContinue, body: head.framing)
         handler.requestHead(head, on: self)
-        if !tcp.isClosed, state.handlerWantsBody() == .sendContinue {
-            tcp.write(Self.continueLine)
+        if !stream.isClosed, state.handlerWantsBody() == .sendContinue {
+            Self.continueLine.withUnsafeBytes { stream.write($0) }
         }
     }
 
@@ -133,12 +134,12 @@ public final class HTTPServerConnection: TCPConnectionHandler {
     /// appended by `headers`), then framing and connection headers.
     /// `contentLength` nil means the body length is unknown: chunked (or close-delimited for HTTP/1.0).
     public func sendHead(status: Int, contentLength: Int?, headers: (inout [UInt8]) -> Void = { _ in }) {
-        guard !tcp.isClosed, state.response == .notStarted else { return }
+        guard !stream.isClosed, state.response == .notStarted else { return }
         let close = state.responseHead()
         bodyAllowed = !requestIsHEAD && status != 204 && status != 304 && status >= 200
         chunked = false
         var closeDelimited = false
-        tcp.withOutboundBuffer { out in
+        stream.appendOutbound { out in
             HTTPSerializer.appendStatusLine(status: status, into: &out)
             headers(&out)
             if status != 204, status != 304, status >= 200 {
@@ -172,29 +173,29 @@ public final class HTTPServerConnection: TCPConnectionHandler {
     public func writeBody(_ bytes: UnsafeRawBufferPointer) {
         guard bodyAllowed, state.response == .headSent, bytes.count > 0 else { return }
         if chunked {
-            tcp.withOutboundBuffer { HTTPSerializer.appendChunk(bytes, into: &$0) }
+            stream.appendOutbound { HTTPSerializer.appendChunk(bytes, into: &$0) }
         } else {
-            tcp.write(bytes)
+            stream.write(bytes)
         }
-        if !inReceive { tcp.flush() }
+        if !inReceive { stream.flush() }
     }
 
     /// Lets `body` append response body bytes straight into the outbound buffer.
     /// Only for responses with a known content length.
     public func writeBody(appending body: (inout [UInt8]) -> Void) {
         guard bodyAllowed, state.response == .headSent, !chunked else { return }
-        tcp.withOutboundBuffer(body)
-        if !inReceive { tcp.flush() }
+        stream.appendOutbound(body)
+        if !inReceive { stream.flush() }
     }
 
     /// Finishes the response; the connection then reads the next request or closes.
     public func endResponse() {
-        guard !tcp.isClosed, state.response == .headSent else { return }
+        guard !stream.isClosed, state.response == .headSent else { return }
         if chunked, bodyAllowed {
-            tcp.withOutboundBuffer { HTTPSerializer.appendLastChunk(into: &$0) }
+            stream.appendOutbound { HTTPSerializer.appendLastChunk(into: &$0) }
         }
         perform(state.responseEnd())
-        if !inReceive, !tcp.isClosed { tcp.flush() }
+        if !inReceive, !stream.isClosed { stream.flush() }
     }
 
     /// Sends a complete response with a small body in one go.
@@ -208,19 +209,19 @@ public final class HTTPServerConnection: TCPConnectionHandler {
     public func pauseRequestBody() {
         guard !bodyPaused else { return }
         bodyPaused = true
-        tcp.pauseReading()
+        stream.pauseReading()
     }
 
     /// Resumes reading the request body.
     public func resumeRequestBody() {
         guard bodyPaused else { return }
         bodyPaused = false
-        if !pausedForResponse { tcp.resumeReading() }
+        if !pausedForResponse { stream.resumeReading() }
     }
 
     /// Closes at once, abandoning the exchange (the peer sees the connection drop).
     public func abort() {
-        tcp.close()
+        stream.close()
     }
 
     /// Graceful shutdown: close when idle, otherwise after the current response.
@@ -237,17 +238,17 @@ public final class HTTPServerConnection: TCPConnectionHandler {
             bodyPaused = false
             if pausedForResponse {
                 pausedForResponse = false
-                tcp.resumeReading()
+                stream.resumeReading()
             }
         case .discardRequestBody:
             // Answered before its body was read: read the rest (and drop it) within the idle timeout.
             setDeadline(loop.now &+ configuration.idleTimeout)
             resumeRequestBody()
         case .closeAfterFlush:
-            tcp.closeGracefully()
+            stream.closeGracefully()
         case .sendErrorAndClose(let status):
             setDeadline(0)
-            tcp.withOutboundBuffer { out in
+            stream.appendOutbound { out in
                 let text = HTTPSerializer.reasonPhrase(status)
                 HTTPSerializer.appendStatusLine(status: status, into: &out)
                 HTTPSerializer.appendHeader(name: "content-length", decimal: UInt64(text.utf8CodeUnitCount + 1), into: &out)
@@ -256,9 +257,9 @@ public final class HTTPServerConnection: TCPConnectionHandler {
                 out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
                 out.append(10)
             }
-            tcp.closeGracefully()
+            stream.closeGracefully()
         case .close:
-            tcp.close()
+            stream.close()
         }
     }
 
@@ -283,7 +284,7 @@ public final class HTTPServerConnection: TCPConnectionHandler {
 
     private func timerFired() {
         timer = nil
-        guard deadline != 0, !tcp.isClosed else { return }
+        guard deadline != 0, !stream.isClosed else { return }
         let now = loop.now > deadline ? loop.now : Posix.monotonicNanoseconds()
         if now < deadline {
             armTimer(deadline)
@@ -293,8 +294,8 @@ public final class HTTPServerConnection: TCPConnectionHandler {
         if headStarted {
             perform(state.headTimeout())
         } else if state.isIdle || state.isDiscardingBody {
-            tcp.close()
+            stream.close()
         }
-        if !tcp.isClosed { tcp.flush() }
+        if !stream.isClosed { stream.flush() }
     }
 }

@@ -1,27 +1,6 @@
 import CMeshbedShims
 import Glibc
 
-/// Receives what happens on a `TCPConnection`, always on the connection's loop thread.
-public protocol TCPConnectionHandler: AnyObject {
-    /// The connection is established (accepted, or an outgoing connect completed).
-    func connectionActive(_ connection: TCPConnection)
-    /// Bytes arrived: the unconsumed bytes from before plus the new ones. Returns how many
-    /// it consumed; the rest stay buffered and are offered again with the next bytes or
-    /// on `TCPConnection.resumeReading()`.
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int
-    /// The peer closed its sending side (a read returned end of stream).
-    func connectionReadEOF(_ connection: TCPConnection)
-    /// Pending writes fell below the low-water mark after having passed the high-water mark.
-    func connectionWritable(_ connection: TCPConnection)
-    /// The connection is closed; `error` is nil for an orderly close.
-    func connectionClosed(_ connection: TCPConnection, error: IOError?)
-}
-
-extension TCPConnectionHandler {
-    public func connectionActive(_ connection: TCPConnection) {}
-    public func connectionWritable(_ connection: TCPConnection) {}
-}
-
 /// A non-blocking TCP connection owned by one event loop, from accept (or connect) to close.
 ///
 /// Reads go into the loop's shared buffer and are handed to the handler in place; only
@@ -33,12 +12,12 @@ extension TCPConnectionHandler {
 /// handler hears `connectionWritable` once they drain below `lowWaterMark`. A handler
 /// that cannot keep up calls `pauseReading()`; the kernel's receive window then pushes
 /// back on the peer.
-public final class TCPConnection: Selectable {
+public final class TCPConnection: Selectable, ByteStream {
     /// The loop that owns this connection.
     public let loop: EventLoop
     let fd: Int32
     /// Receives this connection's events; cleared once the connection is closed.
-    public var handler: TCPConnectionHandler?
+    public var handler: ByteStreamHandler?
 
     private var inbound: [UInt8] = []
     private var outbound: [UInt8] = []
@@ -87,7 +66,7 @@ public final class TCPConnection: Selectable {
 
     /// Opens a connection to `address` on `loop`; `handler` hears `connectionActive` or `connectionClosed`.
     @discardableResult
-    public static func connect(to address: SocketAddress, on loop: EventLoop, handler: TCPConnectionHandler) throws(IOError) -> TCPConnection {
+    public static func connect(to address: SocketAddress, on loop: EventLoop, handler: ByteStreamHandler) throws(IOError) -> TCPConnection {
         let fd = try Posix.socket(domain: address.family, type: Int32(SOCK_STREAM.rawValue))
         do {
             try Posix.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
@@ -111,7 +90,7 @@ public final class TCPConnection: Selectable {
 
     /// Registers an accepted descriptor and tells the handler it is active. When that fails
     /// the connection is closed (its place given back) without the handler hearing of it.
-    func start(handler: TCPConnectionHandler) throws(IOError) {
+    func start(handler: ByteStreamHandler) throws(IOError) {
         interest = EPOLLIN.rawValue
         do {
             try loop.register(fd, self, events: interest)
@@ -284,6 +263,11 @@ public final class TCPConnection: Selectable {
     /// Queues bytes for sending.
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Lets `body` append directly to the outbound buffer (no intermediate copy).
+    public func appendOutbound(_ body: (inout [UInt8]) -> Void) {
+        withOutboundBuffer(body)
     }
 
     /// Lets `body` append directly to the outbound buffer (no intermediate copy).

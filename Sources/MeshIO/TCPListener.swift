@@ -2,7 +2,7 @@ import CMeshbedShims
 import Glibc
 
 /// Makes the handler for each accepted connection; runs on the accepting loop's thread.
-public typealias TCPHandlerFactory = @Sendable (TCPConnection) -> TCPConnectionHandler
+public typealias TCPHandlerFactory = @Sendable (TCPConnection) -> ByteStreamHandler
 
 /// Takes one connection off a listening socket: a descriptor, nil when none is waiting.
 /// `Posix.accept` outside tests; tests inject failures through it.

@@ -14,15 +14,15 @@ final class NeverAnswers: HTTPRequestHandler {
 }
 
 /// Sends one request, then closes (a polite FIN, nothing unread).
-final class SendAndLeave: TCPConnectionHandler {
-    func connectionActive(_ connection: TCPConnection) {
+final class SendAndLeave: ByteStreamHandler {
+    func connectionActive(_ connection: any ByteStream) {
         connection.write(Array("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         connection.flush()
         connection.loop.schedule(after: 20_000_000) { connection.close() }
     }
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
-    func connectionReadEOF(_ connection: TCPConnection) {}
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {}
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+    func connectionReadEOF(_ connection: any ByteStream) {}
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {}
 }
 
 @Suite struct ClientDepartureTests {

@@ -5,14 +5,14 @@ import Testing
 /// One direction of a relay: bytes read from `source` are written to `sink`. When the
 /// sink's pending bytes pass its high-water mark the source stops reading, and it
 /// resumes when the sink drains: memory stays bounded however fast the sender is.
-final class RelaySide: TCPConnectionHandler {
+final class RelaySide: ByteStreamHandler {
     var peer: RelaySide?
     var connection: TCPConnection?
     let maxPending: Shared<Int>
 
     init(maxPending: Shared<Int>) { self.maxPending = maxPending }
 
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         guard let sink = peer?.connection, !sink.isClosed else { return 0 }
         sink.write(bytes)
         sink.flush()
@@ -22,25 +22,25 @@ final class RelaySide: TCPConnectionHandler {
         return bytes.count
     }
 
-    func connectionWritable(_ connection: TCPConnection) {
+    func connectionWritable(_ connection: any ByteStream) {
         peer?.connection?.resumeReading()
     }
 
-    func connectionReadEOF(_ connection: TCPConnection) {
+    func connectionReadEOF(_ connection: any ByteStream) {
         peer?.connection?.shutdownWrite()
     }
 
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         peer?.connection?.close()
         peer = nil
     }
 }
 
 /// Reads everything, but only a little at a time: a slow consumer.
-final class SlowReader: TCPConnectionHandler, @unchecked Sendable {
+final class SlowReader: ByteStreamHandler, @unchecked Sendable {
     let total = Shared(0)
     var budget = 0
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         let take = min(bytes.count, budget)
         budget -= take
         total.update { $0 += take }
@@ -53,8 +53,8 @@ final class SlowReader: TCPConnectionHandler, @unchecked Sendable {
         }
         return take
     }
-    func connectionReadEOF(_ connection: TCPConnection) {}
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {}
+    func connectionReadEOF(_ connection: any ByteStream) {}
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {}
 }
 
 @Suite struct RelayBackpressureTests {

@@ -3,36 +3,36 @@ import MeshTestSupport
 import Testing
 
 /// Echoes whatever it receives; optionally stops consuming (to exercise backpressure).
-final class EchoBack: TCPConnectionHandler {
+final class EchoBack: ByteStreamHandler {
     let log: Shared<[String]>
     init(log: Shared<[String]>) { self.log = log }
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         connection.write(bytes)
         return bytes.count
     }
-    func connectionReadEOF(_ connection: TCPConnection) {
+    func connectionReadEOF(_ connection: any ByteStream) {
         log.update { $0.append("server-eof") }
         connection.shutdownWrite()  // half-close answered with our own FIN after pending bytes
     }
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         log.update { $0.append("server-closed") }
     }
 }
 
 /// Collects what the client side receives.
-final class Collector: TCPConnectionHandler, @unchecked Sendable {
+final class Collector: ByteStreamHandler, @unchecked Sendable {
     let received = Shared<[UInt8]>([])
     let events = Shared<[String]>([])
     var consume = true
-    func connectionActive(_ connection: TCPConnection) { events.update { $0.append("active") } }
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connectionActive(_ connection: any ByteStream) { events.update { $0.append("active") } }
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         guard consume else { return 0 }
         received.update { $0.append(contentsOf: bytes) }
         return bytes.count
     }
-    func connectionReadEOF(_ connection: TCPConnection) { events.update { $0.append("eof") } }
-    func connectionWritable(_ connection: TCPConnection) { events.update { $0.append("writable") } }
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {
+    func connectionReadEOF(_ connection: any ByteStream) { events.update { $0.append("eof") } }
+    func connectionWritable(_ connection: any ByteStream) { events.update { $0.append("writable") } }
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         events.update { $0.append(error == nil ? "closed" : "closed-error") }
     }
 }
@@ -118,7 +118,7 @@ final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.
 
 /// Holds the first bytes (consumes nothing, pauses), resumes itself on the next loop turn,
 /// and then ends the connection from inside that delivery of the buffered bytes.
-final class EndsWhileDelivering: TCPConnectionHandler, @unchecked Sendable {
+final class EndsWhileDelivering: ByteStreamHandler, @unchecked Sendable {
     enum Ending: Sendable { case close, closeGracefully, consumeOneByteAtATime }
     let ending: Ending
     let seen = Shared<[UInt8]>([])
@@ -126,7 +126,7 @@ final class EndsWhileDelivering: TCPConnectionHandler, @unchecked Sendable {
 
     init(_ ending: Ending) { self.ending = ending }
 
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         if held {
             held = false
             connection.pauseReading()
@@ -151,8 +151,8 @@ final class EndsWhileDelivering: TCPConnectionHandler, @unchecked Sendable {
         }
         return bytes.count
     }
-    func connectionReadEOF(_ connection: TCPConnection) { connection.close() }
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {}
+    func connectionReadEOF(_ connection: any ByteStream) { connection.close() }
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {}
 }
 
 @Suite struct InboundDeliveryTests {

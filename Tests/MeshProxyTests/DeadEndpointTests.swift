@@ -12,17 +12,17 @@ import Testing
 
 /// An upstream that accepts connections and never answers (a stopped process, as the
 /// kernel still completes handshakes for it): counts connections and closes.
-final class SilentUpstream: TCPConnectionHandler {
+final class SilentUpstream: ByteStreamHandler {
     let opened: Shared<Int>
     let closed: Shared<Int>
     init(opened: Shared<Int>, closed: Shared<Int>) {
         self.opened = opened
         self.closed = closed
     }
-    func connectionActive(_ connection: TCPConnection) { opened.update { $0 += 1 } }
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
-    func connectionReadEOF(_ connection: TCPConnection) { connection.close() }
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) { closed.update { $0 += 1 } }
+    func connectionActive(_ connection: any ByteStream) { opened.update { $0 += 1 } }
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+    func connectionReadEOF(_ connection: any ByteStream) { connection.close() }
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) { closed.update { $0 += 1 } }
 }
 
 /// A dead instance stops getting traffic: the control plane's removal reaches every sidecar

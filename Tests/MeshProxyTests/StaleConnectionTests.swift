@@ -9,12 +9,12 @@ import Testing
 /// An upstream that answers the first request on each connection (keep-alive) and closes
 /// the connection, without answering, when a second request arrives on it: the moment a
 /// server gives up an idle connection just as a client reuses it.
-final class OneRequestPerConnection: TCPConnectionHandler {
+final class OneRequestPerConnection: ByteStreamHandler {
     let connections: Shared<Int>
     var answered = false
     init(connections: Shared<Int>) { self.connections = connections }
-    func connectionActive(_ connection: TCPConnection) { connections.update { $0 += 1 } }
-    func connection(_ connection: TCPConnection, received bytes: UnsafeRawBufferPointer) -> Int {
+    func connectionActive(_ connection: any ByteStream) { connections.update { $0 += 1 } }
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
         guard String(decoding: bytes, as: UTF8.self).contains("\r\n\r\n") else { return 0 }
         if answered {
             connection.close()
@@ -24,8 +24,8 @@ final class OneRequestPerConnection: TCPConnectionHandler {
         }
         return bytes.count
     }
-    func connectionReadEOF(_ connection: TCPConnection) { connection.close() }
-    func connectionClosed(_ connection: TCPConnection, error: IOError?) {}
+    func connectionReadEOF(_ connection: any ByteStream) { connection.close() }
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {}
 }
 
 @Suite struct StaleConnectionTests {

@@ -1,0 +1,66 @@
+import MeshHTTP
+@testable import MeshHTTPIO
+import MeshIO
+import MeshTestSupport
+import Testing
+
+/// The seam under HTTP: the HTTP server runs on any `ByteStream`, not only on a TCP
+/// connection, so TLS (and L4 fault stages) can sit between the socket and HTTP without the
+/// codec knowing. Here it runs on bytes in memory.
+@Suite struct ByteStreamSeamTests {
+    /// A stream whose bytes stay in memory: what the server writes is kept, what the test
+    /// offers is delivered to the server as if it had arrived.
+    final class MemoryStream: ByteStream {
+        let loop: EventLoop
+        var handler: (any ByteStreamHandler)?
+        private(set) var sent: [UInt8] = []
+        private(set) var flushes = 0
+        private(set) var isClosed = false
+        var isWritable: Bool { true }
+        var peerClosedWrite: Bool { false }
+
+        init(loop: EventLoop) {
+            self.loop = loop
+        }
+
+        func write(_ bytes: UnsafeRawBufferPointer) { sent.append(contentsOf: bytes) }
+        func appendOutbound(_ body: (inout [UInt8]) -> Void) { body(&sent) }
+        func flush() { flushes += 1 }
+        func pauseReading() {}
+        func resumeReading() {}
+        func shutdownWrite() {}
+        func closeGracefully() { close() }
+        func close() {
+            guard !isClosed else { return }
+            isClosed = true
+            handler?.connectionClosed(self, error: nil)
+        }
+
+        /// Offers `bytes` to the handler; returns how many it consumed.
+        func receive(_ bytes: [UInt8]) -> Int {
+            bytes.withUnsafeBytes { handler?.connection(self, received: $0) ?? 0 }
+        }
+    }
+
+    @Test func theServerSpeaksHTTPOverAnyStream() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let stats = Shared(ServerRecord())
+        let answer = onLoop(loop) { () -> String in
+            let stream = MemoryStream(loop: loop)
+            let server = HTTPServerConnection(stream: stream, configuration: HTTPServerConfiguration(),
+                                              handler: TestRequestHandler(stats: stats), tracker: nil)
+            stream.handler = server
+            server.connectionActive(stream)
+            let request = Array("GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".utf8)
+            let consumed = stream.receive(request)
+            return "\(consumed == request.count) \(stream.isClosed) " + String(decoding: stream.sent, as: UTF8.self)
+        }
+        let text = try #require(answer)
+        #expect(text.hasPrefix("true true HTTP/1.1 200 OK\r\n"), "both requests consumed, closed after the second")
+        #expect(text.contains("path=/a") && text.contains("path=/b"))
+        #expect(text.components(separatedBy: "HTTP/1.1 200").count == 3)
+        #expect(stats.value.requests == ["GET /a", "GET /b"])
+    }
+}
