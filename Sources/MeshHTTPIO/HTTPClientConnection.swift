@@ -41,7 +41,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
     /// The loop this connection lives on.
     public let loop: EventLoop
     /// The connection's bytes (a TCP connection; later TLS or fault stages over one).
-    private var stream: (any ByteStream)?
+    private var stream: StreamRef?
     private var parser = HTTPResponseParser()
     private var handler: HTTPClientResponseHandler?
     private var connected = false
@@ -73,7 +73,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
     /// Starts connecting; requests may be sent at once (they go out when connected).
     public static func connect(to address: SocketAddress, on loop: EventLoop) throws(IOError) -> HTTPClientConnection {
         let connection = HTTPClientConnection(address: address, loop: loop)
-        connection.stream = try TCPConnection.connect(to: address, on: loop, handler: connection)
+        connection.stream = .tcp(try TCPConnection.connect(to: address, on: loop, handler: connection))
         return connection
     }
 

@@ -13,7 +13,7 @@ import MeshIO
 /// once costs no extra system call per request.
 public final class HTTPServerConnection: ByteStreamHandler {
     /// The connection's bytes (a TCP connection; later TLS or fault stages over one).
-    let stream: any ByteStream
+    let stream: StreamRef
     private let configuration: HTTPServerConfiguration
     private let handler: HTTPRequestHandler
     private weak var tracker: HTTPConnectionTracker?
@@ -38,7 +38,7 @@ public final class HTTPServerConnection: ByteStreamHandler {
     public var isWritable: Bool { stream.isWritable }
 
     init(stream: any ByteStream, configuration: HTTPServerConfiguration, handler: HTTPRequestHandler, tracker: HTTPConnectionTracker?) {
-        self.stream = stream
+        self.stream = StreamRef(stream)
         self.configuration = configuration
         self.handler = handler
         self.tracker = tracker
