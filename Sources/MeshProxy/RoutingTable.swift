@@ -22,10 +22,18 @@ public struct RoutingTable: Sendable {
         var shared = DestinationShared()
     }
 
-    struct CompiledEndpoint: Sendable {
-        var id: String
-        var version: String
-        var address: SocketAddress
+    /// One endpoint of a destination (a class: the picked endpoint travels with every request,
+    /// and a reference is cheaper to hand around than its 128-byte address).
+    final class CompiledEndpoint: Sendable {
+        let id: String
+        let version: String
+        let address: SocketAddress
+
+        init(id: String, version: String, address: SocketAddress) {
+            self.id = id
+            self.version = version
+            self.address = address
+        }
     }
 
     struct CompiledRoute: Sendable {

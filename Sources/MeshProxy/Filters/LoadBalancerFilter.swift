@@ -19,7 +19,8 @@ final class LoadBalancerFilter: ProxyFilter {
             let version = exchange.version.map { " version \($0)" } ?? ""
             return .stop(LocalReply(status: 503, message: "no healthy upstream for '\(exchange.destination)'\(version)", flags: .noHealthyUpstream))
         }
-        exchange.endpoint = (endpoint.id, endpoint.address, index)
+        exchange.endpoint = endpoint
+        exchange.endpointIndex = index
         exchange.outlier = outlier
         if let outlier, exchange.record.circuit == nil, outlier.isPanicking(now: state.timers.now) {
             exchange.record.circuit = "panic"
@@ -29,16 +30,16 @@ final class LoadBalancerFilter: ProxyFilter {
     }
 
     func attemptStarted(_ exchange: ProxyExchange) {
-        if let endpoint = exchange.endpoint { exchange.balancer?.started(endpoint.index) }
+        if exchange.endpoint != nil { exchange.balancer?.started(exchange.endpointIndex) }
     }
 
     func attemptEnded(_ exchange: ProxyExchange, outcome: AttemptOutcome) {
         guard let endpoint = exchange.endpoint else { return }
         let now = state.timers.now
-        exchange.balancer?.finished(endpoint.index, latency: now &- exchange.attemptStartedAt, now: now)
+        exchange.balancer?.finished(exchange.endpointIndex, latency: now &- exchange.attemptStartedAt, now: now)
         if outcome.endpointUnreachable { state.markFailed(endpoint.address) }
         guard let outlier = exchange.outlier, let counted = Self.outlierOutcome(outcome),
-              let event = outlier.record(endpoint: endpoint.index, outcome: counted, now: now) else { return }
+              let event = outlier.record(endpoint: exchange.endpointIndex, outcome: counted, now: now) else { return }
         switch event.kind {
         case .ejected:
             state.counters.ejections.add(1, ordering: .relaxed)

@@ -2,14 +2,15 @@ import MeshIO
 
 /// The inbound side's one endpoint: the local app.
 final class LocalAppFilter: ProxyFilter {
-    private let app: SocketAddress
+    private let app: RoutingTable.CompiledEndpoint
 
     init(app: SocketAddress) {
-        self.app = app
+        self.app = RoutingTable.CompiledEndpoint(id: "app", version: "", address: app)
     }
 
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict {
-        exchange.endpoint = ("app", app, 0)
+        exchange.endpoint = app
+        exchange.endpointIndex = 0
         return .proceed
     }
 }

@@ -75,7 +75,10 @@ final class ProxyExchange: HTTPRequestHandler {
     var shared: DestinationShared?
     /// The endpoint of the attempt about to start (and then under way), set by the filter that
     /// picks endpoints; `index` is its place in the destination's endpoint list.
-    var endpoint: (id: String, address: SocketAddress, index: Int)?
+    var endpoint: RoutingTable.CompiledEndpoint?
+    /// `endpoint`'s place in the destination's endpoint list (what balancers and outlier
+    /// detection count by).
+    var endpointIndex = 0
     /// The balancer that picked `endpoint` and the outlier detector of the same routing table
     /// (told how the attempt went).
     var balancer: LoadBalancer?
