@@ -41,7 +41,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
     /// The loop this connection lives on.
     public let loop: EventLoop
     /// The connection's bytes (a TCP connection; later TLS or fault stages over one).
-    private var stream: StreamRef?
+    private let stream: StreamRef
     private var parser = HTTPResponseParser()
     private var handler: HTTPClientResponseHandler?
     private var connected = false
@@ -59,22 +59,23 @@ public final class HTTPClientConnection: ByteStreamHandler {
     /// Whether a new request may be sent on this connection now: open, not half-closed
     /// by the peer, and the last response allowed keep-alive.
     public var isReusable: Bool {
-        guard let stream else { return false }
         return !stream.isClosed && !stream.peerClosedWrite && responseKeepAlive && handler == nil
     }
     /// Whether the TCP connection is established.
-    public var isConnected: Bool { connected && !(stream?.isClosed ?? true) }
+    public var isConnected: Bool { connected && !stream.isClosed }
 
-    private init(address: SocketAddress, loop: EventLoop) {
+    /// A connection over `stream` (connecting or connected to `address`), which it becomes the
+    /// handler of.
+    public init(address: SocketAddress, stream: any ByteStream) {
         self.address = address
-        self.loop = loop
+        self.loop = stream.loop
+        self.stream = StreamRef(stream)
+        stream.handler = self
     }
 
     /// Starts connecting; requests may be sent at once (they go out when connected).
     public static func connect(to address: SocketAddress, on loop: EventLoop) throws(IOError) -> HTTPClientConnection {
-        let connection = HTTPClientConnection(address: address, loop: loop)
-        connection.stream = .tcp(try TCPConnection.connect(to: address, on: loop, handler: connection))
-        return connection
+        HTTPClientConnection(address: address, stream: try TCPConnection.connect(to: address, on: loop, handler: nil))
     }
 
     /// Sends a request whose head (and body, if any) is already serialized in `request`.
@@ -84,7 +85,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
         self.handler = handler
         sawFinalHead = false
         parser.expectResponse(toHEAD: isHEAD)
-        guard let stream, !stream.isClosed else {
+        guard !stream.isClosed else {
             fail(.connectionLost)
             return
         }
@@ -94,24 +95,24 @@ public final class HTTPClientConnection: ByteStreamHandler {
 
     /// Sends more request body bytes (for a streamed request body).
     public func writeBody(_ bytes: UnsafeRawBufferPointer) {
-        stream?.write(bytes)
-        if connected { stream?.flush() }
+        stream.write(bytes)
+        if connected { stream.flush() }
     }
 
     /// False while the request's pending bytes are above the high-water mark.
-    public var isWritable: Bool { stream?.isWritable ?? false }
+    public var isWritable: Bool { stream.isWritable }
 
     /// Stops reading the response (backpressure from whoever consumes it).
-    public func pauseReading() { stream?.pauseReading() }
+    public func pauseReading() { stream.pauseReading() }
     /// Resumes reading the response.
-    public func resumeReading() { stream?.resumeReading() }
+    public func resumeReading() { stream.resumeReading() }
 
     /// Closes the connection; an exchange in progress fails with `.cancelled`.
     public func close() {
         if handler != nil {
             fail(.cancelled)
         } else {
-            stream?.close()
+            stream.close()
         }
     }
 
@@ -119,7 +120,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
         let handler = self.handler
         self.handler = nil
         responseKeepAlive = false
-        stream?.close()
+        stream.close()
         handler?.exchangeFailed(error, on: self)
     }
 
@@ -134,7 +135,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
         while offset < bytes.count || handler != nil {
             guard handler != nil else {
                 // Bytes with no request outstanding: the peer is not speaking HTTP to us.
-                connection.close()
+                stream.close()
                 return bytes.count
             }
             let input = UnsafeRawBufferPointer(rebasing: bytes[offset...])
@@ -156,7 +157,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
                 fail(.invalidResponse(error))
                 return bytes.count
             }
-            if connection.isClosed { return bytes.count }
+            if stream.isClosed { return bytes.count }
         }
         return offset
     }
@@ -164,7 +165,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
     private func finishExchange() {
         let handler = self.handler
         self.handler = nil
-        if !responseKeepAlive { stream?.close() }
+        if !responseKeepAlive { stream.close() }
         handler?.responseEnd(on: self)
     }
 
@@ -185,7 +186,7 @@ public final class HTTPClientConnection: ByteStreamHandler {
         }
         // Idle and the peer half-closed: never send another request on this connection.
         responseKeepAlive = false
-        connection.close()
+        stream.close()
     }
 
     public func connectionClosed(_ connection: any ByteStream, error: IOError?) {

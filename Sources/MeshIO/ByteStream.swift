@@ -10,6 +10,8 @@
 public protocol ByteStream: AnyObject {
     /// The loop the stream lives on.
     var loop: EventLoop { get }
+    /// Who hears what happens on the stream (set before the loop next runs after creation).
+    var handler: ByteStreamHandler? { get set }
     /// Whether it is closed (nothing more is read or written).
     var isClosed: Bool { get }
     /// False while pending outbound bytes are above the high-water mark.

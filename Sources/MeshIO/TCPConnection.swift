@@ -64,9 +64,10 @@ public final class TCPConnection: Selectable, ByteStream {
         self.gate = gate
     }
 
-    /// Opens a connection to `address` on `loop`; `handler` hears `connectionActive` or `connectionClosed`.
+    /// Opens a connection to `address` on `loop`; `handler` (or one set before the loop next
+    /// runs) hears `connectionActive` or `connectionClosed`.
     @discardableResult
-    public static func connect(to address: SocketAddress, on loop: EventLoop, handler: ByteStreamHandler) throws(IOError) -> TCPConnection {
+    public static func connect(to address: SocketAddress, on loop: EventLoop, handler: ByteStreamHandler?) throws(IOError) -> TCPConnection {
         let fd = try Posix.socket(domain: address.family, type: Int32(SOCK_STREAM.rawValue))
         do {
             try Posix.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
