@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
-        .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS"]),
+        .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshConfig", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

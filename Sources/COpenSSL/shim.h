@@ -23,6 +23,10 @@ static inline int meshbed_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *lis
 static inline int meshbed_SSL_CTX_add1_chain_cert(SSL_CTX *ctx, X509 *cert) {
     return (int)SSL_CTX_add1_chain_cert(ctx, cert);
 }
+static inline int meshbed_SSL_CTX_get_min_proto_version(SSL_CTX *ctx) {
+    return (int)SSL_CTX_get_min_proto_version(ctx);
+}
+static inline int meshbed_SSL_get_negotiated_group(SSL *ssl) { return (int)SSL_get_negotiated_group(ssl); }
 static inline uint64_t meshbed_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t meshbed_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
 static inline int meshbed_BIO_set_mem_eof_return(BIO *bio, int value) {

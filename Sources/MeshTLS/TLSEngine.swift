@@ -71,6 +71,18 @@ public final class TLSEngine {
         return false
     }
 
+    /// The protocol version once the handshake is complete ("TLSv1.3"), for logs and status.
+    public var negotiatedProtocol: String? {
+        guard isHandshakeComplete, let name = SSL_get_version(ssl) else { return nil }
+        return String(cString: name)
+    }
+
+    /// The key-exchange group once the handshake is complete ("x25519", "prime256v1").
+    public var negotiatedGroup: String? {
+        guard isHandshakeComplete, let name = SSL_group_to_name(ssl, meshbed_SSL_get_negotiated_group(ssl)) else { return nil }
+        return String(cString: name)
+    }
+
     /// Whether ciphertext is waiting for `takeCiphertext`.
     public var hasPendingCiphertext: Bool { BIO_ctrl_pending(writeBIO) > 0 }
 
