@@ -49,7 +49,8 @@ public final class TLSEngine {
             SSL_free(ssl)
             throw TLSError.drainingQueue(.configuration, "BIO_new")
         }
-        // An empty memory BIO means "no bytes yet" (retry), not end of file.
+        // An empty memory BIO means "no bytes yet" (retry), not end of file: the default of
+        // BIO_s_mem, made explicit because the engine depends on it.
         _ = meshbed_BIO_set_mem_eof_return(readBIO, -1)
         _ = meshbed_BIO_set_mem_eof_return(writeBIO, -1)
         SSL_set_bio(ssl, readBIO, writeBIO)  // ssl owns both from here
