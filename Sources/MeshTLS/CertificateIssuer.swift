@@ -108,7 +108,8 @@ public struct CertificateIssuer: Sendable {
     }
 
     /// Builds, signs (ECDSA with SHA-256) and PEM-encodes one certificate. `issuer` nil: self-signed.
-    private static func makeCertificate(
+    /// Internal, not private: tests make the certificates a CA must never issue with it.
+    static func makeCertificate(
         commonName: String?, subjectKey: OpaquePointer, issuer: OpaquePointer?, signingKey: OpaquePointer,
         lifetime: Duration, notBefore: Int64?, extensions: [(Int32, String)], uri: String?
     ) throws -> [UInt8] {
