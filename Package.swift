@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // Scenario files (SPEC §4): the model, its validation, the runner and its reports.
         .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshConfig", "MeshControl", "MeshOrchestrator"]),
+        // Mutual TLS 1.3 on memory buffers (no I/O) and a small SPIFFE certificate authority.
+        .target(name: "MeshTLS", dependencies: ["COpenSSL"]),
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
+        .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshConfig", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

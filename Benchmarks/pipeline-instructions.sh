@@ -27,52 +27,12 @@ for tool in valgrind callgrind_control callgrind_annotate wrk swift; do
   command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for d in "$work"/state-*; do [ -d "$d" ] && "$bin" down --state-dir "$d" >/dev/null 2>&1 || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-topology() {  # name variant: none, leastRequest, ewma, noPerTryTimeout, noCircuitBreaker, roundRobin
-  cat <<YAML
-kind: Topology
-name: $1
-mesh: {mtls: disabled}
-services:
-  client: {}
-  server: {}
-YAML
-  local perTry=", perTryTimeout: 500ms" lb=leastRequest
-  local cb="    circuitBreaker: {consecutive5xxErrors: 10000, consecutiveGatewayErrors: 10000, interval: 10s,
-                     baseEjectionTime: 30s, maxEjectionPercent: 10, minHealthPercent: 50,
-                     maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000}"
-  case $2 in
-    none) return 0;;
-    ewma|roundRobin) lb=$2;;
-    noPerTryTimeout) perTry="";;
-    noCircuitBreaker) cb="";;
-  esac
-  cat <<YAML
-policies:
-  server:
-    timeout: 2s
-    connectTimeout: 1s
-    retries: {attempts: 2$perTry, retryOn: [5xx, reset, connect-failure]}
-$cb
-    loadBalancer: $lb
-YAML
-}
+source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
 stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
 
-measure() {  # label topology-name variant (see topology)
-  topology "$2" "$3" > "$work/$2.yaml"
+measure() {  # label topology-name variant (see pair_topology)
+  pair_topology "$2" "$3" > "$work/$2.yaml"
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
   # The caller sidecar's command line, with ports of its own.
   local pid args=() inbound outbound admin clone

@@ -39,17 +39,7 @@ command -v wrk >/dev/null || { echo "needs wrk" >&2; exit 2; }
 haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
 [ -x "$haproxy" ] || { echo "needs haproxy (apt-get install haproxy)" >&2; exit 2; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for d in "$work"/state-*; do [ -d "$d" ] && "$bin" down --state-dir "$d" >/dev/null 2>&1 || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
 wait_port() {  # port [host]
   for _ in $(seq 1 200); do
@@ -59,33 +49,9 @@ wait_port() {  # port [host]
   echo "nothing answers on port $1" >&2; exit 3
 }
 
-topology() {  # name policies-yaml
-  cat <<YAML
-kind: Topology
-name: $1
-mesh: {mtls: disabled}
-services:
-  client: {}
-  server: {}
-$2
-YAML
-}
-policies() {  # loadBalancer
-  cat <<YAML
-policies:
-  server:
-    timeout: 2s
-    connectTimeout: 1s
-    retries: {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, reset, connect-failure]}
-    circuitBreaker: {consecutive5xxErrors: 10000, consecutiveGatewayErrors: 10000, interval: 10s,
-                     baseEjectionTime: 30s, maxEjectionPercent: 10, minHealthPercent: 50,
-                     maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000}
-    loadBalancer: $1
-YAML
-}
-topology pair "" > "$work/pair.yaml"
-topology pairpolicy "$(policies leastRequest)" > "$work/pairpolicy.yaml"
-topology pairewma "$(policies ewma)" > "$work/pairewma.yaml"
+pair_topology pair none > "$work/pair.yaml"
+pair_topology pairpolicy leastRequest > "$work/pairpolicy.yaml"
+pair_topology pairewma ewma > "$work/pairewma.yaml"
 
 field() {  # status-json service field
   python3 -c "import json,sys; s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']==sys.argv[2]][0]; print(i[sys.argv[3]])" "$1" "$2" "$3"

@@ -1,0 +1,159 @@
+import COpenSSL
+
+/// A small ECDSA P-256 certificate authority: a root (generated, or loaded from PEM) that
+/// signs mesh leaf certificates.
+///
+/// A leaf has exactly one subjectAltName, the URI `spiffe://TRUST_DOMAIN/ns/NS/sa/SERVICE`,
+/// basicConstraints CA:FALSE (critical), keyUsage digitalSignature (critical), extended key
+/// usage serverAuth and clientAuth, and the lifetime asked for. The control plane signs a
+/// sidecar's public key with `issue(publicKey:spiffeID:lifetime:notBefore:)`; tests make a
+/// whole credential with `issueCredential`.
+///
+/// A value holding PEM only, so it is Sendable; each call parses what it needs (signing is
+/// rare: once per identity per half lifetime).
+public struct CertificateIssuer: Sendable {
+    /// The root certificate (PEM), the one that peers trust, and its private key.
+    public let root: PEMCredential
+
+    /// An issuer signing with `root`; throws `.issuing` unless the certificate is a CA whose
+    /// private key is the one given.
+    public init(root: PEMCredential) throws {
+        ERR_clear_error()
+        let certificates = try PEM.certificates(root.certificateChain, what: "root certificate", kind: .issuing)
+        defer { certificates.forEach { X509_free($0) } }
+        let key = try PEM.privateKey(root.privateKey, what: "root private key", kind: .issuing)
+        defer { EVP_PKEY_free(key) }
+        guard X509_get_extension_flags(certificates[0]) & UInt32(EXFLAG_CA) != 0 else {
+            throw TLSError(.issuing, "root certificate: not a CA (basicConstraints CA:TRUE missing)")
+        }
+        guard X509_check_private_key(certificates[0], key) == 1 else {
+            throw TLSError.drainingQueue(.issuing, "root private key does not match the root certificate")
+        }
+        self.root = root
+    }
+
+    /// A new self-signed root: a fresh P-256 key, CA:TRUE, keyCertSign and cRLSign.
+    /// `notBefore` is in seconds since 1970 (nil: a minute ago, for clock skew).
+    public static func generateRoot(commonName: String = "meshbed root", lifetime: Duration, notBefore: Int64? = nil) throws -> CertificateIssuer {
+        ERR_clear_error()
+        guard let key = meshbed_EVP_EC_gen_P256() else { throw TLSError.drainingQueue(.issuing, "P-256 key generation") }
+        defer { EVP_PKEY_free(key) }
+        let certificate = try makeCertificate(
+            commonName: commonName, subjectKey: key, issuer: nil, signingKey: key, lifetime: lifetime, notBefore: notBefore,
+            extensions: [
+                (NID_basic_constraints, "critical,CA:TRUE"),
+                (NID_key_usage, "critical,keyCertSign,cRLSign"),
+                (NID_subject_key_identifier, "hash"),
+            ],
+            uri: nil)
+        let privateKey = try PEM.written(what: "root private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+        return try CertificateIssuer(root: PEMCredential(certificateChain: certificate, privateKey: privateKey))
+    }
+
+    /// A mesh leaf certificate (PEM) for `publicKey` (SubjectPublicKeyInfo PEM, as in a CSR),
+    /// whose only URI SAN is `spiffeID`. `notBefore` is in seconds since 1970 (nil: a minute
+    /// ago); the certificate expires `lifetime` after that.
+    public func issue(publicKey: [UInt8], spiffeID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> [UInt8] {
+        try Self.checkSPIFFE(spiffeID)
+        ERR_clear_error()
+        let subjectKey = try PEM.publicKey(publicKey, what: "public key", kind: .issuing)
+        defer { EVP_PKEY_free(subjectKey) }
+        let rootCertificates = try PEM.certificates(root.certificateChain, what: "root certificate", kind: .issuing)
+        defer { rootCertificates.forEach { X509_free($0) } }
+        let rootKey = try PEM.privateKey(root.privateKey, what: "root private key", kind: .issuing)
+        defer { EVP_PKEY_free(rootKey) }
+        return try Self.makeCertificate(
+            commonName: nil, subjectKey: subjectKey, issuer: rootCertificates[0], signingKey: rootKey, lifetime: lifetime,
+            notBefore: notBefore,
+            extensions: [
+                (NID_basic_constraints, "critical,CA:FALSE"),
+                (NID_key_usage, "critical,digitalSignature"),
+                (NID_ext_key_usage, "serverAuth,clientAuth"),
+                (NID_authority_key_identifier, "keyid"),
+            ],
+            uri: spiffeID)
+    }
+
+    /// A fresh P-256 key and its leaf certificate for `spiffeID` (see `issue`).
+    public func issueCredential(spiffeID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> PEMCredential {
+        let privateKey = try Self.generatePrivateKey()
+        let certificate = try issue(publicKey: Self.publicKey(ofPrivateKey: privateKey), spiffeID: spiffeID, lifetime: lifetime, notBefore: notBefore)
+        return PEMCredential(certificateChain: certificate, privateKey: privateKey)
+    }
+
+    /// A fresh ECDSA P-256 private key, PEM (PKCS#8).
+    public static func generatePrivateKey() throws -> [UInt8] {
+        ERR_clear_error()
+        guard let key = meshbed_EVP_EC_gen_P256() else { throw TLSError.drainingQueue(.issuing, "P-256 key generation") }
+        defer { EVP_PKEY_free(key) }
+        return try PEM.written(what: "private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+    }
+
+    /// The public half of `privateKey` (PEM), as SubjectPublicKeyInfo PEM.
+    public static func publicKey(ofPrivateKey privateKey: [UInt8]) throws -> [UInt8] {
+        ERR_clear_error()
+        let key = try PEM.privateKey(privateKey, what: "private key", kind: .issuing)
+        defer { EVP_PKEY_free(key) }
+        return try PEM.written(what: "public key") { PEM_write_bio_PUBKEY($0, key) }
+    }
+
+    /// `spiffe://` then printable ASCII without spaces (RFC 3986 characters; no way to smuggle
+    /// a second name in: the SAN is built as one GENERAL_NAME, not from a config string).
+    static func checkSPIFFE(_ id: String) throws {
+        let bytes = Array(id.utf8)
+        guard id.hasPrefix("spiffe://"), bytes.count > "spiffe://".utf8.count, bytes.count <= 2048,
+              bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw TLSError(.issuing, "not a SPIFFE id (spiffe://TRUST_DOMAIN/PATH, printable ASCII): \(id.prefix(80))")
+        }
+    }
+
+    /// Builds, signs (ECDSA with SHA-256) and PEM-encodes one certificate. `issuer` nil: self-signed.
+    /// Internal, not private: tests make the certificates a CA must never issue with it.
+    static func makeCertificate(
+        commonName: String?, subjectKey: OpaquePointer, issuer: OpaquePointer?, signingKey: OpaquePointer,
+        lifetime: Duration, notBefore: Int64?, extensions: [(Int32, String)], uri: String?
+    ) throws -> [UInt8] {
+        let seconds = lifetime.components.seconds
+        guard seconds > 0 else { throw TLSError(.issuing, "certificate lifetime must be at least 1s") }
+        guard let certificate = X509_new() else { throw TLSError.drainingQueue(.issuing, "X509_new") }
+        defer { X509_free(certificate) }
+        func check(_ ok: Bool, _ step: String) throws {
+            if !ok { throw TLSError.drainingQueue(.issuing, step) }
+        }
+        try check(X509_set_version(certificate, 2) == 1, "version")
+        var serial: UInt64 = 0
+        try check(withUnsafeMutableBytes(of: &serial) { RAND_bytes($0.baseAddress, 8) } == 1, "serial number")
+        try check(ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial >> 1) == 1, "serial number")
+
+        if let notBefore {
+            try check(ASN1_TIME_set(X509_getm_notBefore(certificate), time_t(notBefore)) != nil, "notBefore")
+            try check(ASN1_TIME_set(X509_getm_notAfter(certificate), time_t(notBefore + seconds)) != nil, "notAfter")
+        } else {
+            try check(X509_gmtime_adj(X509_getm_notBefore(certificate), -60) != nil, "notBefore")
+            try check(X509_gmtime_adj(X509_getm_notAfter(certificate), Int(seconds)) != nil, "notAfter")
+        }
+
+        let subject = X509_get_subject_name(certificate)
+        try check(X509_NAME_add_entry_by_txt(subject, "O", meshbed_MBSTRING_ASC(), "meshbed", -1, -1, 0) == 1, "subject")
+        if let commonName {
+            try check(X509_NAME_add_entry_by_txt(subject, "CN", meshbed_MBSTRING_ASC(), commonName, -1, -1, 0) == 1, "subject CN")
+        }
+        try check(X509_set_issuer_name(certificate, issuer.map { X509_get_subject_name($0) } ?? subject) == 1, "issuer name")
+        try check(X509_set_pubkey(certificate, subjectKey) == 1, "public key")
+
+        var context = X509V3_CTX()
+        X509V3_set_ctx(&context, issuer ?? certificate, certificate, nil, nil, 0)
+        for (nid, value) in extensions {
+            guard let `extension` = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
+                throw TLSError.drainingQueue(.issuing, "extension \(value)")
+            }
+            defer { X509_EXTENSION_free(`extension`) }
+            try check(X509_add_ext(certificate, `extension`, -1) == 1, "extension \(value)")
+        }
+        if let uri {
+            try check(meshbed_X509_add_uri_san(certificate, uri, 0) == 1, "subjectAltName URI")
+        }
+        try check(X509_sign(certificate, signingKey, EVP_sha256()) > 0, "signature")
+        return try PEM.written(what: "certificate") { PEM_write_bio_X509($0, certificate) }
+    }
+}

@@ -1,0 +1,195 @@
+import MeshTLS
+import Testing
+
+@Suite struct TLSEngineTests {
+    @Test func mutualHandshakeThenDataBothWays() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        #expect(client.isHandshakeComplete)
+        #expect(server.isHandshakeComplete)
+
+        try client.writePlaintext(Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        try pump(client, server)
+        var received: [UInt8] = []
+        #expect(try server.readPlaintext(into: &received) == 18)
+        #expect(received == Array("GET / HTTP/1.1\r\n\r\n".utf8))
+
+        try server.writePlaintext(Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
+        try pump(client, server)
+        received.removeAll()
+        try client.readPlaintext(into: &received)
+        #expect(received == Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
+        // Nothing more to read: 0, not an error.
+        #expect(try client.readPlaintext(into: &received) == 0)
+    }
+
+    @Test func eachSideSeesThePeersSPIFFEIdentity() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines(client: "frontend", server: "reviews")
+        #expect(client.peerCertificate == nil)
+        try handshake(client, server)
+        #expect(server.peerCertificate == PeerCertificate(uris: [MeshPKI.spiffe("frontend")], isCA: false))
+        #expect(client.peerCertificate == PeerCertificate(uris: [MeshPKI.spiffe("reviews")], isCA: false))
+    }
+
+    @Test func handshakeDeliveredOneByteAtATimeCompletes() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try client.handshake()
+        for _ in 0..<10 {
+            for byte in client.takeCiphertext() { try server.receive([byte]) }
+            for byte in server.takeCiphertext() { try client.receive([byte]) }
+        }
+        #expect(client.isHandshakeComplete && server.isHandshakeComplete)
+    }
+
+    @Test func closeNotifyReachesThePeerAndEndsWriting() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        try client.writePlaintext(Array("last words".utf8))
+        try client.close()
+        #expect(client.hasPendingCiphertext)
+        #expect(throws: TLSError(.invalidState, "plaintext written after close")) { try client.writePlaintext([1]) }
+        try pump(client, server)
+        var received: [UInt8] = []
+        try server.readPlaintext(into: &received)
+        #expect(received == Array("last words".utf8))
+        #expect(server.isClosedByPeer)
+        #expect(!client.isClosedByPeer)
+
+        // The server answers with its own close_notify.
+        try server.close()
+        try pump(client, server)
+        #expect(try client.readPlaintext(into: &received) == 0)
+        #expect(client.isClosedByPeer)
+    }
+
+    @Test func garbageInsteadOfAClientHelloIsACleanHandshakeError() throws {
+        let pki = try MeshPKI()
+        let server = try TLSEngine(context: pki.context(.server, "backend"))
+        let garbage = Array("GET / HTTP/1.1\r\nHost: backend\r\n\r\n".utf8)
+        let error = try #require(throws: TLSError.self) { try server.receive(garbage) }
+        #expect(error.kind == .handshake)
+        #expect(error.reason.contains("SSL routines::http request"))
+        // Failed stays failed, with the same error.
+        #expect(throws: error) { try server.receive([0x16, 0x03, 0x01]) }
+        #expect(throws: error) { try readAll(server) }
+        #expect(!server.isHandshakeComplete)
+    }
+
+    @Test func garbageAfterTheHandshakeIsACleanConnectionError() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        // An application-data record header, then bytes that are no valid ciphertext.
+        try client.receive([0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0xAB, count: 32))
+        let error = try #require(throws: TLSError.self) { try readAll(client) }
+        #expect(error.kind == .connection)
+        #expect(!error.reason.isEmpty)
+        #expect(throws: error) { try client.writePlaintext([1]) }
+        // OpenSSL queued a fatal alert for the peer, which the server then reports.
+        let alert = client.takeCiphertext()
+        #expect(!alert.isEmpty)
+        try server.receive(alert)
+        #expect(throws: TLSError.self) { try readAll(server) }
+    }
+
+    @Test func aClientCertificateFromAnotherCAIsRefused() throws {
+        let mesh = try MeshPKI()
+        let foreign = try MeshPKI()
+        // The client trusts the mesh root (so it accepts the server) but its certificate
+        // was signed by another root.
+        let clientContext = try TLSContext(configuration: TLSConfiguration(
+            role: .client, credential: foreign.credential("intruder"), trustedRoots: mesh.issuer.root.certificateChain))
+        let client = try TLSEngine(context: clientContext)
+        let server = try TLSEngine(context: mesh.context(.server, "backend"))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.kind == .handshake)
+        #expect(error.reason.contains("certificate verify failed"))
+        #expect(error.reason.contains("unable to get local issuer certificate"))
+        #expect(!server.isHandshakeComplete)
+        #expect(server.peerCertificate == nil)
+        // The client learns from the server's alert.
+        try client.receive(server.takeCiphertext())
+        #expect(throws: TLSError.self) { try readAll(client) }
+    }
+
+    @Test func aServerCertificateFromAnotherCAIsRefusedByTheClient() throws {
+        let mesh = try MeshPKI()
+        let foreign = try MeshPKI()
+        let client = try TLSEngine(context: mesh.context(.client, "frontend"))
+        let server = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .server, credential: foreign.credential("backend"), trustedRoots: mesh.issuer.root.certificateChain)))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.kind == .handshake)
+        #expect(error.reason.contains("certificate verify failed"))
+        #expect(!client.isHandshakeComplete)
+    }
+
+    @Test func aClientWithoutACertificateIsRefused() throws {
+        let pki = try MeshPKI()
+        let client = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .client, credential: nil, trustedRoots: pki.issuer.root.certificateChain)))
+        let server = try TLSEngine(context: pki.context(.server, "backend"))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.kind == .handshake)
+        #expect(error.reason.contains("peer did not return a certificate"))
+        #expect(!server.isHandshakeComplete)
+    }
+
+    @Test func anExpiredClientCertificateIsRefused() throws {
+        let pki = try MeshPKI()
+        // Valid for one hour in 2001.
+        let expired = try pki.issuer.issueCredential(spiffeID: MeshPKI.spiffe("old"), lifetime: .seconds(3600), notBefore: 978_307_200)
+        let client = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .client, credential: expired, trustedRoots: pki.issuer.root.certificateChain)))
+        let server = try TLSEngine(context: pki.context(.server, "backend"))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.reason.contains("certificate has expired"))
+    }
+
+    @Test func oneMebibyteIsSplitIntoRecordsAndReassembled() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        // A pattern that does not repeat within a record, so a misplaced record would show.
+        let message = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        try client.writePlaintext(message)
+
+        let ciphertext = client.takeCiphertext()
+        // Walk the records: every one application data (type 23), none over 2^14 + 256 bytes.
+        var offset = 0, records = 0
+        while offset + 5 <= ciphertext.count {
+            #expect(ciphertext[offset] == 23)
+            let length = Int(ciphertext[offset + 3]) << 8 | Int(ciphertext[offset + 4])
+            #expect(length <= 16_384 + 256)
+            offset += 5 + length
+            records += 1
+        }
+        #expect(offset == ciphertext.count)
+        #expect(records >= 64)
+
+        // Delivered in uneven pieces, read back as it arrives.
+        var received: [UInt8] = []
+        received.reserveCapacity(message.count)
+        var start = 0
+        while start < ciphertext.count {
+            let end = min(start + 10_007, ciphertext.count)
+            try ciphertext[start..<end].withUnsafeBytes { try server.receive($0) }
+            try server.readPlaintext(into: &received)
+            start = end
+        }
+        #expect(received.count == message.count)
+        #expect(received == message)
+    }
+
+    @Test func plaintextBeforeTheHandshakeIsRefused() throws {
+        let pki = try MeshPKI()
+        let (client, _) = try pki.engines()
+        #expect(throws: TLSError(.invalidState, "plaintext written before the handshake completed")) {
+            try client.writePlaintext([1, 2, 3])
+        }
+    }
+}
