@@ -71,4 +71,51 @@ done:
     GENERAL_NAMES_free(names);
     return ok == 1;
 }
+
+/// A subjectAltName GENERAL_NAMES holding exactly one URI (free with GENERAL_NAMES_free), or NULL.
+static inline GENERAL_NAMES *meshbed_GENERAL_NAMES_one_uri(const char *uri) {
+    GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
+    GENERAL_NAME *name = GENERAL_NAME_new();
+    ASN1_IA5STRING *value = ASN1_IA5STRING_new();
+    if (names == NULL || name == NULL || value == NULL || !ASN1_STRING_set(value, uri, -1)) goto fail;
+    GENERAL_NAME_set0_value(name, GEN_URI, value);
+    value = NULL;
+    if (!sk_GENERAL_NAME_push(names, name)) goto fail;
+    return names;
+fail:
+    ASN1_IA5STRING_free(value);
+    GENERAL_NAME_free(name);
+    GENERAL_NAMES_free(names);
+    return NULL;
+}
+
+/// Adds the requested-extensions attribute to `request`: a subjectAltName with exactly one
+/// URI (built directly, like meshbed_X509_add_uri_san). Returns 1 on success.
+static inline int meshbed_X509_REQ_add_uri_san(X509_REQ *request, const char *uri) {
+    STACK_OF(X509_EXTENSION) *extensions = sk_X509_EXTENSION_new_null();
+    GENERAL_NAMES *names = meshbed_GENERAL_NAMES_one_uri(uri);
+    int ok = 0;
+    if (extensions == NULL || names == NULL) goto done;
+    if (X509V3_add1_i2d(&extensions, NID_subject_alt_name, names, 0, X509V3_ADD_APPEND) != 1) goto done;
+    ok = X509_REQ_add_extensions(request, extensions) == 1;
+done:
+    GENERAL_NAMES_free(names);
+    sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
+    return ok;
+}
+
+/// The subjectAltName among `request`'s requested extensions (free with GENERAL_NAMES_free),
+/// or NULL with *status -1 when there is none, -2 when there are several, 0 when it does not parse.
+static inline GENERAL_NAMES *meshbed_X509_REQ_subject_alt_names(X509_REQ *request, int *status) {
+    STACK_OF(X509_EXTENSION) *extensions = X509_REQ_get_extensions(request);
+    *status = -1;
+    if (extensions == NULL) return NULL;
+    GENERAL_NAMES *names = (GENERAL_NAMES *)X509V3_get_d2i(extensions, NID_subject_alt_name, status, NULL);
+    sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
+    if (names == NULL && *status >= 0) *status = 0;
+    return names;
+}
+
+/// X509_NAME_print_ex flags for RFC 2253 text ("CN=a,O=b"), as `openssl x509 -nameopt RFC2253`.
+static inline unsigned long meshbed_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
 #endif

@@ -50,7 +50,23 @@ enum PEM {
         return bytes
     }
 
-    private static func memoryBIO(_ bytes: [UInt8], what: String, kind: TLSError.Kind) throws -> OpaquePointer {
+    /// The text `print` writes into a fresh memory BIO (print returns a negative count on
+    /// failure), for names and serial numbers; "" when printing failed.
+    static func printed(_ print: (OpaquePointer) -> Int32) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        guard print(bio) >= 0 else {
+            ERR_clear_error()
+            return ""
+        }
+        let count = Int(BIO_ctrl_pending(bio))
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = bytes.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32(count)) }
+        return String(decoding: bytes.prefix(max(0, Int(read))), as: UTF8.self)
+    }
+
+    /// A memory BIO holding a copy of `bytes` (free with BIO_free).
+    static func memoryBIO(_ bytes: [UInt8], what: String, kind: TLSError.Kind) throws -> OpaquePointer {
         guard !bytes.isEmpty, bytes.count < Int(Int32.max) else { throw TLSError(kind, "\(what): empty") }
         // A writable memory BIO holding a copy (BIO_new_mem_buf would read `bytes` in place).
         guard let bio = BIO_new(BIO_s_mem()) else { throw TLSError.drainingQueue(kind, "BIO_new") }

@@ -1,31 +1,42 @@
 import COpenSSL
 
-/// What the peer presented, read from its verified leaf certificate.
+/// What the peer presented, read from its verified leaf certificate when the handshake
+/// completes: what the mesh identity check needs (`MeshIdentityVerifier`), and what logs and
+/// `meshbed status` show.
 public struct PeerCertificate: Sendable, Equatable {
     /// Every URI subjectAltName, in order (a mesh identity has exactly one: its SPIFFE id).
     public var uris: [String]
     /// Whether basicConstraints says CA:TRUE (a mesh leaf must not be a CA).
     public var isCA: Bool
+    /// End of validity, seconds since 1970 (UTC).
+    public var notAfter: Int64
+    /// The serial number in upper-case hex.
+    public var serial: String
+    /// The subject, RFC 2253 text.
+    public var subject: String
+    /// The issuer, RFC 2253 text.
+    public var issuer: String
+    /// The public key, e.g. "EC P-256".
+    public var key: String
 
-    /// Peer information as read from a certificate.
-    public init(uris: [String], isCA: Bool) {
+    /// Peer information as given; the facts a test does not care about default to empty.
+    public init(uris: [String], isCA: Bool, notAfter: Int64 = 0, serial: String = "", subject: String = "", issuer: String = "", key: String = "") {
         self.uris = uris
         self.isCA = isCA
+        self.notAfter = notAfter
+        self.serial = serial
+        self.subject = subject
+        self.issuer = issuer
+        self.key = key
+    }
+
+    /// The peer facts among `info`.
+    public init(_ info: CertificateInfo) {
+        self.init(uris: info.uris, isCA: info.isCA, notAfter: info.notAfter, serial: info.serial, subject: info.subject, issuer: info.issuer, key: info.key)
     }
 
     /// Reads `certificate` (an X509 the caller keeps owning).
     init(reading certificate: OpaquePointer) {
-        var uris: [String] = []
-        if let names = meshbed_X509_subject_alt_names(certificate) {
-            defer { GENERAL_NAMES_free(names) }
-            for index in 0..<meshbed_GENERAL_NAMES_count(names) {
-                var length: Int32 = 0
-                if let bytes = meshbed_GENERAL_NAMES_uri(names, index, &length) {
-                    uris.append(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(length)), as: UTF8.self))
-                }
-            }
-        }
-        self.uris = uris
-        isCA = X509_get_extension_flags(certificate) & UInt32(EXFLAG_CA) != 0
+        self.init(CertificateInfo(reading: certificate))
     }
 }

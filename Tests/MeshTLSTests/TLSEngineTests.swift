@@ -29,8 +29,26 @@ import Testing
         let (client, server) = try pki.engines(client: "frontend", server: "reviews")
         #expect(client.peerCertificate == nil)
         try handshake(client, server)
-        #expect(server.peerCertificate == PeerCertificate(uris: [MeshPKI.spiffe("frontend")], isCA: false))
-        #expect(client.peerCertificate == PeerCertificate(uris: [MeshPKI.spiffe("reviews")], isCA: false))
+        #expect(server.peerCertificate?.uris == [MeshPKI.spiffe("frontend")])
+        #expect(server.peerCertificate?.isCA == false)
+        #expect(client.peerCertificate?.uris == [MeshPKI.spiffe("reviews")])
+    }
+
+    @Test func thePeerCertificateCarriesTheFactsOfTheLeafPresented() throws {
+        let pki = try MeshPKI()
+        let credential = try pki.credential("frontend")
+        let client = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .client, credential: credential, trustedRoots: pki.issuer.root.certificateChain)))
+        let server = try TLSEngine(context: pki.context(.server, "backend"))
+        try handshake(client, server)
+        let leaf = try #require(try CertificateInfo.chain(credential.certificateChain).first)
+        let seen = try #require(server.peerCertificate)
+        #expect(seen == PeerCertificate(leaf))
+        #expect(seen.key == "EC P-256")
+        #expect(seen.issuer == "CN=meshbed root,O=meshbed")
+        #expect(seen.serial.count == 32)
+        #expect(seen.notAfter == leaf.notAfter)
+        #expect(seen.notAfter > leaf.notBefore)
     }
 
     @Test func handshakeDeliveredOneByteAtATimeCompletes() throws {
@@ -148,6 +166,32 @@ import Testing
         let server = try TLSEngine(context: pki.context(.server, "backend"))
         let error = try #require(throws: TLSError.self) { try handshake(client, server) }
         #expect(error.reason.contains("certificate has expired"))
+    }
+
+    @Test func anExpiredServerCertificateIsRefusedByTheClient() throws {
+        let pki = try MeshPKI()
+        // notBefore in the past: valid for one hour in 2001.
+        let expired = try pki.issuer.issueCredential(spiffeID: MeshPKI.spiffe("old"), lifetime: .seconds(3600), notBefore: 978_307_200)
+        let client = try TLSEngine(context: pki.context(.client, "frontend"))
+        let server = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .server, credential: expired, trustedRoots: pki.issuer.root.certificateChain)))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.kind == .handshake)
+        #expect(error.reason.contains("certificate has expired"))
+        #expect(!client.isHandshakeComplete)
+        #expect(client.peerCertificate == nil)
+    }
+
+    @Test func aClientCertificateNotYetValidIsRefused() throws {
+        let pki = try MeshPKI()
+        // Valid from 2100 on.
+        let future = try pki.issuer.issueCredential(spiffeID: MeshPKI.spiffe("early"), lifetime: .seconds(3600), notBefore: 4_102_444_800)
+        let client = try TLSEngine(context: TLSContext(configuration: TLSConfiguration(
+            role: .client, credential: future, trustedRoots: pki.issuer.root.certificateChain)))
+        let server = try TLSEngine(context: pki.context(.server, "backend"))
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.reason.contains("certificate is not yet valid"))
+        #expect(server.peerCertificate == nil)
     }
 
     @Test func oneMebibyteIsSplitIntoRecordsAndReassembled() throws {
