@@ -5,9 +5,10 @@ import COpenSSL
 ///
 /// A leaf has exactly one subjectAltName, the URI `spiffe://TRUST_DOMAIN/ns/NS/sa/SERVICE`,
 /// basicConstraints CA:FALSE (critical), keyUsage digitalSignature (critical), extended key
-/// usage serverAuth and clientAuth, and the lifetime asked for. The control plane signs a
-/// sidecar's public key with `issue(publicKey:spiffeID:lifetime:notBefore:)`; tests make a
-/// whole credential with `issueCredential`.
+/// usage serverAuth and clientAuth, a random 16-octet serial, and the lifetime asked for
+/// (`leafLifetimes`). The control plane signs a sidecar's request with
+/// `issue(csr:expectedSPIFFEID:lifetime:notBefore:)`; tests make a whole credential with
+/// `issueCredential`.
 ///
 /// A value holding PEM only, so it is Sendable; each call parses what it needs (signing is
 /// rare: once per identity per half lifetime).
@@ -55,6 +56,9 @@ public struct CertificateIssuer: Sendable {
     /// ago); the certificate expires `lifetime` after that.
     public func issue(publicKey: [UInt8], spiffeID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> [UInt8] {
         try Self.checkSPIFFE(spiffeID)
+        guard Self.leafLifetimes.contains(lifetime) else {
+            throw TLSError(.issuing, "leaf certificate lifetime must be 1s to 366 days, not \(lifetime)")
+        }
         ERR_clear_error()
         let subjectKey = try PEM.publicKey(publicKey, what: "public key", kind: .issuing)
         defer { EVP_PKEY_free(subjectKey) }
@@ -73,6 +77,34 @@ public struct CertificateIssuer: Sendable {
             ],
             uri: spiffeID)
     }
+
+    /// A mesh leaf certificate (PEM) for the key in `csr` (PKCS#10 PEM), signed only when the
+    /// request checks out (`CertificateSigningRequest`) and asks for exactly one name, the URI
+    /// `expectedSPIFFEID`: the identity the caller proved (the control plane derives it from
+    /// the caller's bootstrap token; the request itself is never trusted for it). The
+    /// certificate is what `issue(publicKey:spiffeID:lifetime:notBefore:)` makes; nothing else
+    /// in the request (subject, other extensions) is copied. Throws `.issuing` (one line).
+    public func issue(csr: [UInt8], expectedSPIFFEID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> [UInt8] {
+        let expected: SPIFFEID
+        do {
+            expected = try SPIFFEID(parsing: expectedSPIFFEID)
+        } catch let error as TLSError {
+            throw TLSError(.issuing, "expected identity: \(error.reason)")
+        }
+        let request = try CertificateSigningRequest(pem: csr)
+        switch request.uris.count {
+        case 0: throw TLSError(.issuing, "certificate request asks for no URI SAN (expected \(expected))")
+        case 1: break
+        default: throw TLSError(.issuing, "certificate request asks for \(request.uris.count) URI SANs (expected only \(expected))")
+        }
+        guard request.uris[0] == expected.description else {
+            throw TLSError(.issuing, "certificate request asks for \(SPIFFEID.quoted(request.uris[0])), not the caller's identity \(expected)")
+        }
+        return try issue(publicKey: request.publicKey, spiffeID: expected.description, lifetime: lifetime, notBefore: notBefore)
+    }
+
+    /// The lifetimes a leaf may have: a few seconds (rotation demos) up to 366 days.
+    public static let leafLifetimes: ClosedRange<Duration> = .seconds(1) ... .seconds(366 * 86_400)
 
     /// A fresh P-256 key and its leaf certificate for `spiffeID` (see `issue`).
     public func issueCredential(spiffeID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> PEMCredential {
@@ -121,9 +153,14 @@ public struct CertificateIssuer: Sendable {
             if !ok { throw TLSError.drainingQueue(.issuing, step) }
         }
         try check(X509_set_version(certificate, 2) == 1, "version")
-        var serial: UInt64 = 0
-        try check(withUnsafeMutableBytes(of: &serial) { RAND_bytes($0.baseAddress, 8) } == 1, "serial number")
-        try check(ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial >> 1) == 1, "serial number")
+        // 16 octets, 126 of them random bits (RFC 5280: positive, at most 20 octets; CA/B Forum:
+        // at least 64 random bits); the top bits 01 keep it positive and always 16 octets long.
+        var serial = [UInt8](repeating: 0, count: 16)
+        try check(RAND_bytes(&serial, Int32(serial.count)) == 1, "serial number")
+        serial[0] = serial[0] & 0x7F | 0x40
+        guard let number = BN_bin2bn(serial, Int32(serial.count), nil) else { throw TLSError.drainingQueue(.issuing, "serial number") }
+        defer { BN_free(number) }
+        try check(BN_to_ASN1_INTEGER(number, X509_get_serialNumber(certificate)) != nil, "serial number")
 
         if let notBefore {
             try check(ASN1_TIME_set(X509_getm_notBefore(certificate), time_t(notBefore)) != nil, "notBefore")
