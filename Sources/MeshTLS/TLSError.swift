@@ -9,8 +9,12 @@
 //
 //   so the engine runs (and is tested) without sockets, as swift-nio-ssl's `ByteBufferBIO`.
 // - `CertificateIssuer`: a small ECDSA P-256 certificate authority (root generation, leaf
-//   signing with one SPIFFE URI SAN), for the control plane and for tests.
-// - `PeerCertificate`: what a verified peer presented (URI SANs, CA flag).
+//   signing with one SPIFFE URI SAN), for the control plane and for tests;
+//   `CertificateSigningRequest`: the PKCS#10 request a sidecar sends it.
+// - `SPIFFEID` and `MeshIdentityVerifier`: the strict identity form, and the mesh's check of
+//   a verified peer (one URI SAN, this trust domain, no CA, the expected service).
+// - `PeerCertificate`: what a verified peer presented (URI SANs, CA flag, expiry, serial...);
+//   `CertificateInfo`: the facts of a PEM chain, for status and `/certs`.
 import COpenSSL
 
 /// A TLS failure, with OpenSSL's own reason (`ERR_error_string_n`) when it gave one.
