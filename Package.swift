@@ -31,13 +31,13 @@ let package = Package(
         // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
         .target(name: "MeshConfig", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
-        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology"]),
+        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshTLS"]),
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
-        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience"], swiftSettings: dataPath),
+        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
-        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig"]),
+        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS"]),
         // The echo application (`meshbed echo`).
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
@@ -47,7 +47,7 @@ let package = Package(
         // Mutual TLS 1.3 on memory buffers (no I/O) and a small SPIFFE certificate authority.
         .target(name: "MeshTLS", dependencies: ["COpenSSL"]),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
@@ -59,10 +59,10 @@ let package = Package(
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
-        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl"]),
+        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl", "MeshTLS"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshCore", "MeshResilience"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience"]),
-        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator"]),
+        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),

@@ -252,13 +252,19 @@ struct CommandHelp: Sendable {
             exits: "0 stopped, 2 bad input or port in use"),
         CommandHelp(
             name: "control", summary: "run the control plane for a topology file (as 'up' starts it)",
-            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D]"],
-            details: "Keeps the registry of instances and serves versioned snapshots to sidecars. Runs until SIGINT or SIGTERM.",
+            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D] [--ca-dir DIR]"],
+            details: """
+            Keeps the registry of instances and serves versioned snapshots to sidecars. With mTLS it is the \
+            mesh's certificate authority: it signs with the root the topology's mesh.ca names, else the one \
+            kept in --ca-dir (made there when absent), else one made for this run, and checks sidecars' \
+            bootstrap tokens with the secret in MESHBED_CA_SECRET ('up' sets both). Runs until SIGINT or SIGTERM.
+            """,
             flags: [
                 Flag("--topology FILE", "the topology file to serve (required)"),
                 Flag("--port P", "port to listen on (default 0: any free port)"),
                 Flag("--bind ADDRESS", "numeric address to listen on (default 127.0.0.1)"),
                 Flag("--hold D", "how long a snapshot long-poll is held open (default 20s)"),
+                Flag("--ca-dir DIR", "where the mesh's root certificate and key are kept (made when absent; mTLS only)"),
             ],
             examples: ["meshbed control --topology topologies/bookinfo.yaml --port 15000"],
             exits: "0 stopped, 2 bad input or port in use"),

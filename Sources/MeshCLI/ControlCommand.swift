@@ -1,12 +1,19 @@
+import Foundation
 import MeshControl
 import MeshCore
 import MeshIO
+import MeshTLS
 import MeshTopology
 
 /// `meshbed control`: runs the control plane for one topology file in the foreground
 /// until SIGINT or SIGTERM.
 ///
-///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s]
+///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s] [--ca-dir DIR]
+///
+/// With mTLS (`mesh.mtls` strict or permissive) it is the mesh's certificate authority: it
+/// signs with the root `mesh.ca` names, else the one kept in `--ca-dir` (made there when
+/// absent), else a root of its own made for this run; it checks bootstrap tokens made with
+/// the secret in `MESHBED_CA_SECRET` (required with mTLS: `up` sets it).
 ///
 /// An invalid topology prints its diagnostics (`FILE:LINE:COLUMN: message`, one per line)
 /// on standard error and exits 2, as does a port in use. `--port` 0 (the default) takes
@@ -18,6 +25,7 @@ enum ControlCommand {
         let port = try scanner.intOption("--port", range: 0...65535) ?? 0
         let bind = try scanner.option("--bind") ?? "127.0.0.1"
         let hold = try scanner.durationOption("--hold") ?? .seconds(20)
+        let caDirectory = try scanner.option("--ca-dir")
         try scanner.finish()
         guard let file else {
             throw UsageError("--topology: missing (expected the topology file to serve)")
@@ -41,7 +49,10 @@ enum ControlCommand {
             throw UsageError("--topology: \(error)")
         }
 
-        let configuration = ControlConfiguration(holdTime: UInt64(hold.meshbedNanoseconds))
+        var configuration = ControlConfiguration(holdTime: UInt64(hold.meshbedNanoseconds))
+        if topology.mesh.mtls != .disabled {
+            configuration.certificateAuthority = try certificateAuthority(for: topology, file: file, directory: caDirectory)
+        }
         // Signals are taken synchronously by this thread; block them before the loop starts.
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])
         let control: ControlPlane
@@ -54,5 +65,31 @@ enum ControlCommand {
         _ = Posix.waitForSignal([ProcessSignal.interrupt, ProcessSignal.terminate])
         control.shutdown()
         return 0
+    }
+
+    /// The CA of an mTLS topology (see the type's comment).
+    private static func certificateAuthority(for topology: Topology, file: String, directory: String?) throws(UsageError) -> CertificateAuthority {
+        guard let secret = ProcessInfo.processInfo.environment["MESHBED_CA_SECRET"], secret.utf8.count >= 32 else {
+            throw UsageError("MESHBED_CA_SECRET: missing or shorter than 32 characters (the secret of the sidecars' bootstrap tokens; 'meshbed up' sets it)")
+        }
+        do throws(ControlError) {
+            let issuer: CertificateIssuer
+            if let pinned = topology.mesh.ca {
+                let base = (file as NSString).deletingLastPathComponent
+                func resolve(_ path: String) -> String { path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path }
+                issuer = try CertificateAuthority.loadRoot(certificateFile: resolve(pinned.cert), keyFile: resolve(pinned.key))
+            } else if let directory {
+                issuer = try CertificateAuthority.loadOrCreateRoot(in: directory)
+            } else {
+                do {
+                    issuer = try CertificateIssuer.generateRoot(lifetime: .seconds(10 * 365 * 86_400))
+                } catch {
+                    throw ControlError.badRequest("could not make a root: \(error)")
+                }
+            }
+            return CertificateAuthority(issuer: issuer, topology: topology, secret: secret)
+        } catch {
+            throw UsageError(error.message)
+        }
     }
 }

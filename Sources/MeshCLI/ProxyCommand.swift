@@ -61,6 +61,8 @@ enum ProxyCommand {
         if let bodyTimeout = try limit("--body-timeout", bodyTimeout) { configuration.bodyTimeout = bodyTimeout }
         configuration.maxConnections = maxConnections
         configuration.seed = seed ?? Posix.monotonicNanoseconds()
+        // From the environment, never a flag: command lines are readable by every user.
+        configuration.bootstrapToken = Posix.environment("MESHBED_BOOTSTRAP_TOKEN")
 
         Posix.blockSignals([ProcessSignal.interrupt, ProcessSignal.terminate])
         let sidecar: Sidecar

@@ -28,11 +28,14 @@ public struct MeshSnapshot: Codable, Sendable, Equatable {
     public var topology: String
     /// Per destination service: endpoints, routes, policy, who may call it.
     public var services: [String: DestinationConfig]
+    /// How sidecars secure traffic between them; nil when mTLS is disabled.
+    public var mtls: MTLSConfig?
 
-    public init(version: Int, topology: String, services: [String: DestinationConfig]) {
+    public init(version: Int, topology: String, services: [String: DestinationConfig], mtls: MTLSConfig? = nil) {
         self.version = version
         self.topology = topology
         self.services = services
+        self.mtls = mtls
     }
 }
 
@@ -42,13 +45,14 @@ public struct DestinationConfig: Codable, Sendable, Equatable {
     public var versions: [String: [Endpoint]]
     /// Routes in order; the first match wins. Empty: spread over every endpoint of every version.
     public var routes: [RouteConfig]
-    /// Callers allowed (service names); nil means everyone.
-    public var allow: [String]?
+    /// Callers allowed (service names, or `ingress`, each optionally only for some methods
+    /// and paths); nil means everyone.
+    public var allow: [AllowConfig]?
     /// How callers treat the destination (timeouts, retries, circuit breaking, load
     /// balancing); nil for a destination without a policy (`ResolvedPolicy.defaults`).
     public var policy: PolicyConfig?
 
-    public init(versions: [String: [Endpoint]], routes: [RouteConfig] = [], allow: [String]? = nil, policy: PolicyConfig? = nil) {
+    public init(versions: [String: [Endpoint]], routes: [RouteConfig] = [], allow: [AllowConfig]? = nil, policy: PolicyConfig? = nil) {
         self.versions = versions
         self.routes = routes
         self.allow = allow

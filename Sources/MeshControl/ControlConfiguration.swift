@@ -16,6 +16,9 @@ public struct ControlConfiguration: Sendable {
     /// Where heartbeat times and ages are read (a `ManualClock` in tests); nil: the event
     /// loop's monotonic clock. The expiry check still runs every `expiryInterval` of real time.
     public var clock: (any MeshClock)?
+    /// The CA that signs sidecars' certificates (`POST /v1/certificates`); nil when the
+    /// topology's mTLS is disabled.
+    public var certificateAuthority: CertificateAuthority?
 
     /// The defaults of the protocol (see `MeshConfig`): 20 s hold, 3 s heartbeat timeout
     /// checked every 500 ms, 64 KiB bodies.

@@ -10,6 +10,7 @@ import MeshHTTP
 ///     PUT  /v1/routes/SERVICE     [RouteConfig] → 200 {"version": N} (live route change)
 ///     POST /v1/instances/ID/down  → 200 {"version": N} (its app or sidecar ended: unroutable now)
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
+///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
 ///
 /// `HEAD` is accepted wherever `GET` is.
 enum ControlRoute: Equatable {
@@ -21,6 +22,7 @@ enum ControlRoute: Equatable {
     case routes(destination: String)
     case down(instance: String)
     case health
+    case certificates
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
     /// with other methods (listed for the `allow` header).
@@ -45,6 +47,7 @@ enum ControlRoute: Equatable {
         case "/v1/ack": return (.post, .ack)
         case "/v1/instances": return (.get, .instances)
         case "/v1/health": return (.get, .health)
+        case "/v1/certificates": return (.post, .certificates)
         default:
             let instances = "/v1/instances/", suffix = "/down"
             if path.hasPrefix(instances), path.hasSuffix(suffix), path.count > instances.count + suffix.count {

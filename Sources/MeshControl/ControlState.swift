@@ -139,6 +139,12 @@ final class ControlState: @unchecked Sendable {
             return .json(["version": try markDown(instance)])
         case .health:
             return .json(Health(status: "ok", version: store.version))
+        case .certificates:
+            guard let authority = configuration.certificateAuthority else {
+                throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")
+            }
+            let request = try ControlJSON.decode(CertificateRequest.self, from: body, what: "certificate request")
+            return .json(try authority.sign(request))
         }
     }
 

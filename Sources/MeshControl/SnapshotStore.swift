@@ -33,7 +33,7 @@ struct SnapshotStore {
             routes[destination] = list.map { Self.routeConfig($0, service: topology.services[destination]) }
         }
         self.routes = routes
-        self.current = MeshSnapshot(version: 1, topology: topology.name, services: [:])
+        self.current = MeshSnapshot(version: 1, topology: topology.name, services: [:], mtls: Self.mtls(of: topology))
         self.current = build(version: 1)
     }
 
@@ -55,6 +55,15 @@ struct SnapshotStore {
     mutating func replaceRoutes(destination: String, routes: [RouteConfig]) throws(ControlError) {
         self.routes[destination] = try Self.validate(routes: routes, destination: destination, topology: topology)
         current = build(version: current.version + 1)
+    }
+
+    /// The topology's mTLS settings as snapshots carry them (nil: disabled).
+    static func mtls(of topology: Topology) -> MTLSConfig? {
+        switch topology.mesh.mtls {
+        case .strict: MTLSConfig(mode: .strict, trustDomain: topology.mesh.trustDomain)
+        case .permissive: MTLSConfig(mode: .permissive, trustDomain: topology.mesh.trustDomain)
+        case .disabled: nil
+        }
     }
 
     /// A topology route of `service` as the protocol carries it (header names lower-case;
@@ -192,9 +201,9 @@ struct SnapshotStore {
             }
             services[service.name] = DestinationConfig(
                 versions: versions, routes: routes[service.name] ?? [],
-                allow: topology.authorization[service.name]?.allow,
+                allow: topology.authorization[service.name]?.rules.map { AllowConfig(from: $0.from, methods: $0.methods, paths: $0.paths) },
                 policy: topology.policies[service.name].map(Self.policyConfig))
         }
-        return MeshSnapshot(version: version, topology: topology.name, services: services)
+        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: Self.mtls(of: topology))
     }
 }

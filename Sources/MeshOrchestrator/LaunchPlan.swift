@@ -1,5 +1,6 @@
 import MeshCore
 import MeshIO
+import MeshTLS
 import MeshTopology
 
 /// Everything a supervisor starts for a topology, in order, with every port assigned:
@@ -8,7 +9,7 @@ import MeshTopology
 ///
 /// Command lines (SPEC §5 and the component contracts):
 ///
-///     meshbed control --topology FILE --port P
+///     meshbed control --topology FILE --port P [--ca-dir STATE/NAME/ca]     (--ca-dir with mTLS)
 ///     meshbed echo --port P --service S --version V --instance ID [--error-rate PCT] [--latency D]
 ///                  [--call A,B --outbound 127.0.0.1:PO] [--seed S] --threads 1   (calls only with the mesh)
 ///     meshbed exec-app --dir TOPOLOGY_DIR -- COMMAND...        ({port} substituted)
@@ -24,6 +25,12 @@ import MeshTopology
 /// `down` tells the topology's processes from any other, `StateDirectory.marker`); apps also get `MESHBED_SERVICE`, `MESHBED_VERSION`, `MESHBED_INSTANCE`,
 /// `MESHBED_PORT`, and with the mesh `MESHBED_OUTBOUND` and `http_proxy` (and `HTTP_PROXY`);
 /// the user's own apps get their `app.env`.
+///
+/// With mTLS (`mesh.mtls` strict or permissive) and a `caSecret`, the control plane gets
+/// `MESHBED_CA_SECRET` and `--ca-dir` (where the topology's root is kept, unless `mesh.ca`
+/// pins one), and each sidecar and the ingress gateway gets `MESHBED_BOOTSTRAP_TOKEN`, its own
+/// token (`BootstrapToken`): environments are readable by the same user only, command lines
+/// by everyone.
 public struct LaunchPlan: Sendable, Equatable {
     /// The state file as the supervisor first writes it (phase `starting`, no pids yet).
     public var state: MeshState
@@ -49,7 +56,8 @@ public struct LaunchPlan: Sendable, Equatable {
     /// less any stale `MESHBED_*`).
     public init(
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
-        runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil
+        runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil,
+        caSecret: String? = nil
     ) {
         precondition(ports.count == Self.portCount(for: topology, mesh: mesh), "LaunchPlan: wrong number of ports")
         var nextPort = ports.makeIterator()
@@ -68,6 +76,13 @@ public struct LaunchPlan: Sendable, Equatable {
                                        environment: base + (common + extra).map { "\($0.0)=\($0.1)" }, outputPath: log)
             return ProcessSpec(record: ProcessRecord(name: processName, role: role, instance: instance, log: log),
                                request: request, probe: probe)
+        }
+
+        /// The bootstrap token of `instance` (mTLS only).
+        let mtls = mesh && topology.mesh.mtls != .disabled ? caSecret : nil
+        func token(_ instance: String) -> [(String, String)] {
+            guard let mtls else { return [] }
+            return [("MESHBED_BOOTSTRAP_TOKEN", (try? BootstrapToken.token(secret: mtls, instance: instance)) ?? "")]
         }
 
         var control: String?
@@ -125,14 +140,20 @@ public struct LaunchPlan: Sendable, Equatable {
                                  "--admin", Self.port(admin), "--app", String(appPort), "--app-ready", state.readyPath ?? "/"]
                     + (seed.map { ["--seed", String(Self.seed($0, for: "\(instance.id).sidecar"))] } ?? [])
                 sidecars.append(spec("\(instance.id).sidecar", .sidecar, instance: instance.id, arguments: arguments,
-                                     probe: .http(address: admin, path: "/ready", accepts: 200...200)))
+                                     env: token(instance.id), probe: .http(address: admin, path: "/ready", accepts: 200...200)))
             }
             instances.append(state)
         }
 
         var stages: [LaunchStage] = []
         if let control {
-            let controlSpec = spec("control", .control, arguments: ["control", "--topology", file, "--port", Self.port(control)],
+            var arguments = ["control", "--topology", file, "--port", Self.port(control)]
+            var env: [(String, String)] = []
+            if let mtls {
+                arguments += ["--ca-dir", stateDirectory.directory(of: name) + "/ca"]
+                env.append(("MESHBED_CA_SECRET", mtls))
+            }
+            let controlSpec = spec("control", .control, arguments: arguments, env: env,
                                    probe: .http(address: control, path: "/v1/instances", accepts: 200...200))
             stages.append(LaunchStage(title: "control plane", processes: [controlSpec]))
         }
@@ -142,7 +163,7 @@ public struct LaunchPlan: Sendable, Equatable {
             let arguments = ["proxy", "--gateway", "--port", Self.port(ingress), "--admin", Self.port(ingressAdmin), "--control", control]
                 + (seed.map { ["--seed", String(Self.seed($0, for: "ingress"))] } ?? [])
             stages.append(LaunchStage(title: "ingress gateway", processes: [
-                spec("ingress", .ingress, arguments: arguments, probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
+                spec("ingress", .ingress, arguments: arguments, env: token(Topology.ingressCaller), probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
             ]))
         }
         self.stages = stages

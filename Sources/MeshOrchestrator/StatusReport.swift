@@ -1,3 +1,4 @@
+import Foundation
 import MeshCore
 import MeshIO
 
@@ -17,11 +18,14 @@ public struct StatusReport: Sendable, Equatable {
         public var ready: Bool
         /// How its app ended, if it did.
         public var exit: String?
+        /// When its sidecar's certificate expires (RFC 3339), with mTLS.
+        public var certExpiry: String?
 
-        public init(instance: InstanceState, ready: Bool, exit: String? = nil) {
+        public init(instance: InstanceState, ready: Bool, exit: String? = nil, certExpiry: String? = nil) {
             self.instance = instance
             self.ready = ready
             self.exit = exit
+            self.certExpiry = certExpiry
         }
     }
 
@@ -109,10 +113,18 @@ public struct StatusReport: Sendable, Equatable {
             let alive = runs(instance.pid) && (!state.mesh || runs(instance.sidecarPID))
             let ready = alive && instance.readinessProbe.check(timeout: .milliseconds(500))
             let exit = state.processes.first { $0.instance == instance.id && $0.role == .app }?.exit
-            return Entry(instance: instance, ready: ready, exit: exit)
+            let expiry = alive && state.mesh ? instance.admin.flatMap(certificateExpiry(admin:)) : nil
+            return Entry(instance: instance, ready: ready, exit: exit, certExpiry: expiry)
         }
         let problems = running ? assess(state, entries: entries, isRunning: { runs($0.pid) }) : []
         return StatusReport(state: state, running: running, entries: entries, problems: problems, stateDirectory: stateDirectory)
+    }
+
+    /// The expiry of the certificate the sidecar at `admin` serves with (its `/certs`), if any.
+    static func certificateExpiry(admin: String) -> String? {
+        struct Certs: Decodable { var notAfter: String? }
+        guard let (status, body) = HTTPProbe.get(address: admin, path: "/certs", timeout: .milliseconds(500)), status == 200 else { return nil }
+        return (try? JSONDecoder().decode(Certs.self, from: Data(body)))?.notAfter
     }
 
     /// The problems of a topology whose supervisor runs: every started process that ended
@@ -192,7 +204,7 @@ public struct StatusReport: Sendable, Equatable {
                         Self.field(&item, "admin", instance.admin)
                         item.field("ready", bool: entry.ready)
                         item.field("identity", string: instance.identity)
-                        item.fieldNull("certExpiry")  // workload certificates arrive with mTLS
+                        Self.field(&item, "certExpiry", entry.certExpiry)
                     })
                 }
             })
@@ -223,12 +235,12 @@ public struct StatusReport: Sendable, Equatable {
         for problem in problems { lines.append("  problem: \(problem)") }
         if let control = state.control { lines.append("  control  \(control)") }
         if let ingress = state.ingress { lines.append("  ingress  \(ingress)") }
-        var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY"]]
+        var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]]
         for entry in entries {
             let instance = entry.instance
             let ready = entry.ready ? "yes" : entry.exit.map { "no (\($0))" } ?? "no"
             rows.append([instance.id, instance.pid.map(String.init) ?? "-", instance.app, instance.inbound ?? "-",
-                         instance.outbound ?? "-", instance.admin ?? "-", ready, instance.identity])
+                         instance.outbound ?? "-", instance.admin ?? "-", ready, instance.identity, entry.certExpiry ?? "-"])
         }
         lines += Self.columns(rows)
         return lines.joined(separator: "\n")

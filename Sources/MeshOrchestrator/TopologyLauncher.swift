@@ -1,6 +1,7 @@
 import Foundation
 import MeshCore
 import MeshIO
+import MeshTLS
 import MeshTopology
 
 /// `meshbed up`: validates the topology, refuses a second copy of a running one, and
@@ -65,7 +66,8 @@ public enum TopologyLauncher {
         }
         var plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
                               runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
-                              environment: ProcessInfo.processInfo.environment, seed: options.seed)
+                              environment: ProcessInfo.processInfo.environment, seed: options.seed,
+                              caSecret: options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil)
         plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         // Listed in the per-user index for as long as this process supervises the topology.
@@ -168,6 +170,15 @@ public enum TopologyLauncher {
     /// `meshbed down NAME [--state-dir DIR]`, as the user would type it.
     static func downCommand(_ name: String, _ options: UpOptions) -> String {
         "meshbed down \(name)" + (options.stateDirectory.map { " --state-dir \($0)" } ?? "")
+    }
+
+    /// A new secret for the run's bootstrap tokens (see `LaunchPlan`).
+    static func caSecret() throws(OrchestratorError) -> String {
+        do {
+            return try BootstrapToken.makeSecret()
+        } catch {
+            throw .couldNotStart("cannot make the certificate authority's secret: \(error)")
+        }
     }
 
     /// 32 random hex digits.

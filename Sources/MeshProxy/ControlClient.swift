@@ -1,6 +1,7 @@
 import Foundation
 import MeshConfig
 import MeshIO
+import MeshTLS
 import Synchronization
 
 /// The sidecar's side of the control-plane protocol (see MeshConfig): heartbeats every
@@ -12,16 +13,47 @@ final class ControlClient: @unchecked Sendable {
     private let configuration: SidecarConfiguration
     private let store: SnapshotStore
     private let health: AppHealth
+    /// The sidecar's certificate (nil without a bootstrap token).
+    private let identity: WorkloadIdentity?
     /// This process's mark in heartbeats: a control plane that marked the instance down
     /// knows a restarted sidecar from the one that died (CLOCK_MONOTONIC at start, ns).
     private let incarnation = String(Posix.monotonicNanoseconds())
     private var stopped = false
 
-    init(loop: EventLoop, configuration: SidecarConfiguration, store: SnapshotStore, health: AppHealth) {
+    init(loop: EventLoop, configuration: SidecarConfiguration, store: SnapshotStore, health: AppHealth, identity: WorkloadIdentity?) {
         self.loop = loop
         self.configuration = configuration
         self.store = store
         self.health = health
+        self.identity = identity
+    }
+
+    /// The sidecar's identity when it has a bootstrap token: renewal runs on `loop`, requests
+    /// go to the control plane.
+    static func workloadIdentity(_ configuration: SidecarConfiguration, on loop: EventLoop) -> WorkloadIdentity? {
+        let control = configuration.control
+        return configuration.bootstrapToken.map { token in
+            WorkloadIdentity(instance: configuration.instance, token: token, timers: loop,
+                             wallClock: { Posix.wallClockSeconds() }, seed: configuration.seed ^ 0x6365_7274,
+                             transport: { request, done in requestCertificate(request, control: control, on: loop, done: done) })
+        }
+    }
+
+    /// `POST /v1/certificates` to the control plane.
+    private static func requestCertificate(_ request: CertificateRequest, control: SocketAddress, on loop: EventLoop,
+                                           done: @escaping (Result<CertificateGrant, WorkloadIdentity.RenewalFailure>) -> Void) {
+        let body = (try? JSONEncoder().encode(request)).map { [UInt8]($0) } ?? []
+        OneShotRequest.send("POST", "/v1/certificates", body: body, to: control, on: loop, timeout: 5_000_000_000) { result in
+            guard let result else { return done(.failure(.init(description: "the control plane at \(control) did not answer"))) }
+            guard result.status == 200 else {
+                let message = (try? JSONDecoder().decode([String: String].self, from: Data(result.body)))?["error"] ?? "no reason given"
+                return done(.failure(.init(description: "the CA answered \(result.status): \(message)")))
+            }
+            guard let grant = try? JSONDecoder().decode(CertificateGrant.self, from: Data(result.body)) else {
+                return done(.failure(.init(description: "the CA's answer is not a certificate grant")))
+            }
+            done(.success(grant))
+        }
     }
 
     /// Starts heartbeats, health probes and the snapshot poll (call on `loop`).
@@ -30,7 +62,10 @@ final class ControlClient: @unchecked Sendable {
         poll()
     }
 
-    func stop() { stopped = true }
+    func stop() {
+        stopped = true
+        identity?.stop()
+    }
 
     private var instance: String { configuration.instance }
 
@@ -90,6 +125,7 @@ final class ControlClient: @unchecked Sendable {
             let snapshot = try JSONDecoder().decode(MeshSnapshot.self, from: Data(body))
             try store.apply(snapshot)
             ack = Ack(instance: instance, version: snapshot.version)
+            useIdentity(of: snapshot)
         } catch {
             let version = (try? JSONDecoder().decode(VersionOnly.self, from: Data(body)))?.version ?? -1
             ack = Ack(instance: instance, version: version, error: "could not apply snapshot: \(error)")
@@ -97,6 +133,12 @@ final class ControlClient: @unchecked Sendable {
         let bytes = (try? JSONEncoder().encode(ack)).map { [UInt8]($0) } ?? []
         OneShotRequest.send("POST", "/v1/ack", body: bytes, to: configuration.control, on: loop,
                             timeout: 2_000_000_000) { _ in }
+    }
+
+    /// With mTLS, starts getting the certificate of this sidecar's service.
+    private func useIdentity(of snapshot: MeshSnapshot) {
+        guard let mtls = snapshot.mtls, let identity else { return }
+        identity.use(identity: mtls.identity(namespace: snapshot.topology, service: configuration.service))
     }
 
     private struct VersionOnly: Decodable { var version: Int }

@@ -15,7 +15,8 @@ public struct RoutingTable: Sendable {
         /// Every endpoint of every version, for destinations without routes.
         var all: [CompiledEndpoint]
         var routes: [CompiledRoute]
-        var allow: Set<String>?
+        /// Who may call it (checked by its own inbound sidecars); nil: everyone.
+        var allow: [CompiledAllow]?
         /// Timeouts and retries toward this destination.
         var policy: RoutePolicy = .default
         /// What every loop shares about it: retry budget, outlier detector, limits.
@@ -33,6 +34,32 @@ public struct RoutingTable: Sendable {
             self.id = id
             self.version = version
             self.address = address
+        }
+    }
+
+    /// One authorization entry, its methods and paths as bytes to compare a request's with.
+    struct CompiledAllow: Sendable {
+        let from: String
+        let methods: [[UInt8]]?
+        /// (bytes, isPrefix) per allowed path.
+        let paths: [(bytes: [UInt8], isPrefix: Bool)]?
+
+        init(_ config: AllowConfig) {
+            from = config.from
+            methods = config.methods?.map { Array($0.utf8) }
+            paths = config.paths?.map { path in
+                path.hasSuffix("*") ? (Array(path.dropLast().utf8), true) : (Array(path.utf8), false)
+            }
+        }
+
+        /// Whether a request from `caller` with `method` for `path` (no query) matches.
+        func matches(caller: String, method: some Collection<UInt8>, path: some Collection<UInt8>) -> Bool {
+            guard caller == from else { return false }
+            if let methods, !methods.contains(where: { $0.elementsEqual(method) }) { return false }
+            guard let paths else { return true }
+            return paths.contains { pattern in
+                pattern.isPrefix ? path.starts(with: pattern.bytes) : path.elementsEqual(pattern.bytes)
+            }
         }
     }
 
@@ -97,7 +124,7 @@ public struct RoutingTable: Sendable {
             }
             let policy = try config.policy.map { policy throws(ConfigError) in RoutePolicy(try policy.resolved()) } ?? .default
             let shared = DestinationShared.compile(endpoints: all.map(\.id), policy: policy, previous: previous?.destinations[name]?.shared)
-            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map(Set.init), policy: policy,
+            destinations[name] = Destination(versions: versions, all: all, routes: routes, allow: config.allow.map { $0.map(CompiledAllow.init) }, policy: policy,
                                              shared: shared)
         }
         self.init(version: snapshot.version, destinations: destinations)

@@ -6,12 +6,13 @@ import MeshIO
 ///
 ///     app ──▶ outbound ──▶ route ──▶ peer's inbound ──▶ peer's app
 ///     client ──▶ gateway (Host = service) ──▶ route ──▶ instance's inbound
-///     admin: /ready /config /stats
+///     admin: /ready /config /stats /certs
 public final class Sidecar: Sendable {
     private let group: EventLoopGroup
     private let servers: [HTTPServer]
     private let control: ControlClient
     private let store: SnapshotStore
+    private let identity: WorkloadIdentity?
     /// The addresses actually bound, by role: outbound, inbound, gateway, admin.
     public let addresses: [String: SocketAddress]
     /// How many connections each listener keeps open at once, by the same roles.
@@ -25,6 +26,8 @@ public final class Sidecar: Sendable {
         let store = SnapshotStore()
         self.store = store
         let health = AppHealth(app: configuration.app, path: configuration.appReadyPath)
+        let identity = ControlClient.workloadIdentity(configuration, on: group.loops[0])
+        self.identity = identity
         var states: [ObjectIdentifier: ProxyLoopState] = [:]
         for (index, loop) in group.loops.enumerated() {
             states[ObjectIdentifier(loop)] = ProxyLoopState(
@@ -62,7 +65,7 @@ public final class Sidecar: Sendable {
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
             let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: adminConfiguration) { _ in
-                AdminHandler(store: store, health: health, instance: configuration.instance, counters: counters)
+                AdminHandler(store: store, health: health, instance: configuration.instance, counters: counters, identity: identity)
             }
             started.append(admin)
             bound["admin"] = admin.address
@@ -79,7 +82,7 @@ public final class Sidecar: Sendable {
         // Heartbeats advertise the inbound address actually bound (port 0 means any).
         var advertised = configuration
         advertised.inboundAddress = bound["inbound"]
-        let control = ControlClient(loop: controlLoop, configuration: advertised, store: store, health: health)
+        let control = ControlClient(loop: controlLoop, configuration: advertised, store: store, health: health, identity: identity)
         self.control = control
         controlLoop.execute { control.start() }
     }

@@ -26,6 +26,9 @@ public struct SidecarConfiguration: Sendable {
     public var threads: Int = 1
     /// Seed for split draws.
     public var seed: UInt64 = 1
+    /// This instance's bootstrap token (`MESHBED_BOOTSTRAP_TOKEN`): how it proves to the CA
+    /// which instance it is, to get its certificate when the mesh uses mTLS.
+    public var bootstrapToken: String?
     /// The route timeout of destinations whose policy sets none: how long an upstream may take
     /// to send its whole response, from the end of the request, in nanoseconds (0: no limit). After it: 504 with a JSON error (or, once the
     /// response has started, the downstream connection is cut), and the upstream connection

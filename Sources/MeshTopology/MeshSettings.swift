@@ -19,19 +19,38 @@ public struct MeshSettings: Sendable, Equatable {
     public let trustDomain: String
     /// `certTTL`, the workload certificate lifetime, default 24h (at least 1s).
     public let certTTL: Duration
+    /// `ca`, a root the team pins (PEM files); nil: the control plane makes one per topology
+    /// in the state directory.
+    public let ca: CAFiles?
+
+    /// `mesh.ca`: the root certificate and its private key, PEM files. Relative paths are
+    /// relative to the topology file's directory.
+    public struct CAFiles: Sendable, Equatable {
+        /// `cert`, the root certificate (PEM).
+        public let cert: String
+        /// `key`, its private key (PEM).
+        public let key: String
+
+        public init(cert: String, key: String) {
+            self.cert = cert
+            self.key = key
+        }
+    }
 
     public static let defaultTrustDomain = "meshbed.local"
     public static let defaultCertTTL: Duration = .seconds(24 * 3600)
     /// Every default: strict mTLS in `meshbed.local` with 24-hour certificates.
     public static let `default` = MeshSettings()
 
-    public init(mtls: MTLSMode = .strict, trustDomain: String = defaultTrustDomain, certTTL: Duration = defaultCertTTL) {
+    public init(mtls: MTLSMode = .strict, trustDomain: String = defaultTrustDomain, certTTL: Duration = defaultCertTTL,
+                ca: CAFiles? = nil) {
         self.mtls = mtls
         self.trustDomain = trustDomain
         self.certTTL = certTTL
+        self.ca = ca
     }
 
-    static let keys = ["mtls", "trustDomain", "certTTL"]
+    static let keys = ["mtls", "trustDomain", "certTTL", "ca"]
 
     /// Whether `text` can be a SPIFFE trust domain: lowercase letters, digits, `.`, `-`, `_`.
     static func isValidTrustDomain(_ text: String) -> Bool {
@@ -66,6 +85,35 @@ public struct MeshSettings: Sendable, Equatable {
         if let value = fields["certTTL"] {
             if let ttl = ValueReader.duration(value, key: "certTTL", minimum: .seconds(1), log: &log) { certTTL = ttl } else { valid = false }
         }
-        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL) : nil
+        var ca: CAFiles?
+        if let value = fields["ca"] {
+            if mtls == .disabled {
+                log.error("ca: a mesh root is only used with mTLS, but mesh.mtls is 'disabled'", at: fields.keyNode("ca")?.mark ?? value.mark)
+                valid = false
+            } else if let files = readCA(value, log: &log) {
+                ca = files
+            } else {
+                valid = false
+            }
+        }
+        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca) : nil
+    }
+
+    /// Reads `ca: {cert: FILE, key: FILE}` (both required, non-empty).
+    private static func readCA(_ node: YAMLNode, log: inout DiagnosticLog) -> CAFiles? {
+        guard let fields = MappingReader(node, key: "ca", context: "in mesh.ca", allowed: ["cert", "key"], log: &log) else { return nil }
+        func path(_ key: String) -> String? {
+            guard let value = fields.required(key, log: &log) else { return nil }
+            let expected = "a file path (PEM)"
+            guard let text = ValueReader.string(value, key: key, expected: expected, log: &log) else { return nil }
+            guard !text.isEmpty else {
+                ValueReader.fail(key, expected: expected, node: value, log: &log)
+                return nil
+            }
+            return text
+        }
+        let cert = path("cert"), key = path("key")
+        guard let cert, let key else { return nil }
+        return CAFiles(cert: cert, key: key)
     }
 }

@@ -14,7 +14,7 @@ import Testing
                 RouteConfig(headers: ["end-user": "jason"], pathPrefix: "/", split: ["v2": 100]),
                 RouteConfig(split: ["v1": 90, "v2": 10]),
             ])
-            #expect(snapshot.services["ratings"]?.allow == ["reviews"])
+            #expect(snapshot.services["ratings"]?.allow == [AllowConfig(from: "reviews")])
             #expect(snapshot.services["ratings"]?.routes == [])
             for service in ["productpage", "details", "reviews"] {
                 #expect(snapshot.services[service]?.allow == nil, "\(service)")
@@ -25,10 +25,10 @@ import Testing
     @Test func jsonShapeIsTheProtocols() throws {
         try withControlPlane { control in
             let text = try TestHTTPClient.request(control, "GET", "/v1/snapshot/current").text
-            #expect(text.hasPrefix(#"{"services":{"#))
+            #expect(text.hasPrefix(#"{"mtls":{"mode":"strict","trustDomain":"meshbed.local"},"services":{"#))
             #expect(text.hasSuffix("\"topology\":\"bookinfo\",\"version\":1}\n"))
             #expect(text.contains(#""details":{"routes":[],"versions":{"v1":[]}}"#))
-            #expect(text.contains(#""ratings":{"allow":["reviews"],"routes":[],"versions":{"v1":[]}}"#))
+            #expect(text.contains(#""ratings":{"allow":[{"from":"reviews"}],"routes":[],"versions":{"v1":[]}}"#))
             #expect(text.contains(#"{"headers":{"end-user":"jason"},"pathPrefix":"/","split":{"v2":100}}"#))
             #expect(text.contains(#"{"headers":{},"split":{"v1":90,"v2":10}}"#))
 
@@ -73,7 +73,7 @@ import Testing
                     // No split: every instance, so versions weighted by replicas (2:1).
                     RouteConfig(pathPrefix: "/", split: ["v1": 67, "v2": 33]),
                 ],
-                allow: ["api", "ingress"]))
+                allow: [AllowConfig(from: "api"), AllowConfig(from: "ingress")]))
             #expect(snapshot.services["web"] == DestinationConfig(versions: ["v1": []]))
             let ids = try instanceStatuses(control).keys.sorted()
             #expect(ids == ["api-v1-0", "db-v1-0", "db-v1-1", "db-v2-0", "web-v1-0"])

@@ -1,4 +1,5 @@
 import MeshIO
+import MeshTLS
 import MeshOrchestrator
 import MeshTopology
 import Testing
@@ -161,5 +162,48 @@ import Testing
 
     static func port(_ address: String?) -> String {
         String(address?.split(separator: ":").last ?? "")
+    }
+}
+
+/// With mTLS, the control plane gets the CA secret and its root directory, and each sidecar
+/// and the gateway its own bootstrap token, in the environment only (never on a command line).
+@Suite struct LaunchPlanMTLSTests {
+    @Test func tokensGoToEachProxyAndTheSecretToTheControlPlane() throws {
+        let topology = sampleTopology()
+        let count = LaunchPlan.portCount(for: topology, mesh: true)
+        let secret = String(repeating: "ab", count: 32)
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: LaunchPlanTests.store, runID: "run1", supervisorPID: 99,
+                              ports: Array(20000..<(20000 + count)), environment: ["MESHBED_BOOTSTRAP_TOKEN": "stale"], caSecret: secret)
+        let specs = plan.stages.flatMap(\.processes)
+        func environment(_ name: String) throws -> [String: String] {
+            try LaunchPlanTests().environment(#require(specs.first { $0.record.name == name }))
+        }
+        let control = try #require(specs.first { $0.record.name == "control" })
+        #expect(control.request.arguments.suffix(2) == ["--ca-dir", "/state/shop/ca"])
+        #expect(try environment("control")["MESHBED_CA_SECRET"] == secret)
+        for instance in topology.instances {
+            let token = try environment("\(instance.id).sidecar")["MESHBED_BOOTSTRAP_TOKEN"]
+            #expect(token == (try BootstrapToken.token(secret: secret, instance: instance.id)))
+            #expect(try environment("\(instance.id).app")["MESHBED_BOOTSTRAP_TOKEN"] == nil)
+            #expect(try environment("\(instance.id).sidecar")["MESHBED_CA_SECRET"] == nil)
+        }
+        #expect(try environment("ingress")["MESHBED_BOOTSTRAP_TOKEN"] == (try BootstrapToken.token(secret: secret, instance: "ingress")))
+        for spec in specs {
+            #expect(!spec.request.arguments.contains { $0.contains(secret) })
+        }
+    }
+
+    @Test func aTopologyWithoutMTLSGetsNoSecrets() throws {
+        let base = sampleTopology()
+        let topology = Topology(name: base.name, mesh: MeshSettings(mtls: .disabled), ingress: base.ingress, services: base.services)
+        let count = LaunchPlan.portCount(for: topology, mesh: true)
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: LaunchPlanTests.store, runID: "run1", supervisorPID: 99,
+                              ports: Array(20000..<(20000 + count)), environment: [:], caSecret: "x")
+        for spec in plan.stages.flatMap(\.processes) {
+            #expect(!spec.request.environment.contains { $0.hasPrefix("MESHBED_BOOTSTRAP_TOKEN=") || $0.hasPrefix("MESHBED_CA_SECRET=") })
+            #expect(!spec.request.arguments.contains("--ca-dir"))
+        }
     }
 }

@@ -72,4 +72,17 @@ import Testing
         #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(90)))
         #expect(topology.ingress.port == 8080)
     }
+
+    @Test func pinnedRoot() throws {
+        let topology = try topology(shop(services: ["web": [:]], [("mesh", ["ca": ["cert": "ca/root.pem", "key": "ca/root.key"]])]))
+        #expect(topology.mesh.ca == MeshSettings.CAFiles(cert: "ca/root.pem", key: "ca/root.key"))
+    }
+
+    @Test func pinnedRootNeedsBothFilesAndMTLS() {
+        #expect(diagnostics(shop(services: ["web": [:]], [("mesh", ["ca": ["cert": "root.pem"]])])).contains { $0.hasSuffix("missing key 'key' in mesh.ca") })
+        #expect(diagnostics(shop(services: ["web": [:]], [("mesh", ["ca": ["cert": "", "key": "k"]])])).contains { $0.contains("cert: expected a file path (PEM)") })
+        #expect(diagnostics(shop(services: ["web": [:]], [("mesh", ["ca": ["cert": "c", "key": "k", "chain": "x"]])])).contains { $0.contains("unknown key 'chain' in mesh.ca") })
+        #expect(diagnostics(shop(services: ["web": [:]], [("mesh", ["mtls": "disabled", "ca": ["cert": "c", "key": "k"]])]))
+            .contains { $0.hasSuffix("ca: a mesh root is only used with mTLS, but mesh.mtls is 'disabled'") })
+    }
 }

@@ -176,8 +176,36 @@ import Testing
             "20:9: allow: 'web' is listed twice",
             "21:3: authorization: unknown service 'dbx' (did you mean 'db'?)",
             "24:8: missing key 'allow' in authorization for 'api'",
-            "26:12: allow: expected a list of service names, got 'api'",
+            "26:12: allow: expected a list of service names or {from, methods, paths}, got 'api'",
         ])
+    }
+
+    @Test func authorizationByMethodAndPath() throws {
+        let doc = shopWithVersions([("authorization", [
+            "db": ["allow": ["web", ["from": "api", "methods": ["GET", "HEAD"], "paths": ["/rows", "/tables/*"]]]],
+        ])])
+        let rule = try #require(try topology(doc).authorization["db"])
+        #expect(rule.rules == [AuthorizationRule.Allow(from: "web"),
+                               AuthorizationRule.Allow(from: "api", methods: ["GET", "HEAD"], paths: ["/rows", "/tables/*"])])
+        #expect(rule.allows("api", method: "GET", path: "/tables/7"))
+        #expect(rule.allows("api", method: "HEAD", path: "/rows"))
+        #expect(!rule.allows("api", method: "GET", path: "/rows/7"))
+        #expect(!rule.allows("api", method: "POST", path: "/rows"))
+        #expect(rule.allows("web", method: "DELETE", path: "/anything"))
+        #expect(!rule.allows("ingress", method: "GET", path: "/rows"))
+    }
+
+    @Test func authorizationEntryMistakes() {
+        // 15 authorization:, 16 db:, 17 allow:, 18 - from: ap, 19 methods: [get], 20 paths: [rows, /a*b]
+        let doc = shopWithVersions([("authorization", [
+            "db": ["allow": [["from": "ap", "methods": ["get"], "paths": ["rows", "/a*b"], "ports": [1]]]],
+        ])])
+        let messages = diagnostics(doc)
+        #expect(messages.contains { $0.hasSuffix("from: unknown service 'ap' (did you mean 'api'?)") })
+        #expect(messages.contains { $0.hasSuffix("methods: expected an HTTP method in upper case, like GET, got 'get'") })
+        #expect(messages.contains { $0.hasSuffix("paths: expected a path starting with '/', exact or ending in '*' for a prefix, got 'rows'") })
+        #expect(messages.contains { $0.hasSuffix("paths: expected a path starting with '/', exact or ending in '*' for a prefix, got '/a*b'") })
+        #expect(messages.contains { $0.contains("unknown key 'ports' in authorization for 'db'") })
     }
 
     @Test func authorizationNeedsMTLS() {
