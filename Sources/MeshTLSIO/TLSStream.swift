@@ -238,9 +238,9 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
 
     public func connectionClosed(_ connection: any ByteStream, error: IOError?) {
         if phase != .closed {
-            closeError = phase == .handshaking
-                ? .protocolFailure("the connection closed during the TLS handshake\(error.map { " (\($0))" } ?? "")")
-                : error
+            // A socket error (a refused connect, a reset) is passed up as it is, so callers
+            // can tell it from a TLS refusal; an orderly close mid-handshake is the protocol's.
+            closeError = error ?? (phase == .handshaking ? .protocolFailure("the connection closed during the TLS handshake") : nil)
             phase = .closed
         }
         finishClosing()

@@ -115,6 +115,30 @@ import Testing
         #expect(app.requests.value == ["GET /one", "GET /two"])
     }
 
+    @Test func aRefusedConnectIsReportedAsOneNotAsATLSFailure() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let refusing = try reserveRefusingPort()
+        defer { Posix.close(refusing.fd) }
+        let clientContext = try pki.context(.client, "frontend")
+        let loop = group.loops[0]
+        let failure = Shared<HTTPClientError?>(nil)
+        let started = onLoop(loop) { () -> Bool in
+            guard let tls = try? TLSStream.connect(to: refusing.address, on: loop, context: clientContext) else { return false }
+            let client = HTTPClientConnection(address: refusing.address, stream: tls)
+            let request = Array("GET / HTTP/1.1\r\nhost: x\r\n\r\n".utf8)
+            request.withUnsafeBytes { client.send($0, handler: FailureCollector(failure: failure)) }
+            return true
+        }
+        #expect(started == true)
+        #expect(eventually { failure.value != nil })
+        guard case .connectFailed(let error) = failure.value else {
+            Issue.record("expected connectFailed")
+            return
+        }
+        #expect(error.isConnectionRefused)
+    }
+
     @Test func aPermissivePortTakesPlaintextAndTLSAndSaysWhich() throws {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
@@ -210,6 +234,21 @@ final class ResponseCollector: HTTPClientResponseHandler {
 
     func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
         response.update { $0.failures.append("\(error)") }
+    }
+}
+
+/// Keeps the first failure of an exchange.
+final class FailureCollector: HTTPClientResponseHandler {
+    let failure: Shared<HTTPClientError?>
+
+    init(failure: Shared<HTTPClientError?>) {
+        self.failure = failure
+    }
+
+    func responseHead(_ head: HTTPResponseHead, on connection: HTTPClientConnection) {}
+    func responseEnd(on connection: HTTPClientConnection) {}
+    func exchangeFailed(_ error: HTTPClientError, on connection: HTTPClientConnection) {
+        failure.update { $0 = $0 ?? error }
     }
 }
 
