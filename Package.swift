@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshConfig", "MeshControl", "MeshOrchestrator"]),
         // Mutual TLS 1.3 on memory buffers (no I/O) and a small SPIFFE certificate authority.
         .target(name: "MeshTLS", dependencies: ["COpenSSL"]),
+        // TLS as a byte stream under HTTP: sessions over TCP connections, strict and permissive accepting.
+        .target(name: "MeshTLSIO", dependencies: ["MeshIO", "MeshTLS"], swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
+        .testTarget(name: "MeshTLSIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshTLS", "MeshTLSIO"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshConfig", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

@@ -69,9 +69,17 @@ public final class HTTPServer: Sendable {
         self.trackers = trackers
         self.openConnections = counter
         tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
-            HTTPServerConnection(stream: connection, configuration: configuration,
-                                 handler: handlerFactory(connection.loop),
-                                 tracker: lookup[ObjectIdentifier(connection.loop)])
+            guard let wrap = configuration.streamWrapper else {
+                return HTTPServerConnection(stream: connection, configuration: configuration,
+                                            handler: handlerFactory(connection.loop),
+                                            tracker: lookup[ObjectIdentifier(connection.loop)])
+            }
+            // HTTP on the caller's stream (TLS), which handles the connection's events.
+            let stream = wrap(connection)
+            stream.handler = HTTPServerConnection(stream: stream, configuration: configuration,
+                                                  handler: handlerFactory(connection.loop),
+                                                  tracker: lookup[ObjectIdentifier(connection.loop)])
+            return stream
         }
     }
 

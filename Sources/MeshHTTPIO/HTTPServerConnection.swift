@@ -36,6 +36,9 @@ public final class HTTPServerConnection: ByteStreamHandler {
     public var loop: EventLoop { stream.loop }
     /// False while the response's pending bytes are above the high-water mark.
     public var isWritable: Bool { stream.isWritable }
+    /// The stream the connection runs on: the TCP connection, or what the server's
+    /// `streamWrapper` made of it (a TLS session, whose peer identity the app may want).
+    public var byteStream: any ByteStream { stream.stream }
 
     init(stream: any ByteStream, configuration: HTTPServerConfiguration, handler: HTTPRequestHandler, tracker: HTTPConnectionTracker?) {
         self.stream = StreamRef(stream)

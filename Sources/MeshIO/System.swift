@@ -25,6 +25,12 @@ public struct IOError: Error, Sendable, CustomStringConvertible, Equatable {
     public var isAddressInUse: Bool { code == EADDRINUSE }
     /// The peer refused the connection (nothing listens there).
     public var isConnectionRefused: Bool { code == ECONNREFUSED }
+
+    /// A failure of the protocol a stream carries rather than of the socket (a TLS handshake
+    /// refused, garbage from the peer): EPROTO, with `reason` in place of the failed call.
+    public static func protocolFailure(_ reason: String) -> IOError { IOError(code: EPROTO, function: reason) }
+    /// Whether this is a `protocolFailure` (the reason is in `function`).
+    public var isProtocolFailure: Bool { code == EPROTO }
 }
 
 /// The signals meshbed handles, by name.
