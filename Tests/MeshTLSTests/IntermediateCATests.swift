@@ -17,7 +17,7 @@ import Testing
 
         let credential = try intermediate.issueCredential(spiffeID: MeshPKI.spiffe("frontend"), lifetime: .seconds(600))
         let chain = try CertificateInfo.chain(credential.certificateChain)
-        #expect(chain.count == 2)
+        try #require(chain.count == 2)
         #expect(chain[0].uris == [MeshPKI.spiffe("frontend")])
         #expect(chain[0].issuer == "CN=meshbed intermediate,O=meshbed")
         #expect(chain[1].subject == "CN=meshbed intermediate,O=meshbed")
