@@ -1,23 +1,29 @@
 import COpenSSL
 
 /// A small ECDSA P-256 certificate authority: a root (generated, or loaded from PEM) that
-/// signs mesh leaf certificates.
+/// signs mesh leaf certificates, directly or through an intermediate (`issueIntermediate`).
 ///
 /// A leaf has exactly one subjectAltName, the URI `spiffe://TRUST_DOMAIN/ns/NS/sa/SERVICE`,
 /// basicConstraints CA:FALSE (critical), keyUsage digitalSignature (critical), extended key
 /// usage serverAuth and clientAuth, a random 16-octet serial, and the lifetime asked for
 /// (`leafLifetimes`). The control plane signs a sidecar's request with
 /// `issue(csr:expectedSPIFFEID:lifetime:notBefore:)`; tests make a whole credential with
-/// `issueCredential`.
+/// `issueCredential`. Peers trust `trustAnchor`.
 ///
 /// A value holding PEM only, so it is Sendable; each call parses what it needs (signing is
 /// rare: once per identity per half lifetime).
 public struct CertificateIssuer: Sendable {
-    /// The root certificate (PEM), the one that peers trust, and its private key.
+    /// The signing CA: its certificate, then the certificates up to the root (none when it is
+    /// the root itself, the usual case), and its private key.
     public let root: PEMCredential
+    /// The root certificate (PEM), the one that peers trust: the last of `root`'s chain.
+    public let trustAnchor: [UInt8]
+    /// What an issued leaf is followed by in its chain (PEM): the signing CA's certificate and
+    /// any others below the root; empty when the root signs.
+    public let intermediates: [UInt8]
 
-    /// An issuer signing with `root`; throws `.issuing` unless the certificate is a CA whose
-    /// private key is the one given.
+    /// An issuer signing with `root`; throws `.issuing` unless the first certificate is a CA
+    /// whose private key is the one given, and each certificate is issued by the next.
     public init(root: PEMCredential) throws {
         ERR_clear_error()
         let certificates = try PEM.certificates(root.certificateChain, what: "root certificate", kind: .issuing)
@@ -30,7 +36,50 @@ public struct CertificateIssuer: Sendable {
         guard X509_check_private_key(certificates[0], key) == 1 else {
             throw TLSError.drainingQueue(.issuing, "root private key does not match the root certificate")
         }
+        for index in certificates.indices.dropLast() {
+            let (subject, issuer) = (certificates[index], certificates[index + 1])
+            guard X509_check_issued(issuer, subject) == X509_V_OK, let issuerKey = X509_get0_pubkey(issuer),
+                  X509_verify(subject, issuerKey) == 1 else {
+                ERR_clear_error()
+                throw TLSError(.issuing, "root certificate chain: certificate \(index + 1) is not issued by certificate \(index + 2)")
+            }
+        }
         self.root = root
+        trustAnchor = try PEM.written(what: "root certificate") { PEM_write_bio_X509($0, certificates[certificates.count - 1]) }
+        var intermediates: [UInt8] = []
+        for certificate in certificates.dropLast() {
+            intermediates += try PEM.written(what: "intermediate certificate") { PEM_write_bio_X509($0, certificate) }
+        }
+        self.intermediates = intermediates
+    }
+
+    /// An issuer signing with a new intermediate CA made by this root: a fresh P-256 key,
+    /// CA:TRUE with pathlen 0 (it signs leaves only), keyCertSign and cRLSign. Leaves it issues
+    /// carry it in their chain, so peers that trust this root verify them. Throws `.issuing`
+    /// when this issuer is itself an intermediate.
+    public func issueIntermediate(commonName: String = "meshbed intermediate", lifetime: Duration, notBefore: Int64? = nil) throws -> CertificateIssuer {
+        guard intermediates.isEmpty else {
+            throw TLSError(.issuing, "an intermediate is issued by the root only (intermediates have pathlen 0)")
+        }
+        ERR_clear_error()
+        guard let key = meshbed_EVP_EC_gen_P256() else { throw TLSError.drainingQueue(.issuing, "P-256 key generation") }
+        defer { EVP_PKEY_free(key) }
+        let rootCertificates = try PEM.certificates(root.certificateChain, what: "root certificate", kind: .issuing)
+        defer { rootCertificates.forEach { X509_free($0) } }
+        let rootKey = try PEM.privateKey(root.privateKey, what: "root private key", kind: .issuing)
+        defer { EVP_PKEY_free(rootKey) }
+        let certificate = try Self.makeCertificate(
+            commonName: commonName, subjectKey: key, issuer: rootCertificates[0], signingKey: rootKey, lifetime: lifetime,
+            notBefore: notBefore,
+            extensions: [
+                (NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
+                (NID_key_usage, "critical,keyCertSign,cRLSign"),
+                (NID_subject_key_identifier, "hash"),
+                (NID_authority_key_identifier, "keyid"),
+            ],
+            uri: nil)
+        let privateKey = try PEM.written(what: "intermediate private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+        return try CertificateIssuer(root: PEMCredential(certificateChain: certificate + trustAnchor, privateKey: privateKey))
     }
 
     /// A new self-signed root: a fresh P-256 key, CA:TRUE, keyCertSign and cRLSign.
@@ -52,8 +101,9 @@ public struct CertificateIssuer: Sendable {
     }
 
     /// A mesh leaf certificate (PEM) for `publicKey` (SubjectPublicKeyInfo PEM, as in a CSR),
-    /// whose only URI SAN is `spiffeID`. `notBefore` is in seconds since 1970 (nil: a minute
-    /// ago); the certificate expires `lifetime` after that.
+    /// whose only URI SAN is `spiffeID`, followed by `intermediates` (so the result is the
+    /// chain to present). `notBefore` is in seconds since 1970 (nil: a minute ago); the
+    /// certificate expires `lifetime` after that.
     public func issue(publicKey: [UInt8], spiffeID: String, lifetime: Duration, notBefore: Int64? = nil) throws -> [UInt8] {
         try Self.checkSPIFFE(spiffeID)
         guard Self.leafLifetimes.contains(lifetime) else {
@@ -75,7 +125,7 @@ public struct CertificateIssuer: Sendable {
                 (NID_ext_key_usage, "serverAuth,clientAuth"),
                 (NID_authority_key_identifier, "keyid"),
             ],
-            uri: spiffeID)
+            uri: spiffeID) + intermediates
     }
 
     /// A mesh leaf certificate (PEM) for the key in `csr` (PKCS#10 PEM), signed only when the

@@ -24,7 +24,7 @@ import Testing
         let pki = try MeshPKI()
         let leaf = try pki.issuer.issueCredential(spiffeID: MeshPKI.spiffe("reviews"), lifetime: .seconds(86_400))
         let chain = try CertificateInfo.chain(leaf.certificateChain + pki.issuer.root.certificateChain)
-        #expect(chain.count == 2)
+        try #require(chain.count == 2)
         let openssl = try OpenSSLTool()
         try openssl.write("leaf.pem", leaf.certificateChain)
         try openssl.write("root.pem", pki.issuer.root.certificateChain)
