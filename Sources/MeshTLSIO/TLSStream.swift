@@ -128,10 +128,14 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         case .closed: return
         case .handshaking: body(&pending)
         case .active:
-            staging.removeAll(keepingCapacity: true)
-            body(&staging)
-            staging.withUnsafeBytes { encrypt($0) }
-            if staging.capacity > Self.retainedBufferCapacity { staging = [] }
+            // Out of `self` while encrypting: a failure closes the stream, which must not free
+            // the buffer under the read.
+            var bytes: [UInt8] = []
+            swap(&bytes, &staging)
+            bytes.removeAll(keepingCapacity: true)
+            body(&bytes)
+            bytes.withUnsafeBytes { encrypt($0) }
+            if phase != .closed, bytes.capacity <= Self.retainedBufferCapacity { swap(&bytes, &staging) }
         }
     }
 
@@ -142,7 +146,8 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
     public func pauseReading() {
         guard !readingPaused else { return }
         readingPaused = true
-        if phase != .closed { lower.pauseReading() }
+        // The handshake goes on regardless: the lower stream pauses once it completed.
+        if phase == .active { lower.pauseReading() }
     }
 
     public func resumeReading() {
@@ -207,7 +212,7 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
             return bytes.count
         }
         // Paused: leave the ciphertext with the lower stream (which stops reading too).
-        if readingPaused { return 0 }
+        if readingPaused, phase == .active { return 0 }
         do {
             try engine.receive(bytes)
         } catch {
@@ -263,11 +268,14 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         peerCertificate = certificate
         phase = .active
         if !pending.isEmpty {
-            pending.withUnsafeBytes { encrypt($0) }
-            pending = []
+            var bytes: [UInt8] = []
+            swap(&bytes, &pending)
+            bytes.withUnsafeBytes { encrypt($0) }
+            guard phase == .active else { return }
         }
         handler?.connectionActive(self)
         guard phase == .active else { return }
+        if readingPaused { lower.pauseReading() }
         if closeRequested {
             sendCloseNotify()
             lower.closeGracefully()

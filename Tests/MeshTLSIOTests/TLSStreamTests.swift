@@ -159,6 +159,22 @@ import Testing
         #expect(eventually { pair.serverAppRecord.text == "firstsecond" })
     }
 
+    @Test func aStreamPausedBeforeTheHandshakeStillCompletesIt() throws {
+        defer { group.shutdown() }
+        let pair = try makePair()
+        _ = run(pair) { pair in
+            pair.serverApp.keepText = true
+            pair.server.pauseReading()
+            pair.client.write(Array("early".utf8))
+            pair.start()
+        }
+        #expect(eventually { pair.clientAppRecord.active == 1 && pair.serverAppRecord.active == 1 })
+        #expect(run(pair) { _ in true } == true)
+        #expect(pair.serverAppRecord.received == 0, "paused: nothing delivered")
+        _ = run(pair) { $0.server.resumeReading() }
+        #expect(eventually { pair.serverAppRecord.text == "early" })
+    }
+
     @Test func shutdownWriteSendsCloseNotifyAndTheOtherDirectionGoesOn() throws {
         defer { group.shutdown() }
         let pair = try makePair()
