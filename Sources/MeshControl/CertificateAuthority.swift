@@ -14,7 +14,7 @@ public struct CertificateAuthority: Sendable {
     /// How long each certificate lives.
     public let lifetime: Duration
     /// The roots peers verify against (PEM).
-    public var trustedRoots: [UInt8] { issuer.root.certificateChain }
+    public var trustedRoots: [UInt8] { issuer.trustAnchor }
     /// The time in seconds since 1970 (a fixed value in tests).
     public var wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     private let secret: String

@@ -19,6 +19,12 @@ public final class HTTPConnectionPool {
     private var sweepTimer: TimerID?
     private var sweepAt: UInt64 = 0
 
+    /// Opens a new connection to an address (plain TCP by default; a sidecar with mTLS opens
+    /// TLS sessions to its peers here).
+    public var connect: (SocketAddress, EventLoop) throws(IOError) -> HTTPClientConnection = { address, loop throws(IOError) in
+        try HTTPClientConnection.connect(to: address, on: loop)
+    }
+
     public init(loop: EventLoop, maxIdlePerAddress: Int = 64, timers: (any TimerScheduler)? = nil) {
         self.loop = loop
         self.maxIdlePerAddress = maxIdlePerAddress
@@ -34,7 +40,7 @@ public final class HTTPConnectionPool {
             if connection.isReusable, connection.idleExpiry == 0 || connection.idleExpiry > now { return connection }
             connection.close()
         }
-        return try HTTPClientConnection.connect(to: address, on: loop)
+        return try connect(address, loop)
     }
 
     /// Returns a connection whose exchange ended; it is kept only if still reusable, and for at

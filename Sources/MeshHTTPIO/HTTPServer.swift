@@ -69,13 +69,12 @@ public final class HTTPServer: Sendable {
         self.trackers = trackers
         self.openConnections = counter
         tcp = try TCPServer(group: group, address: address, maxConnections: configuration.maxConnections, accept: accept) { connection in
-            guard let wrap = configuration.streamWrapper else {
+            guard let wrap = configuration.streamWrapper, let stream = wrap(connection) else {
                 return HTTPServerConnection(stream: connection, configuration: configuration,
                                             handler: handlerFactory(connection.loop),
                                             tracker: lookup[ObjectIdentifier(connection.loop)])
             }
             // HTTP on the caller's stream (TLS), which handles the connection's events.
-            let stream = wrap(connection)
             stream.handler = HTTPServerConnection(stream: stream, configuration: configuration,
                                                   handler: handlerFactory(connection.loop),
                                                   tracker: lookup[ObjectIdentifier(connection.loop)])

@@ -13,12 +13,12 @@ public struct HTTPServerConfiguration: Sendable {
     /// (nil: `TCPServer.defaultConnectionLimit`, derived from the descriptor limit).
     public var maxConnections: Int?
     /// The stream each accepted connection's HTTP runs on (a TLS session over it, say), made on
-    /// the connection's loop; it must be the connection's handler. nil: HTTP runs on the TCP
-    /// connection itself, with nothing in between.
-    public var streamWrapper: (@Sendable (TCPConnection) -> any ByteStream & ByteStreamHandler)?
+    /// the connection's loop; it must be the connection's handler. nil (or a wrapper returning
+    /// nil for a connection): HTTP runs on the TCP connection itself, with nothing in between.
+    public var streamWrapper: (@Sendable (TCPConnection) -> (any ByteStream & ByteStreamHandler)?)?
 
     public init(headerTimeout: UInt64 = 10_000_000_000, idleTimeout: UInt64 = 60_000_000_000, limits: HTTPParserLimits = HTTPParserLimits(),
-                maxConnections: Int? = nil, streamWrapper: (@Sendable (TCPConnection) -> any ByteStream & ByteStreamHandler)? = nil) {
+                maxConnections: Int? = nil, streamWrapper: (@Sendable (TCPConnection) -> (any ByteStream & ByteStreamHandler)?)? = nil) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.limits = limits

@@ -94,7 +94,7 @@ final class AdminHandler: HTTPRequestHandler {
             if let mode = store.snapshot?.mtls?.mode { json.field("mtls", string: mode.rawValue) } else { json.fieldNull("mtls") }
             if let grant = credentials?.grant {
                 json.field("identity", string: grant.identity)
-                json.field("notAfter", string: UTCTime.rfc3339(grant.notAfter))
+                json.field("notAfter", string: CertificateInfo.rfc3339(grant.notAfter))
                 json.field("chain", array: { Self.certificates(Array(grant.certificateChain.utf8), into: &$0) })
                 json.field("trustedRoots", array: { Self.certificates(Array(grant.trustedRoots.utf8), into: &$0) })
             } else {
@@ -115,8 +115,8 @@ final class AdminHandler: HTTPRequestHandler {
                 json.field("subject", string: info.subject)
                 json.field("issuer", string: info.issuer)
                 json.field("serial", string: info.serial)
-                json.field("notBefore", string: UTCTime.rfc3339(info.notBefore))
-                json.field("notAfter", string: UTCTime.rfc3339(info.notAfter))
+                json.field("notBefore", string: CertificateInfo.rfc3339(info.notBefore))
+                json.field("notAfter", string: CertificateInfo.rfc3339(info.notAfter))
                 json.field("uris", array: { uris in for uri in info.uris { uris.element(string: uri) } })
                 json.field("isCA", bool: info.isCA)
                 json.field("key", string: info.key)

@@ -58,6 +58,8 @@ final class ControlClient: @unchecked Sendable {
 
     /// Starts heartbeats, health probes and the snapshot poll (call on `loop`).
     func start() {
+        // The first certificate makes the instance routable: say so at once.
+        identity?.onInstalled = { [weak self] in self?.sendHeartbeat() }
         heartbeat()
         poll()
     }
@@ -93,8 +95,10 @@ final class ControlClient: @unchecked Sendable {
     }
 
     private func sendHeartbeat() {
+        // With mTLS, an instance without its certificate cannot take traffic yet.
+        let certified = store.snapshot?.mtls == nil || identity?.credentials != nil
         let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
-                             inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady,
+                             inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady && certified,
                              incarnation: incarnation)
         let body = (try? JSONEncoder().encode(beat)).map { [UInt8]($0) } ?? []
         OneShotRequest.send("POST", "/v1/heartbeat", body: body, to: configuration.control, on: loop,

@@ -30,7 +30,9 @@ enum ProxyHeaders {
 
     /// Framing: rewritten by this proxy on each side.
     private static let framing: [UInt8] = Array("content-length".utf8)
-    private static let requestOnly: [[UInt8]] = ["host", "expect"].map { Array($0.utf8) }
+    /// `x-forwarded-client-cert` is the inbound sidecar's to set (from the verified peer
+    /// certificate): never passed on from an app or a peer.
+    private static let requestOnly: [[UInt8]] = ["host", "expect", "x-forwarded-client-cert"].map { Array($0.utf8) }
     private static let source: [UInt8] = Array("x-meshbed-source".utf8)
     private static let marker: [UInt8] = Array("x-meshbed-proxy".utf8)
 

@@ -18,6 +18,8 @@ import MeshResilience
 final class ProxyLoopState: @unchecked Sendable {
     /// The instance id this sidecar serves (for decision records).
     let instance: String
+    /// The service this sidecar belongs to (whose authorization its inbound side enforces).
+    var service = ""
     /// Where timers and the time come from: the loop, or a test's manual scheduler.
     let timers: any TimerScheduler
     /// Where upstream connections come from: the loop's pool, or a test's fakes.

@@ -8,6 +8,12 @@ public struct RoutingTable: Sendable {
     /// The snapshot version this table was built from (0: none yet).
     public let version: Int
     var destinations: [String: Destination]
+    /// Mutual TLS between sidecars (nil: plaintext), and the topology's name (the SPIFFE
+    /// namespace of every identity).
+    var mtls: MTLSConfig? = nil
+    var namespace = ""
+    /// Which service each endpoint address belongs to (what identity its sidecar must show).
+    var serviceByAddress: [SocketAddress: String] = [:]
 
     struct Destination: Sendable {
         /// Endpoints per version, in the snapshot's order.
@@ -128,6 +134,11 @@ public struct RoutingTable: Sendable {
                                              shared: shared)
         }
         self.init(version: snapshot.version, destinations: destinations)
+        mtls = snapshot.mtls
+        namespace = snapshot.topology
+        for (name, destination) in destinations {
+            for endpoint in destination.all { serviceByAddress[endpoint.address] = name }
+        }
     }
 
     /// Whether `service` is a destination in the mesh.

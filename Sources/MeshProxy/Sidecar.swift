@@ -35,6 +35,14 @@ public final class Sidecar: Sendable {
                 upstreamTimeout: configuration.upstreamTimeout, bodyTimeout: configuration.bodyTimeout,
                 ejectionTime: configuration.ejectionTime)
         }
+        let log = RejectionLog(instance: configuration.instance)
+        for (loop, state) in group.loops.map({ ($0, states[ObjectIdentifier($0)]!) }) {
+            state.service = configuration.service
+            // On the loop that owns the pool, before any listener exists.
+            loop.execute {
+                (state.connector as? PooledUpstreams)?.pool.connect = MeshTransport.connector(identity: identity, state: state, log: log)
+            }
+        }
         let byLoop = states
         let counters = group.loops.map { states[ObjectIdentifier($0)]!.counters }
         var started: [HTTPServer] = []
@@ -50,9 +58,10 @@ public final class Sidecar: Sendable {
         var bound: [String: SocketAddress] = [:]
         var limits: [String: Int] = [:]
         do {
-            func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode) throws(IOError) {
+            func listen(_ role: String, _ address: SocketAddress?, _ mode: ProxyMode,
+                        _ configuration: HTTPServerConfiguration = serverConfiguration) throws(IOError) {
                 guard let address else { return }
-                let server = try HTTPServer(group: group, address: address, configuration: serverConfiguration) { loop in
+                let server = try HTTPServer(group: group, address: address, configuration: configuration) { loop in
                     ProxyExchange(mode: mode, state: byLoop[ObjectIdentifier(loop)]!)
                 }
                 started.append(server)
@@ -61,7 +70,9 @@ public final class Sidecar: Sendable {
             }
             try listen("outbound", configuration.outboundAddress, .outbound(source: configuration.service))
             if let app = configuration.app {
-                try listen("inbound", configuration.inboundAddress, .inbound(app: app))
+                var inbound = serverConfiguration
+                inbound.streamWrapper = MeshTransport.inbound(identity: identity, states: byLoop, log: log)
+                try listen("inbound", configuration.inboundAddress, .inbound(app: app), inbound)
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
             let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: adminConfiguration) { _ in

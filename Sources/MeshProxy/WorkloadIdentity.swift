@@ -52,6 +52,8 @@ final class WorkloadIdentity: @unchecked Sendable {
     private var consecutiveFailures = 0
     private var timer: TimerID?
     private var stopped = false
+    /// Told (on the renewal loop) each time a certificate is installed.
+    var onInstalled: (() -> Void)?
 
     init(instance: String, token: String, timers: any TimerScheduler, wallClock: @escaping () -> Int64, seed: UInt64,
          transport: @escaping Transport) {
@@ -129,6 +131,7 @@ final class WorkloadIdentity: @unchecked Sendable {
             $0.lastError = nil
         }
         consecutiveFailures = 0
+        onInstalled?()
         schedule(after: RenewalSchedule.renewal(remaining: grant.notAfter - wallClock(), using: &random))
     }
 

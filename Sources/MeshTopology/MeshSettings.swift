@@ -83,7 +83,14 @@ public struct MeshSettings: Sendable, Equatable {
         }
         var certTTL = defaultCertTTL
         if let value = fields["certTTL"] {
-            if let ttl = ValueReader.duration(value, key: "certTTL", minimum: .seconds(1), log: &log) { certTTL = ttl } else { valid = false }
+            if mtls == .disabled {
+                log.error("certTTL: has no effect with mtls 'disabled' (no certificates are issued); remove it", at: fields.keyNode("certTTL")?.mark ?? value.mark)
+                valid = false
+            } else if let ttl = ValueReader.duration(value, key: "certTTL", minimum: .seconds(1), log: &log) {
+                certTTL = ttl
+            } else {
+                valid = false
+            }
         }
         var ca: CAFiles?
         if let value = fields["ca"] {

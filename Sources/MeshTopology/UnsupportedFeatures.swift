@@ -10,8 +10,9 @@ import MeshYAML
 /// (`Topology.validate(document:file:)`) keeps reading every section, so parser tests do
 /// not depend on this list.
 ///
-/// Checked and kept (they do have an effect): `mesh.trustDomain` (the workload identity
-/// `status` shows), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
+/// Checked and kept (they do have an effect): `mesh` (mutual TLS between sidecars, workload
+/// identities and certificates), `authorization` (enforced by each destination's inbound
+/// sidecar), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
 /// arguments) and `app`, `routes` (`match`, `split` and `mirror`, carried by the control
 /// plane's snapshots to every sidecar), and `policies` (timeouts, retries, circuit breaking
 /// and load balancing, enforced by every caller's sidecar).
@@ -26,22 +27,10 @@ enum UnsupportedFeatures {
     }
 
     /// Every refused key (messages are sorted by place, so the order here does not matter).
-    static let refusedKeys: [Refusal] = [
-        // No certificates are issued. Lifted by issue 9 (mutual TLS).
-        Refusal(path: "mesh.certTTL", message: certTTL),
-    ]
+    /// Empty since mutual TLS lifted `mesh.certTTL`; kept for the next feature that is read
+    /// before it is enforced.
+    static let refusedKeys: [Refusal] = []
 
-    /// Where mutual TLS is promised: `mesh.mtls` absent (the default is `strict`), `strict`
-    /// or `permissive`. Lifted by issue 9 (mutual TLS: certificates, identities, strict inbound).
-    static let mtlsDefault = "mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled' under 'mesh:' (the default, strict, would be a promise meshbed cannot keep yet)"
-    /// Lifted by issue 9.
-    static func mtlsMode(_ mode: String) -> String {
-        "mtls: '\(mode)' is not supported yet (mutual TLS is not enforced: traffic is plaintext); set 'mtls: disabled'"
-    }
-    /// `mesh.certTTL`: no certificates are issued. Lifted by issue 9.
-    static let certTTL = "certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it"
-    /// `authorization:` with any entry. Lifted by issue 9 (authorization by identity).
-    static let authorization = "authorization: not supported yet (sidecars do not check callers); remove the section"
     /// `faults:` with any entry. Lifted by issue 10 (fault injection).
     static let faults = "faults: not supported yet (faults are not injected); remove the section"
 
@@ -57,22 +46,7 @@ enum UnsupportedFeatures {
             (node.pairs?.isEmpty == false) || (node.items?.isEmpty == false) || (node.scalarText != nil && !node.isNull)
         }
 
-        // mesh.mtls: only `disabled` is kept; a value that is not a mode was reported already.
-        if let mesh = entry(top, "mesh") {
-            let fields = mesh.value.pairs ?? []
-            if let mtls = entry(fields, "mtls") {
-                if let mode = mtls.value.scalarText, mode == MeshSettings.MTLSMode.strict.rawValue || mode == MeshSettings.MTLSMode.permissive.rawValue {
-                    log.error(Self.mtlsMode(mode), at: mtls.value.mark)
-                }
-            } else if mesh.value.pairs != nil || mesh.value.isNull {
-                log.error(Self.mtlsDefault, at: mesh.key.mark)
-            }
-        } else {
-            log.error(Self.mtlsDefault, at: document.mark)
-        }
-        for (key, message) in [("authorization", Self.authorization), ("faults", Self.faults)] {
-            if let section = entry(top, key), hasEntries(section.value) { log.error(message, at: section.key.mark) }
-        }
+        if let section = entry(top, "faults"), hasEntries(section.value) { log.error(Self.faults, at: section.key.mark) }
         for refusal in refusedKeys {
             for pair in keys(at: refusal.path.split(separator: ".")[...], in: document) {
                 log.error(refusal.message, at: pair.key.mark)

@@ -445,13 +445,13 @@ import Testing
         #expect(try workspace.meshbed(["down", "crash"]).status == 0)
     }
 
-    /// What meshbed does not enforce yet (here: the default, strict mTLS) is refused by
+    /// What meshbed does not enforce yet (here: faults from the start) is refused by
     /// validate, up and run alike: exit 2, FILE:LINE:COLUMN, "not supported yet".
     @Test func unenforcedFeaturesAreRefused() throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
-        let file = try workspace.write("strict.yaml", "kind: Topology\nname: strict\nservices:\n  web: {}\n")
-        let scenario = try workspace.write("s.yaml", "kind: Scenario\nname: s\ntopology: strict.yaml\nsteps:\n  - wait: 1s\n")
+        let file = try workspace.write("faulty.yaml", "kind: Topology\nname: faulty\nservices:\n  web: {}\nfaults:\n  - {kind: abort, to: web, status: 503}\n")
+        let scenario = try workspace.write("s.yaml", "kind: Scenario\nname: s\ntopology: faulty.yaml\nsteps:\n  - wait: 1s\n")
         let runs = [
             try Harness.run(Harness.meshbed, ["validate", file], timeout: 30),
             try Harness.run(Harness.meshbed, ["validate", scenario], timeout: 30),
@@ -460,9 +460,32 @@ import Testing
         ]
         for (index, result) in runs.enumerated() {
             #expect(result.status == 2, "run \(index)")
-            #expect(result.stderr.hasPrefix("\(file):1:1: mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled'"), "run \(index)")
+            #expect(result.stderr.hasPrefix("\(file):5:1: faults: not supported yet"), "run \(index)")
         }
-        #expect(!FileManager.default.fileExists(atPath: workspace.stateDirectory + "/strict"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.stateDirectory + "/faulty"))
+    }
+
+    /// The default is strict mTLS: every sidecar gets a certificate for its service's SPIFFE
+    /// identity, which status shows with its expiry, and requests go through.
+    @Test func strictMTLSByDefault() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("secure.yaml", "kind: Topology\nname: secure\nservices:\n  web: {calls: [api]}\n  api: {}\n")
+        let up = try workspace.meshbed(["up", file, "--detach"])
+        #expect(up.status == 0, "\(up.stderr)")
+        defer { _ = try? workspace.meshbed(["down", "secure"]) }
+        let status = try Self.status(workspace, "secure")
+        let instances = try #require(status["instances"] as? [[String: Any]])
+        for instance in instances {
+            let service = try #require(instance["service"] as? String)
+            #expect(instance["identity"] as? String == "spiffe://meshbed.local/ns/secure/sa/\(service)")
+            let expiry = try #require(instance["certExpiry"] as? String)
+            #expect(expiry.count == 20 && expiry.hasSuffix("Z"), "\(expiry)")
+        }
+        let ingress = try #require(status["ingress"] as? String)
+        let response = try Self.curl(["-H", "Host: web", "http://\(ingress)/"])
+        #expect(response.contains("\"x-forwarded-client-cert\":\"By=spiffe://meshbed.local/ns/secure/sa/web;URI=spiffe://meshbed.local/ns/secure/sa/ingress\""), "\(response)")
+        #expect(response.contains("\"x-forwarded-client-cert\":\"By=spiffe://meshbed.local/ns/secure/sa/api;URI=spiffe://meshbed.local/ns/secure/sa/web\""), "\(response)")
     }
 
     @Test func invalidTopologyExits2WithFileLineColumn() throws {

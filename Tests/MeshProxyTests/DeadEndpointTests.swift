@@ -38,7 +38,7 @@ final class SilentUpstream: ByteStreamHandler {
     }
 
     @Test func markedDownLeavesEverySidecarAtOnce() throws {
-        let topology = Topology(name: "down", services: [
+        let topology = Topology(name: "down", mesh: MeshSettings(mtls: .disabled), services: [
             "web": Service(name: "web", calls: ["reviews"], replicas: 2),
             "reviews": Service(name: "reviews", replicas: 3),
         ])

@@ -18,19 +18,10 @@ import Testing
         #expect(Self.load("kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services) == [])
     }
 
-    @Test func absentMTLSIsRefusedWithTheReason() {
-        let noMesh = Self.load("kind: Topology\nname: shop\n" + Self.services)
-        #expect(noMesh == ["1:1: mesh.mtls: mutual TLS is not supported yet; set 'mtls: disabled' under 'mesh:' (the default, strict, would be a promise meshbed cannot keep yet)"])
-        let emptyMesh = Self.load("kind: Topology\nname: shop\nmesh: {trustDomain: example.org}\n" + Self.services)
-        #expect(emptyMesh.count == 1)
-        #expect(emptyMesh.first?.hasPrefix("3:1: mesh.mtls: mutual TLS is not supported yet") == true)
-    }
-
-    @Test(arguments: ["strict", "permissive"])
-    func strictAndPermissiveAreRefused(mode: String) {
-        #expect(Self.load("kind: Topology\nname: shop\nmesh:\n  mtls: \(mode)\n" + Self.services) == [
-            "4:9: mtls: '\(mode)' is not supported yet (mutual TLS is not enforced: traffic is plaintext); set 'mtls: disabled'",
-        ])
+    /// Mutual TLS is enforced: the default (strict), strict and permissive are accepted.
+    @Test(arguments: ["", "mesh: {trustDomain: example.org}\n", "mesh:\n  mtls: strict\n", "mesh:\n  mtls: permissive\n  certTTL: 20s\n"])
+    func mtlsModesAreAccepted(mesh: String) {
+        #expect(Self.load("kind: Topology\nname: shop\n" + mesh + Self.services) == [])
     }
 
     @Test func eachUnenforcedKeyIsRefusedAtItsKey() {
@@ -53,7 +44,7 @@ import Testing
 
             """
         #expect(Self.load(text) == [
-            "3:50: certTTL: not supported yet (no workload certificates are issued without mutual TLS); remove it",
+            "3:50: certTTL: has no effect with mtls 'disabled' (no certificates are issued); remove it",
             "14:1: faults: not supported yet (faults are not injected); remove the section",
         ])
     }
@@ -85,9 +76,11 @@ import Testing
         #expect(Self.load(text) == [])
     }
 
-    @Test func authorizationIsRefused() {
-        let text = "kind: Topology\nname: shop\nmesh: {mtls: disabled}\n" + Self.services + "authorization:\n  api: {allow: [web]}\n"
-        #expect(Self.load(text).contains("8:1: authorization: not supported yet (sidecars do not check callers); remove the section"))
+    /// Authorization is enforced with mTLS, and needs it.
+    @Test func authorizationNeedsMTLS() {
+        let rule = "authorization:\n  api: {allow: [web, {from: ingress, methods: [GET], paths: [/public*]}]}\n"
+        #expect(Self.load("kind: Topology\nname: shop\n" + Self.services + rule) == [])
+        #expect(Self.load(Self.withoutMTLS + rule) == ["8:1: authorization: needs mTLS to identify callers, but mesh.mtls is 'disabled'"])
     }
 
     /// Another kind of file is one error, as before: nothing about mTLS.

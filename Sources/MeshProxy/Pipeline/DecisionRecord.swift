@@ -35,6 +35,10 @@ struct DecisionRecord {
     /// Why a failed attempt was not retried, when a retry was otherwise possible (say, a
     /// body too large to replay).
     var note: String?
+    /// The caller's verified identity (inbound with mTLS; nil: plaintext or no mTLS).
+    var peer: String?
+    /// What authorization decided (`allowed`, `denied`), when the destination has a policy.
+    var authorization: String?
 
     init() {
         attempts.reserveCapacity(4)
@@ -50,6 +54,7 @@ struct DecisionRecord {
         circuit = nil
         flags = []
         note = nil
+        authorization = nil
     }
 
     /// Retries made (attempts after the first).
@@ -80,6 +85,8 @@ struct DecisionRecord {
             if let circuit { json.field("circuit", string: circuit) }
             json.field("flags", string: flags.codeText)
             if let note { json.field("note", string: note) }
+            if let peer { json.field("peer", string: peer) }
+            if let authorization { json.field("authorization", string: authorization) }
         }
     }
 }

@@ -25,6 +25,14 @@ final class ProxyCounters: Sendable {
     let mirrorFailures = Atomic<Int>(0)
     /// Requests the sidecar answered itself (404, 408, 502, 503, 504…).
     let localReplies = Atomic<Int>(0)
+    /// Inbound connections that spoke mTLS (handshake started).
+    let inboundTLS = Atomic<Int>(0)
+    /// Inbound connections that spoke plaintext (permissive mode; refused in strict mode).
+    let inboundPlaintext = Atomic<Int>(0)
+    /// TLS handshakes that failed or whose peer was refused, either side (each one logged).
+    let tlsRejected = Atomic<Int>(0)
+    /// Requests answered 403 because the destination's authorization does not allow the caller.
+    let authorizationDenied = Atomic<Int>(0)
 
     /// The counters' names and their sums over `all`, in a stable order.
     static func totals(_ all: [ProxyCounters]) -> [(name: String, value: Int)] {
@@ -40,6 +48,10 @@ final class ProxyCounters: Sendable {
             ("localReplies", sum { $0.localReplies.load(ordering: .relaxed) }),
             ("mirrored", sum { $0.mirrored.load(ordering: .relaxed) }),
             ("mirrorFailures", sum { $0.mirrorFailures.load(ordering: .relaxed) }),
+            ("inboundTLS", sum { $0.inboundTLS.load(ordering: .relaxed) }),
+            ("inboundPlaintext", sum { $0.inboundPlaintext.load(ordering: .relaxed) }),
+            ("tlsRejected", sum { $0.tlsRejected.load(ordering: .relaxed) }),
+            ("authorizationDenied", sum { $0.authorizationDenied.load(ordering: .relaxed) }),
         ]
     }
 

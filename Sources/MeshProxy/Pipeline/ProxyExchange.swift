@@ -2,6 +2,8 @@ import MeshCore
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshTLSIO
+import MeshTLS
 import MeshResilience
 
 /// Which listener a proxied request came in on, which decides where it goes.
@@ -50,6 +52,12 @@ final class ProxyExchange: HTTPRequestHandler {
     private let filters: [any ProxyFilter]
     /// The caller's identity line this hop adds upstream (`x-meshbed-source: S`; none inbound).
     private let sourceLine: [UInt8]
+    /// The caller's verified SPIFFE ID and service (inbound with mTLS; per connection).
+    private(set) var peerIdentity: String?
+    var callerService: String?
+    private var peerResolved = false
+    /// `x-forwarded-client-cert: By=OWN;URI=PEER` for the app (inbound with mTLS).
+    private var identityLine: [UInt8] = []
     private weak var downstream: (any DownstreamSink)?
 
     // MARK: what filters read and write
@@ -159,7 +167,33 @@ final class ProxyExchange: HTTPRequestHandler {
 
     // MARK: downstream (HTTPRequestHandler)
 
-    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) { start(head, from: exchange) }
+    func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+        if isInbound, !peerResolved, !resolvePeer(of: exchange.byteStream) {
+            // Strict mTLS and a plaintext caller (possible only before this sidecar had its
+            // certificate): refused like a failed handshake, nothing reaches the app.
+            state.counters.tlsRejected.add(1, ordering: .relaxed)
+            exchange.abort()
+            return
+        }
+        start(head, from: exchange)
+    }
+
+    /// Reads the connection's verified peer identity once (inbound, with mTLS): for
+    /// authorization, the decision record and the app's `x-forwarded-client-cert`. False
+    /// when the connection must be refused (plaintext under strict mTLS).
+    private func resolvePeer(of stream: any ByteStream) -> Bool {
+        peerResolved = true
+        let table = state.routingTable
+        guard let mtls = table.mtls else { return true }
+        let session = (stream as? TLSStream) ?? (stream as? SniffingStream)?.tls
+        guard let uri = session?.peerCertificate?.uris.first else { return mtls.mode == .permissive }
+        peerIdentity = uri
+        callerService = (try? SPIFFEID(parsing: uri))?.service
+        let own = mtls.identity(namespace: table.namespace, service: state.service)
+        identityLine.removeAll()
+        HTTPSerializer.appendHeader(name: "x-forwarded-client-cert", value: ArraySlice("By=\(own);URI=\(uri)".utf8), into: &identityLine)
+        return true
+    }
     func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) { receivedBody(bytes) }
     func requestEnd(on exchange: HTTPServerConnection) { receivedEnd() }
     func responseWritable(on exchange: HTTPServerConnection) { downstreamWritable() }
@@ -178,6 +212,7 @@ final class ProxyExchange: HTTPRequestHandler {
         default: false
         }
         explain = head.headers.firstValue("x-meshbed-explain").map { $0.elementsEqual(Self.one) } ?? false
+        record.peer = peerIdentity
         requestHead = head
         for filter in filters {
             if case .stop(let reply) = filter.requestStarted(self) {
@@ -720,6 +755,7 @@ final class ProxyExchange: HTTPRequestHandler {
             break
         }
         out.append(contentsOf: sourceLine)
+        out.append(contentsOf: identityLine)
         out.append(13)
         out.append(10)
     }

@@ -6,7 +6,7 @@
 ///     routing ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer ─▶ circuit breaker
 ///
 /// - routing: first, because every later decision depends on the destination, its route,
-///   split bucket and policy (later: authorization sits right after it, faults after that).
+///   split bucket and policy (later: faults right after it).
 /// - mirror: right after routing (it needs the matched route) and before anything that may
 ///   answer the request, so copies see what the primary sees; it sends its copy once the
 ///   whole request has arrived, apart from every attempt.
@@ -22,8 +22,10 @@
 ///
 /// Inbound (from a peer sidecar, to the local app):
 ///
-///     timeout ─▶ local app
+///     authorization ─▶ timeout ─▶ local app
 ///
+/// - authorization: first, so a caller the destination does not allow costs nothing more
+///   (the caller's identity comes from its mTLS certificate, read once per connection).
 /// - timeout: the sidecar's default, so a stuck app cannot hold its caller forever.
 /// - local app: the one endpoint. No retries here: the caller's sidecar retries.
 enum ProxyPipeline {
@@ -34,7 +36,7 @@ enum ProxyPipeline {
             [RoutingFilter(state: state), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(state: state), LoadBalancerFilter(state: state),
              CircuitBreakerFilter(state: state)]
         case .inbound(let app):
-            [TimeoutFilter(state: state), LocalAppFilter(app: app)]
+            [AuthorizationFilter(state: state), TimeoutFilter(state: state), LocalAppFilter(app: app)]
         }
     }
 }

@@ -25,12 +25,14 @@ struct ResponseFlags: OptionSet, Sendable {
     static let requestBodyTimeout = ResponseFlags(rawValue: 1 << 9)
     /// UPT (meshbed): an attempt exceeded its per-try timeout (it may have been retried).
     static let perTryTimeout = ResponseFlags(rawValue: 1 << 10)
+    /// RBAC: the destination's authorization denied the caller (403).
+    static let rbacDenied = ResponseFlags(rawValue: 1 << 11)
 
     private static let codes: [(ResponseFlags, String)] = [
         (.noHealthyUpstream, "UH"), (.upstreamConnectionFailure, "UF"), (.upstreamOverflow, "UO"), (.noRoute, "NR"),
         (.retryLimitExceeded, "URX"), (.upstreamRequestTimeout, "UT"), (.upstreamConnectionTermination, "UC"),
         (.upstreamProtocolError, "UPE"), (.downstreamConnectionTermination, "DC"), (.requestBodyTimeout, "RBT"),
-        (.perTryTimeout, "UPT"),
+        (.perTryTimeout, "UPT"), (.rbacDenied, "RBAC"),
     ]
 
     /// The codes joined by commas, as Envoy prints them ("-" when none).

@@ -74,7 +74,7 @@ final class PooledUpstreams: UpstreamConnector {
     }
 
     func connect(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection {
-        try HTTPClientConnection.connect(to: address, on: pool.loop)
+        try pool.connect(address, pool.loop)
     }
 
     func checkin(_ connection: any UpstreamConnection, idleTimeout: UInt64) {
