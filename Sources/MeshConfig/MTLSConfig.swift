@@ -2,7 +2,7 @@
 /// trust domain identities live in (`spiffe://TRUST_DOMAIN/ns/TOPOLOGY/sa/SERVICE`).
 public struct MTLSConfig: Codable, Sendable, Equatable {
     /// How an inbound port treats callers.
-    public enum Mode: String, Codable, Sendable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
         /// TLS with a valid mesh certificate only.
         case strict
         /// TLS (with an identity) or plaintext (without one).
@@ -20,5 +20,14 @@ public struct MTLSConfig: Codable, Sendable, Equatable {
     /// The SPIFFE ID of `service` in topology `namespace`.
     public func identity(namespace: String, service: String) -> String {
         "spiffe://\(trustDomain)/ns/\(namespace)/sa/\(service)"
+    }
+}
+
+/// `PUT /v1/mtls`: the inbound mode every sidecar applies from the next snapshot on.
+public struct MTLSChange: Codable, Sendable, Equatable {
+    public var mode: MTLSConfig.Mode
+
+    public init(mode: MTLSConfig.Mode) {
+        self.mode = mode
     }
 }

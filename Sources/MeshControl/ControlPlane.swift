@@ -100,6 +100,16 @@ public final class ControlPlane: Sendable {
         return try result.get()
     }
 
+    /// Moves mutual TLS between strict and permissive live; returns the new version. Throws
+    /// (409) when the topology runs with mTLS disabled.
+    @discardableResult
+    public func setMTLS(mode: MTLSConfig.Mode) throws(ControlError) -> Int {
+        let result = onLoop { state in
+            Result { () throws(ControlError) in try state.setMTLS(mode: mode) }
+        }
+        return try result.get()
+    }
+
     /// Replaces the routes of `destination` live with topology routes (a scenario's
     /// `route` step); see `replaceRoutes(destination:routes:)` for `RouteConfig`s.
     @discardableResult

@@ -11,6 +11,7 @@ import MeshHTTP
 ///     POST /v1/instances/ID/down  → 200 {"version": N} (its app or sidecar ended: unroutable now)
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
 ///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
+///     PUT  /v1/mtls               {"mode": "strict"|"permissive"} → 200 {"version": N}
 ///
 /// `HEAD` is accepted wherever `GET` is.
 enum ControlRoute: Equatable {
@@ -23,6 +24,7 @@ enum ControlRoute: Equatable {
     case down(instance: String)
     case health
     case certificates
+    case mtls
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
     /// with other methods (listed for the `allow` header).
@@ -48,6 +50,7 @@ enum ControlRoute: Equatable {
         case "/v1/instances": return (.get, .instances)
         case "/v1/health": return (.get, .health)
         case "/v1/certificates": return (.post, .certificates)
+        case "/v1/mtls": return (.put, .mtls)
         default:
             let instances = "/v1/instances/", suffix = "/down"
             if path.hasPrefix(instances), path.hasSuffix(suffix), path.count > instances.count + suffix.count {

@@ -84,6 +84,14 @@ final class ControlState: @unchecked Sendable {
         return store.version
     }
 
+    /// Sets the mTLS mode; returns the new version.
+    func setMTLS(mode: MTLSConfig.Mode) throws(ControlError) -> Int {
+        precondition(loop.inEventLoop || stopped)
+        try store.setMTLS(mode: mode)
+        published()
+        return store.version
+    }
+
     // MARK: requests
 
     /// Answers one complete request (or holds it, for a long poll).
@@ -139,6 +147,9 @@ final class ControlState: @unchecked Sendable {
             return .json(["version": try markDown(instance)])
         case .health:
             return .json(Health(status: "ok", version: store.version))
+        case .mtls:
+            let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
+            return .json(["version": try setMTLS(mode: change.mode)])
         case .certificates:
             guard let authority = configuration.certificateAuthority else {
                 throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")

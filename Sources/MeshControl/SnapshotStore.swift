@@ -25,9 +25,12 @@ struct SnapshotStore {
     /// Healthy endpoints: service → version → endpoints sorted by id.
     private(set) var endpoints: [String: [String: [Endpoint]]] = [:]
     private(set) var current: MeshSnapshot
+    /// Mutual TLS in force (the topology's, until changed live between strict and permissive).
+    private(set) var mtls: MTLSConfig?
 
     init(topology: Topology) {
         self.topology = topology
+        self.mtls = Self.mtls(of: topology)
         var routes: [String: [RouteConfig]] = [:]
         for (destination, list) in topology.routes {
             routes[destination] = list.map { Self.routeConfig($0, service: topology.services[destination]) }
@@ -47,6 +50,17 @@ struct SnapshotStore {
         self.endpoints = endpoints
         current = build(version: current.version + 1)
         return true
+    }
+
+    /// Moves the inbound mode between strict and permissive (always a new version), as an
+    /// Istio PeerAuthentication change does; a topology with mTLS disabled cannot turn it on
+    /// live (its sidecars have no certificates), so that is refused (409).
+    mutating func setMTLS(mode: MTLSConfig.Mode) throws(ControlError) {
+        guard let mtls else {
+            throw ControlError(status: 409, "mtls: this topology runs with mtls 'disabled' (no certificates): the mode cannot change while it runs")
+        }
+        self.mtls = MTLSConfig(mode: mode, trustDomain: mtls.trustDomain)
+        current = build(version: current.version + 1)
     }
 
     /// Replaces the routes of `destination` (always a new version). Header names are
@@ -204,6 +218,6 @@ struct SnapshotStore {
                 allow: topology.authorization[service.name]?.rules.map { AllowConfig(from: $0.from, methods: $0.methods, paths: $0.paths) },
                 policy: topology.policies[service.name].map(Self.policyConfig))
         }
-        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: Self.mtls(of: topology))
+        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls)
     }
 }

@@ -65,7 +65,17 @@ public enum LiveRoutes {
         } catch {
             throw OrchestratorError(exitCode: 1, "could not encode the routes: \(error)")
         }
-        let path = "/v1/routes/" + escaped(destination)
+        return try put("/v1/routes/" + escaped(destination), body: body, control: control, what: "the route change")
+    }
+
+    /// `PUT /v1/mtls`: moves the mesh's inbound mode between strict and permissive; the
+    /// snapshot version the change made (exit statuses as `send`).
+    public static func sendMTLS(_ mode: MTLSConfig.Mode, control: String) throws(OrchestratorError) -> Int {
+        let body = Array("{\"mode\":\"\(mode.rawValue)\"}".utf8)
+        return try put("/v1/mtls", body: body, control: control, what: "the mtls change")
+    }
+
+    private static func put(_ path: String, body: [UInt8], control: String, what: String) throws(OrchestratorError) -> Int {
         guard let (status, answer) = HTTPProbe.send("PUT", address: control, path: path, json: body, timeout: .seconds(2)) else {
             throw OrchestratorError(exitCode: 1, "the control plane at \(control) did not answer")
         }
@@ -74,7 +84,7 @@ public enum LiveRoutes {
             throw OrchestratorError(exitCode: (400..<500).contains(status) ? 2 : 1, message)
         }
         guard let version = (try? JSONDecoder().decode(VersionBody.self, from: Data(answer)))?.version else {
-            throw OrchestratorError(exitCode: 1, "the control plane at \(control) answered the route change without a version")
+            throw OrchestratorError(exitCode: 1, "the control plane at \(control) answered \(what) without a version")
         }
         return version
     }

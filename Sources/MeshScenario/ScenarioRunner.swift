@@ -184,6 +184,14 @@ public enum ScenarioRunner {
                 } catch {
                     outcome = .error(error.message)
                 }
+            case .mtls(let mode):
+                do {
+                    let result = try apply { control throws(OrchestratorError) in try LiveRoutes.sendMTLS(mode, control: control) }
+                    checked.append(result)
+                    if !result.passed { outcome = .failed }
+                } catch {
+                    outcome = .error("mtls \(mode.rawValue): \(error.message)")
+                }
             case .wait(let duration):
                 _ = idle(nanoseconds: UInt64(duration.meshbedNanoseconds))
             case .check:
@@ -251,15 +259,25 @@ public enum ScenarioRunner {
         /// sidecars took) as an expectation result. Throws when the control plane refused
         /// the change or did not answer.
         func route(_ change: RouteChange) throws(StepError) -> ExpectationResult {
+            do {
+                return try apply { control throws(OrchestratorError) in try LiveRoutes.send(change.routes, to: change.to, control: control) }
+            } catch {
+                throw StepError("route \(change.to): \(error.message)")
+            }
+        }
+
+        /// Makes a change through the control plane (`send` returns the snapshot version it
+        /// made) and waits until every live sidecar applied it.
+        func apply(_ send: (String) throws(OrchestratorError) -> Int) throws(StepError) -> ExpectationResult {
             guard let control = state.control else { throw StepError("the topology runs without the mesh") }
             let timeout = LiveRoutes.defaultTimeout
             let expected = "by every sidecar within \(timeout.meshbedDescription)"
             let started = Posix.monotonicNanoseconds()
             let version: Int
             do {
-                version = try LiveRoutes.send(change.routes, to: change.to, control: control)
+                version = try send(control)
             } catch {
-                throw StepError("route \(change.to): \(error.message)")
+                throw StepError(error.message)
             }
             switch LiveRoutes.waitUntilApplied(version: version, control: control, timeout: timeout, since: started) {
             case .success(let applied):
@@ -287,7 +305,13 @@ public enum ScenarioRunner {
         /// `spec`'s requests; with `explain`, each asks the sidecars for their decision records.
         func traffic(_ spec: TrafficSpec, explain: Bool = false) throws(StepError) -> LoadResult {
             let through: String?
-            if let caller = spec.from {
+            if spec.from == TrafficSpec.outside {
+                // No sidecar of ours: plaintext straight to an instance's inbound port.
+                let instances = state.instances.filter { $0.service == spec.to }
+                let alive = instances.first { $0.sidecarPID.map { ProcessSweeper.belongs($0, toRun: state.runID) } ?? false }
+                guard let instance = alive ?? instances.first else { throw StepError("no instance of '\(spec.to)' to call from outside") }
+                through = instance.inbound
+            } else if let caller = spec.from {
                 let instances = state.instances.filter { $0.service == caller }
                 let alive = instances.first { instance in
                     [instance.pid, instance.sidecarPID].allSatisfy { $0.map { ProcessSweeper.belongs($0, toRun: state.runID) } ?? false }

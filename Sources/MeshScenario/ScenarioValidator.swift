@@ -119,6 +119,13 @@ enum ScenarioValidator {
             return .heal
         case "wait": return ValueReader.duration(node, key: "wait", minimum: .nanoseconds(1), log: &log).map(StepAction.wait)
         case "route": return readRoute(node, topology: topology, log: &log).map(StepAction.route)
+        case "mtls":
+            guard let mode = ValueReader.choice(node, key: "mtls", as: MTLSConfig.Mode.self, log: &log) else { return nil }
+            if topology?.mesh.mtls == .disabled {
+                log.error("mtls: the topology runs with mtls 'disabled' (no certificates), so the mode cannot change while it runs", at: node.mark)
+                return nil
+            }
+            return .mtls(mode)
         default: return nil
         }
     }
@@ -135,8 +142,14 @@ enum ScenarioValidator {
         }
         var spec = TrafficSpec(to: to)
         if let node = fields["from"] {
-            if let name = ValueReader.string(node, key: "from", expected: "a service name or 'ingress'", log: &log) {
-                if name != "ingress" {
+            if let name = ValueReader.string(node, key: "from", expected: "a service name, 'ingress' or 'outside'", log: &log) {
+                if name == TrafficSpec.outside {
+                    spec.from = name
+                    if topology?.services[name] != nil {
+                        log.error("from: 'outside' means a client outside the mesh, and the topology also has a service named 'outside'; rename the service", at: node.mark)
+                        valid = false
+                    }
+                } else if name != "ingress" {
                     spec.from = name
                     valid = checkService(name, key: "from", node: node, topology: topology, allowIngress: true, log: &log) && valid
                 }

@@ -1,3 +1,4 @@
+import MeshConfig
 import MeshCore
 
 /// What a step does before its expectations are checked. `fault` steps are read by the
@@ -24,13 +25,16 @@ public enum StepAction: Sendable, Equatable {
     /// `LiveRoutes.defaultTimeout`) until every live sidecar applied them; the step fails
     /// when they did not.
     case route(RouteChange)
+    /// `mtls: strict|permissive`: move the mesh's inbound mode live through the control plane
+    /// (as an Istio PeerAuthentication change) and wait until every live sidecar applied it.
+    case mtls(MTLSConfig.Mode)
     /// `wait: 2s`.
     case wait(Duration)
     /// A bare `expect:`: check mesh state only.
     case check
 
     /// The step keys that are actions, in the order the messages list them.
-    public static let keys = ["traffic", "fault", "heal", "kill", "restart", "pause", "resume", "route", "wait"]
+    public static let keys = ["traffic", "fault", "heal", "kill", "restart", "pause", "resume", "route", "mtls", "wait"]
 
     /// Action keys of SPEC §4 that this build reads but cannot run yet, with the reason.
     public static let notSupportedYet: [String: String] = [
@@ -47,6 +51,7 @@ public enum StepAction: Sendable, Equatable {
         case .resume: "resume"
         case .heal: "heal"
         case .route: "route"
+        case .mtls: "mtls"
         case .wait: "wait"
         case .check: "expect"
         }
@@ -62,6 +67,7 @@ public enum StepAction: Sendable, Equatable {
         case .resume(let selector): "resume \(selector)"
         case .heal: "heal all"
         case .route(let change): "route \(change.to): \(change.description)"
+        case .mtls(let mode): "mtls \(mode.rawValue)"
         case .wait(let duration): "wait \(duration.meshbedDescription)"
         case .check: "check mesh state"
         }

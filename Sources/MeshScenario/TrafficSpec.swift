@@ -1,10 +1,15 @@
 /// A `traffic` step: requests to a service, entering at the ingress or leaving a named
-/// service through its sidecar (so the source identity is real).
+/// service through its sidecar (so the source identity is real), or (`from: outside`) sent
+/// by a client outside the mesh straight to an instance's sidecar inbound port, in plaintext
+/// and without a certificate: what `mtls: strict` refuses and `permissive` lets in.
 public struct TrafficSpec: Sendable, Equatable {
     /// The destination service (the `Host` header).
     public var to: String
-    /// The calling service, or nil for the ingress.
+    /// The calling service, `outside` (no sidecar, no certificate), or nil for the ingress.
     public var from: String?
+
+    /// `from: outside`: a client outside the mesh.
+    public static let outside = "outside"
     /// How many requests (`requests`), unless `duration` is set; 100 when neither is.
     public var requests: Int?
     /// How long to send, in nanoseconds (`duration`).
@@ -54,6 +59,7 @@ public struct TrafficSpec: Sendable, Equatable {
             text = "\(requests ?? Self.defaultRequests) requests"
         }
         if let rate { text += " at \(Comparison.number(rate)) req/s" }
-        return text + " to \(to) from \(from ?? "the ingress")"
+        let source = from == Self.outside ? "outside the mesh (plaintext)" : from ?? "the ingress"
+        return text + " to \(to) from \(source)"
     }
 }

@@ -123,3 +123,29 @@ import Testing
         #expect(throws: ControlError.self) { try CertificateAuthority.loadRoot(certificateFile: directory + "/none.pem", keyFile: directory + "/none.key") }
     }
 }
+
+/// `PUT /v1/mtls` moves the mode between strict and permissive live (a new version that
+/// carries it); a topology without mTLS cannot turn it on.
+@Suite struct MTLSModeChangeTests {
+    @Test func strictAndPermissiveSwitchLive() throws {
+        try withControlPlane { control in
+            let before = control.version
+            let response = try TestHTTPClient.request(control, "PUT", "/v1/mtls", body: Array(#"{"mode":"permissive"}"#.utf8))
+            #expect(response.status == 200)
+            #expect(control.version == before + 1)
+            #expect(control.currentSnapshot().mtls == MTLSConfig(mode: .permissive, trustDomain: "meshbed.local"))
+            try control.setMTLS(mode: .strict)
+            #expect(control.currentSnapshot().mtls?.mode == .strict)
+            #expect(try TestHTTPClient.request(control, "PUT", "/v1/mtls", body: Array(#"{"mode":"disabled"}"#.utf8)).status == 400)
+        }
+    }
+
+    @Test func noModeChangeWithoutMTLS() throws {
+        let topology = Topology(name: "plain", mesh: MeshSettings(mtls: .disabled), services: bookinfo().services)
+        try withControlPlane(topology) { control in
+            let response = try TestHTTPClient.request(control, "PUT", "/v1/mtls", body: Array(#"{"mode":"strict"}"#.utf8))
+            #expect(response.status == 409)
+            #expect(control.currentSnapshot().mtls == nil)
+        }
+    }
+}
