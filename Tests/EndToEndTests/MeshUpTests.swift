@@ -821,11 +821,15 @@ import Testing
         #expect(processes.first { $0["name"] as? String == "control" }?["exit"] as? String == "killed by SIGKILL")
 
         // A control plane started again on the same address takes over: every sidecar
-        // re-registers through its heartbeats and acknowledges the new one's snapshot.
+        // re-registers through its heartbeats and acknowledges the new one's snapshot. (Its
+        // CA keeps the topology's root from the state directory; the sidecars keep their
+        // certificates, which the new secret does not need to renew for this test.)
         let address = try #require(try Self.status(workspace, "bookinfo")["control"] as? String)
         let harness = Harness()
         let (restarted, lines) = try harness.startBackground(Harness.meshbed, [
-            "control", "--topology", Self.bookinfo, "--port", String(address.split(separator: ":").last!)])
+            "control", "--topology", Self.bookinfo, "--port", String(address.split(separator: ":").last!),
+            "--ca-dir", workspace.stateDirectory + "/bookinfo/ca",
+        ], environment: ["MESHBED_CA_SECRET": String(repeating: "0f", count: 32)])
         #expect(lines.first(within: 10) { $0.contains("listening on") } != nil)
         #expect(eventually(within: 10) {
             guard let text = try? Self.curl(["http://\(address)/v1/instances"]),

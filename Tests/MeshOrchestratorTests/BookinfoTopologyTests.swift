@@ -11,7 +11,7 @@ import Testing
     @Test func bookinfoIsValid() throws {
         let topology = try TopologyLoader.load(Self.path).get()
         #expect(topology.name == "bookinfo")
-        #expect(topology.mesh.mtls == .disabled)
+        #expect(topology.mesh.mtls == .strict)
         #expect(topology.instances.map(\.id) == [
             "productpage-v1-0", "details-v1-0", "reviews-v1-0", "reviews-v2-0", "reviews-v3-0", "ratings-v1-0",
         ])

@@ -20,6 +20,30 @@ import Testing
     }
 
     /// An HTTP server on 127.0.0.1:0 whose connections run on `acceptor`'s streams.
+    /// A running server, what its app saw and what its acceptor reported.
+    struct Serving {
+        let group: EventLoopGroup
+        let server: HTTPServer
+        var address: SocketAddress { server.address }
+        func stop() {
+            server.shutdown()
+            group.shutdown()
+        }
+    }
+
+    /// An HTTP server on loopback behind a TLS acceptor in `mode`, on a loop of its own.
+    func serving(_ mode: TLSAcceptor.Mode) throws -> (Serving, AppRecord, AcceptEvents) {
+        let group = try EventLoopGroup(threads: 1)
+        let app = AppRecord(), events = AcceptEvents()
+        do {
+            let server = try makeServer(group: group, acceptor: acceptor(mode, events), app: app)
+            return (Serving(group: group, server: server), app, events)
+        } catch {
+            group.shutdown()
+            throw error
+        }
+    }
+
     func makeServer(group: EventLoopGroup, acceptor: TLSAcceptor, app: AppRecord) throws -> HTTPServer {
         try HTTPServer(group: group, address: SocketAddress("127.0.0.1:0")!,
                        configuration: HTTPServerConfiguration(streamWrapper: acceptor.streamWrapper)) { _ in
@@ -35,11 +59,8 @@ import Testing
     }
 
     @Test func curlWithAMeshCertificateReachesTheApp() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let app = AppRecord(), events = AcceptEvents()
-        let server = try makeServer(group: group, acceptor: acceptor(.strict, events), app: app)
-        defer { server.shutdown() }
+        let (server, app, events) = try serving(.strict)
+        defer { server.stop() }
         let port = server.address.port
         // -k: the mesh's leaf names a SPIFFE URI, not 127.0.0.1; the server checks curl's certificate.
         let result = runTool(["curl", "-sS", "--max-time", "10", "-k", "--cacert", files.root, "--cert", files.certificate,
@@ -51,11 +72,8 @@ import Testing
     }
 
     @Test func opensslWithoutACertificateIsRefusedBeforeTheApp() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let app = AppRecord(), events = AcceptEvents()
-        let server = try makeServer(group: group, acceptor: acceptor(.strict, events), app: app)
-        defer { server.shutdown() }
+        let (server, app, events) = try serving(.strict)
+        defer { server.stop() }
         let port = server.address.port
         // TLS 1.3: the client may think its handshake done and send the request; the server
         // refuses the missing certificate before any of it reaches HTTP.
@@ -69,11 +87,8 @@ import Testing
     }
 
     @Test func plaintextToAStrictPortIsRefused() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let app = AppRecord(), events = AcceptEvents()
-        let server = try makeServer(group: group, acceptor: acceptor(.strict, events), app: app)
-        defer { server.shutdown() }
+        let (server, app, events) = try serving(.strict)
+        defer { server.stop() }
         let result = runTool(["curl", "-sS", "--max-time", "10", "http://127.0.0.1:\(server.address.port)/plain"])
         #expect(result.status != 0)
         #expect(eventually { events.failures.value.count == 1 })
@@ -81,14 +96,11 @@ import Testing
     }
 
     @Test func meshbedsClientSpeaksHTTPOverATLSStream() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let app = AppRecord(), events = AcceptEvents()
-        let server = try makeServer(group: group, acceptor: acceptor(.strict, events), app: app)
-        defer { server.shutdown() }
+        let (server, app, _) = try serving(.strict)
+        defer { server.stop() }
         let clientContext = try pki.context(.client, "frontend")
         let address = server.address
-        let loop = group.loops[0]
+        let loop = server.group.loops[0]
         let response = Shared(ClientResponse())
         let identity = Shared<[String]?>(nil)
         let started = onLoop(loop) { () -> Bool in
@@ -140,11 +152,8 @@ import Testing
     }
 
     @Test func aPermissivePortTakesPlaintextAndTLSAndSaysWhich() throws {
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let app = AppRecord(), events = AcceptEvents()
-        let server = try makeServer(group: group, acceptor: acceptor(.permissive, events), app: app)
-        defer { server.shutdown() }
+        let (server, app, events) = try serving(.permissive)
+        defer { server.stop() }
         let port = server.address.port
         let plain = runTool(["curl", "-sS", "--max-time", "10", "http://127.0.0.1:\(port)/plain"])
         #expect(plain.output == "hello /plain from plaintext")
