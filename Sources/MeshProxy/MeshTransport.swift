@@ -20,14 +20,15 @@ enum MeshTransport {
         { connection in
             guard let state = states[ObjectIdentifier(connection.loop)] else { return nil }
             let table = state.routingTable
-            guard let mtls = table.mtls else { return nil }
+            guard let security = table.security else { return nil }
+            let mtls = security.mtls
             let counters = state.counters
             guard let credentials = identity?.credentials else {
                 // No certificate yet: plaintext, which the exchange refuses under strict mTLS.
                 counters.inboundPlaintext.add(1, ordering: .relaxed)
                 return nil
             }
-            let verifier = MeshIdentityVerifier(trustDomain: mtls.trustDomain, namespace: table.namespace)
+            let verifier = MeshIdentityVerifier(trustDomain: mtls.trustDomain, namespace: security.namespace)
             let acceptor = TLSAcceptor(
                 context: credentials.server, mode: mtls.mode == .strict ? .strict : .permissive,
                 peerCheck: { verifier.refusal($0) },
@@ -54,14 +55,14 @@ enum MeshTransport {
     {
         { address, loop throws(IOError) in
             let table = state.routingTable
-            guard let mtls = table.mtls, let service = table.serviceByAddress[address] else {
+            guard let security = table.security, let service = security.serviceByAddress[address] else {
                 return try HTTPClientConnection.connect(to: address, on: loop)
             }
             guard let credentials = identity?.credentials else {
                 // No certificate yet: no peer would accept us. Fails like a refused connection.
                 throw IOError.protocolFailure("mTLS: no workload certificate yet")
             }
-            let verifier = MeshIdentityVerifier(trustDomain: mtls.trustDomain, namespace: table.namespace)
+            let verifier = MeshIdentityVerifier(trustDomain: security.mtls.trustDomain, namespace: security.namespace)
             let counters = state.counters
             let tcp = try TCPConnection.connect(to: address, on: loop, handler: nil)
             let session = TLSStream(lower: tcp, context: credentials.client,

@@ -8,12 +8,24 @@ public struct RoutingTable: Sendable {
     /// The snapshot version this table was built from (0: none yet).
     public let version: Int
     var destinations: [String: Destination]
-    /// Mutual TLS between sidecars (nil: plaintext), and the topology's name (the SPIFFE
-    /// namespace of every identity).
-    var mtls: MTLSConfig? = nil
-    var namespace = ""
-    /// Which service each endpoint address belongs to (what identity its sidecar must show).
-    var serviceByAddress: [SocketAddress: String] = [:]
+    /// Mutual TLS between sidecars; nil: plaintext (and nothing to copy with the table).
+    var security: Security?
+
+    /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
+    /// data path: one retain for all of it, none without mTLS).
+    final class Security: Sendable {
+        let mtls: MTLSConfig
+        /// The topology's name: the SPIFFE namespace of every identity.
+        let namespace: String
+        /// Which service each endpoint address belongs to (what identity its sidecar must show).
+        let serviceByAddress: [SocketAddress: String]
+
+        init(mtls: MTLSConfig, namespace: String, serviceByAddress: [SocketAddress: String]) {
+            self.mtls = mtls
+            self.namespace = namespace
+            self.serviceByAddress = serviceByAddress
+        }
+    }
 
     struct Destination: Sendable {
         /// Endpoints per version, in the snapshot's order.
@@ -134,10 +146,12 @@ public struct RoutingTable: Sendable {
                                              shared: shared)
         }
         self.init(version: snapshot.version, destinations: destinations)
-        mtls = snapshot.mtls
-        namespace = snapshot.topology
-        for (name, destination) in destinations {
-            for endpoint in destination.all { serviceByAddress[endpoint.address] = name }
+        if let mtls = snapshot.mtls {
+            var services: [SocketAddress: String] = [:]
+            for (name, destination) in destinations {
+                for endpoint in destination.all { services[endpoint.address] = name }
+            }
+            security = Security(mtls: mtls, namespace: snapshot.topology, serviceByAddress: services)
         }
     }
 

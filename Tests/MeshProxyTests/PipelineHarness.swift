@@ -20,7 +20,7 @@ final class PipelineHarness {
     /// `policy`, and a mirror on its first route from `mirrors`.
     init(mode: ProxyMode = .outbound(source: "caller"), services: [String: [String: Int]] = ["svc": ["v1": 3]],
          routes: [String: [RouteConfig]] = [:], mirrors: [String: RoutingTable.CompiledMirror] = [:],
-         policy: RoutePolicy = .default, seed: UInt64 = 1,
+         allow: [String: [AllowConfig]] = [:], policy: RoutePolicy = .default, seed: UInt64 = 1,
          upstreamTimeout: UInt64 = 15_000_000_000, bodyTimeout: UInt64 = 15_000_000_000) {
         upstreams = FakeUpstreams(timers: timers)
         state = ProxyLoopState(timers: timers, connector: upstreams, store: store, seed: seed, instance: "caller-v1-0",
@@ -35,7 +35,7 @@ final class PipelineHarness {
                     return Endpoint(id: "\(service)-\(version)-\(index)", address: "10.0.0.1:\(port)")
                 }
             }
-            configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [])
+            configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [], allow: allow[service])
         }
         let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs)
         var table = try! RoutingTable(snapshot)

@@ -56,6 +56,8 @@ final class ProxyExchange: HTTPRequestHandler {
     private(set) var peerIdentity: String?
     var callerService: String?
     private var peerResolved = false
+    /// The caller speaks plaintext although the mesh uses mTLS (permissive mode).
+    private var plaintextPeer = false
     /// `x-forwarded-client-cert: By=OWN;URI=PEER` for the app (inbound with mTLS).
     private var identityLine: [UInt8] = []
     private weak var downstream: (any DownstreamSink)?
@@ -168,32 +170,40 @@ final class ProxyExchange: HTTPRequestHandler {
     // MARK: downstream (HTTPRequestHandler)
 
     func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
-        if isInbound, !peerResolved, !resolvePeer(of: exchange.byteStream) {
-            // Strict mTLS and a plaintext caller (possible only before this sidecar had its
-            // certificate): refused like a failed handshake, nothing reaches the app.
-            state.counters.tlsRejected.add(1, ordering: .relaxed)
-            exchange.abort()
-            return
+        if isInbound {
+            if !peerResolved { resolvePeer(of: exchange.byteStream) }
+            if plaintextPeer, state.routingTable.security?.mtls.mode == .strict {
+                // A plaintext caller under strict mTLS: one let in while the mesh was
+                // permissive, or before this sidecar had its certificate. Refused like a
+                // failed handshake; nothing reaches the app.
+                state.counters.tlsRejected.add(1, ordering: .relaxed)
+                exchange.abort()
+                return
+            }
         }
         start(head, from: exchange)
     }
 
     /// Reads the connection's verified peer identity once (inbound, with mTLS): for
-    /// authorization, the decision record and the app's `x-forwarded-client-cert`. False
-    /// when the connection must be refused (plaintext under strict mTLS).
-    private func resolvePeer(of stream: any ByteStream) -> Bool {
+    /// authorization, the decision record and the app's `x-forwarded-client-cert`; or notes
+    /// that the caller speaks plaintext.
+    private func resolvePeer(of stream: any ByteStream) {
         peerResolved = true
         let table = state.routingTable
-        guard let mtls = table.mtls else { return true }
+        guard let security = table.security else { return }
+        let mtls = security.mtls
         let session = (stream as? TLSStream) ?? (stream as? SniffingStream)?.tls
-        guard let uri = session?.peerCertificate?.uris.first else { return mtls.mode == .permissive }
+        guard let uri = session?.peerCertificate?.uris.first else {
+            plaintextPeer = true
+            return
+        }
         peerIdentity = uri
         callerService = (try? SPIFFEID(parsing: uri))?.service
-        let own = mtls.identity(namespace: table.namespace, service: state.service)
+        let own = mtls.identity(namespace: security.namespace, service: state.service)
         identityLine.removeAll()
         HTTPSerializer.appendHeader(name: "x-forwarded-client-cert", value: ArraySlice("By=\(own);URI=\(uri)".utf8), into: &identityLine)
-        return true
     }
+
     func requestBody(_ bytes: UnsafeRawBufferPointer, on exchange: HTTPServerConnection) { receivedBody(bytes) }
     func requestEnd(on exchange: HTTPServerConnection) { receivedEnd() }
     func responseWritable(on exchange: HTTPServerConnection) { downstreamWritable() }
