@@ -110,7 +110,7 @@ struct CommandHelp: Sendable {
             Without NAME: every running topology on the machine (or in --state-dir), with its state and how
             many instances are ready. With NAME: its state (starting, ready, degraded, stopped, failed), every
             problem (a dead process with how it ended, an instance that is not ready), supervisor pid, addresses,
-            readiness and identity of each instance. The JSON shapes are in docs/cli.md.
+            readiness, identity and certificate expiry of each instance. The JSON shapes are in docs/cli.md.
             """,
             flags: [Flag("--json", "print JSON instead of a table"), stateDir],
             examples: ["meshbed status", "meshbed status bookinfo --json"],
@@ -229,7 +229,11 @@ struct CommandHelp: Sendable {
             name: "proxy", summary: "run a sidecar or the ingress gateway (as 'up' starts them)",
             usage: ["meshbed proxy --instance ID --service S [--version V] --control ADDRESS --app PORT [--inbound P] [--outbound P] [--admin P]",
                     "meshbed proxy --gateway --port P --control ADDRESS [--admin P]"],
-            details: "Follows the control plane's snapshots; admin port answers /ready and /config. Runs until SIGINT or SIGTERM.",
+            details: """
+            Follows the control plane's snapshots; its admin port answers /ready, /config, /stats and /certs. \
+            With mTLS it gets its certificate from the control plane's CA with the bootstrap token in \
+            MESHBED_BOOTSTRAP_TOKEN ('up' sets it) and renews it at about half its lifetime. Runs until SIGINT or SIGTERM.
+            """,
             flags: [
                 Flag("--instance ID", "instance id (a sidecar needs it)"),
                 Flag("--service S", "service of its app (a sidecar needs it)"),
