@@ -11,8 +11,9 @@ import MeshTopology
 ///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s] [--ca-dir DIR]
 ///
 /// With mTLS (`mesh.mtls` strict or permissive) it is the mesh's certificate authority: it
-/// signs with the root `mesh.ca` names, else the one kept in `--ca-dir` (made there when
-/// absent), else a root of its own made for this run; it checks bootstrap tokens made with
+/// signs with an intermediate (made at start) under the root `mesh.ca` names, else the one
+/// kept in `--ca-dir` (made there when absent), else a root of its own made for this run; it
+/// checks bootstrap tokens made with
 /// the secret in `MESHBED_CA_SECRET` (required with mTLS: `up` sets it).
 ///
 /// An invalid topology prints its diagnostics (`FILE:LINE:COLUMN: message`, one per line)
@@ -87,7 +88,18 @@ enum ControlCommand {
                     throw ControlError.badRequest("could not make a root: \(error)")
                 }
             }
-            return CertificateAuthority(issuer: issuer, topology: topology, secret: secret)
+            // Workload certificates come from an intermediate made for this run (the root's key
+            // signs once, then stays idle), as Istio's istiod signs with an intermediate; peers
+            // trust the root alone and get the intermediate in each chain.
+            // A pinned chain that ends in an intermediate already signs with it.
+            guard issuer.intermediates.isEmpty else { return CertificateAuthority(issuer: issuer, topology: topology, secret: secret) }
+            let intermediate: CertificateIssuer
+            do {
+                intermediate = try issuer.issueIntermediate(commonName: "meshbed \(topology.name) intermediate", lifetime: .seconds(365 * 86_400))
+            } catch {
+                throw ControlError.badRequest("mesh root: could not make an intermediate: \(error)")
+            }
+            return CertificateAuthority(issuer: intermediate, topology: topology, secret: secret)
         } catch {
             throw UsageError(error.message)
         }
