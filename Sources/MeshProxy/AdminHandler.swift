@@ -26,7 +26,7 @@ final class AdminHandler: HTTPRequestHandler {
     /// Whether the sidecar has what the mesh needs of it to carry traffic: a certificate when
     /// the snapshot says mTLS.
     private var hasCertificate: Bool {
-        store.snapshot?.mtls == nil || identity?.credentials != nil
+        store.table.security == nil || identity?.credentials != nil
     }
 
     private var path = ""
@@ -49,7 +49,7 @@ final class AdminHandler: HTTPRequestHandler {
                 json.field("ready", bool: ready)
                 json.field("configVersion", integer: store.version)
                 json.field("appReady", bool: health.isReady)
-                if store.snapshot?.mtls != nil {
+                if store.table.security != nil {
                     json.field("certificate", bool: certified)
                     if !certified { json.field("certificateProblem", string: certificateProblem) }
                 }
@@ -91,7 +91,7 @@ final class AdminHandler: HTTPRequestHandler {
         let counts = identity?.renewalCounts
         var body: [UInt8] = []
         JSONWriter.object(into: &body) { json in
-            if let mode = store.snapshot?.mtls?.mode { json.field("mtls", string: mode.rawValue) } else { json.fieldNull("mtls") }
+            if let mode = store.table.security?.mtls.mode { json.field("mtls", string: mode.rawValue) } else { json.fieldNull("mtls") }
             if let grant = credentials?.grant {
                 json.field("identity", string: grant.identity)
                 json.field("notAfter", string: CertificateInfo.rfc3339(grant.notAfter))
@@ -99,7 +99,7 @@ final class AdminHandler: HTTPRequestHandler {
                 json.field("trustedRoots", array: { Self.certificates(Array(grant.trustedRoots.utf8), into: &$0) })
             } else {
                 json.fieldNull("identity")
-                if store.snapshot?.mtls != nil { json.field("problem", string: certificateProblem) }
+                if store.table.security != nil { json.field("problem", string: certificateProblem) }
             }
             json.field("renewals", integer: counts?.renewals ?? 0)
             json.field("renewalFailures", integer: counts?.failures ?? 0)

@@ -96,7 +96,7 @@ final class ControlClient: @unchecked Sendable {
 
     private func sendHeartbeat() {
         // With mTLS, an instance without its certificate cannot take traffic yet.
-        let certified = store.snapshot?.mtls == nil || identity?.credentials != nil
+        let certified = store.table.security == nil || identity?.credentials != nil
         let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
                              inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady && certified,
                              incarnation: incarnation)
