@@ -201,6 +201,22 @@ struct CommandHelp: Sendable {
             examples: ["meshbed route set reviews --split v1=50,v2=50", "meshbed route set reviews --header end-user:jason --split v2=100"],
             exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a flag, no such topology, service or version)"),
         CommandHelp(
+            name: "mtls", summary: "move a running topology between strict and permissive mTLS, live",
+            usage: ["meshbed mtls set strict|permissive [--topology NAME] [--state-dir DIR] [--timeout D]"],
+            details: """
+            Changes the inbound mode of every sidecar through the control plane (as an Istio PeerAuthentication
+            change) and waits until every live sidecar applied it. Strict refuses plaintext callers, including
+            connections a permissive mesh let in before, at their next request. A topology that runs with
+            mtls: disabled cannot turn mTLS on while it runs.
+            """,
+            flags: [
+                Flag("--topology NAME", "which running topology (found from any directory)"),
+                stateDir,
+                Flag("--timeout D", "how long to wait for every sidecar to apply the change (default 5s)"),
+            ],
+            examples: ["meshbed mtls set permissive", "meshbed mtls set strict --topology mtls-migration"],
+            exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a mode, no such topology, mTLS disabled)"),
+        CommandHelp(
             name: "echo", summary: "run an echo app",
             usage: ["meshbed echo [--port P] [--service S] [--version V] [--error-rate PCT] [--latency D] [--call SERVICE,... --outbound ADDRESS]"],
             details: """

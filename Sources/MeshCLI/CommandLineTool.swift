@@ -41,6 +41,7 @@ public enum CommandLineTool {
         case "up": return try UpCommand.run(rest)
         case "down": return try DownCommand.run(rest)
         case "route": return try RouteCommand.run(rest)
+        case "mtls": return try MTLSCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
         case "validate": return try ValidateCommand.run(rest)
         case "run": return try RunCommand.run(rest)

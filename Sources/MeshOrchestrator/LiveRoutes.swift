@@ -68,6 +68,14 @@ public enum LiveRoutes {
         return try put("/v1/routes/" + escaped(destination), body: body, control: control, what: "the route change")
     }
 
+    /// Moves the mesh's inbound mode to `mode` and waits up to `timeout` until every live
+    /// sidecar applied it (exit statuses as `apply`; 2 also for a topology without mTLS).
+    public static func applyMTLS(_ mode: MTLSConfig.Mode, control: String, timeout: Duration = defaultTimeout) throws(OrchestratorError) -> Applied {
+        let started = Posix.monotonicNanoseconds()
+        let version = try sendMTLS(mode, control: control)
+        return try waitUntilApplied(version: version, control: control, timeout: timeout, since: started).get()
+    }
+
     /// `PUT /v1/mtls`: moves the mesh's inbound mode between strict and permissive; the
     /// snapshot version the change made (exit statuses as `send`).
     public static func sendMTLS(_ mode: MTLSConfig.Mode, control: String) throws(OrchestratorError) -> Int {

@@ -144,3 +144,60 @@ import Testing
         #expect(try workspace.meshbed(["down", "shift"]).status == 0)
     }
 }
+
+/// `meshbed mtls set` on a running topology: permissive lets a plaintext client in, strict
+/// (applied by every sidecar) refuses it, on the connection it was let in on and on new
+/// ones; bad input and a topology without mTLS are exit 2.
+@Suite(.serialized) struct LiveMTLSTests {
+    typealias Workspace = MeshUpTests.Workspace
+
+    @Test func permissiveThenStrict() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("moving.yaml", "kind: Topology\nname: moving\nmesh: {mtls: permissive}\nservices:\n  api: {}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach"]).status == 0)
+        defer { _ = try? workspace.meshbed(["down", "moving"]) }
+        let status = try MeshUpTests.status(workspace, "moving")
+        let inbound = try #require((status["instances"] as? [[String: Any]])?.first?["inbound"] as? String)
+        // Permissive: plaintext straight to the inbound port reaches the app. A keep-alive
+        // client (Python's http.client) sends one request, has the mesh go strict, and
+        // tries its second on the same connection: refused, nothing answered.
+        let (host, port) = (inbound.split(separator: ":")[0], inbound.split(separator: ":")[1])
+        let script = """
+            import http.client, subprocess, sys
+            c = http.client.HTTPConnection("\(host)", \(port), timeout=10)
+            c.request("GET", "/", headers={"Host": "api"}); r = c.getresponse(); r.read(); print(r.status)
+            s = subprocess.run([sys.argv[1], "mtls", "set", "strict", "--topology", "moving", "--state-dir", sys.argv[2]], capture_output=True, text=True)
+            print(s.returncode); print(s.stdout.strip())
+            try:
+                c.request("GET", "/", headers={"Host": "api"}); r = c.getresponse(); r.read(); print(r.status)
+            except Exception as e:
+                print("refused:", type(e).__name__)
+            """
+        let run = try Harness.run("python3", ["-c", script, Harness.meshbed, workspace.stateDirectory], timeout: 60)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(run.stdout)\(run.stderr)")
+        #expect(lines.first == "200")
+        #expect(lines.dropFirst().first == "0", "mtls set exits 0")
+        #expect(lines.dropFirst(2).first?.hasPrefix("mtls strict: version ") == true)
+        #expect(lines.dropFirst(2).first?.contains("applied by 2 sidecars") == true)
+        #expect(lines.last?.hasPrefix("refused:") == true, "\(run.stdout)")
+        // Strict: refused at the handshake (no HTTP answer at all).
+        #expect(try MeshUpTests.curl(["-H", "Host: api", "http://\(inbound)/"]).isEmpty)
+
+        let bad = try workspace.meshbed(["mtls", "set", "disabled", "--topology", "moving"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr == "meshbed: mtls set: expected one MODE, strict or permissive, got 'disabled'\n")
+    }
+
+    @Test func aTopologyWithoutMTLSCannotTurnItOn() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("plain.yaml", "kind: Topology\nname: plain\nmesh: {mtls: disabled}\nservices:\n  api: {}\n")
+        #expect(try workspace.meshbed(["up", file, "--detach"]).status == 0)
+        defer { _ = try? workspace.meshbed(["down", "plain"]) }
+        let result = try workspace.meshbed(["mtls", "set", "strict", "--topology", "plain"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot change while it runs"), "\(result.stderr)")
+    }
+}
