@@ -111,6 +111,14 @@ struct InstanceRegistry {
         return changed
     }
 
+    /// Moves every last heartbeat `pause` later (never past `now`): time the control plane did
+    /// not run, when the heartbeats sent to it could not be read, counts against no one.
+    mutating func credit(pause: UInt64, now: UInt64) {
+        for index in records.indices where records[index].registered {
+            records[index].lastSeen = min(now, records[index].lastSeen &+ pause)
+        }
+    }
+
     /// Records an acknowledgement: applied (`error` nil) or rejected. An applied version
     /// must have been issued (1...currentVersion); a rejection is recorded whatever its
     /// version (a sidecar that could not decode a snapshot does not know its version).
