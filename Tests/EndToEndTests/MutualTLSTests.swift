@@ -25,8 +25,6 @@ struct MutualTLSTests {
         let inbound: String
         /// Its sidecar's admin port.
         let admin: String
-        /// The topology's ingress.
-        let ingress: String
 
         /// The directory of the mesh's CA (`root-cert.pem`, `root-key.pem`).
         var ca: String { "\(workspace.stateDirectory)/\(name)/ca" }
@@ -86,8 +84,7 @@ struct MutualTLSTests {
         let instances = try #require(status["instances"] as? [[String: Any]])
         let api = try #require(instances.first { ($0["id"] as? String)?.hasPrefix("api-") == true })
         return Mesh(workspace: workspace, name: name, instance: try #require(api["id"] as? String),
-                    inbound: try #require(api["inbound"] as? String), admin: try #require(api["admin"] as? String),
-                    ingress: try #require(status["ingress"] as? String))
+                    inbound: try #require(api["inbound"] as? String), admin: try #require(api["admin"] as? String))
     }
 
     /// Whether `condition` holds within `seconds`, checked every `interval` (its checks start
@@ -203,6 +200,17 @@ struct MutualTLSTests {
         return try Harness.run("openssl", arguments, input: Data(request.utf8), timeout: 20).stdout
     }
 
+    /// Expects `tlsRejected` to grow by exactly one from `before`; returns the counters then.
+    static func expectOneMoreRejection(_ mesh: Mesh, since before: [String: Int], _ label: String = "refusal",
+                                       sourceLocation: SourceLocation = #_sourceLocation) -> [String: Int] {
+        var after = before
+        #expect(eventually(within: 5) {
+            after = (try? mesh.stats()) ?? before
+            return after["tlsRejected"] == before["tlsRejected"].map { $0 + 1 }
+        }, "\(label): tlsRejected \(before["tlsRejected"] ?? -1) -> \(after["tlsRejected"] ?? -1)", sourceLocation: sourceLocation)
+        return after
+    }
+
     /// Expects the inbound port to refuse `client` (nil: no certificate) as curl sees it:
     /// no response, one more `tlsRejected`, no request reaching the pipeline (so none reached
     /// the app), and `reason` in the sidecar's log.
@@ -211,11 +219,7 @@ struct MutualTLSTests {
         let before = try mesh.stats()
         let (status, response) = try curlTLS(mesh, client: client)
         #expect(status != 0 && !response.contains("HTTP/"), "\(label): answered \(response.prefix(200))", sourceLocation: sourceLocation)
-        var after = before
-        #expect(eventually(within: 5) {
-            after = (try? mesh.stats()) ?? before
-            return after["tlsRejected"] == before["tlsRejected"].map { $0 + 1 }
-        }, "\(label): tlsRejected \(before["tlsRejected"] ?? -1) -> \(after["tlsRejected"] ?? -1)", sourceLocation: sourceLocation)
+        let after = expectOneMoreRejection(mesh, since: before, label, sourceLocation: sourceLocation)
         #expect(after["requests"] == before["requests"], "\(label): a request reached the pipeline", sourceLocation: sourceLocation)
         #expect(eventually(within: 5) { mesh.refusalLogged(reason) }, "\(label): no log line with '\(reason)'", sourceLocation: sourceLocation)
     }
@@ -231,11 +235,7 @@ struct MutualTLSTests {
         let plain = try Harness.run("curl", ["-s", "-i", "-m", "10", "-H", "Host: api", "http://\(mesh.inbound)/from-test"], timeout: 20)
         #expect(plain.status != 0, "curl exit \(plain.status)")
         #expect(!plain.stdout.contains("HTTP/"), "answered: \(plain.stdout.prefix(200))")
-        var after = before
-        #expect(eventually(within: 5) {
-            after = (try? mesh.stats()) ?? before
-            return after["tlsRejected"] == before["tlsRejected"].map { $0 + 1 }
-        }, "tlsRejected \(before["tlsRejected"] ?? -1) -> \(after["tlsRejected"] ?? -1)")
+        let after = Self.expectOneMoreRejection(mesh, since: before)
         #expect(after["requests"] == before["requests"], "a plaintext request reached the pipeline")
         #expect(after["inboundPlaintext"] == before["inboundPlaintext"], "strict counts every connection as TLS")
         #expect(eventually(within: 5) { mesh.refusalLogged("http request") }, "no log line saying why")
@@ -249,11 +249,7 @@ struct MutualTLSTests {
         let before = try mesh.stats()
         let output = try Self.sClient(mesh, client: nil)
         #expect(!output.contains("HTTP/1.1"), "answered without a client certificate")
-        var after = before
-        #expect(eventually(within: 5) {
-            after = (try? mesh.stats()) ?? before
-            return after["tlsRejected"] == before["tlsRejected"].map { $0 + 1 }
-        }, "tlsRejected \(before["tlsRejected"] ?? -1) -> \(after["tlsRejected"] ?? -1)")
+        let after = Self.expectOneMoreRejection(mesh, since: before)
         #expect(after["requests"] == before["requests"], "a request reached the pipeline")
         #expect(eventually(within: 5) { mesh.refusalLogged("peer did not return a certificate") }, "no log line saying why")
 
