@@ -113,6 +113,21 @@ import Testing
         #expect(!status.healthy)
     }
 
+    /// A pause credited to the registry moves every last heartbeat later, never past now.
+    @Test func creditedPauseDoesNotCountTowardTheTimeout() throws {
+        let second: UInt64 = 1_000_000_000
+        var registry = InstanceRegistry(topology: bookinfo(), heartbeatTimeout: 3 * second)
+        try registry.heartbeat(Heartbeat(instance: "details-v1-0", service: "details", version: "v1", inbound: "127.0.0.1:1", ready: true),
+                               now: 10 * second)
+        registry.credit(pause: 8 * second, now: 20 * second)
+        let afterPause = registry.expire(now: 20 * second)
+        #expect(!afterPause)
+        let pastTimeout = registry.expire(now: 21 * second + 1)
+        #expect(pastTimeout)
+        registry.credit(pause: 100 * second, now: 22 * second)
+        #expect(registry["details-v1-0"]?.lastSeen == 22 * second)
+    }
+
     @Test func defaultsAreTheProtocols() {
         let configuration = ControlConfiguration()
         #expect(configuration.heartbeatTimeout == 3_000_000_000)
