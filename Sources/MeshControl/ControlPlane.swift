@@ -23,6 +23,8 @@ public final class ControlPlane: Sendable {
     public let topology: Topology
     /// Its settings.
     public let configuration: ControlConfiguration
+    /// The loop all its state lives on (tests stall it to act out a stopped control plane).
+    var loop: EventLoop { state.loop }
 
     private let group: EventLoopGroup
     private let server: HTTPServer

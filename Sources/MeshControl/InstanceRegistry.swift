@@ -6,8 +6,9 @@ import MeshTopology
 /// gateway: registration (the first heartbeat), health, and the last acknowledgement.
 /// A value with no I/O: the caller passes the time (CLOCK_MONOTONIC nanoseconds).
 ///
-/// An instance is healthy while its last heartbeat is at most `heartbeatTimeout` old and
-/// said `ready: true`, and it is not marked down. Health changes only on a heartbeat, on
+/// An instance is healthy while its last heartbeat is at most `heartbeatTimeout` old (time
+/// the control plane itself did not run is `credit`ed) and said `ready: true`, and it is not
+/// marked down. Health changes only on a heartbeat, on
 /// `expire(now:)` and on `markDown`, so what `statuses` reports always matches the endpoints
 /// of the current snapshot.
 ///
@@ -109,6 +110,14 @@ struct InstanceRegistry {
             }
         }
         return changed
+    }
+
+    /// Moves every last heartbeat `pause` later (never past `now`): time the control plane did
+    /// not run, when the heartbeats sent to it could not be read, counts against no one.
+    mutating func credit(pause: UInt64, now: UInt64) {
+        for index in records.indices where records[index].registered {
+            records[index].lastSeen = min(now, records[index].lastSeen &+ pause)
+        }
     }
 
     /// Records an acknowledgement: applied (`error` nil) or rejected. An applied version
