@@ -31,7 +31,8 @@
 # (its handshakes per CPU-second, which the machine's load moves less). The sidecar's
 # /stats must count every one as inboundTLS and none as tlsRejected (in TLS 1.3 the client
 # finishes before the server has checked its certificate, so s_time alone would not notice a
-# refusal). Last, the sidecars' resident memory with their certificates loaded.
+# refusal). b's sidecars' resident memory (certificates loaded) after the wrk runs and after
+# the handshakes.
 # Needs wrk, haproxy, nginx and openssl. MESHBED_BIN=PATH picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -259,6 +260,9 @@ print(f"goal b >= 1.0 c (requests/s): {'met' if b_c >= 1.0 else 'NOT met'} ({b_c
       f"p99 b <= c: {'met' if get('b')[2] <= get('c')[2] else 'NOT met'}")
 PY
 
+rss() { for p in ${procs[b]}; do awk '/VmRSS/ { printf "%.1f MB ", $2 / 1024 }' "/proc/$p/status"; done; }
+echo "b's sidecars' resident memory (caller, callee) after the wrk runs: $(rss)"
+
 # Full handshakes: s_time -new against each callee; its CPU time per handshake from /proc.
 echo "== openssl s_time -new -time $hs_seconds (full TLS 1.3 handshakes with a client certificate, one connection at a time)"
 declare -A hs_address=([b]=$inbound [c]=127.0.0.1:$c_back [d]=127.0.0.1:$d_back)
@@ -289,8 +293,5 @@ done
 rejected1=$(stat "${server_admin[b]}" tlsRejected)
 [ "$rejected1" = "$rejected0" ] || { echo "the strict sidecar refused $((rejected1 - rejected0)) of s_time's handshakes" >&2; exit 3; }
 
-echo "== resident memory with certificates loaded (b's sidecars) and handshakes in all"
-for p in ${procs[b]}; do
-  echo "sidecar pid $p: $(awk '/VmRSS/ { print $2 / 1024 " MB" }' "/proc/$p/status")"
-done
+echo "b's sidecars' resident memory (caller, callee) after the handshakes: $(rss)"
 echo "b's callee sidecar: inboundTLS $(stat "${server_admin[b]}" inboundTLS), tlsRejected $(stat "${server_admin[b]}" tlsRejected)"
