@@ -1,7 +1,8 @@
-# Shared by pipeline.sh, pipeline-instructions.sh and mtls.sh (sourced, not run): a scratch
-# directory torn down on exit (every process in `pids` killed, every topology under it stopped;
-# `bin` must be set first), free loopback ports, the sidecar-pair topology they measure, and
-# (pipeline.sh and mtls.sh) waiting for a port and one wrk run with its proxies' CPU time.
+# Shared by pipeline.sh, pipeline-instructions.sh, mtls.sh and mtls-instructions.sh (sourced,
+# not run): a scratch directory torn down on exit (every process in `pids` killed, every
+# topology under it stopped; `bin` must be set first), free loopback ports, the sidecar-pair
+# topology they measure, a field of an instance in status or state JSON, and (pipeline.sh and
+# mtls.sh) waiting for a port and one wrk run with its proxies' CPU time.
 
 work=$(mktemp -d)
 pids=()
