@@ -1,6 +1,8 @@
-# Shared by pipeline.sh and pipeline-instructions.sh (sourced, not run): a scratch directory
-# torn down on exit (every process in `pids` killed, every topology under it stopped; `bin`
-# must be set first), free loopback ports, and the sidecar-pair topology both measure.
+# Shared by pipeline.sh, pipeline-instructions.sh, mtls.sh and mtls-instructions.sh (sourced,
+# not run): a scratch directory torn down on exit (every process in `pids` killed, every
+# topology under it stopped; `bin` must be set first), free loopback ports, the sidecar-pair
+# topology they measure, a field of an instance in status or state JSON, and (pipeline.sh and
+# mtls.sh) waiting for a port and one wrk run with its proxies' CPU time.
 
 work=$(mktemp -d)
 pids=()
@@ -16,12 +18,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # A client and a server behind sidecars; the server's policy by variant: none, leastRequest
 # (every resilience filter; limits too high to trigger), ewma, roundRobin (the same with that
-# balancer), noPerTryTimeout, noCircuitBreaker (the same without it).
-pair_topology() {  # name variant
+# balancer), noPerTryTimeout, noCircuitBreaker (the same without it). mtls: the mesh's mode
+# (disabled unless given).
+pair_topology() {  # name variant [mtls]
   cat <<YAML
 kind: Topology
 name: $1
-mesh: {mtls: disabled}
+mesh: {mtls: ${3:-disabled}}
 services:
   client: {}
   server: {}
@@ -45,4 +48,48 @@ policies:
 $cb
     loadBalancer: $lb
 YAML
+}
+
+field() {  # json service field: the field of the first instance of service (status or state JSON)
+  python3 -c "import json,sys; s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']==sys.argv[2]][0]; print(i[sys.argv[3]])" "$1" "$2" "$3"
+}
+
+wait_port() {  # port [host]
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null -H "Host: ${2:-server}" "http://127.0.0.1:$1/" && return 0
+    sleep 0.05
+  done
+  echo "nothing answers on port $1" >&2; exit 3
+}
+
+# What `run` measures, by label: the URL wrk loads and the proxies' pids (caller's first).
+declare -A url procs
+
+# CPU time (user + system, clock ticks) of the pids, one per line.
+cpu() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done; }
+
+# wrk -t1 -c16 with Host: server against url[label]: prints "label rps p50 p99 errors cpu..."
+# (latencies in ms; one cpu column per pid in procs[label]: its CPU time per request in
+# microseconds, which the machine's noise moves much less than requests/s).
+run() {  # label seconds
+  local before after
+  # shellcheck disable=SC2086
+  before=$(cpu ${procs[$1]})
+  wrk -t1 -c16 -d"$2s" --latency -H "Host: server" "${url[$1]}" > "$work/wrk.txt"
+  # shellcheck disable=SC2086
+  after=$(cpu ${procs[$1]})
+  python3 - "$1" "$work/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text = open(sys.argv[2]).read()
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+ticks = [int(a) - int(b) for b, a in zip(sys.argv[3].split(), sys.argv[4].split())]
+cpu = [t * 1e6 / int(sys.argv[5]) / max(requests, 1) for t in ticks]
+def ms(label):
+    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), text, re.M)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+bad = 1 if ("Socket errors" in text or "Non-2xx" in text) else 0
+print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad, *(f"{c:.2f}" for c in cpu))
+PY
 }

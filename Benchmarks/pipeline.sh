@@ -41,22 +41,11 @@ haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
 
 source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
-wait_port() {  # port [host]
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null -H "Host: ${2:-server}" "http://127.0.0.1:$1/" && return 0
-    sleep 0.05
-  done
-  echo "nothing answers on port $1" >&2; exit 3
-}
-
 pair_topology pair none > "$work/pair.yaml"
 pair_topology pairpolicy leastRequest > "$work/pairpolicy.yaml"
 pair_topology pairewma ewma > "$work/pairewma.yaml"
 
-field() {  # status-json service field
-  python3 -c "import json,sys; s=json.loads(sys.argv[1]); i=[x for x in s['instances'] if x['service']==sys.argv[2]][0]; print(i[sys.argv[3]])" "$1" "$2" "$3"
-}
-declare -A url admin procs
+declare -A admin
 up() {  # label name
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
   local status
@@ -131,35 +120,6 @@ declare -A name=(
   [c]="haproxy pair, same timeouts and retries"
   [c0]="haproxy pair, no timeouts or retries"
 )
-
-# CPU time (user + system, clock ticks) of the pids, one per line.
-cpu() { for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done; }
-
-# wrk: prints "label rps p50 p99 errors cpu1 cpu2" (latencies in ms; cpuN: the caller's and
-# the callee's proxy's CPU time per request in microseconds, which the machine's noise moves
-# much less than requests/s).
-run() {  # label seconds
-  local before after
-  # shellcheck disable=SC2086
-  before=$(cpu ${procs[$1]})
-  wrk -t1 -c16 -d"$2s" --latency -H "Host: server" "${url[$1]}" > "$work/wrk.txt"
-  # shellcheck disable=SC2086
-  after=$(cpu ${procs[$1]})
-  python3 - "$1" "$work/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
-import re, sys
-text = open(sys.argv[2]).read()
-requests = int(re.search(r"(\d+) requests in", text).group(1))
-ticks = [int(a) - int(b) for b, a in zip(sys.argv[3].split(), sys.argv[4].split())]
-cpu = [t * 1e6 / int(sys.argv[5]) / max(requests, 1) for t in ticks]
-def ms(label):
-    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), text, re.M)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-bad = 1 if ("Socket errors" in text or "Non-2xx" in text) else 0
-print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad, f"{cpu[0]:.2f}", f"{cpu[1]:.2f}")
-PY
-}
 
 echo "== wrk -t1 -c16 -d${seconds}s, $rounds rounds ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 for l in "${labels[@]}"; do run "$l" 1 >/dev/null; done  # warm up: pools, caches

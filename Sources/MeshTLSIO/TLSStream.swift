@@ -17,6 +17,12 @@ import MeshTLS
 /// before the handshake ended is kept and sent once it has. A client starts the handshake
 /// when the lower stream becomes active; a server waits for the ClientHello.
 ///
+/// Plaintext written while the session is active is encrypted together when it is sent: on
+/// `flush`, before close_notify, and before control returns to the lower stream from any of
+/// its events (whose end flushes it, as a `TCPConnection` does after a read). So a response
+/// head and its body written one after the other leave as one TLS record, not one each
+/// (each record costs a seal and an open, and 22 bytes).
+///
 /// Decrypted bytes go into one reused buffer; what the handler leaves unconsumed is offered
 /// again with the next bytes. Pausing stops decrypting and pauses the lower stream;
 /// `isWritable` follows the lower stream's and `connectionWritable` is passed up.
@@ -56,7 +62,7 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
     private var phase = Phase.handshaking
     /// Plaintext written before the handshake completed.
     private var pending: [UInt8] = []
-    /// Where `appendOutbound` lets the layer above write before encryption (reused).
+    /// Plaintext written while active and not yet encrypted (reused).
     private var staging: [UInt8] = []
     /// Decrypted bytes not yet consumed by the handler (reused), from `inboundOffset`.
     private var inbound: [UInt8] = []
@@ -118,7 +124,7 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         switch phase {
         case .closed: return
         case .handshaking: pending.append(contentsOf: bytes)
-        case .active: encrypt(bytes)
+        case .active: staging.append(contentsOf: bytes)
         }
     }
 
@@ -127,19 +133,13 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         switch phase {
         case .closed: return
         case .handshaking: body(&pending)
-        case .active:
-            // Out of `self` while encrypting: a failure closes the stream, which must not free
-            // the buffer under the read.
-            var bytes: [UInt8] = []
-            swap(&bytes, &staging)
-            bytes.removeAll(keepingCapacity: true)
-            body(&bytes)
-            bytes.withUnsafeBytes { encrypt($0) }
-            if phase != .closed, bytes.capacity <= Self.retainedBufferCapacity { swap(&bytes, &staging) }
+        case .active: body(&staging)
         }
     }
 
     public func flush() {
+        guard phase == .active else { return }
+        encryptStaged()
         if phase == .active { lower.flush() }
     }
 
@@ -155,6 +155,7 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         guard phase != .closed else { return }
         if phase == .active {
             if delivering { redeliver = true } else { deliver() }
+            encryptStaged()
         }
         if !readingPaused, phase != .closed { lower.resumeReading() }
     }
@@ -163,6 +164,8 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         guard phase != .closed, !shutdownRequested else { return }
         shutdownRequested = true
         if phase == .active {
+            encryptStaged()
+            guard phase == .active else { return }
             sendCloseNotify()
             lower.shutdownWrite()
         }
@@ -178,6 +181,8 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
             // Nothing to say yet: stop here, unless plaintext waits to go out after the handshake.
             if pending.isEmpty { close() }
         case .active:
+            encryptStaged()
+            guard phase == .active else { return }
             sendCloseNotify()
             lower.closeGracefully()
         }
@@ -225,6 +230,7 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
             guard phase == .active else { return bytes.count }
         }
         deliver()
+        encryptStaged()  // what the handler wrote goes out with the lower stream's flush
         return bytes.count
     }
 
@@ -233,12 +239,16 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         switch phase {
         case .closed: return
         case .handshaking: closeNow(error: .protocolFailure("the peer closed the connection during the TLS handshake"))
-        case .active: if delivering { redeliver = true } else { deliver() }
+        case .active:
+            if delivering { redeliver = true } else { deliver() }
+            encryptStaged()
         }
     }
 
     public func connectionWritable(_ connection: any ByteStream) {
-        if phase == .active { handler?.connectionWritable(self) }
+        guard phase == .active else { return }
+        handler?.connectionWritable(self)
+        encryptStaged()
     }
 
     public func connectionClosed(_ connection: any ByteStream, error: IOError?) {
@@ -275,6 +285,8 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         }
         handler?.connectionActive(self)
         guard phase == .active else { return }
+        encryptStaged()
+        guard phase == .active else { return }
         if readingPaused { lower.pauseReading() }
         if closeRequested {
             sendCloseNotify()
@@ -288,6 +300,19 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
     }
 
     // MARK: moving bytes
+
+    /// Encrypts the staged plaintext, all of it at once (in as few records as fit), into the
+    /// lower stream's outbound bytes.
+    private func encryptStaged() {
+        guard phase == .active, !staging.isEmpty else { return }
+        // Out of `self` while encrypting: a failure closes the stream, which must not free the
+        // buffer under the read.
+        var bytes: [UInt8] = []
+        swap(&bytes, &staging)
+        bytes.withUnsafeBytes { encrypt($0) }
+        bytes.removeAll(keepingCapacity: true)
+        if phase != .closed, bytes.capacity <= Self.retainedBufferCapacity { swap(&bytes, &staging) }
+    }
 
     /// Encrypts plaintext straight into the lower stream's outbound bytes (`flush` sends).
     private func encrypt(_ bytes: UnsafeRawBufferPointer) {

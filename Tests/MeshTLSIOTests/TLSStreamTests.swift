@@ -79,6 +79,30 @@ import Testing
         #expect(pair.serverAppRecord.active == 1)
     }
 
+    @Test func writesBeforeOneFlushLeaveAsOneRecord() throws {
+        defer { group.shutdown() }
+        let pair = try makePair()
+        _ = run(pair) { pair in
+            pair.clientApp.keepText = true
+            pair.start()
+        }
+        #expect(eventually { pair.clientAppRecord.active == 1 && pair.serverAppRecord.active == 1 })
+        // A response head, then its body in two writes, then one flush (as HTTP writes them).
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n", body = "hello"
+        let sent = run(pair) { pair -> Int in
+            let before = pair.serverWire.sentTotal
+            pair.server.appendOutbound { $0.append(contentsOf: head.utf8) }
+            pair.server.write(Array(body.utf8.prefix(2)))
+            pair.server.write(Array(body.utf8.dropFirst(2)))
+            pair.server.flush()
+            return pair.serverWire.sentTotal - before
+        }
+        // One TLS 1.3 record: a 5-byte header, the plaintext, its content type byte, a 16-byte tag.
+        #expect(sent == head.utf8.count + body.utf8.count + 22)
+        #expect(eventually { pair.clientAppRecord.text == head + body })
+        #expect(pair.failures == [])
+    }
+
     @Test func largeWritesArriveIntactBothWays() throws {
         defer { group.shutdown() }
         let pair = try makePair()
