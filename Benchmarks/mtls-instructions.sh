@@ -25,8 +25,6 @@ done
 bin=$1
 source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
-stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
-
 n=0
 for b in "$@"; do
   n=$((n + 1))
@@ -34,36 +32,8 @@ for b in "$@"; do
   name=mtlscg$n
   pair_topology "$name" none strict > "$work/$name.yaml"
   "$bin" up "$work/$name.yaml" --detach --state-dir "$work/state-$name" >/dev/null
-  pid=$(field "$(cat "$work/state-$name/$name/state.json")" client sidecarPID)
-  mapfile -d '' -t args < "/proc/$pid/cmdline"
-  # Its environment without the supervisor's pid (a sidecar whose parent is not its
-  # supervisor exits at once); the run id stays, so `down` sweeps it too.
-  mapfile -d '' -t envs < <(tr '\0' '\n' < "/proc/$pid/environ" | grep -v '^MESHBED_SUPERVISOR_PID=' | tr '\n' '\0')
-  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
-  for i in "${!args[@]}"; do
-    case ${args[$i]} in
-      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
-    esac
-  done
-  env -i "${envs[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-$n.out" \
-    "${args[@]}" > "$work/cg-$n.log" 2>&1 &
-  clone=$!
-  pids+=($clone)
-  for _ in $(seq 1 900); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$b: the sidecar under callgrind never got ready" >&2; exit 3; }
-  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up: pool, handshakes
-  callgrind_control -i on "$clone" > /dev/null 2>&1
-  r0=$(stat_requests "$admin")
-  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$outbound/" > "$work/wrk-$n.txt"
-  r1=$(stat_requests "$admin")
-  callgrind_control -i off "$clone" > /dev/null 2>&1
-  callgrind_control -d "$clone" > /dev/null 2>&1
-  if grep -q "Non-2xx\|Socket errors" "$work/wrk-$n.txt"; then echo "$b: wrk saw errors" >&2; exit 3; fi
-  kill "$clone"; wait "$clone" 2>/dev/null || true
-  pids=()  # gone: its pid must not be signalled again
-  callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$n.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
-    > "$work/inclusive-$n.txt"
-  python3 - "$work/inclusive-$n.txt" "$((r1 - r0))" "$b" <<'PY'
+  callgrind_clone "$n" "$name" "$seconds"
+  python3 - "$work/inclusive-$n.txt" "$(cat "$work/requests-$n")" "$b" <<'PY'
 import re, sys
 requests = int(sys.argv[2])
 def count(pattern):

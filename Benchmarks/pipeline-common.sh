@@ -1,8 +1,9 @@
 # Shared by pipeline.sh, pipeline-instructions.sh, mtls.sh and mtls-instructions.sh (sourced,
 # not run): a scratch directory torn down on exit (every process in `pids` killed, every
 # topology under it stopped; `bin` must be set first), free loopback ports, the sidecar-pair
-# topology they measure, a field of an instance in status or state JSON, and (pipeline.sh and
-# mtls.sh) waiting for a port and one wrk run with its proxies' CPU time.
+# topology they measure, a field of an instance in status or state JSON, (pipeline.sh and
+# mtls.sh) waiting for a port and one wrk run with its proxies' CPU time, and (the two
+# -instructions scripts) a caller sidecar's clone counted under callgrind.
 
 work=$(mktemp -d)
 pids=()
@@ -92,4 +93,47 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 bad = 1 if ("Socket errors" in text or "Non-2xx" in text) else 0
 print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad, *(f"{c:.2f}" for c in cpu))
 PY
+}
+
+stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+
+# (pipeline-instructions.sh and mtls-instructions.sh) A second sidecar of the caller's
+# instance of the topology whose state is under $work/state-NAME: the same command line and
+# environment (so with mTLS it gets a certificate of its own), its own ports, under callgrind
+# with instrumentation off. After a 3 s warm-up of wrk -t1 -c4 with `Host: server` against
+# its outbound port, instrumentation is on for SECONDS of the same; its `/stats` counts the
+# requests. Leaves $work/requests-LABEL and $work/inclusive-LABEL.txt (callgrind_annotate
+# --inclusive, demangled).
+callgrind_clone() {  # label name seconds
+  local label=$1 name=$2 seconds=$3 pid args=() envs=() inbound outbound admin clone r0 r1
+  pid=$(field "$(cat "$work/state-$name/$name/state.json")" client sidecarPID)
+  mapfile -d '' -t args < "/proc/$pid/cmdline"
+  # Its environment without the supervisor's pid (a sidecar whose parent is not its
+  # supervisor exits at once); the run id stays, so `down` sweeps it too.
+  mapfile -d '' -t envs < <(tr '\0' '\n' < "/proc/$pid/environ" | grep -v '^MESHBED_SUPERVISOR_PID=' | tr '\n' '\0')
+  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
+  for i in "${!args[@]}"; do
+    case ${args[$i]} in
+      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
+    esac
+  done
+  env -i "${envs[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-$label.out" \
+    "${args[@]}" > "$work/cg-$label.log" 2>&1 &
+  clone=$!
+  pids+=($clone)
+  for _ in $(seq 1 900); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
+  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$label: the sidecar under callgrind never got ready" >&2; exit 3; }
+  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up: pool (and handshakes)
+  callgrind_control -i on "$clone" > /dev/null 2>&1
+  r0=$(stat_requests "$admin")
+  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$outbound/" > "$work/wrk-$label.txt"
+  r1=$(stat_requests "$admin")
+  callgrind_control -i off "$clone" > /dev/null 2>&1
+  callgrind_control -d "$clone" > /dev/null 2>&1
+  if grep -q "Non-2xx\|Socket errors" "$work/wrk-$label.txt"; then echo "$label: wrk saw errors" >&2; exit 3; fi
+  kill "$clone"; wait "$clone" 2>/dev/null || true
+  pids=()  # gone: its pid must not be signalled again
+  echo $((r1 - r0)) > "$work/requests-$label"
+  callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$label.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
+    > "$work/inclusive-$label.txt"
 }

@@ -29,41 +29,10 @@ done
 
 source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
-stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
-
 measure() {  # label topology-name variant (see pair_topology)
   pair_topology "$2" "$3" > "$work/$2.yaml"
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
-  # The caller sidecar's command line, with ports of its own.
-  local pid args=() inbound outbound admin clone
-  pid=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print([i for i in s['instances'] if i['service']=='client'][0]['sidecarPID'])" \
-    "$work/state-$2/$2/state.json")
-  mapfile -d '' -t args < "/proc/$pid/cmdline"
-  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
-  for i in "${!args[@]}"; do
-    case ${args[$i]} in
-      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
-    esac
-  done
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-$1.out" "${args[@]}" > "$work/cg-$1.log" 2>&1 &
-  clone=$!
-  pids+=($clone)
-  for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$1: the sidecar under callgrind never got ready" >&2; exit 3; }
-  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up
-  callgrind_control -i on "$clone" > /dev/null 2>&1
-  local r0 r1
-  r0=$(stat_requests "$admin")
-  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$outbound/" > "$work/wrk-$1.txt"
-  r1=$(stat_requests "$admin")
-  callgrind_control -i off "$clone" > /dev/null 2>&1
-  callgrind_control -d "$clone" > /dev/null 2>&1
-  if grep -q "Non-2xx\|Socket errors" "$work/wrk-$1.txt"; then echo "$1: wrk saw errors" >&2; exit 3; fi
-  kill "$clone"; wait "$clone" 2>/dev/null || true
-  pids=()  # gone: its pid must not be signalled again
-  echo $((r1 - r0)) > "$work/requests-$1"
-  callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$1.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
-    > "$work/inclusive-$1.txt"
+  callgrind_clone "$1" "$2" "$seconds"
   "$bin" down --state-dir "$work/state-$2" >/dev/null
 }
 
