@@ -24,6 +24,9 @@
 # Each run prints requests/s, p50, p99 and each proxy's CPU time per request (user + system,
 # from /proc); then, per round, b/a and b/c (and b/d), and the medians.
 #
+# Then an open loop: `meshbed load --rate 1000 --concurrency 16` for SECONDS against each
+# variant, twice interleaved: both proxies' CPU time per request at a fixed rate.
+#
 # Then full handshakes: `openssl s_time -new` for HANDSHAKE-SECONDS (default 5) against the
 # strict sidecar's inbound port with a client certificate the mesh root signed
 # (spiffe://TD/ns/pairmtls/sa/client), against the haproxy callee and against the nginx
@@ -258,6 +261,38 @@ for x, y in (("b", "a"), ("b", "c"), ("b", "d"), ("c", "d")):
 b_c = get("b")[0] / get("c")[0]
 print(f"goal b >= 1.0 c (requests/s): {'met' if b_c >= 1.0 else 'NOT met'} ({b_c:.3f}); "
       f"p99 b <= c: {'met' if get('b')[2] <= get('c')[2] else 'NOT met'}")
+PY
+
+# Open loop: a fixed 1000 requests/s (meshbed load --rate, its own client), each variant twice
+# interleaved; both proxies' CPU time per request from /proc (not moved by how fast each can go).
+echo "== open loop: 1000 requests/s for ${seconds}s (meshbed load --rate 1000 --concurrency 16), 2 rounds"
+: > "$work/open"
+for r in 1 2; do
+  for l in "${labels[@]}"; do
+    # shellcheck disable=SC2086
+    before=$(cpu ${procs[$l]})
+    "$bin" load --url "${url[$l]}" --header "Host: server" --rate 1000 --duration "${seconds}s" --concurrency 16 --json > "$work/open.json"
+    # shellcheck disable=SC2086
+    after=$(cpu ${procs[$l]})
+    python3 - "$r" "$l" "$work/open.json" "$before" "$after" "$(getconf CLK_TCK)" "${name[$l]}" <<'PY' | tee -a "$work/open"
+import json, sys
+run = json.load(open(sys.argv[3]))
+requests = run.get("requests", 0)
+ok = run.get("status", {}).get("200", 0)
+ticks = sum(int(a) - int(b) for b, a in zip(sys.argv[4].split(), sys.argv[5].split()))
+cpu = ticks * 1e6 / int(sys.argv[6]) / max(requests, 1)
+print(sys.argv[1], sys.argv[2], f"{cpu:.2f}", requests, ok, sys.argv[7])
+PY
+  done
+done
+python3 - "$work/open" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+cpu = {l: statistics.median(float(r[2]) for r in rows if r[1] == l) for l in ("a", "b", "c", "d")}
+for r in rows:
+    print(f"round {r[0]}  {r[1]}  {' '.join(r[5:]):30} both proxies' CPU per request {float(r[2]):6.2f} us  ({r[4]} of {r[3]} answered 200)")
+print(f"open loop, both proxies' CPU per request: b/a {cpu['b'] / cpu['a']:.2f}x, b/c {cpu['b'] / cpu['c']:.2f}x, b/d {cpu['b'] / cpu['d']:.2f}x; "
+      f"goal b <= c: {'met' if cpu['b'] <= cpu['c'] else 'NOT met'}")
 PY
 
 rss() { for p in ${procs[b]}; do awk '/VmRSS/ { printf "%.1f MB ", $2 / 1024 }' "/proc/$p/status"; done; }
