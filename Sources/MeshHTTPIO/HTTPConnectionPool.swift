@@ -31,14 +31,21 @@ public final class HTTPConnectionPool {
         self.timers = timers ?? loop
     }
 
+    /// What an idle connection calls when it closes: made once, so a checkin allocates nothing.
+    private lazy var removeOnClose: (HTTPClientConnection) -> Void = { [weak self] closed in self?.remove(closed) }
+
     /// An idle reusable connection to `address`, or a new one (still connecting).
+    ///
+    /// One hash of the address per checkout and per checkin, the list changed in place (an
+    /// address's list stays, empty, once used: no copy, no reallocation per request).
     public func checkout(_ address: SocketAddress) throws(IOError) -> HTTPClientConnection {
-        let now = timers.now
-        while var list = idle[address], let connection = list.popLast() {
-            idle[address] = list.isEmpty ? nil : list
-            connection.onIdleClose = nil
-            if connection.isReusable, connection.idleExpiry == 0 || connection.idleExpiry > now { return connection }
-            connection.close()
+        if let index = idle.index(forKey: address) {
+            let now = timers.now
+            while let connection = idle.values[index].popLast() {
+                connection.onIdleClose = nil
+                if connection.isReusable, connection.idleExpiry == 0 || connection.idleExpiry > now { return connection }
+                connection.close()
+            }
         }
         return try connect(address, loop)
     }
@@ -50,15 +57,14 @@ public final class HTTPConnectionPool {
             connection.close()
             return
         }
-        var list = idle[connection.address] ?? []
-        guard list.count < maxIdlePerAddress else {
+        let index = idle.index(forKey: connection.address)
+        if let index, idle.values[index].count >= maxIdlePerAddress {
             connection.close()
             return
         }
-        connection.onIdleClose = { [weak self] closed in self?.remove(closed) }
+        connection.onIdleClose = removeOnClose
         connection.idleExpiry = idleTimeout == 0 ? 0 : timers.now &+ idleTimeout
-        list.append(connection)
-        idle[connection.address] = list
+        if let index { idle.values[index].append(connection) } else { idle[connection.address] = [connection] }
         if connection.idleExpiry != 0 { armSweep(at: connection.idleExpiry) }
     }
 
