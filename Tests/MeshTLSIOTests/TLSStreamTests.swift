@@ -33,15 +33,21 @@ import Testing
         onLoop(loop) { body(pair.value) }
     }
 
-    @Test func theHandshakeVerifiesBothSidesAndDataFlowsBothWays() throws {
-        defer { group.shutdown() }
+    /// A pair whose apps keep what they receive as text, started and through its handshake.
+    func startedPair(sourceLocation: SourceLocation = #_sourceLocation) throws -> LoopBound<TLSPair> {
         let pair = try makePair()
         _ = run(pair) { pair in
             pair.clientApp.keepText = true
             pair.serverApp.keepText = true
             pair.start()
         }
-        #expect(eventually { pair.clientAppRecord.active == 1 && pair.serverAppRecord.active == 1 })
+        #expect(eventually { pair.clientAppRecord.active == 1 && pair.serverAppRecord.active == 1 }, sourceLocation: sourceLocation)
+        return pair
+    }
+
+    @Test func theHandshakeVerifiesBothSidesAndDataFlowsBothWays() throws {
+        defer { group.shutdown() }
+        let pair = try startedPair()
         let identities = run(pair) { ($0.client.peerCertificate?.uris, $0.server.peerCertificate?.uris, $0.client.isEstablished) }
         #expect(identities?.0 == [TestPKI.spiffe("backend")])
         #expect(identities?.1 == [TestPKI.spiffe("frontend")])
@@ -201,13 +207,7 @@ import Testing
 
     @Test func shutdownWriteSendsCloseNotifyAndTheOtherDirectionGoesOn() throws {
         defer { group.shutdown() }
-        let pair = try makePair()
-        _ = run(pair) { pair in
-            pair.clientApp.keepText = true
-            pair.serverApp.keepText = true
-            pair.start()
-        }
-        #expect(eventually { pair.clientAppRecord.active == 1 && pair.serverAppRecord.active == 1 })
+        let pair = try startedPair()
         _ = run(pair) { pair in
             pair.client.write(Array("request".utf8))
             pair.client.shutdownWrite()
