@@ -82,11 +82,7 @@ enum ControlCommand {
             } else if let directory {
                 issuer = try CertificateAuthority.loadOrCreateRoot(in: directory)
             } else {
-                do {
-                    issuer = try CertificateIssuer.generateRoot(lifetime: .seconds(10 * 365 * 86_400))
-                } catch {
-                    throw ControlError.badRequest("could not make a root: \(error)")
-                }
+                issuer = try CertificateAuthority.makeRoot()
             }
             // Workload certificates come from an intermediate made for this run (the root's key
             // signs once, then stays idle), as Istio's istiod signs with an intermediate; peers

@@ -22,20 +22,7 @@ enum MTLSCommand {
         }
         if let topology { try NameRules.check(topology, flag: "--topology") }
         if timeout <= .zero { throw UsageError("--timeout: must be above 0") }
-        let state: MeshState
-        do {
-            let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
-            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
-            state = read
-        } catch {
-            throw UsageError("mtls set: \(error)")
-        }
-        guard TopologyLauncher.isSupervising(state) else {
-            throw UsageError("mtls set: topology '\(state.name)' is not running (start it with 'meshbed up')")
-        }
-        guard let control = state.control else {
-            throw UsageError("mtls set: topology '\(state.name)' runs without the mesh (up --no-mesh)")
-        }
+        let (_, control) = try RunningMesh.locate(topology, stateDirectory: stateDirectory, command: "mtls set", noMesh: "")
         do {
             let applied = try LiveRoutes.applyMTLS(mode, control: control, timeout: timeout)
             Posix.writeAll(1, Array("mtls \(mode.rawValue): version \(applied.version) applied by \(applied.sidecars) sidecars in \(applied.milliseconds) ms\n".utf8))

@@ -19,20 +19,8 @@ enum RouteCommand {
 
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         let request = try parse(arguments)
-        let state: MeshState
-        do {
-            let (store, name) = try StateDirectory.locate(request.topology, stateDirectory: request.stateDirectory)
-            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
-            state = read
-        } catch {
-            throw UsageError("route set: \(error)")
-        }
-        guard TopologyLauncher.isSupervising(state) else {
-            throw UsageError("route set: topology '\(state.name)' is not running (start it with 'meshbed up')")
-        }
-        guard let control = state.control else {
-            throw UsageError("route set: topology '\(state.name)' runs without the mesh (up --no-mesh): it has no routes")
-        }
+        let (state, control) = try RunningMesh.locate(request.topology, stateDirectory: request.stateDirectory,
+                                                      command: "route set", noMesh: ": it has no routes")
         try check(request, against: state)
         do {
             let applied = try LiveRoutes.apply(request.routes, to: request.service, control: control, timeout: request.timeout)

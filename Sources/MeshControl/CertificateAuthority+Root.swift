@@ -32,12 +32,7 @@ extension CertificateAuthority {
         default:
             throw .badRequest("\(directory): holds only one of \(rootCertificateFile) and \(rootKeyFile); remove it to make a new root")
         }
-        let issuer: CertificateIssuer
-        do {
-            issuer = try CertificateIssuer.generateRoot(commonName: "meshbed root", lifetime: .seconds(10 * 365 * 86_400))
-        } catch {
-            throw .badRequest("could not make a root: \(error)")
-        }
+        let issuer = try makeRoot()
         do {
             // Owner-only directory first: the key inside is never reachable by others, not even
             // between its creation and its chmod.
@@ -53,6 +48,16 @@ extension CertificateAuthority {
             throw .badRequest("\(directory): could not store the root: \(error.localizedDescription)")
         }
         return issuer
+    }
+
+    /// A fresh P-256 root valid for ten years (kept by `loadOrCreateRoot`, or, without a
+    /// state directory, for one run of the control plane).
+    public static func makeRoot() throws(ControlError) -> CertificateIssuer {
+        do {
+            return try CertificateIssuer.generateRoot(commonName: "meshbed root", lifetime: .seconds(10 * 365 * 86_400))
+        } catch {
+            throw .badRequest("could not make a root: \(error)")
+        }
     }
 
     private static func read(_ path: String, what: String) throws(ControlError) -> [UInt8] {
