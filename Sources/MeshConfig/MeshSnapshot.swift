@@ -10,6 +10,9 @@
 //   POST /v1/ack         body Ack                 the sidecar applied (or rejected) a version
 //   GET  /v1/instances                            [InstanceStatus], for status and tests
 //   GET  /v1/snapshot/current                     the latest MeshSnapshot
+//   GET  /v1/faults, POST /v1/faults (a fault, as the topology writes it, in JSON),
+//   DELETE /v1/faults[/ID]                        the faults in force (every sidecar gets
+//                                                 them with the next snapshot)
 //   POST /v1/instances/ID/down                    the instance's app or sidecar ended (the
 //                                                 supervisor saw it): unroutable at once
 //
@@ -30,12 +33,15 @@ public struct MeshSnapshot: Codable, Sendable, Equatable {
     public var services: [String: DestinationConfig]
     /// How sidecars secure traffic between them; nil when mTLS is disabled.
     public var mtls: MTLSConfig?
+    /// The faults in force, in the order they were added; nil or empty when none.
+    public var faults: [FaultConfig]?
 
-    public init(version: Int, topology: String, services: [String: DestinationConfig], mtls: MTLSConfig? = nil) {
+    public init(version: Int, topology: String, services: [String: DestinationConfig], mtls: MTLSConfig? = nil, faults: [FaultConfig]? = nil) {
         self.version = version
         self.topology = topology
         self.services = services
         self.mtls = mtls
+        self.faults = faults
     }
 }
 

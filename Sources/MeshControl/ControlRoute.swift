@@ -12,6 +12,10 @@ import MeshHTTP
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
 ///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
 ///     PUT  /v1/mtls               {"mode": "strict"|"permissive"} → 200 {"version": N}
+///     GET  /v1/faults             → 200 {"faults": [FaultConfig]}
+///     POST /v1/faults             a fault as the topology writes it, in JSON → 201 {"fault", "version"}
+///     DELETE /v1/faults           → 200 {"cleared": N, "version": N} (every fault)
+///     DELETE /v1/faults/ID        → 200 {"cleared": 1, "version": N}, or 404
 ///
 /// `HEAD` is accepted wherever `GET` is.
 enum ControlRoute: Equatable {
@@ -25,6 +29,10 @@ enum ControlRoute: Equatable {
     case health
     case certificates
     case mtls
+    case faults
+    case addFault
+    case clearFaults
+    case clearFault(id: String)
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
     /// with other methods (listed for the `allow` header).
@@ -36,9 +44,24 @@ enum ControlRoute: Equatable {
 
     /// Resolves `method` on `path` (the target without its query).
     static func resolve(method: HTTPMethod, path: String) -> Resolution {
-        guard let (allowed, route) = endpoint(at: path) else { return .notFound }
-        if method == allowed || (allowed == .get && method == .head) { return .route(route) }
-        return .methodNotAllowed(allow: allowed == .get ? "GET, HEAD" : "\(allowed.name)")
+        let endpoints = endpoints(at: path)
+        guard !endpoints.isEmpty else { return .notFound }
+        for (allowed, route) in endpoints where method == allowed || (allowed == .get && method == .head) {
+            return .route(route)
+        }
+        return .methodNotAllowed(allow: endpoints.map { $0.0 == .get ? "GET, HEAD" : "\($0.0.name)" }.joined(separator: ", "))
+    }
+
+    /// The methods `path` answers, each with its endpoint.
+    private static func endpoints(at path: String) -> [(HTTPMethod, ControlRoute)] {
+        if path == "/v1/faults" { return [(.get, .faults), (.post, .addFault), (.delete, .clearFaults)] }
+        let faults = "/v1/faults/"
+        if path.hasPrefix(faults) {
+            let id = QueryParameters.decode(path.dropFirst(faults.count))
+            guard !id.isEmpty, !id.contains("/") else { return [] }
+            return [(.delete, .clearFault(id: id))]
+        }
+        return endpoint(at: path).map { [$0] } ?? []
     }
 
     private static func endpoint(at path: String) -> (HTTPMethod, ControlRoute)? {

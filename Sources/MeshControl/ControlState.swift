@@ -3,6 +3,7 @@ import MeshHTTP
 import MeshHTTPIO
 import MeshIO
 import MeshTopology
+import MeshYAML
 
 /// The control plane's state and API logic: the instance registry, the versioned snapshots
 /// and the held long polls. Confined to one event loop: every method runs on `loop`'s thread
@@ -13,6 +14,10 @@ final class ControlState: @unchecked Sendable {
     let configuration: ControlConfiguration
     private var registry: InstanceRegistry
     private var store: SnapshotStore
+    /// The faults in force; every change goes into `store` as a new version.
+    private var faultBook = FaultBook()
+    /// Fires when the earliest fault with a `duration` is due.
+    private var faultTimer: TimerID?
     /// `store.current` encoded once per version, for every poll that gets it.
     private var snapshotResponse: ControlResponse
     private var polls: [ObjectIdentifier: HeldPoll] = [:]
@@ -25,7 +30,12 @@ final class ControlState: @unchecked Sendable {
         self.loop = loop
         self.configuration = configuration
         registry = InstanceRegistry(topology: topology, heartbeatTimeout: configuration.heartbeatTimeout)
-        store = SnapshotStore(topology: topology)
+        // The topology's faults are in force from version 1, before any sidecar's first request.
+        var book = FaultBook()
+        let start = configuration.clock?.now() ?? loop.now
+        for fault in topology.faults { _ = book.add(fault, now: start) }
+        faultBook = book
+        store = SnapshotStore(topology: topology, faults: book.configs)
         snapshotResponse = Self.response(for: store.current)
     }
 
@@ -37,6 +47,7 @@ final class ControlState: @unchecked Sendable {
         guard !stopped, expiryTimer == nil else { return }
         lastExpiryCheck = loop.now
         scheduleExpiry()
+        scheduleFaultExpiry()
     }
 
     /// Stops the expiry checks and answers every held poll with 204; later polls with
@@ -46,6 +57,8 @@ final class ControlState: @unchecked Sendable {
         stopped = true
         if let expiryTimer { loop.cancel(expiryTimer) }
         expiryTimer = nil
+        if let faultTimer { loop.cancel(faultTimer) }
+        faultTimer = nil
         let waiting = polls
         polls = [:]
         for poll in waiting.values {
@@ -93,6 +106,63 @@ final class ControlState: @unchecked Sendable {
         try store.setMTLS(mode: mode)
         published()
         return store.version
+    }
+
+    /// The faults in force.
+    var faults: [FaultConfig] { faultBook.configs }
+
+    /// Adds a fault (already checked against the topology); returns it with its id and the
+    /// version that carries it.
+    func addFault(_ spec: FaultSpec) throws(ControlError) -> (fault: FaultConfig, version: Int) {
+        precondition(loop.inEventLoop || stopped)
+        if spec.kind.isProcessLevel {
+            throw ControlError(status: 422, "kind: \(spec.kind.rawValue) is a process fault: `meshbed fault add` and scenario steps carry it out through the supervisor, not the control plane")
+        }
+        if let refusal = UnsupportedFeatures.faultRefusal(spec.kind) { throw ControlError(status: 422, refusal) }
+        let fault = faultBook.add(spec, now: now)
+        faultsChanged()
+        return (fault, store.version)
+    }
+
+    /// Clears the fault `id`, or every fault when nil; returns how many went and the version.
+    func clearFaults(id: String?) throws(ControlError) -> (cleared: Int, version: Int) {
+        precondition(loop.inEventLoop || stopped)
+        let cleared: Int
+        if let id {
+            guard faultBook.remove(id: id) else {
+                let known = faultBook.configs.map(\.id)
+                throw ControlError(status: 404, "no fault '\(id)' in force" + (known.isEmpty ? " (none is)" : "; faults: \(known.joined(separator: ", "))"))
+            }
+            cleared = 1
+        } else {
+            cleared = faultBook.removeAll()
+        }
+        if cleared > 0 { faultsChanged() }
+        return (cleared, store.version)
+    }
+
+    /// Publishes the fault book and re-arms the timer of its next expiry.
+    private func faultsChanged() {
+        store.setFaults(faultBook.configs)
+        published()
+        scheduleFaultExpiry()
+    }
+
+    private func scheduleFaultExpiry() {
+        if let faultTimer { loop.cancel(faultTimer) }
+        faultTimer = nil
+        guard !stopped, let next = faultBook.nextExpiry else { return }
+        let current = now
+        let wait = next > current ? next - current : 0
+        faultTimer = loop.schedule(after: wait) { [weak self] in
+            guard let self, !self.stopped else { return }
+            self.faultTimer = nil
+            if self.faultBook.expire(now: self.now) > 0 {
+                self.faultsChanged()
+            } else {
+                self.scheduleFaultExpiry()
+            }
+        }
     }
 
     // MARK: requests
@@ -153,6 +223,20 @@ final class ControlState: @unchecked Sendable {
         case .mtls:
             let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
             return .json(["version": try setMTLS(mode: change.mode)])
+        case .faults:
+            return .json(FaultList(faults: faultBook.configs))
+        case .addFault:
+            let spec = try Self.faultSpec(from: body, topology: store.topology)
+            let (fault, version) = try addFault(spec)
+            var response = ControlResponse.json(AddedFault(fault: fault, version: version))
+            response.status = 201
+            return response
+        case .clearFaults:
+            let (cleared, version) = try clearFaults(id: nil)
+            return .json(["cleared": cleared, "version": version])
+        case .clearFault(let id):
+            let (cleared, version) = try clearFaults(id: id)
+            return .json(["cleared": cleared, "version": version])
         case .certificates:
             guard let authority = configuration.certificateAuthority else {
                 throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")
@@ -214,6 +298,8 @@ final class ControlState: @unchecked Sendable {
         }
         lastExpiryCheck = loopNow
         if registry.expire(now: now) { refresh() }
+        // With a configured clock the fault timer (loop time) does not follow the tests' time.
+        if configuration.clock != nil, faultBook.expire(now: now) > 0 { faultsChanged() }
     }
 
     /// Takes the registry's healthy endpoints into the snapshots; publishes a new version
@@ -237,6 +323,36 @@ final class ControlState: @unchecked Sendable {
         var response = ControlResponse.json(snapshot)
         response.snapshotVersion = snapshot.version
         return response
+    }
+
+    /// A fault in a request body: the topology's form written in JSON (which is YAML), read
+    /// by the same reader as `faults:`, names checked against the topology.
+    static func faultSpec(from body: [UInt8], topology: Topology) throws(ControlError) -> FaultSpec {
+        guard !body.isEmpty else { throw .badRequest("expected a JSON fault in the body, got an empty body") }
+        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid fault: the body is not UTF-8") }
+        let documents: [YAMLNode]
+        do {
+            documents = try YAMLParser.parse(text)
+        } catch {
+            throw .badRequest("invalid fault: the body is not valid JSON (\(error))")
+        }
+        guard documents.count == 1, let node = documents.first else { throw .badRequest("invalid fault: expected one JSON object") }
+        switch FaultSpec.parse(node: node, file: "fault", services: topology.services) {
+        case .success(let spec): return spec
+        case .failure(let errors):
+            throw .badRequest("invalid fault: " + errors.diagnostics.map(\.message).joined(separator: "; "))
+        }
+    }
+
+    /// The body of `GET /v1/faults`.
+    private struct FaultList: Encodable {
+        let faults: [FaultConfig]
+    }
+
+    /// The body of `POST /v1/faults`.
+    private struct AddedFault: Encodable {
+        let fault: FaultConfig
+        let version: Int
     }
 
     /// The body of `GET /v1/health`.

@@ -6,8 +6,9 @@ import MeshTopology
 /// The versioned snapshots of one topology: the current `MeshSnapshot` and what it is made
 /// of (healthy endpoints and the routes in force). A value with no I/O.
 ///
-/// Version 1 has no endpoints. Every change of the healthy endpoints, and every live route
-/// replacement, makes the next version; nothing else does, so an unchanged mesh keeps its
+/// Version 1 has no endpoints (and the topology's faults). Every change of the healthy
+/// endpoints, every live route replacement, mTLS mode change and fault change makes the
+/// next version; nothing else does, so an unchanged mesh keeps its
 /// version and held polls stay held.
 ///
 /// A destination's `DestinationConfig` lists every version of the service (empty when none
@@ -27,9 +28,12 @@ struct SnapshotStore {
     private(set) var current: MeshSnapshot
     /// Mutual TLS in force (the topology's, until changed live between strict and permissive).
     private(set) var mtls: MTLSConfig?
+    /// The faults in force (`FaultBook.configs`).
+    private(set) var faults: [FaultConfig]
 
-    init(topology: Topology) {
+    init(topology: Topology, faults: [FaultConfig] = []) {
         self.topology = topology
+        self.faults = faults
         self.mtls = Self.mtls(of: topology)
         var routes: [String: [RouteConfig]] = [:]
         for (destination, list) in topology.routes {
@@ -60,6 +64,12 @@ struct SnapshotStore {
             throw ControlError(status: 409, "mtls: this topology runs with mtls 'disabled' (no certificates): the mode cannot change while it runs")
         }
         self.mtls = MTLSConfig(mode: mode, trustDomain: mtls.trustDomain)
+        current = build(version: current.version + 1)
+    }
+
+    /// Replaces the faults in force (always a new version).
+    mutating func setFaults(_ faults: [FaultConfig]) {
+        self.faults = faults
         current = build(version: current.version + 1)
     }
 
@@ -218,6 +228,6 @@ struct SnapshotStore {
                 allow: topology.authorization[service.name]?.rules.map { AllowConfig(from: $0.from, methods: $0.methods, paths: $0.paths) },
                 policy: topology.policies[service.name].map(Self.policyConfig))
         }
-        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls)
+        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls, faults: faults.isEmpty ? nil : faults)
     }
 }

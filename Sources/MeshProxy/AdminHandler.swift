@@ -67,7 +67,7 @@ final class AdminHandler: HTTPRequestHandler {
             body.append(10)
             respondJSON(200, body, on: exchange)
         case "/stats":
-            respondJSON(200, ProxyCounters.json(counters), on: exchange)
+            respondJSON(200, ProxyCounters.json(counters, faults: store.table.faults), on: exchange)
         case "/certs":
             respondJSON(200, certificatesJSON(), on: exchange)
         default:

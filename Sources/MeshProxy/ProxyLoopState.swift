@@ -20,6 +20,8 @@ final class ProxyLoopState: @unchecked Sendable {
     let instance: String
     /// The service this sidecar belongs to (whose authorization its inbound side enforces).
     var service = ""
+    /// Its version (which server-side faults scoped to a version compare with).
+    var version = ""
     /// Where timers and the time come from: the loop, or a test's manual scheduler.
     let timers: any TimerScheduler
     /// Where upstream connections come from: the loop's pool, or a test's fakes.

@@ -10,6 +10,8 @@ public struct RoutingTable: Sendable {
     var destinations: [String: Destination]
     /// Mutual TLS between sidecars; nil: plaintext (and nothing to copy with the table).
     var security: Security?
+    /// The request-level faults in force; nil when there are none.
+    var faults: FaultSet?
 
     /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
     /// data path: one retain for all of it, none without mTLS).
@@ -113,8 +115,9 @@ public struct RoutingTable: Sendable {
     }
 
     /// Compiles `snapshot`, carrying each destination's shared state (retry budget, outlier
-    /// history, limit counts) over from `previous`.
-    init(_ snapshot: MeshSnapshot, previous: RoutingTable?) throws(ConfigError) {
+    /// history, limit counts) and each fault's counts over from `previous`; faults draw
+    /// from `faultSeed` (the sidecar's seed).
+    init(_ snapshot: MeshSnapshot, previous: RoutingTable?, faultSeed: UInt64 = 0) throws(ConfigError) {
         var destinations: [String: Destination] = [:]
         for (name, config) in snapshot.services {
             var versions: [String: [CompiledEndpoint]] = [:]
@@ -152,6 +155,9 @@ public struct RoutingTable: Sendable {
                 for endpoint in destination.all { services[endpoint.address] = name }
             }
             security = Security(mtls: mtls, namespace: snapshot.topology, serviceByAddress: services)
+        }
+        if let faults = snapshot.faults {
+            self.faults = try FaultSet(faults, seed: faultSeed, previous: previous?.faults)
         }
     }
 

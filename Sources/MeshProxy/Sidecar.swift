@@ -23,7 +23,7 @@ public final class Sidecar: Sendable {
     public init(_ configuration: SidecarConfiguration) throws(IOError) {
         let group = try EventLoopGroup(threads: configuration.threads)
         self.group = group
-        let store = SnapshotStore()
+        let store = SnapshotStore(faultSeed: configuration.seed)
         self.store = store
         let health = AppHealth(app: configuration.app, path: configuration.appReadyPath)
         let identity = ControlClient.workloadIdentity(configuration, on: group.loops[0])
@@ -38,6 +38,7 @@ public final class Sidecar: Sendable {
         let log = RejectionLog(instance: configuration.instance)
         for (loop, state) in group.loops.map({ ($0, states[ObjectIdentifier($0)]!) }) {
             state.service = configuration.service
+            state.version = configuration.version
             // On the loop that owns the pool, before any listener exists.
             loop.execute {
                 (state.connector as? PooledUpstreams)?.pool.connect = MeshTransport.connector(identity: identity, state: state, log: log)

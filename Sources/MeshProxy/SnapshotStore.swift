@@ -6,6 +6,12 @@ import Synchronization
 final class SnapshotStore: Sendable {
     private let state = Mutex<(table: RoutingTable, snapshot: MeshSnapshot?)>((RoutingTable.empty, nil))
     private let currentVersion = Atomic<Int>(0)
+    /// The sidecar's seed, which fault draws derive from.
+    let faultSeed: UInt64
+
+    init(faultSeed: UInt64 = 0) {
+        self.faultSeed = faultSeed
+    }
 
     /// The version loops compare against their copy.
     var version: Int { currentVersion.load(ordering: .acquiring) }
@@ -19,7 +25,7 @@ final class SnapshotStore: Sendable {
     /// Installs a new snapshot (one whose policies do not resolve is refused, and the
     /// current one stays).
     func apply(_ snapshot: MeshSnapshot) throws(ConfigError) {
-        apply(try RoutingTable(snapshot, previous: table), from: snapshot)
+        apply(try RoutingTable(snapshot, previous: table, faultSeed: faultSeed), from: snapshot)
     }
 
     /// Installs `table`, compiled from `snapshot` (tests adjust a compiled table).

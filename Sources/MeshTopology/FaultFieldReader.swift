@@ -22,13 +22,26 @@ struct FaultFieldReader {
             if let read = RouteMatch.readHeaders(value, log: &log) { headers = read } else { valid = false }
         }
         let trigger = readTrigger(log: &log)
+        var side = FaultSpec.Side.client
+        if let value = fields["side"] {
+            if let read = ValueReader.choice(value, key: "side", as: FaultSpec.Side.self, log: &log) { side = read } else { valid = false }
+        }
+        var version: String?
+        if kind.isRequestLevel, let value = fields["version"] {
+            version = ValueReader.string(value, key: "version", expected: "a version name", log: &log)
+            if let name = version, case .link(_, let to)? = target {
+                if !references.checkVersion(name, of: to, key: "version", node: value, log: &log) { valid = false }
+            } else {
+                valid = false
+            }
+        }
         var duration: Duration?
         if let value = fields["duration"] {
             duration = ValueReader.duration(value, key: "duration", minimum: .nanoseconds(1), log: &log)
             if duration == nil { valid = false }
         }
         guard valid, let target, let action else { return nil }
-        return FaultSpec(action: action, target: target, headers: headers, trigger: trigger, duration: duration)
+        return FaultSpec(action: action, target: target, side: side, version: version, headers: headers, trigger: trigger, duration: duration)
     }
 
     /// A name read from `key`, checked against the services.
@@ -146,15 +159,27 @@ struct FaultFieldReader {
     private mutating func readAction(log: inout DiagnosticLog) -> FaultSpec.Action? {
         switch kind {
         case .delay:
-            guard let node = fields.required("delay", log: &log),
-                  let delay = ValueReader.duration(node, key: "delay", minimum: .nanoseconds(1), log: &log)
-            else { return fail() }
+            guard let node = fields.required("delay", log: &log), let delay = DelayDistribution.read(node, log: &log) else { return fail() }
             return .delay(delay)
         case .abort:
+            var body: String?
+            if let node = fields["body"] {
+                guard let text = ValueReader.string(node, key: "body", expected: "a string (the response body)", log: &log) else { return fail() }
+                guard text.utf8.count <= Self.maximumBodyBytes else {
+                    ValueReader.fail("body", expected: "a body of at most \(Self.maximumBodyBytes) bytes", node: node, log: &log)
+                    return fail()
+                }
+                body = text
+            }
+            var responseHeaders = OrderedMap<String>()
+            if let node = fields["responseHeaders"] {
+                guard let read = Self.responseHeaders(node, log: &log) else { return fail() }
+                responseHeaders = read
+            }
             guard let node = fields.required("status", log: &log),
                   let status = ValueReader.integer(node, key: "status", in: 200...599, expected: "an HTTP status 200–599", log: &log)
             else { return fail() }
-            return .abort(status: status)
+            return .abort(status: status, body: body, responseHeaders: responseHeaders)
         case .latency:
             guard let node = fields.required("latency", log: &log),
                   let latency = ValueReader.duration(node, key: "latency", minimum: .nanoseconds(1), log: &log)
@@ -191,6 +216,48 @@ struct FaultFieldReader {
         case .pause: return .pause
         case .resume: return .resume
         case .restart: return .restart
+        }
+    }
+
+    /// The longest `body` an abort may carry.
+    static let maximumBodyBytes = 64 * 1024
+
+    /// Headers a proxy sets itself (framing, connection management, meshbed's own): an
+    /// abort's `responseHeaders` may not name them.
+    static let reservedResponseHeaders: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+        "x-meshbed-proxy", "x-meshbed-explain",
+    ]
+
+    /// `responseHeaders:`: names are HTTP tokens (lower-cased), values visible ASCII or
+    /// spaces and tabs, never a header the proxy sets itself.
+    static func responseHeaders(_ node: YAMLNode, log: inout DiagnosticLog) -> OrderedMap<String>? {
+        var valid = true
+        let map = ValueReader.stringMap(node, key: "responseHeaders", log: &log) { name in
+            let lower = name.lowercased()
+            if name.isEmpty || !name.utf8.allSatisfy(Self.isTokenByte) {
+                return "responseHeaders: '\(name)' is not a valid header name"
+            }
+            if reservedResponseHeaders.contains(lower) {
+                return "responseHeaders: '\(lower)' is set by the proxy itself and cannot be injected"
+            }
+            return nil
+        }
+        guard let map else { return nil }
+        for (name, value) in map where !value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) {
+            log.error("responseHeaders: the value of '\(name)' has a control character", at: node.mark)
+            valid = false
+        }
+        return valid ? map.lowercasingKeys() : nil
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+        default: false
         }
     }
 

@@ -9,8 +9,9 @@ import MeshYAML
 /// Fields by kind (`kind` is required; `duration` is allowed on every kind but `resume`
 /// and `restart`, which happen once):
 ///
-///     delay      to, delay,   [from, headers, percent | requests | first]
-///     abort      to, status,  [from, headers, percent | requests | first]
+///     delay      to, delay,   [from, version, side, headers, percent | requests | first]
+///     abort      to, status,  [body, responseHeaders, from, version, side, headers,
+///                              percent | requests | first]
 ///     latency    to, latency, [jitter (default 0s, at most latency), from]
 ///     bandwidth  to, rate,    [from]
 ///     reset      to,          [after (bytes), from]
@@ -20,15 +21,18 @@ import MeshYAML
 ///
 /// `from`, `between` may name `ingress` (requests entering through the ingress gateway).
 /// A request-level fault has at most one trigger; without one it applies to every matching
-/// request. `instance` counts within `version` when one is given, otherwise over all the
+/// request. `side: client` (the default) applies it in the caller's sidecar before any
+/// attempt (no retry sees it, as Envoy's fault filter); `side: server` in the destination's
+/// inbound sidecar, so each attempt meets it and the caller's retries act on it. `instance` counts within `version` when one is given, otherwise over all the
 /// service's instances in the order of `Topology.instances`.
 public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     /// What the fault does, with the settings of its kind.
     public enum Action: Sendable, Equatable {
-        /// Hold the request for the duration (`delay`).
-        case delay(Duration)
-        /// Answer with this status (`status`, 200–599).
-        case abort(status: Int)
+        /// Hold the request for a time drawn from the distribution (`delay`).
+        case delay(DelayDistribution)
+        /// Answer with this status (`status`, 200–599), optionally this body and these
+        /// response headers (names in lowercase).
+        case abort(status: Int, body: String? = nil, responseHeaders: OrderedMap<String> = [:])
         /// Delay bytes on the link by `latency` ± `jitter`.
         case latency(Duration, jitter: Duration)
         /// Throttle the link (`rate`).
@@ -80,6 +84,19 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public let action: Action
     /// Where it acts.
     public let target: Target
+    /// Which sidecar applies a request-level fault.
+    public enum Side: String, Sendable, Equatable, CaseIterable {
+        /// The caller's, before any attempt (the default).
+        case client
+        /// The destination's inbound, at every attempt.
+        case server
+    }
+
+    /// `side`: where a request-level fault is applied (`.client` for other kinds).
+    public let side: Side
+    /// `version`: request-level faults apply only to requests routed to this version of
+    /// the destination; nil for every version.
+    public let version: String?
     /// `headers`: request-level faults apply only to requests with these exact header
     /// values (names in lowercase); empty for every request and for other kinds.
     public let headers: OrderedMap<String>
@@ -88,9 +105,14 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     /// `duration`: the fault clears itself after this long; `nil` until cleared.
     public let duration: Duration?
 
-    public init(action: Action, target: Target, headers: OrderedMap<String> = [:], trigger: FaultTrigger = .always, duration: Duration? = nil) {
+    public init(
+        action: Action, target: Target, side: Side = .client, version: String? = nil, headers: OrderedMap<String> = [:],
+        trigger: FaultTrigger = .always, duration: Duration? = nil
+    ) {
         self.action = action
         self.target = target
+        self.side = side
+        self.version = version
         self.headers = headers.lowercasingKeys()
         self.trigger = trigger
         self.duration = duration
@@ -126,6 +148,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case .link(let from, let to):
             fields.append(("to", to))
             if let from { fields.append(("from", from)) }
+            if let version { fields.append(("version", version)) }
         case .between(let a, let b):
             fields.append(("between", "[\(a), \(b)]"))
         case .instances(let service, let version, let instance):
@@ -134,8 +157,11 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             if let instance { fields.append(("instance", String(instance))) }
         }
         switch action {
-        case .delay(let delay): fields.append(("delay", delay.meshbedDescription))
-        case .abort(let status): fields.append(("status", String(status)))
+        case .delay(let delay): fields.append(("delay", delay.description))
+        case .abort(let status, let body, let responseHeaders):
+            fields.append(("status", String(status)))
+            if let body { fields.append(("body", Self.quoted(body))) }
+            if !responseHeaders.isEmpty { fields.append(("responseHeaders", Self.flowMap(responseHeaders))) }
         case .latency(let latency, let jitter):
             fields.append(("latency", latency.meshbedDescription))
             if jitter != .zero { fields.append(("jitter", jitter.meshbedDescription)) }
@@ -143,9 +169,8 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case .reset(let after): if let after { fields.append(("after", String(after))) }
         case .blackhole, .partition, .kill, .pause, .resume, .restart: break
         }
-        if !headers.isEmpty {
-            fields.append(("headers", "{" + headers.map { "\(Self.quoted($0.key)): \(Self.quoted($0.value))" }.joined(separator: ", ") + "}"))
-        }
+        if !headers.isEmpty { fields.append(("headers", Self.flowMap(headers))) }
+        if kind.isRequestLevel, side != .client { fields.append(("side", side.rawValue)) }
         if kind.isRequestLevel {
             switch trigger {
             case .percent(let percent) where percent != 100: fields.append(("percent", Self.number(percent)))
@@ -162,11 +187,20 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
+    private static func flowMap(_ map: OrderedMap<String>) -> String {
+        "{" + map.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + "}"
+    }
+
     private static func quoted(_ text: String) -> String {
         var out = "\""
         for character in text {
-            if character == "\"" || character == "\\" { out.append("\\") }
-            out.append(character)
+            switch character {
+            case "\"", "\\": out += "\\" + String(character)
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out.append(character)
+            }
         }
         return out + "\""
     }
@@ -177,8 +211,8 @@ extension FaultSpec {
     static func keys(for kind: FaultKind) -> [String] {
         var keys = ["kind"]
         switch kind {
-        case .delay: keys += ["to", "from", "delay", "headers", "percent", "requests", "first"]
-        case .abort: keys += ["to", "from", "status", "headers", "percent", "requests", "first"]
+        case .delay: keys += ["to", "from", "version", "side", "delay", "headers", "percent", "requests", "first"]
+        case .abort: keys += ["to", "from", "version", "side", "status", "body", "responseHeaders", "headers", "percent", "requests", "first"]
         case .latency: keys += ["to", "from", "latency", "jitter"]
         case .bandwidth: keys += ["to", "from", "rate"]
         case .reset: keys += ["to", "from", "after"]

@@ -10,13 +10,14 @@ import MeshYAML
 /// (`Topology.validate(document:file:)`) keeps reading every section, so parser tests do
 /// not depend on this list.
 ///
-/// Checked and kept (they do have an effect): `mesh` (mutual TLS between sidecars, workload
+/// Checked and kept (they do have an effect): `faults` of the kinds the sidecars inject
+/// (`enforcedFaultKinds`; the others are refused per entry), `mesh` (mutual TLS between sidecars, workload
 /// identities and certificates), `authorization` (enforced by each destination's inbound
 /// sidecar), `ingress.port`, services' `calls`, `replicas`, `behavior` (echo app
 /// arguments) and `app`, `routes` (`match`, `split` and `mirror`, carried by the control
 /// plane's snapshots to every sidecar), and `policies` (timeouts, retries, circuit breaking
 /// and load balancing, enforced by every caller's sidecar).
-enum UnsupportedFeatures {
+public enum UnsupportedFeatures {
     /// One refused key: where it sits and what to say there.
     struct Refusal {
         /// Keys from the top, separated by `.`: `*` is any key, and `[]` after a component
@@ -31,8 +32,19 @@ enum UnsupportedFeatures {
     /// before it is enforced.
     static let refusedKeys: [Refusal] = []
 
-    /// `faults:` with any entry. Lifted by issue 10 (fault injection).
-    static let faults = "faults: not supported yet (faults are not injected); remove the section"
+    /// The fault kinds `faults:` (and every other way of adding a fault) may use so far:
+    /// the L7 faults, applied by the sidecars. The others are refused per entry, with why.
+    public static let enforcedFaultKinds: Set<FaultKind> = [.delay, .abort]
+
+    /// Why a fault of `kind` is refused, or nil when it is enforced.
+    public static func faultRefusal(_ kind: FaultKind) -> String? {
+        // `resume` and `restart` happen once: the validator says they cannot be in `faults:`.
+        if enforcedFaultKinds.contains(kind) || !kind.isLasting { return nil }
+        if kind.isProcessLevel {
+            return "kind: \(kind.rawValue) faults from the start are not supported yet (use a scenario step or `meshbed fault add`); remove it"
+        }
+        return "kind: \(kind.rawValue) faults are not supported yet (only delay and abort are injected so far); remove it"
+    }
 
     /// Logs one error per refused feature of a topology document (a mapping whose `kind`, if
     /// any, is `Topology`; anything else has already been reported by the validator).
@@ -42,11 +54,11 @@ enum UnsupportedFeatures {
         func entry(_ pairs: [YAMLPair], _ key: String) -> YAMLPair? {
             pairs.first { $0.key.scalarText == key }
         }
-        func hasEntries(_ node: YAMLNode) -> Bool {
-            (node.pairs?.isEmpty == false) || (node.items?.isEmpty == false) || (node.scalarText != nil && !node.isNull)
-        }
 
-        if let section = entry(top, "faults"), hasEntries(section.value) { log.error(Self.faults, at: section.key.mark) }
+        for item in entry(top, "faults")?.value.items ?? [] {
+            guard let kindNode = item.value(for: "kind"), let kind = kindNode.scalarText.flatMap(FaultKind.init(rawValue:)) else { continue }
+            if let message = faultRefusal(kind) { log.error(message, at: kindNode.mark) }
+        }
         for refusal in refusedKeys {
             for pair in keys(at: refusal.path.split(separator: ".")[...], in: document) {
                 log.error(refusal.message, at: pair.key.mark)

@@ -20,7 +20,7 @@ final class PipelineHarness {
     /// `policy`, and a mirror on its first route from `mirrors`.
     init(mode: ProxyMode = .outbound(source: "caller"), services: [String: [String: Int]] = ["svc": ["v1": 3]],
          routes: [String: [RouteConfig]] = [:], mirrors: [String: RoutingTable.CompiledMirror] = [:],
-         allow: [String: [AllowConfig]] = [:], policy: RoutePolicy = .default, seed: UInt64 = 1,
+         allow: [String: [AllowConfig]] = [:], faults: [FaultConfig] = [], policy: RoutePolicy = .default, seed: UInt64 = 1,
          upstreamTimeout: UInt64 = 15_000_000_000, bodyTimeout: UInt64 = 15_000_000_000) {
         upstreams = FakeUpstreams(timers: timers)
         state = ProxyLoopState(timers: timers, connector: upstreams, store: store, seed: seed, instance: "caller-v1-0",
@@ -37,8 +37,8 @@ final class PipelineHarness {
             }
             configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [], allow: allow[service])
         }
-        let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs)
-        var table = try! RoutingTable(snapshot)
+        let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs, faults: faults.isEmpty ? nil : faults)
+        var table = try! RoutingTable(snapshot, previous: nil, faultSeed: seed)
         for name in table.destinations.keys {
             table.destinations[name]!.policy = policy
             table.destinations[name]!.shared = DestinationShared.compile(

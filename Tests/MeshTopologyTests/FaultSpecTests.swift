@@ -30,7 +30,7 @@ import Testing
 
     @Test func requestLevelFaults() throws {
         let delay = try fault(["kind": "delay", "to": "db", "delay": "100ms", "percent": 50, "from": "api", "headers": ["X-Test": "a"]])
-        #expect(delay == FaultSpec(action: .delay(.milliseconds(100)), target: .link(from: "api", to: "db"), headers: ["x-test": "a"], trigger: .percent(50)))
+        #expect(delay == FaultSpec(action: .delay(.fixed(.milliseconds(100))), target: .link(from: "api", to: "db"), headers: ["x-test": "a"], trigger: .percent(50)))
         #expect(delay.kind == .delay)
 
         let abort = try fault(["kind": "abort", "to": "db", "status": 503, "requests": "3-5", "duration": "30s"])
@@ -40,6 +40,58 @@ import Testing
         #expect(try fault(["kind": "abort", "to": "db", "status": 500, "requests": 4]).trigger == .requests(4...4))
         #expect(try fault(["kind": "abort", "to": "db", "status": 500]).trigger == .always)
         #expect(try fault(["kind": "abort", "to": "web", "status": 500, "from": "ingress"]).target == .link(from: "ingress", to: "web"))
+    }
+
+    @Test func sideVersionAndAbortExtras() throws {
+        let server = try fault(["kind": "abort", "to": "db", "status": 503, "side": "server", "version": "v2"])
+        #expect(server.side == .server && server.version == "v2")
+        #expect(server.description == "{kind: abort, to: db, version: v2, status: 503, side: server}")
+        #expect(try fault(["kind": "delay", "to": "db", "delay": "1s"]).side == .client)
+        let extras = try fault(["kind": "abort", "to": "db", "status": 429, "body": "slow\ndown", "responseHeaders": ["Retry-After": "5"]])
+        #expect(extras.action == .abort(status: 429, body: "slow\ndown", responseHeaders: ["retry-after": "5"]))
+        #expect(extras.description == #"{kind: abort, to: db, status: 429, body: "slow\ndown", responseHeaders: {"retry-after": "5"}}"#)
+    }
+
+    @Test func delayDistributions() throws {
+        #expect(try fault(["kind": "delay", "to": "db", "delay": ["distribution": "uniform", "min": "10ms", "max": "50ms"]]).action
+            == .delay(.uniform(min: .milliseconds(10), max: .milliseconds(50))))
+        #expect(try fault(["kind": "delay", "to": "db", "delay": ["distribution": "normal", "mean": "100ms", "stddev": "20ms"]]).action
+            == .delay(.normal(mean: .milliseconds(100), stddev: .milliseconds(20))))
+        let pareto = try fault(["kind": "delay", "to": "db", "delay": ["distribution": "pareto", "scale": "10ms", "shape": 1.5]])
+        #expect(pareto.action == .delay(.pareto(scale: .milliseconds(10), shape: 1.5)))
+        #expect(pareto.description == "{kind: delay, to: db, delay: {distribution: pareto, scale: 10ms, shape: 1.5}}")
+    }
+
+    @Test func delayDistributionMistakes() {
+        // 1 kind, 2 to, 3 delay:, 4 distribution, 5 min/scale, 6 max/shape
+        #expect(problems(["kind": "delay", "to": "db", "delay": ["distribution": "unifrom"]]) == [
+            "4:17: distribution: expected one of uniform, normal, pareto, got 'unifrom' (did you mean 'uniform'?)",
+        ])
+        #expect(problems(["kind": "delay", "to": "db", "delay": ["min": "1ms"]]) == [
+            "4:3: missing key 'distribution' in delay (one of uniform, normal, pareto, or write a duration)",
+        ])
+        #expect(problems(["kind": "delay", "to": "db", "delay": ["distribution": "uniform", "min": "50ms", "max": "10ms"]]) == [
+            "6:8: max: expected a duration of at least min (50ms), got '10ms'",
+        ])
+        #expect(problems(["kind": "delay", "to": "db", "delay": ["distribution": "pareto", "scale": "10ms", "shape": 0]]) == [
+            "6:10: shape: expected a number greater than 0 (at most 100), like 1.5, got '0'",
+        ])
+        #expect(problems(["kind": "delay", "to": "db", "delay": ["distribution": "normal", "mean": "1s"]]) == [
+            "4:3: missing key 'stddev' in a normal delay",
+        ])
+    }
+
+    @Test func sideVersionAndAbortMistakes() {
+        #expect(problems(["kind": "abort", "to": "db", "status": 503, "side": "both"]) == [
+            "4:7: side: expected one of client, server, got 'both'",
+        ])
+        #expect(problems(["kind": "abort", "to": "db", "status": 503, "version": "v9"]) == [
+            "4:10: version: unknown version 'v9' of service 'db' (versions: v1, v2)",
+        ])
+        #expect(problems(["kind": "abort", "to": "db", "status": 503, "responseHeaders": ["content-length": "1"]]) == [
+            "5:3: responseHeaders: 'content-length' is set by the proxy itself and cannot be injected",
+        ])
+        #expect(problems(["kind": "latency", "to": "db", "latency": "1s", "side": "server"]) == ["4:1: key 'side' does not apply to a latency fault"])
     }
 
     @Test func linkFaults() throws {

@@ -94,7 +94,7 @@ enum Fixtures {
     /// enforced yet, each at its place.
     @Test func fullIsRefusedForWhatIsNotEnforced() throws {
         let text = try Fixtures.text("full.yaml")
-        #expect(Fixtures.refusals(text).count == 1)
+        #expect(Fixtures.refusals(text).count == 8)
         guard case .failure(let errors) = try Fixtures.load("full.yaml") else {
             Issue.record("full.yaml loaded although it asks for faults")
             return
@@ -164,7 +164,7 @@ enum Fixtures {
         #expect(topology.authorization == ["ratings": AuthorizationRule(allow: ["reviews"]), "productpage": AuthorizationRule(allow: ["ingress"])])
 
         #expect(topology.faults == [
-            FaultSpec(action: .delay(.milliseconds(100)), target: .link(from: "reviews", to: "ratings"), headers: ["x-chaos": "on"], trigger: .percent(10)),
+            FaultSpec(action: .delay(.fixed(.milliseconds(100))), target: .link(from: "reviews", to: "ratings"), headers: ["x-chaos": "on"], trigger: .percent(10)),
             FaultSpec(action: .abort(status: 503), target: .link(from: nil, to: "details"), trigger: .requests(3...5), duration: .seconds(30)),
             FaultSpec(action: .abort(status: 500), target: .link(from: "productpage", to: "details"), trigger: .first(2)),
             FaultSpec(action: .latency(.milliseconds(40), jitter: .milliseconds(10)), target: .link(from: nil, to: "ratings")),

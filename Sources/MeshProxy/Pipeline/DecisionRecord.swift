@@ -39,6 +39,8 @@ struct DecisionRecord {
     var peer: String?
     /// What authorization decided (`allowed`, `denied`), when the destination has a policy.
     var authorization: String?
+    /// The injected faults that fired (`f1 delay 120ms (request 4)`, `f2 abort 503 (request 4)`).
+    var fault: String?
 
     init() {
         attempts.reserveCapacity(4)
@@ -55,13 +57,19 @@ struct DecisionRecord {
         flags = []
         note = nil
         authorization = nil
+        fault = nil
+    }
+
+    /// Notes one fault that fired.
+    mutating func appendFault(_ text: String) {
+        fault = fault.map { $0 + ", " + text } ?? text
     }
 
     /// Retries made (attempts after the first).
     var retries: Int { max(0, attempts.count - 1) }
 
     /// Appends the record as one line of JSON, for the `x-meshbed-explain` header:
-    /// `{"sidecar","mode","destination","route","bucket","attempts":[{"endpoint","outcome","retry","backoffMs"}],"mirror","circuit","flags","note"}`.
+    /// `{"sidecar","mode","destination","route","bucket","attempts":[{"endpoint","outcome","retry","backoffMs"}],"mirror","circuit","flags","note","peer","authorization","fault"}`.
     func appendJSON(sidecar: String, mode: String, into out: inout [UInt8]) {
         JSONWriter.object(into: &out) { json in
             json.field("sidecar", string: sidecar)
@@ -87,6 +95,7 @@ struct DecisionRecord {
             if let note { json.field("note", string: note) }
             if let peer { json.field("peer", string: peer) }
             if let authorization { json.field("authorization", string: authorization) }
+            if let fault { json.field("fault", string: fault) }
         }
     }
 }

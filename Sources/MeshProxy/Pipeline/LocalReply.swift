@@ -8,6 +8,10 @@ struct LocalReply {
     /// The `x-meshbed-proxy` line that marks it (an inbound sidecar marks app-unreachable
     /// answers so the caller's sidecar may go elsewhere).
     var marker: [UInt8] = ProxyHeaders.generatedByProxy
+    /// A body of its own (an injected abort's), sent as text instead of the JSON error.
+    var body: [UInt8]? = nil
+    /// Extra response header lines (`name: value\r\n`; an injected abort's).
+    var headerLines: [UInt8] = []
 }
 
 /// What a filter tells the pipeline: go on to the next filter, or answer now, or (an

@@ -33,6 +33,12 @@ final class ProxyCounters: Sendable {
     let tlsRejected = Atomic<Int>(0)
     /// Requests answered 403 because the destination's authorization does not allow the caller.
     let authorizationDenied = Atomic<Int>(0)
+    /// Requests at least one injected fault delayed or answered.
+    let faulted = Atomic<Int>(0)
+    /// Requests an injected fault delayed.
+    let faultDelays = Atomic<Int>(0)
+    /// Requests an injected fault answered (abort).
+    let faultAborts = Atomic<Int>(0)
 
     /// The counters' names and their sums over `all`, in a stable order.
     static func totals(_ all: [ProxyCounters]) -> [(name: String, value: Int)] {
@@ -52,14 +58,26 @@ final class ProxyCounters: Sendable {
             ("inboundPlaintext", sum { $0.inboundPlaintext.load(ordering: .relaxed) }),
             ("tlsRejected", sum { $0.tlsRejected.load(ordering: .relaxed) }),
             ("authorizationDenied", sum { $0.authorizationDenied.load(ordering: .relaxed) }),
+            ("faulted", sum { $0.faulted.load(ordering: .relaxed) }),
+            ("faultDelays", sum { $0.faultDelays.load(ordering: .relaxed) }),
+            ("faultAborts", sum { $0.faultAborts.load(ordering: .relaxed) }),
         ]
     }
 
-    /// `{"requests": N, ...}` for the admin `/stats` endpoint.
-    static func json(_ all: [ProxyCounters]) -> [UInt8] {
+    /// `{"requests": N, ..., "faults": {"f1": {"matched": N, "injected": N}}}` for the admin
+    /// `/stats` endpoint (`faults`: every request-level fault in force, by id).
+    static func json(_ all: [ProxyCounters], faults: FaultSet? = nil) -> [UInt8] {
         var out: [UInt8] = []
         JSONWriter.object(into: &out) { json in
             for (name, value) in totals(all) { json.field(name, integer: value) }
+            json.field("faults", object: { list in
+                for rule in faults?.all ?? [] {
+                    list.field(rule.id, object: {
+                        $0.field("matched", integer: rule.counter.matched.load(ordering: .relaxed))
+                        $0.field("injected", integer: rule.counter.injected.load(ordering: .relaxed))
+                    })
+                }
+            })
         }
         out.append(10)
         return out

@@ -137,6 +137,10 @@ final class ProxyExchange: HTTPRequestHandler {
     /// Route and body deadlines (`timers` time; 0: none) and the one lazily armed timer.
     private var routeDeadline: UInt64 = 0
     private var bodyDeadline: UInt64 = 0
+    /// Until when an injected delay holds the request before its first attempt (0: not held),
+    /// and the abort to answer with then, if one fired too.
+    private var faultHeldUntil: UInt64 = 0
+    private var faultReply: LocalReply?
     private var timer: TimerID?
     private var timerAt: UInt64 = 0
 
@@ -234,16 +238,44 @@ final class ProxyExchange: HTTPRequestHandler {
         writeUpstreamHead(head, into: &upstreamHead)
         recordingBody = !bodiless && (retry.mayRetry || mirrorVersion != nil)
         if !bodiless, state.bodyTimeout > 0 {
-            bodyDeadline = timers.now &+ state.bodyTimeout
+            bodyDeadline = bodyProgressDeadline()
             armTimer()
         }
+        if faultHeldUntil != 0 {
+            armTimer()
+            return
+        }
         startAttempt()
+    }
+
+    /// The name this hop gives its caller's service: its own service (outbound), `ingress`
+    /// (gateway); nil inbound.
+    var sourceService: String? {
+        switch mode {
+        case .outbound(let source): source
+        case .gateway: "ingress"
+        case .inbound: nil
+        }
+    }
+
+    /// Holds the request for `delay` nanoseconds before its first attempt (an injected
+    /// fault), then answers `reply` instead if one is given. Called by a filter at the
+    /// request's start.
+    func holdForFault(_ delay: UInt64, then reply: LocalReply?) {
+        faultHeldUntil = timers.now &+ max(delay, 1)
+        faultReply = reply
+    }
+
+    /// When the request body must next make progress: `bodyTimeout` from now, or from the
+    /// end of an injected delay (a held request's body may well stop: nothing reads it).
+    private func bodyProgressDeadline() -> UInt64 {
+        max(timers.now, faultHeldUntil) &+ state.bodyTimeout
     }
 
     /// A piece of the request body.
     func receivedBody(_ bytes: UnsafeRawBufferPointer) {
         guard active else { return }
-        if bodyDeadline != 0 { bodyDeadline = timers.now &+ state.bodyTimeout }
+        if bodyDeadline != 0 { bodyDeadline = bodyProgressDeadline() }
         if requestChunked {
             chunkScratch.removeAll(keepingCapacity: true)
             HTTPSerializer.appendChunk(bytes, into: &chunkScratch)
@@ -575,7 +607,7 @@ final class ProxyExchange: HTTPRequestHandler {
     }
 
     private func armTimer() {
-        let next = Self.earliest(Self.earliest(routeDeadline, bodyDeadline), attempt?.nextDeadline ?? 0)
+        let next = Self.earliest(Self.earliest(Self.earliest(routeDeadline, bodyDeadline), attempt?.nextDeadline ?? 0), faultHeldUntil)
         guard next != 0 else { return }
         // One timer per connection: one that fires early finds its deadline moved and re-arms,
         // so a busy connection schedules about one timer per timeout period, not per request.
@@ -591,6 +623,15 @@ final class ProxyExchange: HTTPRequestHandler {
         timer = nil
         guard active else { return }
         let now = timers.now
+        if faultHeldUntil != 0, now >= faultHeldUntil {
+            faultHeldUntil = 0
+            if let reply = faultReply {
+                faultReply = nil
+                return finish(with: reply)
+            }
+            startAttempt()
+            guard active else { return }
+        }
         if bodyDeadline != 0, now >= bodyDeadline {
             bodyDeadline = 0
             if callerPaused, parked {
@@ -637,18 +678,24 @@ final class ProxyExchange: HTTPRequestHandler {
         guard let downstream else { return finish() }
         responseStarted = true
         state.counters.localReplies.add(1, ordering: .relaxed)
-        var body: [UInt8] = []
-        JSONWriter.object(into: &body) {
-            $0.field("error", string: reply.message)
-            $0.field("responseFlags", string: record.flags.codeText)
+        var body: [UInt8]
+        if let own = reply.body {
+            body = own
+        } else {
+            body = []
+            JSONWriter.object(into: &body) {
+                $0.field("error", string: reply.message)
+                $0.field("responseFlags", string: record.flags.codeText)
+            }
+            body.append(10)
         }
-        body.append(10)
         var explainLine: [UInt8] = []
         appendExplain(into: &explainLine)
         // Finish first: the reply may start the next pipelined request at once.
         finish()
         downstream.respond(status: reply.status, headers: { out in
-            out.append(contentsOf: ProxyHeaders.jsonContentType)
+            if reply.body == nil { out.append(contentsOf: ProxyHeaders.jsonContentType) }
+            out.append(contentsOf: reply.headerLines)
             out.append(contentsOf: reply.marker)
             out.append(contentsOf: explainLine)
         }, body: body)
@@ -660,6 +707,8 @@ final class ProxyExchange: HTTPRequestHandler {
         active = false
         routeDeadline = 0
         bodyDeadline = 0
+        faultHeldUntil = 0
+        faultReply = nil
         if let retryTimer { timers.cancel(retryTimer) }
         retryTimer = nil
         if let attempt {
@@ -694,6 +743,8 @@ final class ProxyExchange: HTTPRequestHandler {
         if case .inbound = mode { policy = .inbound } else { policy = .default }
         retry = .none
         routeTimeout = 0
+        faultHeldUntil = 0
+        faultReply = nil
     }
 
     // MARK: helpers

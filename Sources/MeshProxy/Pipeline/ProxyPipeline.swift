@@ -3,10 +3,14 @@
 ///
 /// Outbound (from the local app) and gateway (the ingress):
 ///
-///     routing ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer ─▶ circuit breaker
+///     routing ─▶ fault ─▶ mirror ─▶ timeout ─▶ retry ─▶ load balancer ─▶ circuit breaker
 ///
 /// - routing: first, because every later decision depends on the destination, its route,
-///   split bucket and policy (later: faults right after it).
+///   split bucket and policy.
+/// - fault: right after routing (its scope is the destination and the chosen version) and
+///   before everything that spends anything on a request: an aborted request is never
+///   mirrored, retried or counted against limits (Envoy's order). A delay holds the request
+///   before its first attempt, inside the route timeout that `timeout` sets.
 /// - mirror: right after routing (it needs the matched route) and before anything that may
 ///   answer the request, so copies see what the primary sees; it sends its copy once the
 ///   whole request has arrived, apart from every attempt.
@@ -22,10 +26,11 @@
 ///
 /// Inbound (from a peer sidecar, to the local app):
 ///
-///     authorization ─▶ timeout ─▶ local app
+///     authorization ─▶ fault ─▶ timeout ─▶ local app
 ///
 /// - authorization: first, so a caller the destination does not allow costs nothing more
 ///   (the caller's identity comes from its mTLS certificate, read once per connection).
+/// - fault: server-side faults (`side: server`), met by every attempt that was allowed in.
 /// - timeout: the sidecar's default, so a stuck app cannot hold its caller forever.
 /// - local app: the one endpoint. No retries here: the caller's sidecar retries.
 enum ProxyPipeline {
@@ -33,10 +38,10 @@ enum ProxyPipeline {
     static func filters(for mode: ProxyMode, state: ProxyLoopState) -> [any ProxyFilter] {
         switch mode {
         case .outbound, .gateway:
-            [RoutingFilter(state: state), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(state: state), LoadBalancerFilter(state: state),
+            [RoutingFilter(state: state), FaultFilter(state: state, serverSide: false), MirrorFilter(state: state), TimeoutFilter(state: state), RetryFilter(state: state), LoadBalancerFilter(state: state),
              CircuitBreakerFilter(state: state)]
         case .inbound(let app):
-            [AuthorizationFilter(state: state), TimeoutFilter(state: state), LocalAppFilter(app: app)]
+            [AuthorizationFilter(state: state), FaultFilter(state: state, serverSide: true), TimeoutFilter(state: state), LocalAppFilter(app: app)]
         }
     }
 }

@@ -27,12 +27,16 @@ struct ResponseFlags: OptionSet, Sendable {
     static let perTryTimeout = ResponseFlags(rawValue: 1 << 10)
     /// RBAC: the destination's authorization denied the caller (403).
     static let rbacDenied = ResponseFlags(rawValue: 1 << 11)
+    /// DI: an injected fault delayed the request.
+    static let faultDelay = ResponseFlags(rawValue: 1 << 12)
+    /// FI: an injected fault answered the request (abort).
+    static let faultAbort = ResponseFlags(rawValue: 1 << 13)
 
     private static let codes: [(ResponseFlags, String)] = [
         (.noHealthyUpstream, "UH"), (.upstreamConnectionFailure, "UF"), (.upstreamOverflow, "UO"), (.noRoute, "NR"),
         (.retryLimitExceeded, "URX"), (.upstreamRequestTimeout, "UT"), (.upstreamConnectionTermination, "UC"),
         (.upstreamProtocolError, "UPE"), (.downstreamConnectionTermination, "DC"), (.requestBodyTimeout, "RBT"),
-        (.perTryTimeout, "UPT"), (.rbacDenied, "RBAC"),
+        (.perTryTimeout, "UPT"), (.rbacDenied, "RBAC"), (.faultDelay, "DI"), (.faultAbort, "FI"),
     ]
 
     /// The codes joined by commas, as Envoy prints them ("-" when none).

@@ -1,0 +1,50 @@
+import MeshConfig
+import MeshCore
+import MeshTopology
+
+extension FaultConfig {
+    /// A request- or link-level fault of the topology model as the protocol carries it,
+    /// under `id`. Process faults (`kill`, `pause`, …) never reach the control plane.
+    init(id: String, spec: FaultSpec) {
+        self.init(id: id, kind: spec.kind.rawValue)
+        switch spec.target {
+        case .link(let from, let to):
+            self.to = to
+            self.from = from
+        case .between(let a, let b):
+            self.from = a
+            self.to = b
+        case .instances(let service, _, _):
+            self.to = service
+        }
+        version = spec.version
+        if spec.kind.isRequestLevel {
+            side = spec.side.rawValue
+            switch spec.trigger {
+            case .percent(let percent): self.percent = percent
+            case .requests(let range): requests = [range.lowerBound, range.upperBound]
+            case .first(let count): first = count
+            }
+        }
+        if !spec.headers.isEmpty { headers = Dictionary(uniqueKeysWithValues: spec.headers.map { ($0.key, $0.value) }) }
+        switch spec.action {
+        case .delay(let distribution): delay = Self.delay(distribution)
+        case .abort(let status, let body, let responseHeaders):
+            self.status = status
+            self.body = body
+            if !responseHeaders.isEmpty { self.responseHeaders = Dictionary(uniqueKeysWithValues: responseHeaders.map { ($0.key, $0.value) }) }
+        default: break
+        }
+        duration = spec.duration?.meshbedDescription
+        self.spec = spec.description
+    }
+
+    static func delay(_ distribution: DelayDistribution) -> Delay {
+        switch distribution {
+        case .fixed(let value): Delay(distribution: "fixed", value: value.meshbedDescription)
+        case .uniform(let min, let max): Delay(distribution: "uniform", min: min.meshbedDescription, max: max.meshbedDescription)
+        case .normal(let mean, let stddev): Delay(distribution: "normal", mean: mean.meshbedDescription, stddev: stddev.meshbedDescription)
+        case .pareto(let scale, let shape): Delay(distribution: "pareto", scale: scale.meshbedDescription, shape: shape)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// Fault injection (SPEC §6; Envoy's fault filter): the request-level faults in force for
+/// this request's destination, each in scope when its source, version and headers match,
+/// fire by their trigger. A `delay` holds the request before its first attempt (inside the
+/// route timeout, so a policy's `timeout` bounds an injected delay); an `abort` answers it
+/// (after any delay that also fired) with the fault's status, body and headers, flag FI.
+///
+/// On the client side (outbound, gateway) it runs right after routing, before any attempt:
+/// the caller's retries never see its aborts, as with Envoy. On the server side (inbound)
+/// it runs right after authorization, so every attempt that reaches the destination meets
+/// it and the caller's retry policy acts on what it answers.
+final class FaultFilter: ProxyFilter {
+    private unowned let state: ProxyLoopState
+    private let serverSide: Bool
+
+    init(state: ProxyLoopState, serverSide: Bool) {
+        self.state = state
+        self.serverSide = serverSide
+    }
+
+    func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict {
+        guard let faults = state.routingTable.faults,
+              let rules = serverSide ? faults.server[state.service] : faults.client[exchange.destination],
+              let head = exchange.requestHead
+        else { return .proceed }
+        let source = serverSide ? exchange.callerService ?? head.headers.firstString("x-meshbed-source") : exchange.sourceService
+        let version = serverSide ? state.version : exchange.version
+        var delay: UInt64 = 0, fired = false
+        for rule in rules where rule.matches(source: source, version: version, head: head) {
+            guard let firing = rule.decide() else { continue }
+            if !fired {
+                fired = true
+                state.counters.faulted.add(1, ordering: .relaxed)
+            }
+            switch rule.action {
+            case .delay:
+                delay &+= firing.delay
+                state.counters.faultDelays.add(1, ordering: .relaxed)
+                exchange.record.flags.insert(.faultDelay)
+                exchange.record.appendFault("\(rule.id) delay \(ProxyExchange.text(firing.delay)) (request \(firing.index))")
+            case .abort(let status, let body, let headerLines):
+                state.counters.faultAborts.add(1, ordering: .relaxed)
+                exchange.record.appendFault("\(rule.id) abort \(status) (request \(firing.index))")
+                let reply = LocalReply(status: status, message: "fault injected: abort \(status) (fault \(rule.id))", flags: .faultAbort,
+                                       body: body, headerLines: headerLines)
+                guard delay > 0 else { return .stop(reply) }
+                exchange.holdForFault(delay, then: reply)
+                return .proceed
+            }
+        }
+        if delay > 0 { exchange.holdForFault(delay, then: nil) }
+        return .proceed
+    }
+}
