@@ -217,6 +217,57 @@ struct CommandHelp: Sendable {
             examples: ["meshbed mtls set permissive", "meshbed mtls set strict --topology mtls-migration"],
             exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a mode, no such topology, mTLS disabled)"),
         CommandHelp(
+            name: "fault", summary: "add, list and clear faults on a running topology, live",
+            usage: ["meshbed fault add KIND --to SERVICE [--from S] [--version V] [--side client|server] [--header NAME:VALUE]...",
+                    "                       [--delay D] [--status C] [--body TEXT] [--response-header NAME:VALUE]...",
+                    "                       [--percent N | --requests A-B | --first N] [--duration D]",
+                    "meshbed fault add --spec '{kind: delay, to: S, delay: {distribution: normal, mean: 100ms, stddev: 20ms}}'",
+                    "meshbed fault add kill|pause|resume|restart SERVICE[/VERSION[/INDEX]]",
+                    "meshbed fault list [--json]",
+                    "meshbed fault clear ID | --all",
+                    "           (each with [--topology NAME] [--state-dir DIR] [--timeout D])"],
+            details: """
+            add: a delay or abort fault (the other link kinds are refused until the sidecars enforce them) goes to
+            the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
+            the command waits until every live sidecar applied it. The flags are the keys of the topology's
+            faults: (docs/topology.md); --spec takes one fault in that form. A process fault acts at once on the
+            instances' app and sidecar processes (kill: SIGKILL, pause: SIGSTOP, resume: SIGCONT, restart: by the
+            supervisor); without VERSION, INDEX counts over all of the service's instances.
+            list: the faults in force with how many requests each matched and hit, summed over every sidecar.
+            clear: one fault by id, or --all, which also resumes every paused instance (a scenario's heal: all).
+            """,
+            flags: [
+                Flag("--to S", "the destination service"),
+                Flag("--from S", "only requests from this service (ingress: through the ingress gateway)"),
+                Flag("--version V", "only requests routed to this version of the destination"),
+                Flag("--side client|server", "which sidecar applies it: the caller's (default) or the destination's, before its retries"),
+                Flag("--header NAME:VALUE", "only requests with this header value; repeatable"),
+                Flag("--delay D", "delay: hold each request this long"),
+                Flag("--status C", "abort: answer with this status"),
+                Flag("--body TEXT", "abort: answer with this body"),
+                Flag("--response-header NAME:VALUE", "abort: add this header to the answer; repeatable"),
+                Flag("--percent N", "only this share of the requests in scope (0-100)"),
+                Flag("--requests A-B", "only the requests in scope numbered A to B (from 1)"),
+                Flag("--first N", "only the first N requests in scope"),
+                Flag("--duration D", "the fault clears itself after this long"),
+                Flag("--latency D", "latency: the delay of bytes on the link (refused until enforced)"),
+                Flag("--jitter D", "latency: its jitter (refused until enforced)"),
+                Flag("--rate R", "bandwidth: the link's rate, e.g. 64KB/s (refused until enforced)"),
+                Flag("--after N", "reset: after this many bytes (refused until enforced)"),
+                Flag("--between A,B", "partition: both ways between two services (refused until enforced)"),
+                Flag("--spec FAULT", "the whole fault as a YAML or JSON mapping, in the topology's form"),
+                Flag("--json", "list: print one JSON object"),
+                Flag("--all", "clear: every fault, and resume every paused instance"),
+                Flag("--topology NAME", "which running topology (found from any directory)"),
+                stateDir,
+                Flag("--timeout D", "how long to wait for every sidecar to apply a change (default 5s)"),
+            ],
+            examples: ["meshbed fault add abort --to ratings --status 503 --percent 50",
+                       "meshbed fault add delay --to reviews --version v2 --delay 2s --duration 30s",
+                       "meshbed fault add abort --to ratings --status 503 --side server --requests 3-5",
+                       "meshbed fault add pause ratings/v1/0", "meshbed fault list", "meshbed fault clear --all"],
+            exits: "0 done (applied by every sidecar), 1 not applied by every sidecar in time or the control plane did not answer, 2 bad input (a flag, a fault the topology refuses, no such topology or instance)"),
+        CommandHelp(
             name: "echo", summary: "run an echo app",
             usage: ["meshbed echo [--port P] [--service S] [--version V] [--error-rate PCT] [--latency D] [--call SERVICE,... --outbound ADDRESS]"],
             details: """

@@ -3,7 +3,7 @@ import MeshIO
 /// The `meshbed` command: picks the subcommand and turns every failure into one line and an exit status.
 public enum CommandLineTool {
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["fault", "logs", "trace", "image"]
+    static let planned = ["logs", "trace", "image"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -42,6 +42,7 @@ public enum CommandLineTool {
         case "down": return try DownCommand.run(rest)
         case "route": return try RouteCommand.run(rest)
         case "mtls": return try MTLSCommand.run(rest)
+        case "fault": return try FaultCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
         case "validate": return try ValidateCommand.run(rest)
         case "run": return try RunCommand.run(rest)

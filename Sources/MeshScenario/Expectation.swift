@@ -37,12 +37,12 @@ public enum Expectation: Sendable, Equatable {
     /// Expectation keys that need a traffic step.
     public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency", "attempts"]
     /// Counters that have their own expectation key (`retries: "> 0"`): summed over every sidecar.
-    public static let counterKeys = ["retries", "timeouts", "mirrored", "ejections", "overflows"]
+    public static let counterKeys = ["retries", "timeouts", "mirrored", "ejections", "overflows", "faulted"]
     /// The counters a sidecar's `/stats` reports (or will: `ejections` and `overflows` arrive
     /// with circuit breaking; until a sidecar reports one, an expectation on it fails saying so).
     public static let counterNames = [
         "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows", "budgetExhausted",
-        "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied",
+        "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied", "faulted", "faultDelays", "faultAborts",
     ]
     /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
     public static let attemptStatistics = ["max", "mean"]

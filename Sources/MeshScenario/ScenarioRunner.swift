@@ -174,8 +174,25 @@ public enum ScenarioRunner {
                     Posix.sendSignal(ProcessSignal.resume, to: pid)
                     paused.remove(pid)
                 }
+            case .fault(let spec):
+                do {
+                    let result = try apply { control throws(OrchestratorError) in try LiveFaults.add(spec, control: control).version }
+                    checked.append(result)
+                    if !result.passed { outcome = .failed }
+                } catch {
+                    outcome = .error("fault \(spec): \(error.message)")
+                }
             case .heal:
                 resumeAll()
+                if state.control != nil {
+                    do {
+                        let result = try apply { control throws(OrchestratorError) in try LiveFaults.clear(nil, control: control).version }
+                        checked.append(result)
+                        if !result.passed { outcome = .failed }
+                    } catch {
+                        outcome = .error("heal: \(error.message)")
+                    }
+                }
             case .route(let change):
                 do {
                     let result = try route(change)
@@ -297,9 +314,7 @@ public enum ScenarioRunner {
 
         /// The app and sidecar pids of the selected instances that still belong to this run.
         func pids(_ selector: InstanceSelector) -> [Int32] {
-            state.instances.filter { selector.matches(service: $0.service, version: $0.version, index: $0.index) }
-                .flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }
-                .filter { ProcessSweeper.belongs($0, toRun: state.runID) }
+            ProcessFaults.pids(of: ProcessFaults.instances(service: selector.service, version: selector.version, index: selector.instance, in: state), in: state)
         }
 
         /// `spec`'s requests; with `explain`, each asks the sidecars for their decision records.

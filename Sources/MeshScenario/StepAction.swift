@@ -1,9 +1,9 @@
 import MeshConfig
 import MeshCore
+import MeshTopology
 
-/// What a step does before its expectations are checked. `fault` steps are read by the
-/// validator but rejected as not supported yet; they become a case here when the mesh can
-/// do them.
+/// What a step does before its expectations are checked. A `fault:` step of a process
+/// kind is the process step of the same name (`{kind: kill, service: S}` is `kill: {service: S}`).
 public enum StepAction: Sendable, Equatable {
     /// `traffic:` send requests and keep the result for the expectations.
     case traffic(TrafficSpec)
@@ -19,7 +19,11 @@ public enum StepAction: Sendable, Equatable {
     case pause(InstanceSelector)
     /// `resume:` SIGCONT what `pause` stopped.
     case resume(InstanceSelector)
-    /// `heal: all`: resume every paused instance (and, later, clear every fault).
+    /// `fault:` add a request- or link-level fault through the control plane (SPEC §6) and
+    /// wait until every live sidecar applied it.
+    case fault(FaultSpec)
+    /// `heal: all`: resume every paused instance and clear every fault (waiting until every
+    /// live sidecar applied that).
     case heal
     /// `route:` replace a destination's routes through the control plane and wait (up to
     /// `LiveRoutes.defaultTimeout`) until every live sidecar applied them; the step fails
@@ -37,9 +41,7 @@ public enum StepAction: Sendable, Equatable {
     public static let keys = ["traffic", "fault", "heal", "kill", "restart", "pause", "resume", "route", "mtls", "wait"]
 
     /// Action keys of SPEC §4 that this build reads but cannot run yet, with the reason.
-    public static let notSupportedYet: [String: String] = [
-        "fault": "fault steps are not supported yet (they arrive with fault injection)",
-    ]
+    public static let notSupportedYet: [String: String] = [:]
 
     /// `traffic`, `kill`, ...: the key the step was written with.
     public var keyword: String {
@@ -49,6 +51,7 @@ public enum StepAction: Sendable, Equatable {
         case .restart: "restart"
         case .pause: "pause"
         case .resume: "resume"
+        case .fault: "fault"
         case .heal: "heal"
         case .route: "route"
         case .mtls: "mtls"
@@ -65,6 +68,7 @@ public enum StepAction: Sendable, Equatable {
         case .restart(let selector): "restart \(selector)"
         case .pause(let selector): "pause \(selector)"
         case .resume(let selector): "resume \(selector)"
+        case .fault(let spec): "fault \(spec)"
         case .heal: "heal all"
         case .route(let change): "route \(change.to): \(change.description)"
         case .mtls(let mode): "mtls \(mode.rawValue)"

@@ -130,6 +130,12 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         return .failure(log.errors)
     }
 
+    /// Reads one fault from a YAML mapping into `log` (a scenario step's `fault:`), names
+    /// checked against `services` when given; nil when it is not valid.
+    public static func read(_ node: YAMLNode, services: OrderedMap<Service>?, log: inout DiagnosticLog) -> FaultSpec? {
+        read(node, references: ServiceReferences(services: services), log: &log)
+    }
+
     /// The instances a process fault acts on, in `topology.instances` order; empty for
     /// other kinds or when nothing matches.
     public func selectedInstances(in topology: Topology) -> [ServiceInstance] {

@@ -32,6 +32,10 @@ import Testing
         return errors.diagnostics.map(\.description)
     }
 
+    static func scenario(_ text: String) throws -> Scenario {
+        try Self.load(text).0.get()
+    }
+
     @Test func readsEveryStepKind() throws {
         let (result, asked) = Self.load("""
             kind: Scenario
@@ -165,14 +169,51 @@ import Testing
             name: later
             topology: shop.yaml
             steps:
-              - fault: {kind: abort, to: reviews, status: 503, percent: 50}
+              - fault: {kind: latency, to: reviews, latency: 10ms}
               - traffic: {to: reviews}
                 expect: {retries: "> 0", metrics: {}, circuit: {}}
             """)
         #expect(errors == [
-            "dir/s.yaml:5:5: fault: fault steps are not supported yet (they arrive with fault injection)",
+            "dir/s.yaml:5:19: kind: latency faults are not supported yet (only delay and abort are injected so far); remove it",
             "dir/s.yaml:7:30: metrics: metrics expectations are not supported yet (they arrive with sidecar metrics)",
             "dir/s.yaml:7:43: circuit: circuit expectations are not supported yet (they arrive with circuit breaking)",
+        ])
+    }
+
+    /// `fault:` takes the topology's form; a process kind is its process step.
+    @Test func faultSteps() throws {
+        let scenario = try Self.scenario("""
+            kind: Scenario
+            name: faults
+            topology: ../shop.yaml
+            steps:
+              - fault: {kind: abort, to: reviews, status: 503, percent: 50, side: server}
+              - fault: {kind: kill, service: reviews, version: v2, instance: 0}
+              - fault: {kind: pause, service: reviews, instance: 2}
+              - traffic: {to: reviews}
+                expect: {faulted: "> 0"}
+            """)
+        guard case .fault(let spec) = scenario.steps[0].action else {
+            Issue.record("expected a fault step")
+            return
+        }
+        #expect(spec.kind == .abort && spec.side == .server && spec.trigger == .percent(50))
+        #expect(scenario.steps[1].action == .kill(InstanceSelector(service: "reviews", version: "v2", instance: 0)))
+        // Without a version, `instance` counts over all of the service's instances: the third is v2's second.
+        #expect(scenario.steps[2].action == .pause(InstanceSelector(service: "reviews", version: "v2", instance: 1)))
+        #expect(scenario.steps[0].action.summary == "fault {kind: abort, to: reviews, status: 503, side: server, percent: 50}")
+        #expect(scenario.steps[3].expectations == [.counter(name: "faulted", try #require(Comparison.parse("> 0")), scope: .all)])
+        let errors = Self.errors("""
+            kind: Scenario
+            name: faults
+            topology: shop.yaml
+            steps:
+              - fault: {kind: abort, to: reviewz, status: 503}
+              - fault: {kind: pause, service: reviews, duration: 5s}
+            """)
+        #expect(errors == [
+            "dir/s.yaml:5:30: to: unknown service 'reviewz' (did you mean 'reviews'?)",
+            "dir/s.yaml:6:44: duration: on a pause fault is not supported yet (resume or restart in a later step)",
         ])
     }
 
