@@ -168,6 +168,11 @@ extension Posix {
         return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") ? .zombie : .running
     }
 
+    /// Whether `pid` is stopped by a signal (SIGSTOP: state `T` in `/proc/PID/stat`).
+    public static func isStopped(_ pid: Int32) -> Bool {
+        statFields(of: pid)?.first?.first == UInt8(ascii: "T")
+    }
+
     /// When `pid` started, in clock ticks since boot (`/proc/PID/stat` field 22), or nil
     /// when there is no such process. A pid and its start time name one process for good:
     /// a pid reused later by another process comes with a later start time.

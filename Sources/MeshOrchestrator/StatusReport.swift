@@ -20,12 +20,15 @@ public struct StatusReport: Sendable, Equatable {
         public var exit: String?
         /// When its sidecar's certificate expires (RFC 3339), with mTLS.
         public var certExpiry: String?
+        /// Whether its app or sidecar is stopped (a `pause` fault).
+        public var paused: Bool
 
-        public init(instance: InstanceState, ready: Bool, exit: String? = nil, certExpiry: String? = nil) {
+        public init(instance: InstanceState, ready: Bool, exit: String? = nil, certExpiry: String? = nil, paused: Bool = false) {
             self.instance = instance
             self.ready = ready
             self.exit = exit
             self.certExpiry = certExpiry
+            self.paused = paused
         }
     }
 
@@ -76,6 +79,19 @@ public struct StatusReport: Sendable, Equatable {
     public var problems: [Problem]
     /// The state directory (`--state-dir`), if known.
     public var stateDirectory: String?
+    /// The faults in force, as the control plane lists them.
+    public var faults: [ActiveFault] = []
+
+    /// A fault in force: its id and its flow form (`{kind: abort, to: ratings, status: 503}`).
+    public struct ActiveFault: Sendable, Equatable {
+        public var id: String
+        public var spec: String
+
+        public init(id: String, spec: String) {
+            self.id = id
+            self.spec = spec
+        }
+    }
 
     /// The only runtime so far: processes on this machine.
     public static let runtime = "process"
@@ -114,10 +130,15 @@ public struct StatusReport: Sendable, Equatable {
             let ready = alive && instance.readinessProbe.check(timeout: .milliseconds(500))
             let exit = state.processes.first { $0.instance == instance.id && $0.role == .app }?.exit
             let expiry = alive && state.mesh ? instance.admin.flatMap(certificateExpiry(admin:)) : nil
-            return Entry(instance: instance, ready: ready, exit: exit, certExpiry: expiry)
+            let paused = alive && [instance.pid, instance.sidecarPID].contains { $0.map(Posix.isStopped) ?? false }
+            return Entry(instance: instance, ready: ready, exit: exit, certExpiry: expiry, paused: paused)
         }
         let problems = running ? assess(state, entries: entries, isRunning: { runs($0.pid) }) : []
-        return StatusReport(state: state, running: running, entries: entries, problems: problems, stateDirectory: stateDirectory)
+        var report = StatusReport(state: state, running: running, entries: entries, problems: problems, stateDirectory: stateDirectory)
+        if running, let control = state.control, let faults = try? LiveFaults.list(control: control) {
+            report.faults = faults.map { ActiveFault(id: $0.id, spec: $0.spec ?? $0.kind) }
+        }
+        return report
     }
 
     /// The expiry of the certificate the sidecar at `admin` serves with (its `/certs`), if any.
@@ -178,8 +199,9 @@ public struct StatusReport: Sendable, Equatable {
 
     /// The SPEC §5 object: `name`, `state`, `supervisorPID`, `runtime`, `stateDir`,
     /// `control`, `ingress`, `instances` (each with `id`, `service`, `version`, `pid`, `app`,
-    /// `inbound`, `outbound`, `admin`, `ready`, `identity`, `certExpiry`) and `problems`
-    /// (each with `subject`, `pid`, `reason`, `text`); absent values are `null`.
+    /// `inbound`, `outbound`, `admin`, `ready`, `identity`, `certExpiry`, `paused`),
+    /// `faults` (each with `id`, `spec`) and `problems` (each with `subject`, `pid`,
+    /// `reason`, `text`); absent values are `null`.
     public var json: String {
         var out: [UInt8] = []
         JSONWriter.object(into: &out) { object in
@@ -205,6 +227,15 @@ public struct StatusReport: Sendable, Equatable {
                         item.field("ready", bool: entry.ready)
                         item.field("identity", string: instance.identity)
                         Self.field(&item, "certExpiry", entry.certExpiry)
+                        item.field("paused", bool: entry.paused)
+                    })
+                }
+            })
+            object.field("faults", array: { array in
+                for fault in faults {
+                    array.element(object: { item in
+                        item.field("id", string: fault.id)
+                        item.field("spec", string: fault.spec)
                     })
                 }
             })
@@ -235,10 +266,11 @@ public struct StatusReport: Sendable, Equatable {
         for problem in problems { lines.append("  problem: \(problem)") }
         if let control = state.control { lines.append("  control  \(control)") }
         if let ingress = state.ingress { lines.append("  ingress  \(ingress)") }
+        for fault in faults { lines.append("  fault    \(fault.id) \(fault.spec)") }
         var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]]
         for entry in entries {
             let instance = entry.instance
-            let ready = entry.ready ? "yes" : entry.exit.map { "no (\($0))" } ?? "no"
+            let ready = entry.ready ? "yes" : entry.paused ? "no (paused)" : entry.exit.map { "no (\($0))" } ?? "no"
             rows.append([instance.id, instance.pid.map(String.init) ?? "-", instance.app, instance.inbound ?? "-",
                          instance.outbound ?? "-", instance.admin ?? "-", ready, instance.identity, entry.certExpiry ?? "-"])
         }

@@ -59,6 +59,8 @@ import Testing
         #expect(faults.map { $0["id"] as? String } == ["f1", "f2"])
         #expect(faults.last?["injected"] as? Int == 6, "\(list.stdout)")
         #expect(faults.first?["matched"] as? Int == 13, "\(list.stdout)")  // f1 goes on counting: 7 + 6
+        let inForce = try MeshUpTests.status(workspace, "faulty")["faults"] as? [[String: String]]
+        #expect(inForce?.map { $0["id"] } == ["f1", "f2"], "\(String(describing: inForce))")
         let clear = try workspace.meshbed(["fault", "clear", "f2"])
         #expect(clear.status == 0, "\(clear.stderr)")
         #expect(try Self.statuses(ingress, count: 3) == [200, 200, 200])
@@ -132,6 +134,8 @@ import Testing
         #expect(killed?["ready"] as? Bool == false, "\(instances)")
         let pause = try workspace.meshbed(["fault", "add", "pause", "svc/v1/0"])
         #expect(pause.status == 0 && pause.stdout == "paused svc-v1-0\n", "\(pause.stdout) \(pause.stderr)")
+        let paused = (try MeshUpTests.status(workspace, "victim")["instances"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "svc-v1-0" }
+        #expect(paused?["paused"] as? Bool == true && paused?["ready"] as? Bool == false, "\(String(describing: paused))")
         let resume = try workspace.meshbed(["fault", "clear", "--all"])
         #expect(resume.status == 0 && resume.stdout.contains("every instance resumed"), "\(resume.stdout) \(resume.stderr)")
         let bad = try workspace.meshbed(["fault", "add", "kill", "svc/v3"])

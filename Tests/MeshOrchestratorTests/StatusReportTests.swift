@@ -7,13 +7,15 @@ import Testing
 @Suite struct StatusReportTests {
     @Test func jsonHasExactlyTheContractKeysInOrder() throws {
         let state = StateDirectoryTests.sampleState()
-        let report = StatusReport(state: state, running: true, entries: [
+        var report = StatusReport(state: state, running: true, entries: [
             StatusReport.Entry(instance: state.instances[0], ready: true),
-            StatusReport.Entry(instance: state.instances[1], ready: false),
+            StatusReport.Entry(instance: state.instances[1], ready: false, paused: true),
         ])
+        report.faults = [StatusReport.ActiveFault(id: "f1", spec: "{kind: abort, to: web, status: 503}")]
         let json = report.json
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "problems"])
+        #expect(Set(object.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "faults", "problems"])
+        #expect(object["faults"] as? [[String: String]] == [["id": "f1", "spec": "{kind: abort, to: web, status: 503}"]])
         #expect(object["state"] as? String == "degraded")
         #expect(object["supervisorPID"] as? Int == 4242)
         #expect(object["runtime"] as? String == "process")
@@ -24,23 +26,26 @@ import Testing
         #expect(object["ingress"] as? String == "127.0.0.1:1001")
         let instances = try #require(object["instances"] as? [[String: Any]])
         #expect(instances.count == 2)
-        let keys: Set<String> = ["id", "service", "version", "pid", "app", "inbound", "outbound", "admin", "ready", "identity", "certExpiry"]
+        let keys: Set<String> = ["id", "service", "version", "pid", "app", "inbound", "outbound", "admin", "ready", "identity", "certExpiry", "paused"]
         for instance in instances { #expect(Set(instance.keys) == keys) }
         #expect(instances[0]["pid"] as? Int == 13)
         #expect(instances[0]["ready"] as? Bool == true)
         #expect(instances[0]["identity"] as? String == "spiffe://meshbed.local/ns/shop/sa/web")
         #expect(instances[0]["certExpiry"] is NSNull)
         #expect(instances[1]["pid"] is NSNull && instances[1]["inbound"] is NSNull && instances[1]["ready"] as? Bool == false)
+        #expect(instances[0]["paused"] as? Bool == false && instances[1]["paused"] as? Bool == true)
         #expect(json.hasPrefix("{\"name\":\"shop\",\"state\":\"degraded\",\"supervisorPID\":4242,\"runtime\":\"process\",\"stateDir\":null,\"control\":\"127.0.0.1:1000\",\"ingress\":\"127.0.0.1:1001\",\"instances\":[{\"id\":\"web-v1-0\",\"service\":\"web\",\"version\":\"v1\",\"pid\":13,\"app\":"))
     }
 
     @Test func tableShowsEveryInstance() {
         let state = StateDirectoryTests.sampleState()
-        let report = StatusReport(state: state, running: false, entries: [
+        var report = StatusReport(state: state, running: false, entries: [
             StatusReport.Entry(instance: state.instances[0], ready: false, exit: "exited with status 1"),
             StatusReport.Entry(instance: state.instances[1], ready: true),
         ])
+        report.faults = [StatusReport.ActiveFault(id: "f2", spec: "{kind: delay, to: web, delay: 1s}")]
         let lines = report.table.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  fault    f2 {kind: delay, to: web, delay: 1s}"))
         #expect(lines[0] == "shop: stopped (supervisor gone), supervisor pid 4242")
         #expect(lines.contains { $0.hasPrefix("INSTANCE") && $0.contains("READY") })
         #expect(lines.contains { $0.hasPrefix("web-v1-0") && $0.contains("no (exited with status 1)") })
