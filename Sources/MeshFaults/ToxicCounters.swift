@@ -1,6 +1,7 @@
 /// What the toxics of one `ToxicStream` did, for the admin stats (sum them over streams).
 public struct ToxicCounters: Sendable, Equatable {
-    /// Bytes that went through a stage that holds them (latency, bandwidth, slicer).
+    /// Bytes that went through a stage that holds them (latency, bandwidth, slicer), counted
+    /// once per such stage they went through.
     public var bytesDelayed: UInt64 = 0
     /// Bytes swallowed by a blackhole, or cut off by a reset or a data limit.
     public var bytesDropped: UInt64 = 0

@@ -83,6 +83,8 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
     private var redeliver = false
     private var timer: TimerID?
     private var armedDeadline = UInt64.max
+    /// The timer's callback, made once (not one closure per timer).
+    private lazy var timerCallback: () -> Void = { [weak self] in self?.timerFired() }
 
     /// A stream over `lower` (which it becomes the handler of), on `lower`'s loop thread, with
     /// `toxics` from the start. Chance is drawn from `seed`; time and timers come from
@@ -125,6 +127,7 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
         let reads = writeChain.direction == .upstream ? downstream : upstream
         writeChain.update(to: writes, now: now) { lower.write($0) }
         readChain.update(to: reads, now: now) { ready.append($0) }
+        lower.flush()  // what removed stages let go
         settle()
     }
 
@@ -346,7 +349,7 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
         timer = nil
         armedDeadline = deadline
         guard deadline != .max else { return }
-        timer = scheduler.schedule(at: deadline) { [weak self] in self?.timerFired() }
+        timer = scheduler.schedule(at: deadline, timerCallback)
     }
 
     private func timerFired() {
