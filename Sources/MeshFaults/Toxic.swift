@@ -25,7 +25,8 @@ public struct Toxic: Sendable, Equatable {
         case bandwidth(bytesPerSecond: Int)
         /// Resets the connection (an abortive close: RST) once `afterBytes` bytes passed in this
         /// direction, or once `after` elapsed from the direction's first byte, whichever comes
-        /// first; with neither, at the direction's first byte (Toxiproxy's `reset_peer`).
+        /// first; with neither, at the direction's first byte (Toxiproxy's `reset_peer`). The bytes
+        /// before the reset pass; those after it are dropped.
         case reset(afterBytes: Int?, after: Duration?)
         /// Swallows the direction's bytes; closes the connection `closeAfter` after the toxic
         /// started on it, never when nil (Toxiproxy's `timeout`).

@@ -108,6 +108,11 @@ final class ToxicChain {
         pump(now: now, output: output)
     }
 
+    /// Lets go of every stage and what it holds (the connection ended).
+    func discard() {
+        stages = []
+    }
+
     private func feed(_ index: Int, _ bytes: UnsafeRawBufferPointer, now: UInt64, output: (UnsafeRawBufferPointer) -> Void) {
         if index == stages.count {
             output(bytes)

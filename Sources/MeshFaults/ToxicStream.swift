@@ -399,6 +399,8 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
         timer = nil
         armedDeadline = .max
         staging = []
+        writeChain.discard()
+        readChain.discard()
         if !delivering { ready.removeAll() }
         let handler = self.handler
         self.handler = nil
