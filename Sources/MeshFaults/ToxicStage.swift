@@ -69,14 +69,16 @@ final class ToxicStage {
         }
         switch toxic.kind {
         case .latency(let latency, let jitter):
-            lastLeaveAt = max(lastLeaveAt, now &+ drawDelay(latency: latency, jitter: jitter))
+            lastLeaveAt = max(lastLeaveAt, Self.adding(now, drawDelay(latency: latency, jitter: jitter)))
             hold(bytes, time: lastLeaveAt)
         case .bandwidth:
             if held.isEmpty {
                 runStart = now
                 runBytes = 0
             }
-            hold(bytes, time: now)
+            // No marks: the link sends bytes as they finish, whatever chunk they came in.
+            held.append(bytes)
+            inCount += UInt64(bytes.count)
         case .slicer:
             hold(bytes, time: now)
         case .slowClose:
@@ -111,7 +113,7 @@ final class ToxicStage {
     /// (slow_close) its delay passed.
     func eofIsDue(now: UInt64) -> Bool {
         guard eofIn, !eofPassed, held.isEmpty else { return false }
-        if case .slowClose(let delay) = toxic.kind { return now >= eofAt &+ Self.nanoseconds(delay) }
+        if case .slowClose(let delay) = toxic.kind { return now >= Self.adding(eofAt, Self.nanoseconds(delay)) }
         return true
     }
 
@@ -145,7 +147,7 @@ final class ToxicStage {
                 }
                 take(size, emit)
                 if size == remaining { marks.removeFirst() }
-                nextPieceAt = at &+ Self.nanoseconds(delay)
+                nextPieceAt = Self.adding(at, Self.nanoseconds(delay))
             }
         case .slowClose, .blackhole, .reset, .limitData:
             return
