@@ -77,6 +77,21 @@ import Testing
         #expect(rig.clock.pendingCount == 0)
     }
 
+    @Test func reorderingStagesKeepsTheBytesTheyHoldInOrder() throws {
+        let rig = try ToxicRig([.latency("a", ms: 100), .latency("b", ms: 100)])
+        rig.send([1])
+        rig.advance(ms: 100)  // [1] in b
+        rig.send([2])         // [2] in a
+        try rig.stream.update([.latency("b", ms: 100), .latency("a", ms: 100)])
+        // a moved behind b: it starts anew, and what it held goes into b behind [1]; everything
+        // leaving b now goes through a.
+        rig.send([3])
+        rig.advance(ms: 100)
+        #expect(rig.lower.sent.isEmpty)
+        rig.advance(ms: 100)
+        #expect(rig.lower.sent == [1, 2, 3])
+    }
+
     @Test func swappingSettingsKeepsWhatIsHeldAndAppliesToWhatComes() throws {
         let rig = try ToxicRig([.latency(ms: 100)])
         rig.send([1])
