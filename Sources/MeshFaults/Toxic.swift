@@ -4,6 +4,18 @@
 ///
 ///     client ──upstream──▶ server        (a toxic acts on one direction only)
 ///     client ◀─downstream── server
+///
+/// Toxiproxy's API (`type`, `attributes`, `stream`, `toxicity`) maps one to one:
+///
+///     latency     latency, jitter (ms)           → .latency(latency:jitter:)
+///     bandwidth   rate (KB/s, 1 KB = 1000 B)     → .bandwidth(bytesPerSecond: rate * 1000)
+///     reset_peer  timeout (ms)                   → .reset(afterBytes: nil, after: timeout)
+///     timeout     timeout (ms; 0 = never closes) → .blackhole(closeAfter: timeout or nil)
+///     slow_close  delay (ms)                     → .slowClose(delay:)
+///     slicer      average_size, size_variation,  → .slicer(averageSize:sizeVariation:delay:)
+///                 delay (µs)
+///     limit_data  bytes                          → .limitData(bytes:)
+///     stream      upstream / downstream          → direction
 public struct Toxic: Sendable, Equatable {
     /// Which way the bytes a toxic acts on travel.
     public enum Direction: String, Sendable, Equatable, CaseIterable {
@@ -32,7 +44,8 @@ public struct Toxic: Sendable, Equatable {
         /// started on it, never when nil (Toxiproxy's `timeout`).
         case blackhole(closeAfter: Duration?)
         /// Lets the direction's end of stream (a half-close or graceful close) through only
-        /// `delay` after it arrived; bytes pass unchanged.
+        /// `delay` after it arrived; bytes pass unchanged. An immediate close (`close()`, the
+        /// lower stream closing) is not delayed.
         case slowClose(delay: Duration)
         /// Cuts each chunk into pieces of `averageSize` ± `sizeVariation` bytes (a chunk's last
         /// piece is what remains, possibly smaller), `delay` apart.
