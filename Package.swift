@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "MeshTLS", dependencies: ["COpenSSL"]),
         // TLS as a byte stream under HTTP: sessions over TCP connections, strict and permissive accepting.
         .target(name: "MeshTLSIO", dependencies: ["MeshIO", "MeshTLS"], swiftSettings: dataPath),
+        // L4 faults as byte-stream stages (Toxiproxy's toxics): latency, bandwidth, reset, ...
+        .target(name: "MeshFaults", dependencies: ["MeshCore", "MeshIO"], swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshTLSIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshTLS", "MeshTLSIO"]),
+        .testTarget(name: "MeshFaultsTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshFaults"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshConfig", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

@@ -34,6 +34,10 @@ public protocol ByteStream: AnyObject {
     func closeGracefully()
     /// Closes at once; pending outbound bytes are dropped.
     func close()
+    /// Closes at once and abortively: a TCP connection drops its unsent bytes and sends a reset
+    /// (RST), so the peer reads ECONNRESET rather than an orderly end. Streams with no such
+    /// notion close (the default).
+    func reset()
 }
 
 /// Receives what happens on a `ByteStream`, always on the stream's loop thread.
@@ -50,6 +54,11 @@ public protocol ByteStreamHandler: AnyObject {
     func connectionWritable(_ connection: any ByteStream)
     /// The stream is closed; `error` is nil for an orderly close.
     func connectionClosed(_ connection: any ByteStream, error: IOError?)
+}
+
+extension ByteStream {
+    /// Closes: a stream with no abortive close of its own.
+    public func reset() { close() }
 }
 
 extension ByteStreamHandler {

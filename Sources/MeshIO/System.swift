@@ -31,6 +31,11 @@ public struct IOError: Error, Sendable, CustomStringConvertible, Equatable {
     public static func protocolFailure(_ reason: String) -> IOError { IOError(code: EPROTO, function: reason) }
     /// Whether this is a `protocolFailure` (the reason is in `function`).
     public var isProtocolFailure: Bool { code == EPROTO }
+    /// A connection reset on purpose (a fault stage's abortive close): ECONNRESET, with `reason`
+    /// in place of the failed call.
+    public static func connectionReset(_ reason: String) -> IOError { IOError(code: ECONNRESET, function: reason) }
+    /// Whether the connection was reset (by the peer, or by a `connectionReset` of ours).
+    public var isConnectionReset: Bool { code == ECONNRESET }
 }
 
 /// The signals meshbed handles, by name.
@@ -107,6 +112,15 @@ public enum Posix {
         var value = value
         _ = try call("setsockopt") {
             Glibc.setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// Makes the next `close` of `fd` abortive: SO_LINGER on with a zero timeout, so the kernel
+    /// drops unsent bytes and sends a reset (RST) instead of an orderly end (FIN).
+    public static func setAbortiveClose(_ fd: Int32) throws(IOError) {
+        var value = linger(l_onoff: 1, l_linger: 0)
+        _ = try call("setsockopt") {
+            Glibc.setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
         }
     }
 

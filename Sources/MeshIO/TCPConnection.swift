@@ -343,6 +343,14 @@ public final class TCPConnection: Selectable, ByteStream {
         closeNow(error: nil)
     }
 
+    /// Closes at once with a reset (RST): unsent bytes are dropped and the peer reads
+    /// ECONNRESET. The handler hears `connectionClosed` with no error (the reset is ours).
+    public func reset() {
+        guard !isClosed else { return }
+        try? Posix.setAbortiveClose(fd)
+        closeNow(error: nil)
+    }
+
     private func startLingering() {
         lingering = true
         inbound = []

@@ -37,6 +37,16 @@ final class Collector: ByteStreamHandler, @unchecked Sendable {
     }
 }
 
+/// Resets the connection as soon as bytes arrive.
+final class ResetOnData: ByteStreamHandler {
+    func connection(_ connection: any ByteStream, received bytes: UnsafeRawBufferPointer) -> Int {
+        connection.reset()
+        return bytes.count
+    }
+    func connectionReadEOF(_ connection: any ByteStream) {}
+    func connectionClosed(_ connection: any ByteStream, error: IOError?) {}
+}
+
 final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.value = value } }
 
 @Suite struct TCPConnectionTests {
@@ -58,6 +68,23 @@ final class Box<T>: @unchecked Sendable { var value: T; init(_ value: T) { self.
         #expect(collector.received.value == payload)
         #expect(eventually { log.value.contains("server-eof") })
         #expect(collector.events.value.first == "active")
+    }
+
+    /// `reset()` closes abortively: the peer's read fails (ECONNRESET) instead of ending in order,
+    /// and the bytes the resetting side had not sent never arrive.
+    @Test func resetIsAnAbortiveClose() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let server = try TCPServer(group: group, address: SocketAddress("127.0.0.1:0")!) { _ in ResetOnData() }
+        defer { server.close() }
+        let collector = Collector()
+        let loop = group.loops[0]
+        loop.execute {
+            let connection = try! TCPConnection.connect(to: server.address, on: loop, handler: collector)
+            connection.write([1, 2, 3])
+        }
+        #expect(eventually { collector.events.value.contains("closed-error") })
+        #expect(!collector.events.value.contains("eof"))
     }
 
     @Test func connectRefusedReportsError() throws {
