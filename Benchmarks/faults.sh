@@ -14,13 +14,14 @@
 # each pair in ROUNDS interleaved rounds (order reversed every other round): requests/s,
 # p50, p99, and each proxy's CPU time per request. Goal (issue 10): f at least 0.98x a's
 # requests/s. Afterwards every fault's `matched` count must be 0 (they really matched
-# nothing). Needs valgrind, wrk, swift (demangle). MESHBED_BIN=PATH picks the binary.
+# nothing). Needs valgrind, wrk, swift (demangle). MESHBED_BIN=PATH picks the binary;
+# ROUNDS 0 skips the wrk rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
 rounds=${2:-3}
 case $seconds$rounds in *[!0-9]*) echo "usage: Benchmarks/faults.sh [SECONDS] [ROUNDS] (whole numbers)" >&2; exit 2;; esac
-[ "$seconds" -gt 0 ] && [ "$rounds" -gt 0 ] || { echo "SECONDS and ROUNDS must be at least 1" >&2; exit 2; }
+[ "$seconds" -gt 0 ] || { echo "SECONDS must be at least 1" >&2; exit 2; }
 bin=${MESHBED_BIN:-$PWD/.build/release/meshbed}
 [ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib (or set MESHBED_BIN)" >&2; exit 2; }
 for tool in valgrind callgrind_control callgrind_annotate wrk swift; do
@@ -61,6 +62,8 @@ for label in a f; do
   name=pair; [ $label = f ] && name=pairfaults
   callgrind_clone "$label" "$name" "$seconds"
 done
+# KEEP=DIR keeps the callgrind reports (inclusive counts, demangled) for a closer look.
+if [ -n "${KEEP:-}" ]; then cp "$work"/inclusive-a.txt "$work"/inclusive-f.txt "$work"/requests-a "$work"/requests-f "$KEEP"/; fi
 python3 - "$work" <<'PY'
 import re, sys
 work = sys.argv[1]
@@ -81,6 +84,7 @@ for label in ("a", "f"):
 print(f"  f/a: {per['f'] / per['a']:.4f}x ({per['f'] - per['a']:+.0f} instructions/request)")
 PY
 
+[ "$rounds" -gt 0 ] || exit 0
 echo "wrk -t1 -c16, ${seconds}s each, $rounds rounds: label req/s p50-ms p99-ms errors caller-us/req callee-us/req"
 for round in $(seq 1 "$rounds"); do
   order="a f"; [ $((round % 2)) -eq 0 ] && order="f a"

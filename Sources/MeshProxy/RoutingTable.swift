@@ -115,9 +115,9 @@ public struct RoutingTable: Sendable {
     }
 
     /// Compiles `snapshot`, carrying each destination's shared state (retry budget, outlier
-    /// history, limit counts) and each fault's counts over from `previous`; faults draw
-    /// from `faultSeed` (the sidecar's seed).
-    init(_ snapshot: MeshSnapshot, previous: RoutingTable?, faultSeed: UInt64 = 0) throws(ConfigError) {
+    /// history, limit counts) and each fault's counts over from `previous`; the faults are
+    /// those `faultOwner` (the sidecar) applies.
+    init(_ snapshot: MeshSnapshot, previous: RoutingTable?, faultOwner: FaultSet.Owner = FaultSet.Owner()) throws(ConfigError) {
         var destinations: [String: Destination] = [:]
         for (name, config) in snapshot.services {
             var versions: [String: [CompiledEndpoint]] = [:]
@@ -157,7 +157,7 @@ public struct RoutingTable: Sendable {
             security = Security(mtls: mtls, namespace: snapshot.topology, serviceByAddress: services)
         }
         if let faults = snapshot.faults {
-            self.faults = try FaultSet(faults, seed: faultSeed, previous: previous?.faults)
+            self.faults = try FaultSet(faults, owner: faultOwner, previous: previous?.faults)
         }
     }
 

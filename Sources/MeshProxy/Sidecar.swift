@@ -23,7 +23,7 @@ public final class Sidecar: Sendable {
     public init(_ configuration: SidecarConfiguration) throws(IOError) {
         let group = try EventLoopGroup(threads: configuration.threads)
         self.group = group
-        let store = SnapshotStore(faultSeed: configuration.seed)
+        let store = SnapshotStore(faultOwner: FaultSet.Owner(service: configuration.service, version: configuration.version, seed: configuration.seed))
         self.store = store
         let health = AppHealth(app: configuration.app, path: configuration.appReadyPath)
         let identity = ControlClient.workloadIdentity(configuration, on: group.loops[0])

@@ -6,11 +6,11 @@ import Synchronization
 final class SnapshotStore: Sendable {
     private let state = Mutex<(table: RoutingTable, snapshot: MeshSnapshot?)>((RoutingTable.empty, nil))
     private let currentVersion = Atomic<Int>(0)
-    /// The sidecar's seed, which fault draws derive from.
-    let faultSeed: UInt64
+    /// Whose faults a snapshot's are compiled for (the sidecar's service, version, seed).
+    let faultOwner: FaultSet.Owner
 
-    init(faultSeed: UInt64 = 0) {
-        self.faultSeed = faultSeed
+    init(faultOwner: FaultSet.Owner = FaultSet.Owner()) {
+        self.faultOwner = faultOwner
     }
 
     /// The version loops compare against their copy.
@@ -25,7 +25,7 @@ final class SnapshotStore: Sendable {
     /// Installs a new snapshot (one whose policies do not resolve is refused, and the
     /// current one stays).
     func apply(_ snapshot: MeshSnapshot) throws(ConfigError) {
-        apply(try RoutingTable(snapshot, previous: table, faultSeed: faultSeed), from: snapshot)
+        apply(try RoutingTable(snapshot, previous: table, faultOwner: faultOwner), from: snapshot)
     }
 
     /// Installs `table`, compiled from `snapshot` (tests adjust a compiled table).

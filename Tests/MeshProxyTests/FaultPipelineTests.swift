@@ -180,9 +180,7 @@ import Testing
     @Test func serverSideAbortsAnswerInbound() {
         let app = SocketAddress("10.0.0.1:1001")!
         let harness = PipelineHarness(mode: .inbound(app: app), services: ["svc": ["v1": 1]],
-                                      faults: [Self.abort(side: "server"), Self.abort("f2", side: nil)])
-        harness.state.service = "svc"
-        harness.state.version = "v1"
+                                      faults: [Self.abort(side: "server"), Self.abort("f2", side: nil)], service: "svc")
         harness.exchange.callerService = "web"
         harness.send()
         #expect(harness.downstream.status == 503)
@@ -197,9 +195,7 @@ import Testing
         fault.from = "web"
         fault.version = "v2"
         for (caller, version, status) in [("web", "v2", 503), ("api", "v2", 200), ("web", "v1", 200)] {
-            let harness = PipelineHarness(mode: .inbound(app: app), services: ["svc": ["v1": 1]], faults: [fault])
-            harness.state.service = "svc"
-            harness.state.version = version
+            let harness = PipelineHarness(mode: .inbound(app: app), services: ["svc": ["v1": 1]], faults: [fault], service: "svc", version: version)
             harness.exchange.callerService = caller
             harness.everyone(.respond(200))
             harness.send()
@@ -220,6 +216,35 @@ import Testing
         try harness.store.apply(next)
         harness.send()
         #expect(harness.downstream.status == 503)
+    }
+
+    /// Without a certificate, the caller's service is the one its sidecar names.
+    @Test func serverSideScopeByTheSourceHeaderWithoutMTLS() {
+        let app = SocketAddress("10.0.0.1:1001")!
+        var fault = Self.abort(side: "server")
+        fault.from = "web"
+        for (source, status) in [("web", 503), ("api", 200)] {
+            let harness = PipelineHarness(mode: .inbound(app: app), services: ["svc": ["v1": 1]], faults: [fault], service: "svc")
+            harness.send(headers: ["x-meshbed-source: \(source)"])
+            #expect(harness.downstream.status == status, "\(source)")
+        }
+    }
+
+    /// What this sidecar cannot apply is left out when the table is compiled.
+    @Test func faultsOfOtherCallersServicesAndVersionsAreLeftOut() throws {
+        var fromOther = Self.abort("f1")
+        fromOther.from = "other"
+        let otherService = Self.abort("f2", to: "elsewhere", side: "server")
+        var otherVersion = Self.abort("f3", side: "server")
+        otherVersion.version = "v2"
+        let mine = Self.abort("f4", side: "server")
+        let inbound = PipelineHarness(mode: .inbound(app: SocketAddress("10.0.0.1:1001")!), services: ["svc": ["v1": 1]],
+                                      faults: [fromOther, otherService, otherVersion, mine], service: "svc", version: "v1")
+        let faults = try #require(inbound.state.routingTable.faults)
+        #expect(faults.server.map(\.id) == ["f4"])
+        #expect(faults.client.isEmpty)
+        let caller = PipelineHarness(faults: [fromOther, otherService])
+        #expect(caller.state.routingTable.faults == nil)
     }
 
     @Test func aFaultForAnotherDestinationCostsNothingHere() {

@@ -10,7 +10,7 @@ import MeshIO
 final class PipelineHarness {
     let timers = ManualTimerScheduler()
     let upstreams: FakeUpstreams
-    let store = SnapshotStore()
+    let store: SnapshotStore
     let state: ProxyLoopState
     let downstream = FakeDownstream()
     private(set) var exchange: ProxyExchange!
@@ -20,9 +20,17 @@ final class PipelineHarness {
     /// `policy`, and a mirror on its first route from `mirrors`.
     init(mode: ProxyMode = .outbound(source: "caller"), services: [String: [String: Int]] = ["svc": ["v1": 3]],
          routes: [String: [RouteConfig]] = [:], mirrors: [String: RoutingTable.CompiledMirror] = [:],
-         allow: [String: [AllowConfig]] = [:], faults: [FaultConfig] = [], policy: RoutePolicy = .default, seed: UInt64 = 1,
+         allow: [String: [AllowConfig]] = [:], faults: [FaultConfig] = [], service: String? = nil, version: String = "v1",
+         policy: RoutePolicy = .default, seed: UInt64 = 1,
          upstreamTimeout: UInt64 = 15_000_000_000, bodyTimeout: UInt64 = 15_000_000_000) {
         upstreams = FakeUpstreams(timers: timers)
+        // Whose faults: the caller's service (outbound), `ingress` (gateway), or `service` (inbound).
+        let owner: String = switch mode {
+        case .outbound(let source): source
+        case .gateway: "ingress"
+        case .inbound: service ?? "svc"
+        }
+        store = SnapshotStore(faultOwner: FaultSet.Owner(service: owner, version: version, seed: seed))
         state = ProxyLoopState(timers: timers, connector: upstreams, store: store, seed: seed, instance: "caller-v1-0",
                                upstreamTimeout: upstreamTimeout, bodyTimeout: bodyTimeout)
         var port = 1000
@@ -38,7 +46,7 @@ final class PipelineHarness {
             configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [], allow: allow[service])
         }
         let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs, faults: faults.isEmpty ? nil : faults)
-        var table = try! RoutingTable(snapshot, previous: nil, faultSeed: seed)
+        var table = try! RoutingTable(snapshot, previous: nil, faultOwner: store.faultOwner)
         for name in table.destinations.keys {
             table.destinations[name]!.policy = policy
             table.destinations[name]!.shared = DestinationShared.compile(
@@ -47,6 +55,8 @@ final class PipelineHarness {
         // A destination's mirror goes on its first route.
         for (name, mirror) in mirrors { table.destinations[name]!.routes[0].mirror = mirror }
         store.apply(table, from: snapshot)
+        state.service = owner
+        state.version = version
         exchange = ProxyExchange(mode: mode, state: state)
     }
 

@@ -107,10 +107,10 @@ final class FaultRule: Sendable {
         self.seed = seed ^ hash
     }
 
-    /// Whether a request from `source`, routed to `version`, with `head`'s headers, is in scope.
-    func matches(source requestSource: String?, version requestVersion: String?, head: HTTPRequestHead) -> Bool {
-        if let source, source != requestSource { return false }
-        if let version, version != requestVersion { return false }
+    /// Whether `head` carries every header value the fault asks for. (Source and version are
+    /// the filter's to compare: `FaultSet` already left out what cannot match this sidecar.)
+    @inline(__always)
+    func matchesHeaders(_ head: HTTPRequestHead) -> Bool {
         for header in headers {
             guard let index = head.headers.firstIndex(ofLowercased: header.name),
                   head.headers.value(at: index).elementsEqual(header.value) else { return false }

@@ -18,14 +18,24 @@ final class FaultFilter: ProxyFilter {
     }
 
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let faults = state.routingTable.faults,
-              let rules = serverSide ? faults.server[state.service] : faults.client[exchange.destination],
-              let head = exchange.requestHead
-        else { return .proceed }
-        let source = serverSide ? exchange.callerService ?? head.headers.firstString("x-meshbed-source") : exchange.sourceService
-        let version = serverSide ? state.version : exchange.version
+        guard let faults = state.routingTable.faults, let head = exchange.requestHead else { return .proceed }
+        let rules: [FaultRule]
+        if serverSide {
+            guard !faults.server.isEmpty else { return .proceed }
+            rules = faults.server
+        } else {
+            guard let forDestination = faults.clientRules(for: exchange.destination) else { return .proceed }
+            rules = forDestination
+        }
+        // Server side: the caller's service from its certificate, else the header its sidecar set.
+        let caller = serverSide && faults.serverChecksCaller ? exchange.callerService ?? head.headers.firstString("x-meshbed-source") : nil
         var delay: UInt64 = 0, fired = false
-        for rule in rules where rule.matches(source: source, version: version, head: head) {
+        for rule in rules where rule.matchesHeaders(head) {
+            if serverSide {
+                if let source = rule.source, source != caller { continue }
+            } else if let version = rule.version, version != exchange.version {
+                continue
+            }
             guard let firing = rule.decide() else { continue }
             if !fired {
                 fired = true
