@@ -21,9 +21,9 @@ final class RoutingFilter: ProxyFilter {
             exchange.record.route = choice.route
             exchange.record.bucket = choice.version
             exchange.version = choice.version
-            exchange.policy = choice.policy
+            exchange.policy = choice.resolved.destination.policy
             exchange.routeMirror = choice.mirror
-            exchange.shared = choice.shared
+            exchange.shared = choice.resolved.destination.shared
             return .proceed
         case .failure(.unknownService):
             return .stop(LocalReply(status: 404, message: "no service '\(service)' in the mesh", flags: .noRoute))
