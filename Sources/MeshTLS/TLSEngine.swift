@@ -89,7 +89,14 @@ public final class TLSEngine {
     }
 
     /// Whether ciphertext is waiting for `takeCiphertext`.
-    public var hasPendingCiphertext: Bool { BIO_ctrl_pending(writeBIO) > 0 }
+    public var hasPendingCiphertext: Bool { Self.unread(writeBIO) > 0 }
+
+    /// The bytes written into memory BIO `bio` and not read out of it yet: what
+    /// `BIO_ctrl_pending` says, from the two counters every BIO keeps, without a control call
+    /// through OpenSSL's dispatch (two of them per record on the data path).
+    private static func unread(_ bio: OpaquePointer) -> UInt64 {
+        BIO_number_written(bio) &- BIO_number_read(bio)
+    }
 
     /// Advances the handshake as far as the bytes received allow; true once it is complete.
     /// A client calls it once first, to queue its ClientHello. `receive` calls it too.
@@ -155,7 +162,7 @@ public final class TLSEngine {
                 appended += count
                 // No ciphertext left in the read BIO and no record data inside SSL: another
                 // SSL_read could only say "want read" (a failed call and an error check, per record).
-                if BIO_ctrl_pending(readBIO) == 0, SSL_has_pending(ssl) == 0 {
+                if Self.unread(readBIO) == 0, SSL_has_pending(ssl) == 0 {
                     awaitsCiphertext = true
                     return appended
                 }
@@ -200,12 +207,16 @@ public final class TLSEngine {
     @discardableResult
     public func takeCiphertext(into buffer: inout [UInt8]) -> Int {
         var taken = 0
-        while true {
-            let count = BIO_read(writeBIO, scratch.baseAddress, Int32(scratch.count))
-            guard count > 0 else { return taken }
+        // Read what is there, not until a read fails (a failed BIO_read per record).
+        var pending = Self.unread(writeBIO)
+        while pending > 0 {
+            let count = BIO_read(writeBIO, scratch.baseAddress, Int32(min(pending, UInt64(scratch.count))))
+            guard count > 0 else { break }
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<Int(count)]))
             taken += Int(count)
+            pending -= UInt64(count)
         }
+        return taken
     }
 
     /// Every pending ciphertext byte, in a new array (tests; the data path reuses a buffer).
