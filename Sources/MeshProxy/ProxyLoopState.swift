@@ -60,7 +60,7 @@ final class ProxyLoopState: @unchecked Sendable {
     private let ejectionTime: UInt64
     /// Endpoints marked failed, with when the mark ends (`timers` time). Usually empty.
     private var failed: [(address: SocketAddress, until: UInt64)] = []
-    private var pipelines: [String: [any ProxyFilter]] = [:]
+    private var pipelines: [String: FilterChain] = [:]
 
     init(timers: any TimerScheduler, connector: any UpstreamConnector, store: SnapshotStore, seed: UInt64, instance: String = "",
          upstreamTimeout: UInt64 = SidecarConfiguration.defaultUpstreamTimeout,
@@ -87,14 +87,14 @@ final class ProxyLoopState: @unchecked Sendable {
     }
 
     /// The filters for `mode`, built once per mode (and app address) on this loop.
-    func filters(for mode: ProxyMode) -> [any ProxyFilter] {
+    func filters(for mode: ProxyMode) -> FilterChain {
         let key: String = switch mode {
         case .outbound: "outbound"
         case .gateway: "gateway"
         case .inbound(let app): "inbound \(app)"
         }
         if let built = pipelines[key] { return built }
-        let built = ProxyPipeline.filters(for: mode, state: self)
+        let built = FilterChain(ProxyPipeline.filters(for: mode, state: self))
         pipelines[key] = built
         return built
     }

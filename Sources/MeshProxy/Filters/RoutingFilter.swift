@@ -3,6 +3,7 @@
 /// the split bucket, and takes the destination's policy and the route's mirror. Unknown service or no matching
 /// route: 404 (NR).
 final class RoutingFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {
