@@ -45,7 +45,7 @@ let package = Package(
         // Scenario files (SPEC §4): the model, its validation, the runner and its reports.
         .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshConfig", "MeshControl", "MeshOrchestrator"]),
         // Mutual TLS 1.3 on memory buffers (no I/O) and a small SPIFFE certificate authority.
-        .target(name: "MeshTLS", dependencies: ["COpenSSL"]),
+        .target(name: "MeshTLS", dependencies: ["COpenSSL"], swiftSettings: dataPath),
         // TLS as a byte stream under HTTP: sessions over TCP connections, strict and permissive accepting.
         .target(name: "MeshTLSIO", dependencies: ["MeshIO", "MeshTLS"], swiftSettings: dataPath),
         // L4 faults as byte-stream stages (Toxiproxy's toxics): latency, bandwidth, reset, ...

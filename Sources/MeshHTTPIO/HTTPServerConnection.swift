@@ -21,6 +21,8 @@ public final class HTTPServerConnection: ByteStreamHandler {
     private var state = HTTPServerStateMachine()
 
     private var inReceive = false
+    /// Bytes after a request that waits for its response were left with the stream (to be
+    /// offered again when the response ends; without any, nothing needs resuming).
     private var pausedForResponse = false
     private var bodyPaused = false
     private var requestIsHEAD = false
@@ -93,9 +95,10 @@ public final class HTTPServerConnection: ByteStreamHandler {
             headStarted = true
             setDeadline(loop.now &+ configuration.headerTimeout)
         }
-        if !state.shouldParse, !stream.isClosed {
+        if !state.shouldParse, offset < bytes.count, !stream.isClosed {
             // A complete request waits for its response: pipelined bytes stay buffered (up to
-            // the connection's inbound limit), but reading goes on so a client that leaves is noticed.
+            // the connection's inbound limit) and are offered again once it ended, but reading
+            // goes on so a client that leaves is noticed.
             pausedForResponse = true
         }
         return offset
@@ -238,8 +241,11 @@ public final class HTTPServerConnection: ByteStreamHandler {
             break
         case .readNextRequest:
             setDeadline(loop.now &+ configuration.idleTimeout)
+            // Resumed only when something waits: pipelined bytes, or a body pause still on
+            // (a resume costs a TLS stream a delivery round and its lower stream a flush).
+            let streamPaused = bodyPaused
             bodyPaused = false
-            if pausedForResponse {
+            if pausedForResponse || streamPaused {
                 pausedForResponse = false
                 stream.resumeReading()
             }

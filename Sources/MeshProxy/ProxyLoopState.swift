@@ -36,13 +36,33 @@ final class ProxyLoopState: @unchecked Sendable {
     private let store: SnapshotStore
     private var table = RoutingTable.empty
     private var random: SeededRandom
-    /// Each destination's balancer on this loop, with the table version it was built for.
-    private var balancers: [String: (version: Int, balancer: LoadBalancer)] = [:]
+    /// Each destination looked up on this loop, with its balancer, for the table version it came from.
+    private var resolved: [String: Resolved] = [:]
+    /// The last of them: most of a loop's requests go where the one before went, and then a
+    /// name comparison finds it, not a hash of the name per lookup (routing, then each attempt).
+    private var lastResolved: Resolved?
+
+    /// A destination of one table version and this loop's balancer for it, held by reference:
+    /// routing and picking read its fields in place instead of copying the destination (a
+    /// struct of reference-counted fields) out of the table's dictionary for every lookup.
+    final class Resolved {
+        let service: String
+        let version: Int
+        let destination: RoutingTable.Destination
+        let balancer: LoadBalancer
+
+        init(service: String, version: Int, destination: RoutingTable.Destination, balancer: LoadBalancer) {
+            self.service = service
+            self.version = version
+            self.destination = destination
+            self.balancer = balancer
+        }
+    }
     private let retryBackoff = RetryBackoff()
     private let ejectionTime: UInt64
     /// Endpoints marked failed, with when the mark ends (`timers` time). Usually empty.
     private var failed: [(address: SocketAddress, until: UInt64)] = []
-    private var pipelines: [String: [any ProxyFilter]] = [:]
+    private var pipelines: [String: FilterChain] = [:]
 
     init(timers: any TimerScheduler, connector: any UpstreamConnector, store: SnapshotStore, seed: UInt64, instance: String = "",
          upstreamTimeout: UInt64 = SidecarConfiguration.defaultUpstreamTimeout,
@@ -69,14 +89,14 @@ final class ProxyLoopState: @unchecked Sendable {
     }
 
     /// The filters for `mode`, built once per mode (and app address) on this loop.
-    func filters(for mode: ProxyMode) -> [any ProxyFilter] {
+    func filters(for mode: ProxyMode) -> FilterChain {
         let key: String = switch mode {
         case .outbound: "outbound"
         case .gateway: "gateway"
         case .inbound(let app): "inbound \(app)"
         }
         if let built = pipelines[key] { return built }
-        let built = ProxyPipeline.filters(for: mode, state: self)
+        let built = FilterChain(ProxyPipeline.filters(for: mode, state: self))
         pipelines[key] = built
         return built
     }
@@ -84,11 +104,16 @@ final class ProxyLoopState: @unchecked Sendable {
     /// The current routing table (one atomic load when nothing changed). A new snapshot
     /// clears the failed marks: it is the control plane's newer word on every endpoint.
     var routingTable: RoutingTable {
+        refreshTable()
+        return table
+    }
+
+    /// Takes the store's table when its version moved (see `routingTable`).
+    private func refreshTable() {
         if store.version != table.version {
             table = store.table
             failed.removeAll()
         }
-        return table
     }
 
     /// The backoff before retry number `retry` (1-based): full jitter under an exponential
@@ -129,24 +154,45 @@ final class ProxyLoopState: @unchecked Sendable {
         var route: Int?
         /// The version the route's split chose, nil when any version will do.
         var version: String?
-        var policy: RoutePolicy
         /// The matched route's mirror, if it has one.
         var mirror: RoutingTable.CompiledMirror? = nil
-        /// The destination's shared state (budget, outlier detector, limits).
-        var shared: DestinationShared
+        /// The destination (its policy and shared state: budget, outlier detector, limits).
+        var resolved: Resolved
     }
 
     /// The first route of `service` that matches `head`, and the split bucket it draws.
     func chooseRoute(service: String, head: HTTPRequestHead) -> Result<RouteChoice, RoutingFailure> {
-        guard let destination = routingTable.destinations[service] else { return .failure(.unknownService) }
-        if destination.routes.isEmpty { return .success(RouteChoice(route: nil, version: nil, policy: destination.policy, shared: destination.shared)) }
-        for (index, route) in destination.routes.enumerated() where matches(route, head) {
+        guard let resolved = resolve(service) else { return .failure(.unknownService) }
+        let routes = resolved.destination.routes
+        if routes.isEmpty { return .success(RouteChoice(route: nil, version: nil, resolved: resolved)) }
+        for (index, route) in routes.enumerated() where matches(route, head) {
             guard let last = route.buckets.last else { return .failure(.noHealthyUpstream(version: nil)) }
             let draw = Int(random.next() % UInt64(last.upTo))
             let version = route.buckets.first { draw < $0.upTo }!.version
-            return .success(RouteChoice(route: index, version: version, policy: destination.policy, mirror: route.mirror, shared: destination.shared))
+            return .success(RouteChoice(route: index, version: version, mirror: route.mirror, resolved: resolved))
         }
         return .failure(.noRouteMatched)
+    }
+
+    /// `service` in the current table with this loop's balancer for it, nil when the table has no such destination.
+    func resolve(_ service: String) -> Resolved? {
+        refreshTable()
+        let version = table.version
+        if let last = lastResolved, last.version == version, last.service == service { return last }
+        guard let destination = table.destinations[service] else { return nil }
+        let found = resolved(service, destination, version: version)
+        lastResolved = found
+        return found
+    }
+
+    /// The entry for `service`'s `destination` of table `version`: the one made before for
+    /// that version, else a new one with a new balancer (the table or the policy changed).
+    private func resolved(_ service: String, _ destination: RoutingTable.Destination, version: Int) -> Resolved {
+        if let existing = resolved[service], existing.version == version { return existing }
+        let balancer = LoadBalancer(kind: destination.policy.loadBalancer, endpointCount: destination.all.count, now: timers.now)
+        let entry = Resolved(service: service, version: version, destination: destination, balancer: balancer)
+        resolved[service] = entry
+        return entry
     }
 
     /// The endpoint for an attempt of a request to `service` (of `version`, when given),
@@ -159,12 +205,11 @@ final class ProxyLoopState: @unchecked Sendable {
     func pick(service: String, version: String?, avoiding: [SocketAddress])
         -> (index: Int, endpoint: RoutingTable.CompiledEndpoint, balancer: LoadBalancer, outlier: OutlierDetector?)?
     {
-        let table = routingTable
-        guard let destination = table.destinations[service], !destination.all.isEmpty else { return nil }
-        let balancer = balancer(for: service, destination, version: table.version)
-        let all = destination.all
+        guard let resolved = resolve(service), !resolved.destination.all.isEmpty else { return nil }
+        let balancer = resolved.balancer
+        let all = resolved.destination.all
         let now = timers.now
-        let outlier = destination.shared.outlier
+        let outlier = resolved.destination.shared.outlier
         func inVersion(_ index: Int) -> Bool { version == nil || all[index].version == version }
         func avoided(_ index: Int) -> Bool { !avoiding.isEmpty && avoiding.contains(all[index].address) }
         let healthy = balancer.pick(now: now, using: &random, eligible: { index in
@@ -176,15 +221,12 @@ final class ProxyLoopState: @unchecked Sendable {
 
     /// The addresses of every endpoint of `service`.
     func addresses(of service: String) -> [SocketAddress] {
-        routingTable.destinations[service]?.all.map(\.address) ?? []
+        resolve(service)?.destination.all.map(\.address) ?? []
     }
 
     /// The balancer of `service` on this loop (a new one when the table or the policy changed).
     func balancer(for service: String, _ destination: RoutingTable.Destination, version: Int) -> LoadBalancer {
-        if let existing = balancers[service], existing.version == version { return existing.balancer }
-        let balancer = LoadBalancer(kind: destination.policy.loadBalancer, endpointCount: destination.all.count, now: timers.now)
-        balancers[service] = (version, balancer)
-        return balancer
+        resolved(service, destination, version: version).balancer
     }
 
     private func matches(_ route: RoutingTable.CompiledRoute, _ head: HTTPRequestHead) -> Bool {

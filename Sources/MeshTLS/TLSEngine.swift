@@ -35,6 +35,10 @@ public final class TLSEngine {
     public private(set) var isClosedByPeer = false
     /// Whether `close()` queued our close_notify (no more plaintext may be written).
     public private(set) var isClosed = false
+    /// Whether everything received so far has been decrypted and handed out: `readPlaintext`
+    /// then returns 0 at once, without asking OpenSSL (a failing `SSL_read` and the error
+    /// check after it cost more than a record's decryption), until `receive` brings more.
+    public private(set) var awaitsCiphertext = false
 
     /// An engine playing `context`'s role.
     public init(context: TLSContext) throws {
@@ -85,7 +89,14 @@ public final class TLSEngine {
     }
 
     /// Whether ciphertext is waiting for `takeCiphertext`.
-    public var hasPendingCiphertext: Bool { BIO_ctrl_pending(writeBIO) > 0 }
+    public var hasPendingCiphertext: Bool { Self.unread(writeBIO) > 0 }
+
+    /// The bytes written into memory BIO `bio` and not read out of it yet: what
+    /// `BIO_ctrl_pending` says, from the two counters every BIO keeps, without a control call
+    /// through OpenSSL's dispatch (two of them per record on the data path).
+    private static func unread(_ bio: OpaquePointer) -> UInt64 {
+        BIO_number_written(bio) &- BIO_number_read(bio)
+    }
 
     /// Advances the handshake as far as the bytes received allow; true once it is complete.
     /// A client calls it once first, to queue its ClientHello. `receive` calls it too.
@@ -115,6 +126,7 @@ public final class TLSEngine {
     public func receive(_ ciphertext: UnsafeRawBufferPointer) throws {
         if case .failed(let error) = state { throw error }
         if !ciphertext.isEmpty {
+            awaitsCiphertext = false
             var offset = 0
             while offset < ciphertext.count {
                 let chunk = Int32(clamping: ciphertext.count - offset)
@@ -139,7 +151,7 @@ public final class TLSEngine {
         switch state {
         case .failed(let error): throw error
         case .handshaking: if try !handshake() { return 0 }
-        case .established: break
+        case .established: if awaitsCiphertext { return 0 }
         }
         var appended = 0
         while !isClosedByPeer {
@@ -150,11 +162,16 @@ public final class TLSEngine {
                 appended += count
                 // No ciphertext left in the read BIO and no record data inside SSL: another
                 // SSL_read could only say "want read" (a failed call and an error check, per record).
-                if BIO_ctrl_pending(readBIO) == 0, SSL_has_pending(ssl) == 0 { return appended }
+                if Self.unread(readBIO) == 0, SSL_has_pending(ssl) == 0 {
+                    awaitsCiphertext = true
+                    return appended
+                }
                 continue
             }
             switch SSL_get_error(ssl, 0) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return appended
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                awaitsCiphertext = true
+                return appended
             case SSL_ERROR_ZERO_RETURN: isClosedByPeer = true
             default: throw fail(.connection)
             }
@@ -172,9 +189,10 @@ public final class TLSEngine {
         }
         if isClosed { throw TLSError(.invalidState, "plaintext written after close") }
         guard !plaintext.isEmpty else { return }
-        Self.clearErrorQueue()
         var written = 0
-        // The write BIO grows as needed, so OpenSSL takes everything in one call.
+        // The write BIO grows as needed, so OpenSSL takes everything in one call, and any
+        // failure is fatal: unlike a read's, it needs no `SSL_get_error` (which an entry left
+        // on the error queue would mislead), so the queue is not looked at first.
         guard SSL_write_ex(ssl, plaintext.baseAddress, plaintext.count, &written) == 1, written == plaintext.count else {
             throw fail(.connection)
         }
@@ -189,12 +207,16 @@ public final class TLSEngine {
     @discardableResult
     public func takeCiphertext(into buffer: inout [UInt8]) -> Int {
         var taken = 0
-        while true {
-            let count = BIO_read(writeBIO, scratch.baseAddress, Int32(scratch.count))
-            guard count > 0 else { return taken }
+        // Read what is there, not until a read fails (a failed BIO_read per record).
+        var pending = Self.unread(writeBIO)
+        while pending > 0 {
+            let count = BIO_read(writeBIO, scratch.baseAddress, Int32(min(pending, UInt64(scratch.count))))
+            guard count > 0 else { break }
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<Int(count)]))
             taken += Int(count)
+            pending -= UInt64(count)
         }
+        return taken
     }
 
     /// Every pending ciphertext byte, in a new array (tests; the data path reuses a buffer).
@@ -218,9 +240,9 @@ public final class TLSEngine {
         }
     }
 
-    /// Empties this thread's OpenSSL error queue, as `SSL_get_error` needs before each I/O call.
+    /// Empties this thread's OpenSSL error queue, as `SSL_get_error` needs before each read.
     /// Looks first: on the data path the queue is almost always empty, and `ERR_clear_error`
-    /// resets all of its slots every time (about a thousand instructions, twice per record).
+    /// resets all of its slots every time (about a thousand instructions).
     private static func clearErrorQueue() {
         if ERR_peek_error() != 0 { ERR_clear_error() }
     }

@@ -15,6 +15,8 @@ import Testing
         var handler: (any ByteStreamHandler)?
         private(set) var sent: [UInt8] = []
         private(set) var flushes = 0
+        private(set) var pauses = 0
+        private(set) var resumes = 0
         private(set) var isClosed = false
         var isWritable: Bool { true }
         var peerClosedWrite: Bool { false }
@@ -26,8 +28,8 @@ import Testing
         func write(_ bytes: UnsafeRawBufferPointer) { sent.append(contentsOf: bytes) }
         func appendOutbound(_ body: (inout [UInt8]) -> Void) { body(&sent) }
         func flush() { flushes += 1 }
-        func pauseReading() {}
-        func resumeReading() {}
+        func pauseReading() { pauses += 1 }
+        func resumeReading() { resumes += 1 }
         func shutdownWrite() {}
         func closeGracefully() { close() }
         func close() {
@@ -40,6 +42,58 @@ import Testing
         func receive(_ bytes: [UInt8]) -> Int {
             bytes.withUnsafeBytes { handler?.connection(self, received: $0) ?? 0 }
         }
+    }
+
+    /// Answers each request later, when the test says so (as a proxy does once its upstream answered).
+    final class LaterHandler: HTTPRequestHandler {
+        private(set) var heads = 0
+        private var exchange: HTTPServerConnection?
+
+        func requestHead(_ head: HTTPRequestHead, on exchange: HTTPServerConnection) {
+            heads += 1
+            self.exchange = exchange
+        }
+
+        func requestEnd(on exchange: HTTPServerConnection) {}
+
+        func pause() { exchange?.pauseRequestBody() }
+
+        func answer() {
+            exchange?.respond(status: 200, body: Array("ok".utf8))
+            exchange = nil
+        }
+    }
+
+    @Test func aResponseEndingResumesTheStreamOnlyWhenSomethingWaits() throws {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let counts = onLoop(loop) { () -> [Int] in
+            let stream = MemoryStream(loop: loop)
+            let handler = LaterHandler()
+            let server = HTTPServerConnection(stream: stream, configuration: HTTPServerConfiguration(), handler: handler, tracker: nil)
+            stream.handler = server
+            server.connectionActive(stream)
+            let one = Array("GET /a HTTP/1.1\r\nhost: x\r\n\r\n".utf8)
+            // A request read whole, answered later: nothing to offer again, no resume.
+            let consumed1 = stream.receive(one)
+            handler.answer()
+            let resumesAfterOne = stream.resumes
+            // A request with the next one pipelined behind it: that one waits in the stream,
+            // which is resumed (to offer it again) once the first response ended.
+            let consumed2 = stream.receive(one + one)
+            handler.answer()
+            let resumesAfterPipelined = stream.resumes
+            let again = stream.receive(one)  // the stream offers the waiting request again
+            handler.answer()
+            // A request whose handler paused the stream (body backpressure): resumed at its end.
+            _ = stream.receive(one)
+            handler.pause()
+            handler.answer()
+            return [consumed1 == one.count ? 1 : 0, resumesAfterOne, consumed2 == one.count ? 1 : 0, resumesAfterPipelined,
+                    again == one.count ? 1 : 0, stream.pauses, stream.resumes, handler.heads]
+        }
+        #expect(counts == [1, 0, 1, 1, 1, 1, 2, 4])
     }
 
     @Test func theServerSpeaksHTTPOverAnyStream() throws {

@@ -1,3 +1,4 @@
+import COpenSSL
 import MeshTLS
 import Testing
 
@@ -112,6 +113,87 @@ import Testing
         #expect(!alert.isEmpty)
         try server.receive(alert)
         #expect(throws: TLSError.self) { try readAll(server) }
+    }
+
+    @Test func onceEverythingReceivedIsReadTheEngineWaitsForCiphertext() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        try client.writePlaintext(Array("first".utf8))
+        try pump(client, server)
+        var received: [UInt8] = []
+        #expect(try server.readPlaintext(into: &received) == 5)
+        #expect(server.awaitsCiphertext)
+        #expect(try server.readPlaintext(into: &received) == 0)
+
+        // Half a record: more to decrypt later, nothing now.
+        try client.writePlaintext(Array("second".utf8))
+        let record = client.takeCiphertext()
+        try server.receive(Array(record[..<(record.count / 2)]))
+        #expect(!server.awaitsCiphertext)
+        #expect(try server.readPlaintext(into: &received) == 0)
+        #expect(server.awaitsCiphertext)
+        try server.receive(Array(record[(record.count / 2)...]))
+        #expect(!server.awaitsCiphertext)
+        #expect(try server.readPlaintext(into: &received) == 6)
+        #expect(received == Array("firstsecond".utf8))
+
+        // Two records in one delivery: both read in one call.
+        try client.writePlaintext(Array("third".utf8))
+        var both = client.takeCiphertext()
+        try client.writePlaintext(Array("fourth".utf8))
+        both += client.takeCiphertext()
+        try server.receive(both)
+        #expect(try server.readPlaintext(into: &received) == 11)
+        #expect(received == Array("firstsecondthirdfourth".utf8))
+        // A close_notify after that still ends the stream.
+        try client.close()
+        try pump(client, server)
+        #expect(try server.readPlaintext(into: &received) == 0)
+        #expect(server.isClosedByPeer)
+    }
+
+    @Test func anErrorOtherOpenSSLWorkLeftOnTheThreadDoesNotFailTheSession() throws {
+        let pki = try MeshPKI()
+        let (client, server) = try pki.engines()
+        try handshake(client, server)
+        leaveAnErrorOnTheQueue()
+        // A write, then a read that must wait for the rest of its record: "want read", not a failure.
+        try client.writePlaintext(Array("hello".utf8))
+        let record = client.takeCiphertext()
+        try server.receive(Array(record[..<3]))
+        leaveAnErrorOnTheQueue()
+        var received: [UInt8] = []
+        #expect(try server.readPlaintext(into: &received) == 0)
+        try server.receive(Array(record[3...]))
+        #expect(try server.readPlaintext(into: &received) == 5)
+        // A close_notify behind a stale entry is still the end of the stream.
+        try client.close()
+        try server.receive(client.takeCiphertext())
+        leaveAnErrorOnTheQueue()
+        #expect(try server.readPlaintext(into: &received) == 0)
+        #expect(server.isClosedByPeer)
+        ERR_clear_error()
+
+        // A real failure behind a stale entry is still a failure, with OpenSSL's reason.
+        let (client2, server2) = try pki.engines()
+        try handshake(client2, server2)
+        leaveAnErrorOnTheQueue()
+        try client2.receive([0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0xAB, count: 32))
+        let error = try #require(throws: TLSError.self) { try readAll(client2) }
+        #expect(error.kind == .connection)
+        #expect(error.reason.contains("bad record mac") || error.reason.contains("decryption failed"))
+        #expect(ERR_peek_error() == 0)
+    }
+
+    /// Makes an unrelated OpenSSL call fail on this thread, so its error stays queued
+    /// (as a certificate parse elsewhere on an event loop thread would leave one).
+    private func leaveAnErrorOnTheQueue() {
+        let garbage = Array("not a certificate".utf8)
+        let bio = garbage.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
+        #expect(PEM_read_bio_X509(bio, nil, nil, nil) == nil)
+        BIO_free(bio)
+        #expect(ERR_peek_error() != 0)
     }
 
     @Test func aClientCertificateFromAnotherCAIsRefused() throws {

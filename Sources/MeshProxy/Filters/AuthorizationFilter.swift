@@ -6,6 +6,7 @@
 /// a caller without a mesh identity (plaintext, permissive mode) matches no entry. A service
 /// without a policy allows everyone.
 final class AuthorizationFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted] }
     private let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

@@ -8,6 +8,7 @@
 ///   endpoints is closed to make room if need be); otherwise the request waits for one
 ///   (`ConnectionWaiters`) unless `maxPendingRequests` already wait: then 503 at once.
 final class CircuitBreakerFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted, .attemptStarting, .requestEnded] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

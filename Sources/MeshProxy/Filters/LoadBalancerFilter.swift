@@ -8,6 +8,7 @@ import MeshResilience
 /// outlier detection (consecutive errors: an ejection is counted and recorded) and passive
 /// health (an endpoint that could not be reached is marked).
 final class LoadBalancerFilter: ProxyFilter {
+    var hooks: FilterHooks { [.attemptStarting, .attemptStarted, .attemptEnded] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

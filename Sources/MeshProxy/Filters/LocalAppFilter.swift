@@ -2,6 +2,7 @@ import MeshIO
 
 /// The inbound side's one endpoint: the local app.
 final class LocalAppFilter: ProxyFilter {
+    var hooks: FilterHooks { [.attemptStarting] }
     private let app: RoutingTable.CompiledEndpoint
 
     init(app: SocketAddress) {

@@ -4,6 +4,7 @@
 /// ever sees the primary's answer. A body over the replay limit is not mirrored (and the
 /// record says so).
 final class MirrorFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted, .requestReceived] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

@@ -4,6 +4,7 @@
 /// requests, at least 3, may be retries in flight, as Envoy's), so a full outage cannot turn
 /// into a retry storm. The exchange asks `RetryState` whether an outcome is retried.
 final class RetryFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted, .retryAllowed, .attemptEnded, .requestEnded] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

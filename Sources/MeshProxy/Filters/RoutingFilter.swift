@@ -3,6 +3,7 @@
 /// the split bucket, and takes the destination's policy and the route's mirror. Unknown service or no matching
 /// route: 404 (NR).
 final class RoutingFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {
@@ -21,9 +22,9 @@ final class RoutingFilter: ProxyFilter {
             exchange.record.route = choice.route
             exchange.record.bucket = choice.version
             exchange.version = choice.version
-            exchange.policy = choice.policy
+            exchange.policy = choice.resolved.destination.policy
             exchange.routeMirror = choice.mirror
-            exchange.shared = choice.shared
+            exchange.shared = choice.resolved.destination.shared
             return .proceed
         case .failure(.unknownService):
             return .stop(LocalReply(status: 404, message: "no service '\(service)' in the mesh", flags: .noRoute))

@@ -3,6 +3,7 @@
 /// end of the request to the end of the response, retries and backoff included, and
 /// answers 504 (UT) when it passes; connect and per-try timeouts belong to each attempt.
 final class TimeoutFilter: ProxyFilter {
+    var hooks: FilterHooks { [.requestStarted] }
     private unowned let state: ProxyLoopState
 
     init(state: ProxyLoopState) {

@@ -49,7 +49,7 @@ enum ProxyMode: Sendable {
 final class ProxyExchange: HTTPRequestHandler {
     let mode: ProxyMode
     let state: ProxyLoopState
-    private let filters: [any ProxyFilter]
+    private let filters: FilterChain
     /// The caller's identity line this hop adds upstream (`x-meshbed-source: S`; none inbound).
     private let sourceLine: [UInt8]
     /// The caller's verified SPIFFE ID and service (inbound with mTLS; per connection).
@@ -228,7 +228,7 @@ final class ProxyExchange: HTTPRequestHandler {
         explain = head.headers.firstValue("x-meshbed-explain").map { $0.elementsEqual(Self.one) } ?? false
         record.peer = peerIdentity
         requestHead = head
-        for filter in filters {
+        for filter in filters.requestStarted {
             if case .stop(let reply) = filter.requestStarted(self) {
                 requestHead = nil
                 return finish(with: reply)
@@ -301,7 +301,7 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         // The per-try timeout runs to the answer's head: not once it arrived (an early answer).
         if !responseStarted { armPerTry() }
-        for filter in filters { filter.requestReceived(self) }
+        for filter in filters.requestReceived { filter.requestReceived(self) }
     }
 
     /// The caller can take more response bytes.
@@ -359,7 +359,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     private func startAttempt() {
         endpoint = nil
-        for filter in filters {
+        for filter in filters.attemptStarting {
             switch filter.attemptStarting(self) {
             case .proceed: continue
             case .stop(let reply): return finish(with: reply)
@@ -375,7 +375,7 @@ final class ProxyExchange: HTTPRequestHandler {
         record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id))
         attemptStartedAt = timers.now
         attemptInFlight = true
-        for filter in filters { filter.attemptStarted(self) }
+        for filter in filters.attemptStarted { filter.attemptStarted(self) }
         let connection: any UpstreamConnection
         do {
             connection = try state.connector.checkout(endpoint.address)
@@ -413,7 +413,7 @@ final class ProxyExchange: HTTPRequestHandler {
         guard attemptInFlight else { return }
         attemptInFlight = false
         record.attempts[record.attempts.count - 1].outcome = outcome
-        for filter in filters { filter.attemptEnded(self, outcome: outcome) }
+        for filter in filters.attemptEnded { filter.attemptEnded(self, outcome: outcome) }
     }
 
     /// Starts the attempt that waited for a connection (one may be free now).
@@ -535,7 +535,7 @@ final class ProxyExchange: HTTPRequestHandler {
             deadlinePassed: routeDeadline != 0 && timers.now >= routeDeadline)
         switch retry.decide(outcome, request) {
         case .success(let reason):
-            for filter in filters {
+            for filter in filters.retryAllowed {
                 if let refusal = filter.retryAllowed(self) {
                     record.note = refusal.note
                     return nil
@@ -715,7 +715,7 @@ final class ProxyExchange: HTTPRequestHandler {
             self.attempt = nil
             attempt.detach()
         }
-        for filter in filters { filter.requestEnded(self) }
+        for filter in filters.requestEnded { filter.requestEnded(self) }
         parked = false
     }
 

@@ -4,6 +4,9 @@
 /// as Envoy's HTTP filters do. Filters keep no per-request state of their own: that lives in
 /// the `ProxyExchange`; a filter instance serves every connection of one event loop.
 protocol ProxyFilter: AnyObject {
+    /// The hooks below this filter implements (the exchange calls no other); every hook
+    /// unless the filter says otherwise.
+    var hooks: FilterHooks { get }
     /// A request head arrived (once per request, before any attempt).
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict
     /// The whole request (head and body) has arrived.
@@ -24,6 +27,7 @@ protocol ProxyFilter: AnyObject {
 }
 
 extension ProxyFilter {
+    var hooks: FilterHooks { .all }
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict { .proceed }
     func requestReceived(_ exchange: ProxyExchange) {}
     func attemptStarting(_ exchange: ProxyExchange) -> FilterVerdict { .proceed }
