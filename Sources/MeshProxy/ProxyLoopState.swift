@@ -50,12 +50,15 @@ final class ProxyLoopState: @unchecked Sendable {
         let version: Int
         let destination: RoutingTable.Destination
         let balancer: LoadBalancer
+        /// The client-side faults this sidecar applies to requests to it; nil: none.
+        let faults: [FaultRule]?
 
-        init(service: String, version: Int, destination: RoutingTable.Destination, balancer: LoadBalancer) {
+        init(service: String, version: Int, destination: RoutingTable.Destination, balancer: LoadBalancer, faults: [FaultRule]? = nil) {
             self.service = service
             self.version = version
             self.destination = destination
             self.balancer = balancer
+            self.faults = faults
         }
     }
     private let retryBackoff = RetryBackoff()
@@ -113,7 +116,18 @@ final class ProxyLoopState: @unchecked Sendable {
         if store.version != table.version {
             table = store.table
             failed.removeAll()
+            serverFaultSet = table.faults.flatMap { $0.server.isEmpty ? nil : $0 }
         }
+    }
+
+    /// The table's faults when it has server-side ones (this sidecar's inbound applies them).
+    private var serverFaultSet: FaultSet?
+
+    /// The server-side faults of the current table, nil when there are none (one version
+    /// compare per request, no table copy).
+    var serverFaults: FaultSet? {
+        refreshTable()
+        return serverFaultSet
     }
 
     /// The backoff before retry number `retry` (1-based): full jitter under an exponential
@@ -190,7 +204,8 @@ final class ProxyLoopState: @unchecked Sendable {
     private func resolved(_ service: String, _ destination: RoutingTable.Destination, version: Int) -> Resolved {
         if let existing = resolved[service], existing.version == version { return existing }
         let balancer = LoadBalancer(kind: destination.policy.loadBalancer, endpointCount: destination.all.count, now: timers.now)
-        let entry = Resolved(service: service, version: version, destination: destination, balancer: balancer)
+        let entry = Resolved(service: service, version: version, destination: destination, balancer: balancer,
+                             faults: table.faults?.clientRules(for: service))
         resolved[service] = entry
         return entry
     }

@@ -17,18 +17,22 @@ final class FaultFilter: ProxyFilter {
         self.serverSide = serverSide
     }
 
+    var hooks: FilterHooks { [.requestStarted] }
+
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict {
-        guard let faults = state.routingTable.faults, let head = exchange.requestHead else { return .proceed }
         let rules: [FaultRule]
+        var caller: String?
         if serverSide {
-            guard !faults.server.isEmpty else { return .proceed }
+            guard let faults = state.serverFaults, let head = exchange.requestHead else { return .proceed }
             rules = faults.server
+            // The caller's service from its certificate, else the header its sidecar set.
+            if faults.serverChecksCaller { caller = exchange.callerService ?? head.headers.firstString("x-meshbed-source") }
         } else {
-            guard let forDestination = faults.clientRules(for: exchange.destination) else { return .proceed }
+            // Routing found them with the destination (`ProxyLoopState.Resolved.faults`).
+            guard let forDestination = exchange.clientFaults else { return .proceed }
             rules = forDestination
         }
-        // Server side: the caller's service from its certificate, else the header its sidecar set.
-        let caller = serverSide && faults.serverChecksCaller ? exchange.callerService ?? head.headers.firstString("x-meshbed-source") : nil
+        guard let head = exchange.requestHead else { return .proceed }
         var delay: UInt64 = 0, fired = false
         for rule in rules where rule.matchesHeaders(head) {
             if serverSide {

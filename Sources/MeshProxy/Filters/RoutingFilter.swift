@@ -25,6 +25,7 @@ final class RoutingFilter: ProxyFilter {
             exchange.policy = choice.resolved.destination.policy
             exchange.routeMirror = choice.mirror
             exchange.shared = choice.resolved.destination.shared
+            exchange.clientFaults = choice.resolved.faults
             return .proceed
         case .failure(.unknownService):
             return .stop(LocalReply(status: 404, message: "no service '\(service)' in the mesh", flags: .noRoute))

@@ -140,6 +140,8 @@ final class ProxyExchange: HTTPRequestHandler {
     /// Until when an injected delay holds the request before its first attempt (0: not held),
     /// and the abort to answer with then, if one fired too.
     private var faultHeldUntil: UInt64 = 0
+    /// The client-side faults for this request's destination (set by routing); nil: none.
+    var clientFaults: [FaultRule]?
     private var faultReply: LocalReply?
     private var timer: TimerID?
     private var timerAt: UInt64 = 0
@@ -745,6 +747,7 @@ final class ProxyExchange: HTTPRequestHandler {
         routeTimeout = 0
         faultHeldUntil = 0
         faultReply = nil
+        clientFaults = nil
     }
 
     // MARK: helpers
