@@ -118,6 +118,8 @@ def group(name, demangled):
             if m not in STDLIB:
                 return m
         return mods[0] if mods else "Swift (other)"
+    if name.startswith("("):
+        return "(no symbol)"
     if name.startswith("_ZN"):
         m = re.match(r"_ZN(?:K|VK|V)?(\d+)", name)
         if m:
@@ -162,6 +164,12 @@ for rank, (path, maps) in enumerate(sorted(files.items(), key=lambda kv: -sum(m[
             MODULES.add(m[1])
     addrs = [a for a, _ in syms]
     sec_starts = [s[0] for s in sections]
+    def section_end(address):
+        i = bisect.bisect_right(sec_starts, address) - 1
+        return sections[i][0] + sections[i][1] if i >= 0 and address < sections[i][0] + sections[i][1] else address + PAGE
+    def section_name(address):
+        i = bisect.bisect_right(sec_starts, address) - 1
+        return sections[i][2] if i >= 0 and address < sections[i][0] + sections[i][1] else "outside sections"
     by_section, by_group, by_symbol = collections.Counter(), collections.Counter(), collections.Counter()
     total = 0
     for m in maps:
@@ -187,15 +195,20 @@ for rank, (path, maps) in enumerate(sorted(files.items(), key=lambda kv: -sum(m[
                 i += 1
             if covered < PAGE:
                 by_section["(between sections)"] += PAGE - covered
-            # Symbols overlapping the page: each runs to the next symbol's address.
+            # Symbols overlapping the page: each runs to the next symbol's address or the
+            # end of its section, whichever comes first; the rest counts as its section's.
             j = max(bisect.bisect_right(addrs, lo) - 1, 0)
+            on_symbols = 0
             while j < len(syms) and syms[j][0] < hi:
                 a = syms[j][0]
-                b = syms[j + 1][0] if j + 1 < len(syms) else hi
+                b = min(syms[j + 1][0] if j + 1 < len(syms) else hi, section_end(a))
                 o = min(hi, b) - max(lo, a)
                 if o > 0:
                     by_symbol[syms[j][1]] += o
+                    on_symbols += o
                 j += 1
+            if syms and on_symbols < PAGE:
+                by_symbol[f"({section_name(lo)}: no symbol)"] += PAGE - on_symbols
     for name, size in by_symbol.items():
         by_group[group(name, dem.get(name))] += size
     attributed = sum(by_symbol.values())
