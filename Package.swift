@@ -52,13 +52,8 @@ let package = Package(
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
-        // The thin executable. Linked as a position-dependent executable: a PIE of this size
-        // (Swift runtime, standard library and Foundation linked in statically) carries 1.8 MB
-        // of relocations that the dynamic loader reads and applies at every start, which keeps
-        // them and every relocated data page resident (3 MB of each sidecar's 22 MB; see
-        // Benchmarks/resident-pages.sh). Shared libraries, stack and heap are still randomised.
-        .executableTarget(name: "meshbed", dependencies: ["MeshCLI", "MeshIO"],
-                          linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]),
+        // The thin executable.
+        .executableTarget(name: "meshbed", dependencies: ["MeshCLI", "MeshIO"]),
 
         .testTarget(name: "MeshCoreTests", dependencies: ["MeshCore"]),
         .testTarget(name: "MeshIOTests", dependencies: ["MeshTestSupport", "MeshIO"]),
