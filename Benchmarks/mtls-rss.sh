@@ -2,7 +2,7 @@
 # A strict-mTLS sidecar's resident memory, the way mtls.sh ends (its variant b alone, in
 # about 20 s instead of minutes). Run by hand:
 #
-#   swift build -c release --static-swift-stdlib && Benchmarks/mtls-rss.sh [WRK-SECONDS] [HANDSHAKE-SECONDS] [-- pages]
+#   swift build -c release --static-swift-stdlib && Benchmarks/mtls-rss.sh [WRK-SECONDS] [HANDSHAKE-SECONDS] [pages]
 #
 # Starts the sidecar pair with `mtls: strict` (pipeline-common.sh's pair_topology), drives
 # wrk -t1 -c16 through it for WRK-SECONDS (default 10), then `openssl s_time -new` full

@@ -18,7 +18,8 @@
 set -euo pipefail
 pid=${1:-}
 top=${2:-25}
-case $pid$top in ''|*[!0-9]*) echo "usage: Benchmarks/resident-pages.sh PID [TOP]" >&2; exit 2;; esac
+case $pid in ""|*[!0-9]*) echo "usage: Benchmarks/resident-pages.sh PID [TOP]" >&2; exit 2;; esac
+case $top in ""|*[!0-9]*) echo "usage: Benchmarks/resident-pages.sh PID [TOP]" >&2; exit 2;; esac
 [ -r "/proc/$pid/pagemap" ] || { echo "cannot read /proc/$pid/pagemap (no such process, or not root)" >&2; exit 2; }
 for tool in python3 nm readelf; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
 
