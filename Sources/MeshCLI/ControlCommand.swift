@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshControl
 import MeshCore
 import MeshIO
@@ -76,7 +76,7 @@ enum ControlCommand {
         do throws(ControlError) {
             let issuer: CertificateIssuer
             if let pinned = topology.mesh.ca {
-                let base = (file as NSString).deletingLastPathComponent
+                let base = PathText.deletingLastComponent(file)
                 func resolve(_ path: String) -> String { path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path }
                 issuer = try CertificateAuthority.loadRoot(certificateFile: resolve(pinned.cert), keyFile: resolve(pinned.key))
             } else if let directory {

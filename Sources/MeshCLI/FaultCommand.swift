@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshConfig
 import MeshCore
 import MeshIO
@@ -147,7 +147,8 @@ enum FaultCommand {
                 guard let colon = pair.firstIndex(where: { $0 == ":" || $0 == "=" }), colon != pair.startIndex else {
                     throw UsageError("\(flag): expected NAME:VALUE, got '\(pair)'")
                 }
-                let name = String(pair[..<colon]), text = String(pair[pair.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                let name = String(pair[..<colon])
+                let text = String(pair[pair.index(after: colon)...].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
                 entries.append(quoted(name) + ": " + quoted(text))
             }
             return "{" + entries.joined(separator: ", ") + "}"
@@ -266,15 +267,19 @@ enum FaultCommand {
     static func sidecarCounts(_ state: MeshState) -> [String: (matched: Int, injected: Int)] {
         var counts: [String: (matched: Int, injected: Int)] = [:]
         let admins = state.instances.compactMap(\.admin) + [state.ingressAdmin].compactMap { $0 }
+        struct Stats: Decodable {
+            struct Counts: Decodable {
+                var matched: Int
+                var injected: Int
+            }
+            var faults: [String: Counts]?
+        }
         for admin in admins {
             guard let (status, body) = HTTPProbe.get(address: admin, path: "/stats", timeout: .milliseconds(500)), status == 200,
-                  let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-                  let faults = object["faults"] as? [String: Any]
+                  let faults = (try? JSONDecoder().decode(Stats.self, from: Data(body)))?.faults
             else { continue }
-            for (id, value) in faults {
-                guard let fields = value as? [String: Any] else { continue }
-                let matched = (fields["matched"] as? NSNumber)?.intValue ?? 0, injected = (fields["injected"] as? NSNumber)?.intValue ?? 0
-                counts[id] = ((counts[id]?.matched ?? 0) + matched, (counts[id]?.injected ?? 0) + injected)
+            for (id, count) in faults {
+                counts[id] = ((counts[id]?.matched ?? 0) + count.matched, (counts[id]?.injected ?? 0) + count.injected)
             }
         }
         return counts

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshCore
 import MeshIO
 import MeshOrchestrator
@@ -105,7 +105,7 @@ enum RunCommand {
             do {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
             } catch {
-                Console.error("meshbed: cannot write \(path): \(error.localizedDescription)")
+                Console.error("meshbed: cannot write \(path): \(FileErrorReason.of(error))")
                 if status == 0 { status = 2 }
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshScenario
 
 /// `meshbed test DIR [--junit F] [--json F] [--state-dir DIR]`: runs every `kind: Scenario`
@@ -12,8 +12,8 @@ enum TestCommand {
         try scanner.finish()
         guard let directory = directories.first else { throw UsageError("test: missing DIR (meshbed test DIR [--junit F])") }
         guard directories.count == 1 else { throw UsageError("test: expected one DIR, got \(directories.count)") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw UsageError("test: '\(directory)' is not a directory")
         }
         let files = scenarioFiles(under: directory)
@@ -24,7 +24,7 @@ enum TestCommand {
     /// The `.yaml`/`.yml` files under `directory` whose top-level `kind` is `Scenario`, sorted.
     static func scenarioFiles(under directory: String) -> [String] {
         let root = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        let entries = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+        let entries = (try? FileManager.default.subpathsOfDirectory(atPath: root)) ?? []
         return entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { root + "/" + $0 }.filter { path in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
             return Scenario.isScenario(text: text)

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import MeshCore
+import MeshIO
 import MeshTLS
 
 extension CertificateAuthority {
@@ -21,8 +23,8 @@ extension CertificateAuthority {
     /// absent: a fresh P-256 root valid for ten years, its key readable by its owner only.
     /// A directory holding one file of the two is refused (something else wrote it).
     public static func loadOrCreateRoot(in directory: String) throws(ControlError) -> CertificateIssuer {
-        let certificatePath = (directory as NSString).appendingPathComponent(rootCertificateFile)
-        let keyPath = (directory as NSString).appendingPathComponent(rootKeyFile)
+        let certificatePath = PathText.appending(directory, rootCertificateFile)
+        let keyPath = PathText.appending(directory, rootKeyFile)
         let files = FileManager.default
         switch (files.fileExists(atPath: certificatePath), files.fileExists(atPath: keyPath)) {
         case (true, true):
@@ -45,7 +47,7 @@ extension CertificateAuthority {
         } catch let error as ControlError {
             throw error
         } catch {
-            throw .badRequest("\(directory): could not store the root: \(error.localizedDescription)")
+            throw .badRequest("\(directory): could not store the root: \(FileErrorReason.of(error))")
         }
         return issuer
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// JSON in and out of the control plane's API: compact, sorted keys (stable bytes for
 /// tests and diffs), and one-line messages for bodies that do not decode.

@@ -18,8 +18,11 @@ public struct IOError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        "\(function): \(String(cString: strerror(code)))"
+        "\(function): \(reason)"
     }
+
+    /// What the errno means, as strerror says it ("Permission denied").
+    public var reason: String { String(cString: strerror(code)) }
 
     /// The address (port) is already taken by another listener.
     public var isAddressInUse: Bool { code == EADDRINUSE }
@@ -278,6 +281,26 @@ public enum Posix {
         var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0, errno() == EINTR { request = remaining }
+    }
+
+    /// At most `limit` bytes from the start of the file at `path` (fewer when it is shorter).
+    public static func readFile(_ path: String, limit: Int) throws(IOError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError(code: errno(), function: "open") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
+        while bytes.count < limit {
+            let result = Glibc.read(fd, chunk.baseAddress, min(chunk.count, limit - bytes.count))
+            if result == 0 { break }
+            if result < 0 {
+                if errno() == EINTR { continue }
+                throw IOError(code: errno(), function: "read")
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<result]))
+        }
+        return bytes
     }
 
     /// Whether a file (or directory) exists at `path`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshIO
 
 /// How another process asks a running supervisor to restart instances: only the supervisor
@@ -69,7 +69,7 @@ public enum RestartChannel {
             try JSONEncoder().encode(request).write(to: URL(fileURLWithPath: temporary))
             try FileManager.default.moveItem(atPath: temporary, toPath: path)
         } catch {
-            throw .couldNotStart("\(path): cannot write the restart request: \(error.localizedDescription)")
+            throw .couldNotStart("\(path): cannot write the restart request: \(FileErrorReason.of(error))")
         }
         return id
     }
@@ -112,7 +112,7 @@ public enum RestartChannel {
             try JSONEncoder().encode(answer).write(to: URL(fileURLWithPath: temporary))
             try FileManager.default.moveItem(atPath: temporary, toPath: directory + "/restart-\(id).done")
         } catch {
-            Console.error("meshbed up: cannot answer restart request \(id): \(error.localizedDescription)")
+            Console.error("meshbed up: cannot answer restart request \(id): \(FileErrorReason.of(error))")
         }
     }
 

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import MeshCore
+import MeshIO
 
 /// The state directory (`--state-dir`, default `./.meshbed`): one subdirectory per
 /// topology with its `state.json` and `logs/<process>.log`.
@@ -25,8 +27,8 @@ public struct StateDirectory: Sendable, Equatable {
         var existing = standard
         var rest: [String] = []
         while existing != "/", !FileManager.default.fileExists(atPath: existing) {
-            rest.insert((existing as NSString).lastPathComponent, at: 0)
-            existing = (existing as NSString).deletingLastPathComponent
+            rest.insert(PathText.lastComponent(existing), at: 0)
+            existing = PathText.deletingLastComponent(existing)
         }
         let resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
         return rest.reduce(resolved) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
@@ -65,7 +67,7 @@ public struct StateDirectory: Sendable, Equatable {
             }
             try manager.createDirectory(atPath: logs, withIntermediateDirectories: true)
         } catch {
-            throw .badInput("--state-dir \(root): cannot create \(logs): \(Self.reason(error))")
+            throw .badInput("--state-dir \(root): cannot create \(logs): \(FileErrorReason.of(error))")
         }
     }
 
@@ -74,7 +76,7 @@ public struct StateDirectory: Sendable, Equatable {
         do {
             try FileManager.default.createDirectory(atPath: directory(of: name), withIntermediateDirectories: true)
         } catch {
-            throw .badInput("--state-dir \(root): cannot create \(directory(of: name)): \(Self.reason(error))")
+            throw .badInput("--state-dir \(root): cannot create \(directory(of: name)): \(FileErrorReason.of(error))")
         }
     }
 
@@ -86,7 +88,7 @@ public struct StateDirectory: Sendable, Equatable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .badInput("\(path): unreadable state file: \(Self.reason(error))")
+            throw .badInput("\(path): unreadable state file: \(FileErrorReason.of(error))")
         }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw .badInput("\(path): unreadable state file: it is empty")
@@ -111,7 +113,7 @@ public struct StateDirectory: Sendable, Equatable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(state).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .couldNotStart("\(path): cannot write the state file: \(Self.reason(error))")
+            throw .couldNotStart("\(path): cannot write the state file: \(FileErrorReason.of(error))")
         }
     }
 
@@ -185,12 +187,5 @@ public struct StateDirectory: Sendable, Equatable {
         let running = all.filter { (try? read($0)).flatMap { $0 }.map(isRunning) ?? false }
         if running.count == 1 { return running[0] }
         throw .badInput("\(root) holds several topologies (\(all.joined(separator: ", "))): name one")
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return underlying.localizedDescription
-        }
-        return (error as NSError).localizedDescription
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshIO
 
 /// The exclusive lock on one topology's state (`ROOT/NAME/lock`, an `flock`): whoever holds
@@ -111,7 +111,7 @@ public struct StateLock: Sendable {
         var words = Posix.commandLine(of: Posix.processID()) ?? CommandLine.arguments
         if let program = words.first { words[0] = String(program.split(separator: "/").last ?? Substring(program)) }
         return words.map { word in
-            word.isEmpty || word.contains(where: { " \t'\"$\\".contains($0) }) ? "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" : word
+            word.isEmpty || word.contains(where: { " \t'\"$\\".contains($0) }) ? "'" + word.replacing("'", with: "'\\''") + "'" : word
         }.joined(separator: " ")
     }
 }

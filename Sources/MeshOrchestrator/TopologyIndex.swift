@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshIO
 
 /// The per-user index of running topologies, so that `status` lists every one on the

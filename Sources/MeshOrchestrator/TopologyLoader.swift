@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import MeshIO
 import MeshTopology
 
 /// Reads topology files for `up` and `validate`: the file's text, parsed and validated,
@@ -13,25 +14,23 @@ public enum TopologyLoader {
     /// read: `cannot read: ...`, `not UTF-8 text`, or too large (more than
     /// `Topology.maximumFileSize` bytes; no more than that is read).
     public static func readText(_ path: String) -> Result<String, TopologyErrors> {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return .failure(problem(path, "cannot read: no such file"))
         }
-        guard !isDirectory.boolValue else { return .failure(problem(path, "cannot read: is a directory")) }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard !isDirectory else { return .failure(problem(path, "cannot read: is a directory")) }
+        let data: [UInt8]
+        do throws(IOError) {
+            data = try Posix.readFile(path, limit: Topology.maximumFileSize + 1)
+        } catch where error.function == "open" {
             return .failure(problem(path, "cannot read: permission denied"))
-        }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: Topology.maximumFileSize + 1) ?? Data()
         } catch {
-            return .failure(problem(path, "cannot read: \(error.localizedDescription)"))
+            return .failure(problem(path, "cannot read: \(error.reason)"))
         }
         guard data.count <= Topology.maximumFileSize else {
             return .failure(problem(path, Topology.tooLargeMessage))
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             return .failure(problem(path, "not UTF-8 text"))
         }
         return .success(text)

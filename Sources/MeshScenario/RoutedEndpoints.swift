@@ -1,4 +1,3 @@
-import Foundation
 import MeshOrchestrator
 
 /// What the running sidecars route to: for each sidecar whose admin port answers (every
@@ -27,12 +26,12 @@ struct RoutedEndpoints {
     /// The endpoint ids in a sidecar's `/config` body: `snapshot.services.*.versions.*[].id`
     /// (nil when the body is not such a document; empty before the first snapshot).
     static func endpointIDs(config: [UInt8]) -> Set<String>? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(config)) as? [String: Any] else { return nil }
-        guard let snapshot = object["snapshot"] as? [String: Any] else { return object["snapshot"] is NSNull ? [] : nil }
+        guard let object = JSONValue.parse(config)?.object else { return nil }
+        guard let snapshot = object["snapshot"]?.object else { return object["snapshot"] == .null ? [] : nil }
         var ids: Set<String> = []
-        for case let service as [String: Any] in (snapshot["services"] as? [String: Any] ?? [:]).values {
-            for case let endpoints as [[String: Any]] in (service["versions"] as? [String: Any] ?? [:]).values {
-                for endpoint in endpoints { if let id = endpoint["id"] as? String { ids.insert(id) } }
+        for case .object(let service) in (snapshot["services"]?.object ?? [:]).values {
+            for case .array(let endpoints) in (service["versions"]?.object ?? [:]).values {
+                for case .object(let endpoint) in endpoints { if case .string(let id)? = endpoint["id"] { ids.insert(id) } }
             }
         }
         return ids

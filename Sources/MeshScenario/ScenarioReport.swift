@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshIO
 import MeshCore
 
@@ -105,8 +105,14 @@ public struct ScenarioReport: Sendable, Equatable {
         }
     }
 
+    /// `value` in decimal, left-padded with zeros to `width` digits (as `%0*d`).
+    static func zeroPadded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
     static func seconds(_ milliseconds: Int) -> String {
-        "\(milliseconds / 1000).\(String(format: "%02d", (milliseconds % 1000) / 10))s"
+        "\(milliseconds / 1000).\(zeroPadded((milliseconds % 1000) / 10, 2))s"
     }
 
     // MARK: JSON
@@ -115,35 +121,35 @@ public struct ScenarioReport: Sendable, Equatable {
     /// "error", "logs", "steps": [{"name", "action", "result", "error", "milliseconds",
     /// "expectations": [{"name", "expected", "measured", "passed"}]}]}]}`, keys sorted.
     public var json: String {
-        let document: [String: Any] = [
-            "result": interruption != nil ? "interrupted" : exitCode == 0 ? "passed" : exitCode == 1 ? "failed" : "error",
-            "exitCode": Int(exitCode),
-            "scenarios": scenarios.map { scenario -> [String: Any] in
-                var error: Any = NSNull()
-                if case .infrastructure(let message) = scenario.outcome { error = message }
-                if case .interrupted(let signal) = scenario.outcome { error = "interrupted by \(ProcessSignal.name(of: signal))" }
-                return [
-                    "name": scenario.name, "file": scenario.file, "result": scenario.verdict,
-                    "milliseconds": scenario.milliseconds, "error": error, "logs": scenario.logs.map { $0 as Any } ?? NSNull(),
-                    "steps": scenario.steps.map { step -> [String: Any] in
-                        var error: Any = NSNull()
+        let document: JSONValue = .object([
+            "result": .string(interruption != nil ? "interrupted" : exitCode == 0 ? "passed" : exitCode == 1 ? "failed" : "error"),
+            "exitCode": .integer(Int(exitCode)),
+            "scenarios": .array(scenarios.map { scenario -> JSONValue in
+                var error = JSONValue.null
+                if case .infrastructure(let message) = scenario.outcome { error = .string(message) }
+                if case .interrupted(let signal) = scenario.outcome { error = .string("interrupted by \(ProcessSignal.name(of: signal))") }
+                return .object([
+                    "name": .string(scenario.name), "file": .string(scenario.file), "result": .string(scenario.verdict),
+                    "milliseconds": .integer(scenario.milliseconds), "error": error, "logs": scenario.logs.map { .string($0) } ?? .null,
+                    "steps": .array(scenario.steps.map { step -> JSONValue in
+                        var error = JSONValue.null
                         switch step.outcome {
-                        case .error(let message), .skipped(let message): error = message
+                        case .error(let message), .skipped(let message): error = .string(message)
                         default: break
                         }
-                        return [
-                            "name": step.name, "action": step.action, "result": step.verdict.lowercased(), "error": error,
-                            "milliseconds": step.milliseconds,
-                            "expectations": step.expectations.map {
-                                ["name": $0.name, "expected": $0.expected, "measured": $0.measured, "passed": $0.passed] as [String: Any]
-                            },
-                        ]
-                    },
-                ]
-            },
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+                        return .object([
+                            "name": .string(step.name), "action": .string(step.action), "result": .string(step.verdict.lowercased()),
+                            "error": error, "milliseconds": .integer(step.milliseconds),
+                            "expectations": .array(step.expectations.map {
+                                .object(["name": .string($0.name), "expected": .string($0.expected), "measured": .string($0.measured),
+                                         "passed": .bool($0.passed)])
+                            }),
+                        ])
+                    }),
+                ])
+            }),
+        ])
+        return document.prettyPrinted + "\n"
     }
 
     // MARK: JUnit
@@ -195,7 +201,7 @@ public struct ScenarioReport: Sendable, Equatable {
 
     /// Seconds with three decimals, as JUnit's `time` attribute wants.
     static func junitTime(_ milliseconds: Int) -> String {
-        "\(milliseconds / 1000).\(String(format: "%03d", milliseconds % 1000))"
+        "\(milliseconds / 1000).\(zeroPadded(milliseconds % 1000, 3))"
     }
 
     /// A double-quoted XML attribute value.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MeshOrchestrator
 
 /// Every sidecar's admin counters at one moment (`GET /stats` on each instance's admin port
@@ -37,10 +37,10 @@ struct SidecarCounters {
 
     /// The integer fields of a `/stats` body (nil when it is not a JSON object).
     static func counters(json: [UInt8]) -> [String: Int]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else { return nil }
+        guard let object = JSONValue.parse(json)?.object else { return nil }
         var counters: [String: Int] = [:]
         for (name, value) in object {
-            if let number = value as? NSNumber { counters[name] = number.intValue }
+            if let number = value.integerValue { counters[name] = number }
         }
         return counters
     }

@@ -144,6 +144,22 @@ import Testing
         #expect(SidecarCounters.counters(json: Array("not json".utf8)) == nil)
     }
 
+    @Test func statsBodiesKeepOnlyNumbersAsIntegers() {
+        // As when they were read with JSONSerialization: numbers truncated, booleans 1 and 0,
+        // strings, objects, arrays and null left out; a body that is not an object is nil.
+        let body = Array(#"{"requests":3,"ratio":2.75,"big":1e3,"up":true,"down":false,"name":"x","loops":[1],"o":{},"n":null}"#.utf8)
+        #expect(SidecarCounters.counters(json: body) == ["requests": 3, "ratio": 2, "big": 1000, "up": 1, "down": 0])
+        #expect(SidecarCounters.counters(json: Array("[1, 2]".utf8)) == nil)
+    }
+
+    @Test func configBodiesGiveTheRoutedEndpointIDs() {
+        let config = #"{"instance":"a","version":3,"snapshot":{"services":{"reviews":{"versions":{"v1":[{"id":"reviews-v1-0","address":"x"},{"id":"reviews-v1-1"}],"v2":[{"id":"reviews-v2-0"},{"no":"id"}]}},"ratings":{"versions":{}}}}}"#
+        #expect(RoutedEndpoints.endpointIDs(config: Array(config.utf8)) == ["reviews-v1-0", "reviews-v1-1", "reviews-v2-0"])
+        #expect(RoutedEndpoints.endpointIDs(config: Array(#"{"instance":"a","version":0,"snapshot":null}"#.utf8)) == [])
+        #expect(RoutedEndpoints.endpointIDs(config: Array(#"{"instance":"a"}"#.utf8)) == nil)
+        #expect(RoutedEndpoints.endpointIDs(config: Array("not json".utf8)) == nil)
+    }
+
     @Test func attemptsAreCheckedOverTheExplainedResponses() {
         var load = LoadResult()
         load.statusCounts = [200: 4]
