@@ -159,7 +159,8 @@ import Testing
         #expect(up.stdout.contains("meshbed down apps --state-dir \(workspace.stateDirectory)"))
 
         let status = try Self.status(workspace, "apps")
-        #expect(Set(status.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "problems"])
+        #expect(Set(status.keys) == ["name", "state", "supervisorPID", "runtime", "stateDir", "control", "ingress", "instances", "faults", "problems"])
+        #expect((status["faults"] as? [Any])?.isEmpty == true)
         #expect(status["name"] as? String == "apps")
         #expect(status["state"] as? String == "ready")
         #expect(status["stateDir"] as? String == workspace.stateDirectory)
@@ -167,9 +168,10 @@ import Testing
         #expect(status["control"] is NSNull && status["ingress"] is NSNull)
         let instances = try #require(status["instances"] as? [[String: Any]])
         #expect(instances.map { $0["id"] as? String } == ["web-v1-0", "api-v1-0", "api-v1-1", "api-v2-0", "legacy-v1-0"])
-        let keys: Set<String> = ["id", "service", "version", "pid", "app", "inbound", "outbound", "admin", "ready", "identity", "certExpiry"]
+        let keys: Set<String> = ["id", "service", "version", "pid", "app", "inbound", "outbound", "admin", "ready", "identity", "certExpiry", "paused"]
         for instance in instances {
             #expect(Set(instance.keys) == keys)
+            #expect(instance["paused"] as? Bool == false)
             #expect(instance["ready"] as? Bool == true, "\(instance)")
             #expect((instance["pid"] as? Int ?? 0) > 0)
             #expect((instance["app"] as? String)?.hasPrefix("127.0.0.1:") == true)
