@@ -48,6 +48,11 @@ case $seconds$rounds$hs_seconds in
 esac
 [ "$seconds" -gt 0 ] && [ "$rounds" -gt 0 ] && [ "$hs_seconds" -gt 0 ] || { echo "every argument must be at least 1" >&2; exit 2; }
 [ -x "$bin" ] || { echo "build first: swift build -c release --static-swift-stdlib (or set MESHBED_BIN)" >&2; exit 2; }
+# MTLS_PATH: the request's path (default /). The echo app's JSON answer repeats the request's
+# headers, so b's (which carry x-forwarded-client-cert from the callee sidecar) is longer
+# than c's and d's; /?size=N makes every variant's answer exactly N bytes.
+path=${MTLS_PATH:-/}
+case $path in /*) ;; *) echo "MTLS_PATH must start with /" >&2; exit 2;; esac
 for tool in wrk nginx openssl curl python3; do
   command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }
 done
@@ -62,7 +67,7 @@ up() {  # label name mtls
   "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
   local status state
   status=$("$bin" status "$2" --json --state-dir "$work/state-$2")
-  url[$1]="http://$(field "$status" client outbound)/"
+  url[$1]="http://$(field "$status" client outbound)$path"
   admin[$1]=$(field "$status" client admin)
   server_admin[$1]=$(field "$status" server admin)
   state=$(cat "$work/state-$2/$2/state.json")
@@ -130,7 +135,7 @@ haproxy_side "$work/haproxy" front "$c_front" "" "127.0.0.1:$c_back" \
   "ssl crt $certs/client.both.pem ca-file $certs/root.pem verify required verifyhost server $tls13"
 haproxy_side "$work/haproxy" back "$c_back" \
   "ssl crt $certs/server.both.pem ca-file $certs/root.pem verify required $tls13 curves X25519:P-256 no-tls-tickets" "$echo_app" ""
-url[c]="http://127.0.0.1:$c_front/"
+url[c]="http://127.0.0.1:$c_front$path"
 wait_port "$c_front"
 haproxy_handshakes() {  # the callee haproxy's TLS connections accepted so far
   python3 - "$work/haproxy/back.sock" <<'PY'
@@ -192,7 +197,7 @@ nginx_side "$work/nginx" front "  upstream back { server 127.0.0.1:$d_back; keep
       proxy_ssl_protocols TLSv1.3;
     }
   }"
-url[d]="http://127.0.0.1:$d_front/"
+url[d]="http://127.0.0.1:$d_front$path"
 wait_port "$d_front"
 nginx_worker() { pgrep -P "$(cat "$work/nginx/$1.pid")" | head -1; }
 procs[d]="$(nginx_worker front) $(nginx_worker back)"
