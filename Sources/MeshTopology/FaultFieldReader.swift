@@ -40,8 +40,24 @@ struct FaultFieldReader {
             duration = ValueReader.duration(value, key: "duration", minimum: .nanoseconds(1), log: &log)
             if duration == nil { valid = false }
         }
+        var direction = FaultSpec.Direction.downstream
+        var toxicity = 1.0
+        if kind.isLinkLevel {
+            if let value = fields["direction"] {
+                if let read = ValueReader.choice(value, key: "direction", as: FaultSpec.Direction.self, log: &log) { direction = read } else { valid = false }
+            }
+            if let value = fields["toxicity"] {
+                if let read = value.double, read >= 0, read <= 1 {
+                    toxicity = read
+                } else {
+                    ValueReader.fail("toxicity", expected: "a probability from 0 to 1 (per connection)", node: value, log: &log)
+                    valid = false
+                }
+            }
+        }
         guard valid, let target, let action else { return nil }
-        return FaultSpec(action: action, target: target, side: side, version: version, headers: headers, trigger: trigger, duration: duration)
+        return FaultSpec(action: action, target: target, side: side, version: version, headers: headers, trigger: trigger, duration: duration,
+                         direction: direction, toxicity: toxicity)
     }
 
     /// A name read from `key`, checked against the services.
@@ -211,6 +227,35 @@ struct FaultFieldReader {
             }
             return .reset(afterBytes: after)
         case .blackhole: return .blackhole
+        case .slowClose:
+            guard let node = fields.required("delay", log: &log),
+                  let delay = ValueReader.duration(node, key: "delay", minimum: .nanoseconds(1), log: &log)
+            else { return fail() }
+            return .slowClose(delay)
+        case .slicer:
+            guard let node = fields.required("averageSize", log: &log),
+                  let average = ValueReader.integer(node, key: "averageSize", in: 1...Int(Int32.max), expected: "a byte count ≥ 1", log: &log)
+            else { return fail() }
+            var variation = 0
+            if let node = fields["sizeVariation"] {
+                guard let read = ValueReader.integer(node, key: "sizeVariation", in: 0...Int(Int32.max), expected: "a byte count ≥ 0", log: &log) else { return fail() }
+                guard read < average else {
+                    ValueReader.fail("sizeVariation", expected: "a byte count below averageSize (\(average))", node: node, log: &log)
+                    return fail()
+                }
+                variation = read
+            }
+            var delay = Duration.zero
+            if let node = fields["delay"] {
+                guard let read = ValueReader.duration(node, key: "delay", log: &log) else { return fail() }
+                delay = read
+            }
+            return .slicer(averageSize: average, sizeVariation: variation, delay: delay)
+        case .limitData:
+            guard let node = fields.required("bytes", log: &log),
+                  let bytes = ValueReader.integer(node, key: "bytes", in: 0...Int.max, expected: "a byte count ≥ 0", log: &log)
+            else { return fail() }
+            return .limitData(bytes: bytes)
         case .partition: return .partition
         case .kill: return .kill
         case .pause: return .pause

@@ -12,6 +12,12 @@ public enum FaultKind: String, Sendable, Equatable, Hashable, CaseIterable {
     case reset
     /// Connections are accepted and never answered.
     case blackhole
+    /// L4: a connection's close reaches the other side only after `delay`.
+    case slowClose
+    /// L4: bytes are cut into slices of `averageSize` ± `sizeVariation`, `delay` apart.
+    case slicer
+    /// L4: the connection is closed once `bytes` have passed.
+    case limitData
     /// No connection succeeds, both ways (`between`) or one way (`from`, `to`).
     case partition
     /// Instances are killed (SIGKILL).
@@ -26,6 +32,16 @@ public enum FaultKind: String, Sendable, Equatable, Hashable, CaseIterable {
     /// Whether the fault acts on single requests (`delay`, `abort`): only these take
     /// `headers` and a trigger (`percent`, `requests`, `first`).
     public var isRequestLevel: Bool { self == .delay || self == .abort }
+
+    /// Whether the fault acts on the bytes of connections (`latency`, `bandwidth`, `reset`,
+    /// `blackhole`, `slowClose`, `slicer`, `limitData`): only these take `direction` and
+    /// `toxicity` (Toxiproxy's toxics).
+    public var isLinkLevel: Bool {
+        switch self {
+        case .latency, .bandwidth, .reset, .blackhole, .slowClose, .slicer, .limitData: true
+        default: false
+        }
+    }
 
     /// Whether the fault acts on processes (`kill`, `pause`, `resume`, `restart`).
     public var isProcessLevel: Bool { self == .kill || self == .pause || self == .resume || self == .restart }

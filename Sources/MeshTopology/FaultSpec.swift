@@ -16,6 +16,10 @@ import MeshYAML
 ///     bandwidth  to, rate,    [from]
 ///     reset      to,          [after (bytes), from]
 ///     blackhole  to,          [from]
+///     slowClose  to, delay,   [from]
+///     slicer     to, averageSize, [sizeVariation, delay, from]
+///     limitData  to, bytes,   [from]
+///     (every link kind above from latency on also takes direction and toxicity)
 ///     partition  between: [A, B]  |  from, to
 ///     kill, pause, resume, restart   service, [version, instance]
 ///
@@ -41,6 +45,12 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case reset(afterBytes: Int?)
         /// Accept and never answer.
         case blackhole
+        /// Let a close through only after this long.
+        case slowClose(Duration)
+        /// Cut bytes into slices of `averageSize` ± `sizeVariation` bytes, `delay` apart.
+        case slicer(averageSize: Int, sizeVariation: Int, delay: Duration)
+        /// Close the connection once this many bytes have passed.
+        case limitData(bytes: Int)
         /// Refuse every connection.
         case partition
         /// Kill the instances.
@@ -61,6 +71,9 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             case .bandwidth: .bandwidth
             case .reset: .reset
             case .blackhole: .blackhole
+            case .slowClose: .slowClose
+            case .slicer: .slicer
+            case .limitData: .limitData
             case .partition: .partition
             case .kill: .kill
             case .pause: .pause
@@ -97,6 +110,22 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     /// `version`: request-level faults apply only to requests routed to this version of
     /// the destination; nil for every version.
     public let version: String?
+
+    /// Which bytes of a connection a link fault acts on (Toxiproxy's `stream`).
+    public enum Direction: String, Sendable, Equatable, CaseIterable {
+        /// From the caller to the destination.
+        case upstream
+        /// From the destination back to the caller (the default, as Toxiproxy's).
+        case downstream
+        /// Both ways.
+        case both
+    }
+
+    /// `direction` of a link fault (`.downstream` for other kinds).
+    public let direction: Direction
+    /// `toxicity` of a link fault: the probability (0–1) that it acts on a given connection;
+    /// 1 for other kinds.
+    public let toxicity: Double
     /// `headers`: request-level faults apply only to requests with these exact header
     /// values (names in lowercase); empty for every request and for other kinds.
     public let headers: OrderedMap<String>
@@ -107,12 +136,14 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
 
     public init(
         action: Action, target: Target, side: Side = .client, version: String? = nil, headers: OrderedMap<String> = [:],
-        trigger: FaultTrigger = .always, duration: Duration? = nil
+        trigger: FaultTrigger = .always, duration: Duration? = nil, direction: Direction = .downstream, toxicity: Double = 1
     ) {
         self.action = action
         self.target = target
         self.side = side
         self.version = version
+        self.direction = direction
+        self.toxicity = toxicity
         self.headers = headers.lowercasingKeys()
         self.trigger = trigger
         self.duration = duration
@@ -173,7 +204,17 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             if jitter != .zero { fields.append(("jitter", jitter.meshbedDescription)) }
         case .bandwidth(let rate): fields.append(("rate", rate.description))
         case .reset(let after): if let after { fields.append(("after", String(after))) }
+        case .slowClose(let delay): fields.append(("delay", delay.meshbedDescription))
+        case .slicer(let average, let variation, let delay):
+            fields.append(("averageSize", String(average)))
+            if variation != 0 { fields.append(("sizeVariation", String(variation))) }
+            if delay != .zero { fields.append(("delay", delay.meshbedDescription)) }
+        case .limitData(let bytes): fields.append(("bytes", String(bytes)))
         case .blackhole, .partition, .kill, .pause, .resume, .restart: break
+        }
+        if kind.isLinkLevel {
+            if direction != .downstream { fields.append(("direction", direction.rawValue)) }
+            if toxicity != 1 { fields.append(("toxicity", Self.number(toxicity))) }
         }
         if !headers.isEmpty { fields.append(("headers", Self.flowMap(headers))) }
         if kind.isRequestLevel, side != .client { fields.append(("side", side.rawValue)) }
@@ -223,9 +264,13 @@ extension FaultSpec {
         case .bandwidth: keys += ["to", "from", "rate"]
         case .reset: keys += ["to", "from", "after"]
         case .blackhole: keys += ["to", "from"]
+        case .slowClose: keys += ["to", "from", "delay"]
+        case .slicer: keys += ["to", "from", "averageSize", "sizeVariation", "delay"]
+        case .limitData: keys += ["to", "from", "bytes"]
         case .partition: keys += ["between", "from", "to"]
         case .kill, .pause, .resume, .restart: keys += ["service", "version", "instance"]
         }
+        if kind.isLinkLevel { keys += ["direction", "toxicity"] }
         if kind.isLasting { keys.append("duration") }
         return keys
     }
@@ -254,7 +299,8 @@ extension FaultSpec {
         let context = kind.map { "in \($0.rawValue) fault" } ?? "in fault"
         let fields = MappingReader(node, key: "fault", context: context, allowed: allowed, log: &log) { key in
             guard let kind, allKeys.contains(key) else { return nil }
-            return "key '\(key)' does not apply to a \(kind.rawValue) fault"
+            let article = "aeiou".contains(kind.rawValue.first ?? "x") ? "an" : "a"
+            return "key '\(key)' does not apply to \(article) \(kind.rawValue) fault"
         }
         guard let kind, let fields else { return nil }
         var reader = FaultFieldReader(fields: fields, kind: kind, references: references)

@@ -104,6 +104,30 @@ import Testing
         #expect(blackhole == FaultSpec(action: .blackhole, target: .link(from: "api", to: "db"), duration: .seconds(5)))
     }
 
+    @Test func moreLinkFaultsWithDirectionAndToxicity() throws {
+        #expect(try fault(["kind": "slowClose", "to": "db", "delay": "2s"]).action == .slowClose(.seconds(2)))
+        let slicer = try fault(["kind": "slicer", "to": "db", "averageSize": 100, "sizeVariation": 30, "delay": "1ms", "direction": "upstream"])
+        #expect(slicer.action == .slicer(averageSize: 100, sizeVariation: 30, delay: .milliseconds(1)))
+        #expect(slicer.direction == .upstream && slicer.toxicity == 1)
+        #expect(slicer.description == "{kind: slicer, to: db, averageSize: 100, sizeVariation: 30, delay: 1ms, direction: upstream}")
+        let limit = try fault(["kind": "limitData", "to": "db", "bytes": 4096, "toxicity": 0.25, "direction": "both"])
+        #expect(limit.action == .limitData(bytes: 4096) && limit.toxicity == 0.25 && limit.direction == .both)
+        #expect(limit.description == "{kind: limitData, to: db, bytes: 4096, direction: both, toxicity: 0.25}")
+        #expect(try fault(["kind": "latency", "to": "db", "latency": "10ms"]).direction == .downstream)
+        // Mistakes.
+        #expect(problems(["kind": "slicer", "to": "db", "averageSize": 10, "sizeVariation": 10]) == [
+            "4:16: sizeVariation: expected a byte count below averageSize (10), got '10'",
+        ])
+        #expect(problems(["kind": "latency", "to": "db", "latency": "10ms", "toxicity": 50]) == [
+            "4:11: toxicity: expected a probability from 0 to 1 (per connection), got '50'",
+        ])
+        #expect(problems(["kind": "latency", "to": "db", "latency": "10ms", "direction": "sideways"]) == [
+            "4:12: direction: expected one of upstream, downstream, both, got 'sideways'",
+        ])
+        #expect(problems(["kind": "abort", "to": "db", "status": 503, "direction": "upstream"]) == ["4:1: key 'direction' does not apply to an abort fault"])
+        #expect(problems(["kind": "limitData", "to": "db"]) == ["1:1: missing key 'bytes' in limitData fault"])
+    }
+
     @Test func partitions() throws {
         #expect(try fault(["kind": "partition", "between": ["api", "db"]]).target == .between("api", "db"))
         #expect(try fault(["kind": "partition", "from": "api", "to": "db"]).target == .link(from: "api", to: "db"))
@@ -145,10 +169,10 @@ import Testing
     @Test func kindIsRequiredAndChecked() {
         #expect(problems(["to": "db"]) == ["1:1: missing key 'kind' in fault"])
         #expect(problems(["kind": "abrt", "to": "db"]) == [
-            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
+            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
         ])
         #expect(problems(["kind": "abrt", "tooo": "db"]) == [
-            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
+            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
             "2:1: unknown key 'tooo' in fault (did you mean 'to'?)",
         ])
         #expect(problems("abort") == ["1:1: fault: expected a mapping with a 'kind', got 'abort'"])
