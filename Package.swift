@@ -38,7 +38,7 @@ let package = Package(
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
-        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO"], swiftSettings: dataPath),
+        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
         .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS"]),
         // The echo application (`meshbed echo`).

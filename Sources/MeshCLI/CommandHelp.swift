@@ -227,8 +227,8 @@ struct CommandHelp: Sendable {
                     "meshbed fault clear ID | --all",
                     "           (each with [--topology NAME] [--state-dir DIR] [--timeout D])"],
             details: """
-            add: a delay or abort fault (the other link kinds are refused until the sidecars enforce them) goes to
-            the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
+            add: a request fault (delay, abort) or a link fault (latency, bandwidth, reset, blackhole, slowClose,
+            slicer, limitData; partitions are refused until the sidecars enforce them) goes to the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
             the command waits until every live sidecar applied it. The flags are the keys of the topology's
             faults: (docs/topology.md); --spec takes one fault in that form. A process fault acts at once on the
             instances' app and sidecar processes (kill: SIGKILL, pause: SIGSTOP, resume: SIGCONT, restart: by the
@@ -250,10 +250,12 @@ struct CommandHelp: Sendable {
                 Flag("--requests A-B", "only the requests in scope numbered A to B (from 1)"),
                 Flag("--first N", "only the first N requests in scope"),
                 Flag("--duration D", "the fault clears itself after this long"),
-                Flag("--latency D", "latency: the delay of bytes on the link (refused until enforced)"),
-                Flag("--jitter D", "latency: its jitter (refused until enforced)"),
-                Flag("--rate R", "bandwidth: the link's rate, e.g. 64KB/s (refused until enforced)"),
-                Flag("--after N", "reset: after this many bytes (refused until enforced)"),
+                Flag("--latency D", "latency: the delay of the link's bytes"),
+                Flag("--jitter D", "latency: plus or minus up to this much"),
+                Flag("--rate R", "bandwidth: the link's rate, e.g. 64KB/s"),
+                Flag("--after N", "reset: after this many bytes"),
+                Flag("--direction D", "link faults: downstream (default: the answers), upstream (the requests) or both"),
+                Flag("--toxicity P", "link faults: the chance (0-1) that a connection is affected (default 1)"),
                 Flag("--between A,B", "partition: both ways between two services (refused until enforced)"),
                 Flag("--spec FAULT", "the whole fault as a YAML or JSON mapping, in the topology's form"),
                 Flag("--json", "list: print one JSON object"),

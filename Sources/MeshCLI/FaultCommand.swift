@@ -33,6 +33,7 @@ enum FaultCommand {
         ("--percent", "percent", .number), ("--requests", "requests", .text), ("--first", "first", .number),
         ("--duration", "duration", .text), ("--latency", "latency", .text), ("--jitter", "jitter", .text),
         ("--rate", "rate", .text), ("--after", "after", .number), ("--between", "between", .list),
+        ("--direction", "direction", .text), ("--toxicity", "toxicity", .number),
         ("--header", "headers", .pairs), ("--response-header", "responseHeaders", .pairs),
     ]
 

@@ -1,7 +1,8 @@
 /// One active fault as snapshots carry it to sidecars and the control plane's fault API
 /// lists it (SPEC §6): the topology's fault keys, durations as meshbed duration text, plus
 /// the `id` the control plane gave it. Sidecars apply the request-level kinds (`delay`,
-/// `abort`); `FaultRule` (MeshProxy) compiles one for the data path.
+/// `abort`) and the link kinds; `FaultRule` and `LinkToxics` (MeshProxy) compile them for
+/// the data path.
 public struct FaultConfig: Codable, Sendable, Equatable {
     /// How a `delay` is drawn.
     public struct Delay: Codable, Sendable, Equatable {
@@ -60,6 +61,21 @@ public struct FaultConfig: Codable, Sendable, Equatable {
     public var status: Int?
     public var body: String?
     public var responseHeaders: [String: String]?
+    /// Link faults: `upstream`, `downstream` or `both`, and the chance per connection (0–1).
+    public var direction: String?
+    public var toxicity: Double?
+    /// `latency`: the delay and its jitter (duration text).
+    public var latency: String?
+    public var jitter: String?
+    /// `bandwidth`: bytes per second.
+    public var rate: Int?
+    /// `reset`: after this many bytes.
+    public var after: Int?
+    /// `slicer`: slice size and its variation, in bytes (and `delay` between slices).
+    public var averageSize: Int?
+    public var sizeVariation: Int?
+    /// `limitData`: the bytes let through.
+    public var bytes: Int?
     /// The fault clears itself this long after it was added (duration text).
     public var duration: String?
     /// The YAML flow form it was added with (`{kind: abort, to: ratings, status: 503}`), for lists.

@@ -33,7 +33,22 @@ extension FaultConfig {
             self.status = status
             self.body = body
             if !responseHeaders.isEmpty { self.responseHeaders = Dictionary(uniqueKeysWithValues: responseHeaders.map { ($0.key, $0.value) }) }
+        case .latency(let latency, let jitter):
+            self.latency = latency.meshbedDescription
+            self.jitter = jitter.meshbedDescription
+        case .bandwidth(let rate): self.rate = rate.bytesPerSecond
+        case .reset(let after): self.after = after
+        case .slowClose(let delay): self.delay = Self.delay(.fixed(delay))
+        case .slicer(let average, let variation, let delay):
+            averageSize = average
+            sizeVariation = variation
+            self.delay = Self.delay(.fixed(delay))
+        case .limitData(let bytes): self.bytes = bytes
         default: break
+        }
+        if spec.kind.isLinkLevel {
+            direction = spec.direction.rawValue
+            toxicity = spec.toxicity
         }
         duration = spec.duration?.meshbedDescription
         self.spec = spec.description

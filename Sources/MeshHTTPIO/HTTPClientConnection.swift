@@ -102,6 +102,9 @@ public final class HTTPClientConnection: ByteStreamHandler {
     /// False while the request's pending bytes are above the high-water mark.
     public var isWritable: Bool { stream.isWritable }
 
+    /// The stream the connection runs on (a TCP connection, or a TLS or fault stage over one).
+    public var byteStream: any ByteStream { stream.stream }
+
     /// Stops reading the response (backpressure from whoever consumes it).
     public func pauseReading() { stream.pauseReading() }
     /// Resumes reading the response.

@@ -56,7 +56,9 @@ enum MeshTransport {
         { address, loop throws(IOError) in
             let table = state.routingTable
             guard let security = table.security, let service = security.serviceByAddress[address] else {
-                return try HTTPClientConnection.connect(to: address, on: loop)
+                guard table.links != nil else { return try HTTPClientConnection.connect(to: address, on: loop) }
+                let tcp = try TCPConnection.connect(to: address, on: loop, handler: nil)
+                return HTTPClientConnection(address: address, stream: try state.stream(over: tcp, to: address))
             }
             guard let credentials = identity?.credentials else {
                 // No certificate yet: no peer would accept us. Fails like a refused connection.
@@ -65,7 +67,8 @@ enum MeshTransport {
             let verifier = MeshIdentityVerifier(trustDomain: security.mtls.trustDomain, namespace: security.namespace)
             let counters = state.counters
             let tcp = try TCPConnection.connect(to: address, on: loop, handler: nil)
-            let session = TLSStream(lower: tcp, context: credentials.client,
+            // Link faults act on the bytes of the wire, under TLS.
+            let session = TLSStream(lower: try state.stream(over: tcp, to: address), context: credentials.client,
                                     peerCheck: { verifier.refusal($0, expectedService: service) })
             session.onHandshakeFailure = { reason in
                 counters.tlsRejected.add(1, ordering: .relaxed)

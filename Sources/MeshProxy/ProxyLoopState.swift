@@ -4,6 +4,8 @@ import MeshHTTP
 import MeshHTTPIO
 import MeshIO
 import MeshResilience
+import MeshFaults
+import MeshTLSIO
 
 /// What the sidecar keeps per event loop, touched only on that loop's thread: its
 /// upstream connections, its timers, its random stream for splits, round-robin positions,
@@ -117,6 +119,57 @@ final class ProxyLoopState: @unchecked Sendable {
             table = store.table
             failed.removeAll()
             serverFaultSet = table.faults.flatMap { $0.server.isEmpty ? nil : $0 }
+            if table.links !== links { linksChanged(to: table.links) }
+        }
+    }
+
+    // MARK: link faults
+
+    /// The link faults in force for this sidecar's upstream connections.
+    private(set) var links: LinkToxics?
+    /// The fault stages of this loop's live upstream connections, by address.
+    private var toxicStreams: [(address: SocketAddress, stream: WeakToxicStream)] = []
+    /// Connections opened on this loop under fault stages (each one's seed differs).
+    private var toxicConnections: UInt64 = 0
+
+    /// A weak reference to a connection's fault stage (the connection owns it).
+    struct WeakToxicStream {
+        weak var stream: ToxicStream?
+    }
+
+    /// The stream to run a new upstream connection to `address` on: `tcp` itself, or a
+    /// `ToxicStream` over it when link faults apply to `address` (registered for updates).
+    func stream(over tcp: TCPConnection, to address: SocketAddress) throws(IOError) -> any ByteStream {
+        refreshTable()
+        guard let toxics = links?.byAddress[address] else { return tcp }
+        toxicConnections &+= 1
+        do {
+            // Its own seed (not the loop's stream, which splits draw from): the sidecar's, and the count.
+            let seed = store.faultOwner.seed &+ toxicConnections &* 0x9E37_79B9_7F4A_7C15
+            let stream = try ToxicStream(lower: tcp, role: .client, toxics: toxics, seed: seed, scheduler: timers)
+            toxicStreams.append((address, WeakToxicStream(stream: stream)))
+            return stream
+        } catch {
+            throw IOError.protocolFailure("link fault: \(error)")
+        }
+    }
+
+    /// Whether a pooled connection must not be used again: link faults apply to its address
+    /// now but it was opened without fault stages (it finishes what it carries, then closes).
+    func shouldRetire(_ connection: HTTPClientConnection) -> Bool {
+        refreshTable()
+        guard let links, links.byAddress[connection.address] != nil else { return false }
+        let stream = connection.byteStream
+        return !(stream is ToxicStream || (stream as? TLSStream)?.lower is ToxicStream)
+    }
+
+    /// A new snapshot's link faults: every live fault stage takes its address's new list (or
+    /// none); stages whose connection is gone are forgotten.
+    private func linksChanged(to new: LinkToxics?) {
+        links = new
+        toxicStreams.removeAll { $0.stream.stream == nil || $0.stream.stream!.isClosed }
+        for entry in toxicStreams {
+            try? entry.stream.stream?.update(new?.byAddress[entry.address] ?? [])
         }
     }
 

@@ -12,6 +12,8 @@ public struct RoutingTable: Sendable {
     var security: Security?
     /// The request-level faults in force; nil when there are none.
     var faults: FaultSet?
+    /// The link faults this sidecar applies to its upstream connections; nil when none.
+    var links: LinkToxics?
 
     /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
     /// data path: one retain for all of it, none without mTLS).
@@ -158,6 +160,7 @@ public struct RoutingTable: Sendable {
         }
         if let faults = snapshot.faults {
             self.faults = try FaultSet(faults, owner: faultOwner, previous: previous?.faults)
+            self.links = try LinkToxics(faults, owner: faultOwner, addresses: destinations.mapValues { $0.all.map(\.address) })
         }
     }
 

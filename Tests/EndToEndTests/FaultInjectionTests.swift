@@ -84,11 +84,46 @@ import Testing
         // Mistakes: one line, exit 2.
         let unknown = try workspace.meshbed(["fault", "add", "abort", "--to", "svx", "--status", "503"])
         #expect(unknown.status == 2 && unknown.stderr.contains("to: unknown service 'svx'"), "\(unknown.stderr)")
-        let refused = try workspace.meshbed(["fault", "add", "latency", "--to", "svc", "--latency", "10ms"])
+        let refused = try workspace.meshbed(["fault", "add", "partition", "--between", "svc,ingress"])
         #expect(refused.status == 2 && refused.stderr.contains("not supported yet"), "\(refused.stderr)")
         let noID = try workspace.meshbed(["fault", "clear", "f99"])
         #expect(noID.status == 2 && noID.stderr.contains("no fault 'f99'"), "\(noID.stderr)")
         #expect(try workspace.meshbed(["down", "faulty"]).status == 0)
+    }
+
+    /// Link faults act on the bytes between the sidecars, under TLS: a latency the client
+    /// measures (on a connection pooled before the fault: retired, a new one carries it),
+    /// a reset that fails the request, and back to normal when cleared.
+    @Test func linkFaultsUnderTLS() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try Self.topology(workspace, name: "links", faults: "  []")
+        let up = try workspace.meshbed(["up", file, "--detach"])
+        try #require(up.status == 0, "\(up.stderr)")
+        let ingress = try #require(try workspace.state("links")["ingress"] as? String)
+        #expect(try Self.statuses(ingress, count: 3) == [200, 200, 200])  // pools a connection to svc
+
+        func timed() throws -> (status: String, seconds: Double) {
+            let text = try Harness.run("curl", ["-s", "-o", "/dev/null", "-m", "10", "-H", "Host: svc", "-w", "%{http_code} %{time_total}", "http://\(ingress)/"], timeout: 20).stdout
+            let parts = text.split(separator: " ")
+            return (String(parts.first ?? ""), Double(parts.last ?? "") ?? 0)
+        }
+        let add = try workspace.meshbed(["fault", "add", "latency", "--to", "svc", "--latency", "300ms"])
+        #expect(add.status == 0, "\(add.stderr)")
+        for _ in 0..<2 {
+            let (status, seconds) = try timed()
+            #expect(status == "200" && seconds >= 0.3, "\(status) \(seconds)")
+        }
+        #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
+        #expect(try Self.statuses(ingress, count: 2) == [200, 200])
+
+        // A reset at the first byte of each request: every attempt fails; the caller answers 5xx.
+        #expect(try workspace.meshbed(["fault", "add", "reset", "--to", "svc", "--direction", "upstream"]).status == 0)
+        let reset = try Self.statuses(ingress, count: 2)
+        #expect(reset.allSatisfy { $0 >= 500 }, "\(reset)")
+        #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
+        #expect(try Self.statuses(ingress, count: 2) == [200, 200])
+        #expect(try workspace.meshbed(["down", "links"]).status == 0)
     }
 
     /// The same seed faults the same requests; the process is started anew each time.

@@ -64,13 +64,22 @@ extension HTTPClientConnection: UpstreamConnection {
 /// The real connector: an `HTTPConnectionPool` on the loop.
 final class PooledUpstreams: UpstreamConnector {
     let pool: HTTPConnectionPool
+    /// Whether a pooled connection must not be used again (link faults now apply to its
+    /// address, and it has no fault stages): closed instead of reused or pooled.
+    var retire: ((HTTPClientConnection) -> Bool)?
 
     init(pool: HTTPConnectionPool) {
         self.pool = pool
     }
 
     func checkout(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection {
-        try pool.checkout(address)
+        var connection = try pool.checkout(address)
+        // An idle connection from before the faults is closed; a new one is made with them.
+        while let retire, connection.isConnected, retire(connection) {
+            connection.close()
+            connection = try pool.checkout(address)
+        }
+        return connection
     }
 
     func connect(_ address: SocketAddress) throws(IOError) -> any UpstreamConnection {
@@ -79,6 +88,7 @@ final class PooledUpstreams: UpstreamConnector {
 
     func checkin(_ connection: any UpstreamConnection, idleTimeout: UInt64) {
         guard let connection = connection as? HTTPClientConnection else { return connection.close() }
+        if let retire, retire(connection) { return connection.close() }
         pool.checkin(connection, idleTimeout: idleTimeout)
     }
 
