@@ -157,7 +157,6 @@ final class ProxyLoopState: @unchecked Sendable {
     /// Whether a pooled connection must not be used again: link faults apply to its address
     /// now but it was opened without fault stages (it finishes what it carries, then closes).
     func shouldRetire(_ connection: HTTPClientConnection) -> Bool {
-        refreshTable()
         guard let links, links.byAddress[connection.address] != nil else { return false }
         let stream = connection.byteStream
         return !(stream is ToxicStream || (stream as? TLSStream)?.lower is ToxicStream)
@@ -167,6 +166,9 @@ final class ProxyLoopState: @unchecked Sendable {
     /// none); stages whose connection is gone are forgotten.
     private func linksChanged(to new: LinkToxics?) {
         links = new
+        // The pool asks about retiring connections only while link faults are in force
+        // (a pool without them pays nothing per checkout and checkin).
+        (connector as? PooledUpstreams)?.retire = new == nil ? nil : { [unowned self] connection in self.shouldRetire(connection) }
         toxicStreams.removeAll { $0.stream.stream == nil || $0.stream.stream!.isClosed }
         for entry in toxicStreams {
             try? entry.stream.stream?.update(new?.byAddress[entry.address] ?? [])

@@ -42,7 +42,6 @@ public final class Sidecar: Sendable {
             // On the loop that owns the pool, before any listener exists.
             loop.execute {
                 (state.connector as? PooledUpstreams)?.pool.connect = MeshTransport.connector(identity: identity, state: state, log: log)
-                (state.connector as? PooledUpstreams)?.retire = { [unowned state] connection in state.shouldRetire(connection) }
             }
         }
         let byLoop = states
