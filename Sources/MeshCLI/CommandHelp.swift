@@ -227,8 +227,8 @@ struct CommandHelp: Sendable {
                     "meshbed fault clear ID | --all",
                     "           (each with [--topology NAME] [--state-dir DIR] [--timeout D])"],
             details: """
-            add: a request fault (delay, abort) or a link fault (latency, bandwidth, reset, blackhole, slowClose,
-            slicer, limitData; partitions are refused until the sidecars enforce them) goes to the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
+            add: a request fault (delay, abort), a link fault (latency, bandwidth, reset, blackhole, slowClose,
+            slicer, limitData) or a partition goes to the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
             the command waits until every live sidecar applied it. The flags are the keys of the topology's
             faults: (docs/topology.md); --spec takes one fault in that form. A process fault acts at once on the
             instances' app and sidecar processes (kill: SIGKILL, pause: SIGSTOP, resume: SIGCONT, restart: by the
@@ -256,7 +256,7 @@ struct CommandHelp: Sendable {
                 Flag("--after N", "reset: after this many bytes"),
                 Flag("--direction D", "link faults: downstream (default: the answers), upstream (the requests) or both"),
                 Flag("--toxicity P", "link faults: the chance (0-1) that a connection is affected (default 1)"),
-                Flag("--between A,B", "partition: both ways between two services (refused until enforced)"),
+                Flag("--between A,B", "partition: both ways between two services (or ingress)"),
                 Flag("--spec FAULT", "the whole fault as a YAML or JSON mapping, in the topology's form"),
                 Flag("--json", "list: print one JSON object"),
                 Flag("--all", "clear: every fault, and resume every paused instance"),

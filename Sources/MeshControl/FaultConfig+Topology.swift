@@ -14,6 +14,7 @@ extension FaultConfig {
         case .between(let a, let b):
             self.from = a
             self.to = b
+            self.direction = "both"
         case .instances(let service, _, _):
             self.to = service
         }

@@ -55,6 +55,11 @@ enum MeshTransport {
     {
         { address, loop throws(IOError) in
             let table = state.routingTable
+            if let links = table.links, links.partitioned.contains(address) {
+                // A partition: the connection cannot be made (the attempt fails to connect).
+                state.counters.partitioned.add(1, ordering: .relaxed)
+                throw IOError.protocolFailure("partitioned from \(address) by an injected fault")
+            }
             guard let security = table.security, let service = security.serviceByAddress[address] else {
                 guard table.links != nil else { return try HTTPClientConnection.connect(to: address, on: loop) }
                 let tcp = try TCPConnection.connect(to: address, on: loop, handler: nil)

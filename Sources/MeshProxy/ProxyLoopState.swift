@@ -127,6 +127,12 @@ final class ProxyLoopState: @unchecked Sendable {
 
     /// The link faults in force for this sidecar's upstream connections.
     private(set) var links: LinkToxics?
+
+    /// The link faults of the current table (one version compare when nothing changed).
+    var currentLinks: LinkToxics? {
+        refreshTable()
+        return links
+    }
     /// The fault stages of this loop's live upstream connections, by address.
     private var toxicStreams: [(address: SocketAddress, stream: WeakToxicStream)] = []
     /// Connections opened on this loop under fault stages (each one's seed differs).

@@ -42,7 +42,7 @@ public enum Expectation: Sendable, Equatable {
     /// with circuit breaking; until a sidecar reports one, an expectation on it fails saying so).
     public static let counterNames = [
         "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows", "budgetExhausted",
-        "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied", "faulted", "faultDelays", "faultAborts",
+        "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied", "faulted", "faultDelays", "faultAborts", "partitioned",
     ]
     /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
     public static let attemptStatistics = ["max", "mean"]

@@ -34,7 +34,7 @@ public enum UnsupportedFeatures {
 
     /// The fault kinds `faults:` (and every other way of adding a fault) may use so far:
     /// the request-level and link faults, applied by the sidecars. The others are refused per entry, with why.
-    public static let enforcedFaultKinds: Set<FaultKind> = [.delay, .abort, .latency, .bandwidth, .reset, .blackhole, .slowClose, .slicer, .limitData]
+    public static let enforcedFaultKinds: Set<FaultKind> = [.delay, .abort, .latency, .bandwidth, .reset, .blackhole, .slowClose, .slicer, .limitData, .partition]
 
     /// Why a fault of `kind` is refused, or nil when it is enforced.
     public static func faultRefusal(_ kind: FaultKind) -> String? {
@@ -43,7 +43,7 @@ public enum UnsupportedFeatures {
         if kind.isProcessLevel {
             return "kind: \(kind.rawValue) faults from the start are not supported yet (use a scenario step or `meshbed fault add`); remove it"
         }
-        return "kind: \(kind.rawValue) faults are not supported yet (request and link faults are injected so far, not partitions); remove it"
+        return "kind: \(kind.rawValue) faults are not supported yet; remove it"
     }
 
     /// Logs one error per refused feature of a topology document (a mapping whose `kind`, if

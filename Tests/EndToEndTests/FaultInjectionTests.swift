@@ -84,7 +84,7 @@ import Testing
         // Mistakes: one line, exit 2.
         let unknown = try workspace.meshbed(["fault", "add", "abort", "--to", "svx", "--status", "503"])
         #expect(unknown.status == 2 && unknown.stderr.contains("to: unknown service 'svx'"), "\(unknown.stderr)")
-        let refused = try workspace.meshbed(["fault", "add", "partition", "--between", "svc,ingress"])
+        let refused = try workspace.meshbed(["fault", "add", "--spec", "{kind: pause, service: svc, duration: 5s}"])
         #expect(refused.status == 2 && refused.stderr.contains("not supported yet"), "\(refused.stderr)")
         let noID = try workspace.meshbed(["fault", "clear", "f99"])
         #expect(noID.status == 2 && noID.stderr.contains("no fault 'f99'"), "\(noID.stderr)")
@@ -124,6 +124,28 @@ import Testing
         #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
         #expect(try Self.statuses(ingress, count: 2) == [200, 200])
         #expect(try workspace.meshbed(["down", "links"]).status == 0)
+    }
+
+    /// A partition: the caller's sidecar opens no connection (its requests fail at once as
+    /// connect failures, 503) and the open ones carry nothing; heal brings traffic back
+    /// without restarting anything.
+    @Test func partitionAndHeal() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try Self.topology(workspace, name: "cut", faults: "  []")
+        let up = try workspace.meshbed(["up", file, "--detach"])
+        try #require(up.status == 0, "\(up.stderr)")
+        let ingress = try #require(try workspace.state("cut")["ingress"] as? String)
+        #expect(try Self.statuses(ingress, count: 2) == [200, 200])
+        let add = try workspace.meshbed(["fault", "add", "partition", "--between", "ingress,svc"])
+        #expect(add.status == 0, "\(add.stderr)")
+        let cut = try Self.statuses(ingress, count: 3)
+        #expect(cut == [503, 503, 503], "\(cut)")
+        let body = try MeshUpTests.curl(["-H", "Host: svc", "http://\(ingress)/"])
+        #expect(body.contains("partitioned") || body.contains("UF"), "\(body)")
+        #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
+        #expect(try Self.statuses(ingress, count: 2) == [200, 200])
+        #expect(try workspace.meshbed(["down", "cut"]).status == 0)
     }
 
     /// The same seed faults the same requests; the process is started anew each time.

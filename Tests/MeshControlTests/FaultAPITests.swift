@@ -78,7 +78,6 @@ import Testing
             let cases: [(String, Int, String)] = [
                 (#"{"kind": "abort", "to": "ratngs", "status": 503}"#, 400, "to: unknown service 'ratngs' (did you mean 'ratings'?)"),
                 (#"{"kind": "abort", "to": "ratings"}"#, 400, "missing key 'status' in abort fault"),
-                (#"{"kind": "partition", "between": ["ratings", "details"]}"#, 422, "partition faults are not supported yet"),
                 (#"{"kind": "kill", "service": "ratings"}"#, 422, "is a process fault"),
                 ("{not json", 400, "invalid fault"),
                 ("", 400, "empty body"),

@@ -169,12 +169,12 @@ import Testing
             name: later
             topology: shop.yaml
             steps:
-              - fault: {kind: partition, from: front, to: reviews}
+              - fault: {kind: pause, service: reviews, duration: 5s}
               - traffic: {to: reviews}
                 expect: {retries: "> 0", metrics: {}, circuit: {}}
             """)
         #expect(errors == [
-            "dir/s.yaml:5:19: kind: partition faults are not supported yet (request and link faults are injected so far, not partitions); remove it",
+            "dir/s.yaml:5:44: duration: on a pause fault is not supported yet (resume or restart in a later step)",
             "dir/s.yaml:7:30: metrics: metrics expectations are not supported yet (they arrive with sidecar metrics)",
             "dir/s.yaml:7:43: circuit: circuit expectations are not supported yet (they arrive with circuit breaking)",
         ])

@@ -94,7 +94,7 @@ enum Fixtures {
     /// enforced yet, each at its place.
     @Test func fullIsRefusedForWhatIsNotEnforced() throws {
         let text = try Fixtures.text("full.yaml")
-        #expect(Fixtures.refusals(text).count == 4)
+        #expect(Fixtures.refusals(text).count == 2)
         guard case .failure(let errors) = try Fixtures.load("full.yaml") else {
             Issue.record("full.yaml loaded although it asks for faults")
             return

@@ -41,14 +41,12 @@ import Testing
               api: {idleTimeout: 2s}
             faults:
               - {kind: abort, to: api, status: 503, percent: 10}
-              - {kind: partition, between: [web, api]}
               - {kind: pause, service: api}
 
             """
         #expect(Self.load(text) == [
             "3:50: certTTL: has no effect with mtls 'disabled' (no certificates are issued); remove it",
-            "16:12: kind: partition faults are not supported yet (request and link faults are injected so far, not partitions); remove it",
-            "17:12: kind: pause faults from the start are not supported yet (use a scenario step or `meshbed fault add`); remove it",
+            "16:12: kind: pause faults from the start are not supported yet (use a scenario step or `meshbed fault add`); remove it",
         ])
     }
 

@@ -3,25 +3,49 @@ import MeshFaults
 import MeshIO
 
 /// The link faults of one snapshot (Toxiproxy's toxics: latency, bandwidth, reset,
-/// blackhole, slowClose, slicer, limitData) that this sidecar applies, as `MeshFaults`
+/// blackhole, slowClose, slicer, limitData) and partitions that this sidecar applies, as `MeshFaults`
 /// toxics per destination address: the sidecar puts a `ToxicStream` under TLS on every
 /// connection it opens to such an address, and hands each live one the new list when a
 /// snapshot changes it. Client side only: a fault `from` another service is left out.
 final class LinkToxics: Sendable {
     /// The toxics for connections to each address (an instance's inbound port).
     let byAddress: [SocketAddress: [Toxic]]
+    /// Addresses a partition cuts this sidecar off from: no new connection is opened to them
+    /// (a connect failure), and the open ones carry no more bytes (a blackhole both ways).
+    let partitioned: Set<SocketAddress>
+    /// Callers a partition cuts off from this sidecar's own service: its inbound side drops
+    /// their requests (the other half of enforcing a partition on both sides).
+    let partitionedCallers: Set<String>
 
     /// Compiles the link faults of `configs` that `owner` applies, for the endpoints in
     /// `addresses` (service → inbound addresses); nil when there are none.
     init?(_ configs: [FaultConfig], owner: FaultSet.Owner, addresses: [String: [SocketAddress]]) throws(ConfigError) {
         var byAddress: [SocketAddress: [Toxic]] = [:]
+        var partitioned: Set<SocketAddress> = [], partitionedCallers: Set<String> = []
+        for config in configs where config.kind == "partition" {
+            // One way, `from` → `to`; `between` arrives as from A, to B plus `direction: both`.
+            guard let from = config.from, let to = config.to else { continue }
+            let pairs = config.direction == "both" ? [(from, to), (to, from)] : [(from, to)]
+            for (caller, callee) in pairs {
+                if caller == owner.service {
+                    let cut = Toxic(name: "\(config.id)-\(callee)", kind: .blackhole(closeAfter: nil), direction: .upstream)
+                    for address in addresses[callee] ?? [] {
+                        partitioned.insert(address)
+                        byAddress[address, default: []] += [cut, Toxic(name: cut.name + "-back", kind: .blackhole(closeAfter: nil), direction: .downstream)]
+                    }
+                }
+                if callee == owner.service { partitionedCallers.insert(caller) }
+            }
+        }
         for config in configs {
             guard let toxics = try Self.toxics(config), let destination = config.to else { continue }
             guard config.from.map({ $0 == owner.service }) ?? true else { continue }
             for address in addresses[destination] ?? [] { byAddress[address, default: []] += toxics }
         }
-        guard !byAddress.isEmpty else { return nil }
+        guard !byAddress.isEmpty || !partitionedCallers.isEmpty else { return nil }
         self.byAddress = byAddress
+        self.partitioned = partitioned
+        self.partitionedCallers = partitionedCallers
     }
 
     /// The toxics a link fault becomes (two for `direction: both`), nil for other kinds.

@@ -35,6 +35,9 @@ final class ProxyCounters: Sendable {
     let authorizationDenied = Atomic<Int>(0)
     /// Requests at least one injected fault delayed or answered.
     let faulted = Atomic<Int>(0)
+    /// Connections a partition kept from being opened, and requests from a partitioned
+    /// caller dropped by the inbound side.
+    let partitioned = Atomic<Int>(0)
     /// Requests an injected fault delayed.
     let faultDelays = Atomic<Int>(0)
     /// Requests an injected fault answered (abort).
@@ -59,6 +62,7 @@ final class ProxyCounters: Sendable {
             ("tlsRejected", sum { $0.tlsRejected.load(ordering: .relaxed) }),
             ("authorizationDenied", sum { $0.authorizationDenied.load(ordering: .relaxed) }),
             ("faulted", sum { $0.faulted.load(ordering: .relaxed) }),
+            ("partitioned", sum { $0.partitioned.load(ordering: .relaxed) }),
             ("faultDelays", sum { $0.faultDelays.load(ordering: .relaxed) }),
             ("faultAborts", sum { $0.faultAborts.load(ordering: .relaxed) }),
         ]

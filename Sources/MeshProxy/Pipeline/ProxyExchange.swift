@@ -186,6 +186,13 @@ final class ProxyExchange: HTTPRequestHandler {
                 exchange.abort()
                 return
             }
+            if let links = state.currentLinks, !links.partitionedCallers.isEmpty,
+               let caller = callerService ?? head.headers.firstString("x-meshbed-source"), links.partitionedCallers.contains(caller) {
+                // A partition between the caller and this service: nothing gets through.
+                state.counters.partitioned.add(1, ordering: .relaxed)
+                exchange.abort()
+                return
+            }
         }
         start(head, from: exchange)
     }
