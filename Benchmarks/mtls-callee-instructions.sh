@@ -102,20 +102,6 @@ CONF
   pids=()  # gone: their pids must not be signalled again
   callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-callee-$n.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
     > "$work/inclusive-callee-$n.txt"
-  python3 - "$work/inclusive-callee-$n.txt" "$((r1 - r0))" "$b" <<'PY'
-import re, sys
-requests = int(sys.argv[2])
-def count(pattern):
-    for line in open(sys.argv[1]):
-        if re.search(pattern, line):
-            return int(line.split()[0].replace(",", ""))
-    return 0
-total = count(r"PROGRAM TOTALS")
-read = count(r"TLSEngine\.readPlaintext\(into:\) \[")
-write = count(r"TLSEngine\.writePlaintext\(_:\) \[")
-n = max(requests, 1)
-print(f"{sys.argv[3]}: callee, {requests} requests, {total / n:,.0f} instructions per request; "
-      f"TLSEngine.readPlaintext {read / n:,.0f}, TLSEngine.writePlaintext {write / n:,.0f}")
-PY
+  tls_report "$work/inclusive-callee-$n.txt" "$((r1 - r0))" "$b: callee"
   "$bin" down --state-dir "$work/state-$name" >/dev/null
 done

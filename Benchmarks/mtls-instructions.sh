@@ -33,20 +33,6 @@ for b in "$@"; do
   pair_topology "$name" none strict > "$work/$name.yaml"
   "$bin" up "$work/$name.yaml" --detach --state-dir "$work/state-$name" >/dev/null
   callgrind_clone "$n" "$name" "$seconds"
-  python3 - "$work/inclusive-$n.txt" "$(cat "$work/requests-$n")" "$b" <<'PY'
-import re, sys
-requests = int(sys.argv[2])
-def count(pattern):
-    for line in open(sys.argv[1]):
-        if re.search(pattern, line):
-            return int(line.split()[0].replace(",", ""))
-    return 0
-total = count(r"PROGRAM TOTALS")
-read = count(r"TLSEngine\.readPlaintext\(into:\) \[")
-write = count(r"TLSEngine\.writePlaintext\(_:\) \[")
-n = max(requests, 1)
-print(f"{sys.argv[3]}: {requests} requests, {total / n:,.0f} instructions per request; "
-      f"TLSEngine.readPlaintext {read / n:,.0f}, TLSEngine.writePlaintext {write / n:,.0f}")
-PY
+  tls_report "$work/inclusive-$n.txt" "$(cat "$work/requests-$n")" "$b"
   "$bin" down --state-dir "$work/state-$name" >/dev/null
 done

@@ -137,3 +137,24 @@ callgrind_clone() {  # label name seconds
   callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$label.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
     > "$work/inclusive-$label.txt"
 }
+
+# (mtls-instructions.sh and mtls-callee-instructions.sh) One line from a callgrind report
+# (callgrind_annotate --inclusive, demangled): the whole program's and TLSEngine's read and
+# write paths' instructions per request.
+tls_report() {  # inclusive-file requests label
+  python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+requests = int(sys.argv[2])
+def count(pattern):
+    for line in open(sys.argv[1]):
+        if re.search(pattern, line):
+            return int(line.split()[0].replace(",", ""))
+    return 0
+total = count(r"PROGRAM TOTALS")
+read = count(r"TLSEngine\.readPlaintext\(into:\) \[")
+write = count(r"TLSEngine\.writePlaintext\(_:\) \[")
+n = max(requests, 1)
+print(f"{sys.argv[3]}: {requests} requests, {total / n:,.0f} instructions per request; "
+      f"TLSEngine.readPlaintext {read / n:,.0f}, TLSEngine.writePlaintext {write / n:,.0f}")
+PY
+}
