@@ -137,6 +137,8 @@ final class ProxyLoopState: @unchecked Sendable {
     private var toxicStreams: [(address: SocketAddress, stream: WeakToxicStream)] = []
     /// Connections opened on this loop under fault stages (each one's seed differs).
     private var toxicConnections: UInt64 = 0
+    /// When `toxicStreams` is next pruned of ended connections (twice the live ones, at least 64).
+    private var pruneToxicStreamsAt = 64
 
     /// A weak reference to a connection's fault stage (the connection owns it).
     struct WeakToxicStream {
@@ -153,6 +155,11 @@ final class ProxyLoopState: @unchecked Sendable {
             // Its own seed (not the loop's stream, which splits draw from): the sidecar's, and the count.
             let seed = store.faultOwner.seed &+ toxicConnections &* 0x9E37_79B9_7F4A_7C15
             let stream = try ToxicStream(lower: tcp, role: .client, toxics: toxics, seed: seed, scheduler: timers)
+            if toxicStreams.count >= pruneToxicStreamsAt {
+                // Connections a fault keeps closing (reset, limitData) must not pile up here.
+                toxicStreams.removeAll { $0.stream.stream == nil || $0.stream.stream!.isClosed }
+                pruneToxicStreamsAt = max(64, 2 * toxicStreams.count)
+            }
             toxicStreams.append((address, WeakToxicStream(stream: stream)))
             return stream
         } catch {

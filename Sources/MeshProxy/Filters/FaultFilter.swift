@@ -21,18 +21,19 @@ final class FaultFilter: ProxyFilter {
 
     func requestStarted(_ exchange: ProxyExchange) -> FilterVerdict {
         let rules: [FaultRule]
-        var caller: String?
+        var serverFaults: FaultSet?
         if serverSide {
-            guard let faults = state.serverFaults, let head = exchange.requestHead else { return .proceed }
+            guard let faults = state.serverFaults else { return .proceed }
+            serverFaults = faults
             rules = faults.server
-            // The caller's service from its certificate, else the header its sidecar set.
-            if faults.serverChecksCaller { caller = exchange.callerService ?? head.headers.firstString("x-meshbed-source") }
         } else {
             // Routing found them with the destination (`ProxyLoopState.Resolved.faults`).
             guard let forDestination = exchange.clientFaults else { return .proceed }
             rules = forDestination
         }
         guard let head = exchange.requestHead else { return .proceed }
+        // Server side: the caller's service from its certificate, else the header its sidecar set.
+        let caller = serverFaults?.serverChecksCaller == true ? exchange.callerService ?? head.headers.firstString("x-meshbed-source") : nil
         var delay: UInt64 = 0, fired = false
         for rule in rules where rule.matchesHeaders(head) {
             if serverSide {
