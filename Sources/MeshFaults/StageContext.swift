@@ -18,7 +18,37 @@ final class StageContext {
     }
 
     /// The stream's counters.
-    var counters = ToxicCounters()
+    private(set) var counters = ToxicCounters()
+    /// Totals shared with other streams, if the owner gave some.
+    let totals: ToxicTotals?
+
+    init(totals: ToxicTotals? = nil) {
+        self.totals = totals
+    }
+
+    /// Counts bytes held by a stage.
+    func countDelayed(_ count: Int) {
+        counters.bytesDelayed += UInt64(count)
+        totals?.bytesDelayed.add(UInt64(count), ordering: .relaxed)
+    }
+
+    /// Counts bytes swallowed or cut off.
+    func countDropped(_ count: Int) {
+        counters.bytesDropped += UInt64(count)
+        totals?.bytesDropped.add(UInt64(count), ordering: .relaxed)
+    }
+
+    /// Counts the connection's end by a toxic.
+    func countEnding(_ ending: Ending) {
+        switch ending {
+        case .reset:
+            counters.connectionsReset += 1
+            totals?.connectionsReset.add(1, ordering: .relaxed)
+        case .close:
+            counters.connectionsClosed += 1
+            totals?.connectionsClosed.add(1, ordering: .relaxed)
+        }
+    }
     /// The first ending asked for (later ones are ignored: the connection ends once).
     private(set) var request: Request?
 

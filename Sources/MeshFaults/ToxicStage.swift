@@ -64,7 +64,7 @@ final class ToxicStage {
         if firstByteAt == nil { firstByteAt = now }
         tick(now: now)
         if ended {
-            context.counters.bytesDropped += UInt64(bytes.count)
+            context.countDropped(bytes.count)
             return
         }
         switch toxic.kind {
@@ -85,7 +85,7 @@ final class ToxicStage {
             emit(bytes)
             return
         case .blackhole:
-            context.counters.bytesDropped += UInt64(bytes.count)
+            context.countDropped(bytes.count)
             return
         case .reset(let afterBytes, let after):
             guard afterBytes != nil || after != nil else {
@@ -98,7 +98,7 @@ final class ToxicStage {
             passLimited(bytes, limit: limit, ending: .close, emit: emit)
             return
         }
-        context.counters.bytesDelayed += UInt64(bytes.count)
+        context.countDelayed(bytes.count)
         release(now: now, emit: emit)
     }
 
@@ -214,7 +214,7 @@ final class ToxicStage {
 
     private func end(_ ending: StageContext.Ending, dropping count: Int) {
         ended = true
-        context.counters.bytesDropped += UInt64(count)
+        context.countDropped(count)
         context.requestEnding(ending, direction: toxic.direction, toxic: toxic.name)
     }
 

@@ -61,7 +61,7 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
     public private(set) var toxics: [Toxic] = []
 
     private let scheduler: any TimerScheduler
-    private let context = StageContext()
+    private let context: StageContext
     private let writeChain: ToxicChain
     private let readChain: ToxicChain
     /// Draws whether each toxic acts on this connection, by name, first come first drawn.
@@ -88,10 +88,12 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
 
     /// A stream over `lower` (which it becomes the handler of), on `lower`'s loop thread, with
     /// `toxics` from the start. Chance is drawn from `seed`; time and timers come from
-    /// `scheduler` (the lower stream's loop when nil). Throws the first invalid toxic's reason.
+    /// `scheduler` (the lower stream's loop when nil). What the toxics do is also added to
+    /// `totals`, when given. Throws the first invalid toxic's reason.
     public init(lower: any ByteStream, role: Role, toxics: [Toxic], seed: UInt64,
-                scheduler: (any TimerScheduler)? = nil) throws(ToxicError) {
+                scheduler: (any TimerScheduler)? = nil, totals: ToxicTotals? = nil) throws(ToxicError) {
         try Toxic.validate(toxics)
+        context = StageContext(totals: totals)
         loop = lower.loop
         self.lower = lower
         self.role = role
@@ -373,10 +375,10 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
         lower.flush()
         guard !closed else { return true }
         if request.ending == .reset {
-            context.counters.connectionsReset += 1
+            context.countEnding(.reset)
             end(error: .connectionReset("toxic \(request.toxic) reset the connection")) { $0.reset() }
         } else {
-            context.counters.connectionsClosed += 1
+            context.countEnding(.close)
             end(error: nil) { $0.closeGracefully() }
         }
         return true

@@ -154,7 +154,7 @@ final class ProxyLoopState: @unchecked Sendable {
         do {
             // Its own seed (not the loop's stream, which splits draw from): the sidecar's, and the count.
             let seed = store.faultOwner.seed &+ toxicConnections &* 0x9E37_79B9_7F4A_7C15
-            let stream = try ToxicStream(lower: tcp, role: .client, toxics: toxics, seed: seed, scheduler: timers)
+            let stream = try ToxicStream(lower: tcp, role: .client, toxics: toxics, seed: seed, scheduler: timers, totals: counters.toxics)
             if toxicStreams.count >= pruneToxicStreamsAt {
                 // Connections a fault keeps closing (reset, limitData) must not pile up here.
                 toxicStreams.removeAll { $0.stream.stream == nil || $0.stream.stream!.isClosed }

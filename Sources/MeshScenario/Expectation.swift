@@ -43,6 +43,7 @@ public enum Expectation: Sendable, Equatable {
     public static let counterNames = [
         "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows", "budgetExhausted",
         "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied", "faulted", "faultDelays", "faultAborts", "partitioned",
+        "toxicBytesDelayed", "toxicBytesDropped", "toxicResets", "toxicCloses",
     ]
     /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
     public static let attemptStatistics = ["max", "mean"]

@@ -114,6 +114,12 @@ import Testing
             let (status, seconds) = try timed()
             #expect(status == "200" && seconds >= 0.3, "\(status) \(seconds)")
         }
+        let ingressAdmin = try #require(try workspace.state("links")["ingressAdmin"] as? String)
+        func stat(_ name: String) throws -> Int {
+            let text = try Harness.run("curl", ["-s", "-m", "2", "http://\(ingressAdmin)/stats"], timeout: 5).stdout
+            return try MeshUpTests.object(text)[name] as? Int ?? -1
+        }
+        #expect(try stat("toxicBytesDelayed") > 0)
         #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
         #expect(try Self.statuses(ingress, count: 2) == [200, 200])
 
@@ -121,6 +127,7 @@ import Testing
         #expect(try workspace.meshbed(["fault", "add", "reset", "--to", "svc", "--direction", "upstream"]).status == 0)
         let reset = try Self.statuses(ingress, count: 2)
         #expect(reset.allSatisfy { $0 >= 500 }, "\(reset)")
+        #expect(try stat("toxicResets") > 0)
         #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
         #expect(try Self.statuses(ingress, count: 2) == [200, 200])
         #expect(try workspace.meshbed(["down", "links"]).status == 0)

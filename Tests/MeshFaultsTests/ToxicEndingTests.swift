@@ -17,6 +17,23 @@ import Testing
         #expect(rig.stream.counters.bytesDropped == 200)
     }
 
+    /// Streams given the same totals add what their toxics did to them.
+    @Test func sharedTotalsAddUpOverStreams() throws {
+        let totals = ToxicTotals()
+        for _ in 0..<2 {
+            let rig = try ToxicRig([Toxic(name: "rst", kind: .reset(afterBytes: 1000, after: nil), direction: .upstream)], totals: totals)
+            rig.send(pattern(1200, seed: 2))
+            #expect(rig.stream.counters.bytesDropped == 200)
+        }
+        let held = try ToxicRig([Toxic(name: "slow", kind: .latency(latency: .milliseconds(5), jitter: .zero), direction: .upstream)], totals: totals)
+        held.send(pattern(300, seed: 3))
+        held.advance(ms: 5)
+        #expect(totals.connectionsReset.load(ordering: .relaxed) == 2)
+        #expect(totals.bytesDropped.load(ordering: .relaxed) == 400)
+        #expect(totals.bytesDelayed.load(ordering: .relaxed) == 300)
+        #expect(totals.connectionsClosed.load(ordering: .relaxed) == 0)
+    }
+
     @Test func resetWithNeitherBytesNorTimeResetsAtTheFirstByteOnReads() throws {
         let rig = try ToxicRig([Toxic(name: "rst", kind: .reset(afterBytes: nil, after: nil), direction: .downstream)])
         rig.send([1, 2, 3])  // the other direction is untouched

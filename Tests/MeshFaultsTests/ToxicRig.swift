@@ -9,10 +9,10 @@ final class ToxicRig {
     let above: Recorder
     let stream: ToxicStream
 
-    init(role: ToxicStream.Role = .client, _ toxics: [Toxic], seed: UInt64 = 1) throws {
+    init(role: ToxicStream.Role = .client, _ toxics: [Toxic], seed: UInt64 = 1, totals: ToxicTotals? = nil) throws {
         lower = ScriptedLower(clock: clock)
         above = Recorder(clock: clock)
-        stream = try ToxicStream(lower: lower, role: role, toxics: toxics, seed: seed, scheduler: clock)
+        stream = try ToxicStream(lower: lower, role: role, toxics: toxics, seed: seed, scheduler: clock, totals: totals)
         stream.handler = above
     }
 

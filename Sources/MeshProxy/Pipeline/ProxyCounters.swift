@@ -1,4 +1,5 @@
 import MeshCore
+import MeshFaults
 import Synchronization
 
 /// What a sidecar counted since it started, per event loop (each loop adds to its own, with
@@ -38,6 +39,8 @@ final class ProxyCounters: Sendable {
     /// Connections a partition kept from being opened, and requests from a partitioned
     /// caller dropped by the inbound side.
     let partitioned = Atomic<Int>(0)
+    /// What link faults did to this loop's connections (bytes held or dropped, resets, closes).
+    let toxics = ToxicTotals()
     /// Requests an injected fault delayed.
     let faultDelays = Atomic<Int>(0)
     /// Requests an injected fault answered (abort).
@@ -63,6 +66,10 @@ final class ProxyCounters: Sendable {
             ("authorizationDenied", sum { $0.authorizationDenied.load(ordering: .relaxed) }),
             ("faulted", sum { $0.faulted.load(ordering: .relaxed) }),
             ("partitioned", sum { $0.partitioned.load(ordering: .relaxed) }),
+            ("toxicBytesDelayed", sum { Int(clamping: $0.toxics.bytesDelayed.load(ordering: .relaxed)) }),
+            ("toxicBytesDropped", sum { Int(clamping: $0.toxics.bytesDropped.load(ordering: .relaxed)) }),
+            ("toxicResets", sum { Int(clamping: $0.toxics.connectionsReset.load(ordering: .relaxed)) }),
+            ("toxicCloses", sum { Int(clamping: $0.toxics.connectionsClosed.load(ordering: .relaxed)) }),
             ("faultDelays", sum { $0.faultDelays.load(ordering: .relaxed) }),
             ("faultAborts", sum { $0.faultAborts.load(ordering: .relaxed) }),
         ]
