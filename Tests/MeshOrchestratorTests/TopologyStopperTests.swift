@@ -10,7 +10,9 @@ import Testing
 @Suite struct TopologyStopperTests {
     /// Starts `sleep 300` with `environment` added to ours.
     static func sleeper(_ directory: TemporaryDirectory, _ label: String, environment: [String] = []) throws -> Int32 {
-        try Posix.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "exec sleep 300"],
+        // `sleep` itself, not a shell that execs it: a second exec would be a moment in which
+        // /proc/PID/environ cannot be read, after the first one showed the markers.
+        try Posix.spawn(SpawnRequest(executable: "/bin/sleep", arguments: ["300"],
                                      environment: inheritedEnvironment.filter { !$0.hasPrefix("MESHBED_") } + environment,
                                      outputPath: directory.file(label + ".log")))
     }
