@@ -50,21 +50,8 @@ for b in "$@"; do
   cat "$certs/client.pem" "$certs/client.key" > "$certs/client.both.pem"
 
   # The server's sidecar, cloned under callgrind (as callgrind_clone does the client's).
-  pid=$(field "$(cat "$work/state-$name/$name/state.json")" server sidecarPID)
-  mapfile -d '' -t args < "/proc/$pid/cmdline"
-  mapfile -d '' -t envs < <(tr '\0' '\n' < "/proc/$pid/environ" | grep -v '^MESHBED_SUPERVISOR_PID=' | tr '\n' '\0')
-  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
-  for i in "${!args[@]}"; do
-    case ${args[$i]} in
-      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
-    esac
-  done
-  env -i "${envs[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-callee-$n.out" \
-    "${args[@]}" > "$work/cg-callee-$n.log" 2>&1 &
-  clone=$!
-  pids+=($clone)
-  for _ in $(seq 1 900); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$n: the sidecar under callgrind never got ready" >&2; exit 3; }
+  start_clone "callee-$n" "$name" server
+  inbound=$clone_inbound; admin=$clone_admin
 
   # haproxy as the calling side: plaintext in, mutual TLS to the clone's strict inbound port.
   front=$(free_port)

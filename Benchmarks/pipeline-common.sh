@@ -104,25 +104,35 @@ stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,
 # its outbound port, instrumentation is on for SECONDS of the same; its `/stats` counts the
 # requests. Leaves $work/requests-LABEL and $work/inclusive-LABEL.txt (callgrind_annotate
 # --inclusive, demangled).
-callgrind_clone() {  # label name seconds
-  local label=$1 name=$2 seconds=$3 pid args=() envs=() inbound outbound admin clone r0 r1
-  pid=$(field "$(cat "$work/state-$name/$name/state.json")" client sidecarPID)
+# A second sidecar of SERVICE's instance (its first) of the topology whose state is under
+# $work/state-NAME, started under callgrind with instrumentation off, ready: its pid in
+# $clone and its ports in $clone_inbound, $clone_outbound, $clone_admin; its output in
+# $work/cg-LABEL.out*.
+start_clone() {  # label name service
+  local label=$1 name=$2 pid args=() envs=()
+  pid=$(field "$(cat "$work/state-$name/$name/state.json")" "$3" sidecarPID)
   mapfile -d '' -t args < "/proc/$pid/cmdline"
   # Its environment without the supervisor's pid (a sidecar whose parent is not its
   # supervisor exits at once); the run id stays, so `down` sweeps it too.
   mapfile -d '' -t envs < <(tr '\0' '\n' < "/proc/$pid/environ" | grep -v '^MESHBED_SUPERVISOR_PID=' | tr '\n' '\0')
-  inbound=$(free_port); outbound=$(free_port); admin=$(free_port)
+  clone_inbound=$(free_port); clone_outbound=$(free_port); clone_admin=$(free_port)
   for i in "${!args[@]}"; do
     case ${args[$i]} in
-      --inbound) args[i + 1]=$inbound;; --outbound) args[i + 1]=$outbound;; --admin) args[i + 1]=$admin;;
+      --inbound) args[i + 1]=$clone_inbound;; --outbound) args[i + 1]=$clone_outbound;; --admin) args[i + 1]=$clone_admin;;
     esac
   done
   env -i "${envs[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg-$label.out" \
     "${args[@]}" > "$work/cg-$label.log" 2>&1 &
   clone=$!
   pids+=($clone)
-  for _ in $(seq 1 900); do curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$admin/ready" || { echo "$label: the sidecar under callgrind never got ready" >&2; exit 3; }
+  for _ in $(seq 1 900); do curl -sf -o /dev/null "http://127.0.0.1:$clone_admin/ready" && break; sleep 0.1; done
+  curl -sf -o /dev/null "http://127.0.0.1:$clone_admin/ready" || { echo "$label: the sidecar under callgrind never got ready" >&2; exit 3; }
+}
+
+callgrind_clone() {  # label name seconds
+  local label=$1 name=$2 seconds=$3 outbound admin r0 r1
+  start_clone "$label" "$name" client
+  outbound=$clone_outbound; admin=$clone_admin
   wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up: pool (and handshakes)
   callgrind_control -i on "$clone" > /dev/null 2>&1
   r0=$(stat_requests "$admin")

@@ -89,7 +89,7 @@ enum FaultCommand {
             text = specText
         } else {
             guard let kind = words.first else { throw UsageError("fault add: expected a KIND (delay, abort, kill, pause, ...) or --spec") }
-            var fields = ["kind: " + quoted(kind)]
+            var fields = ["kind: " + FaultSpec.quoted(kind)]
             if processKinds.contains(kind) {
                 guard words.count == 2 else { throw UsageError("fault add \(kind): expected one SERVICE[/VERSION[/INDEX]]") }
                 guard values.isEmpty else { throw UsageError("fault add \(kind): takes SERVICE[/VERSION[/INDEX]], no other flags") }
@@ -97,8 +97,8 @@ enum FaultCommand {
                 guard (1...3).contains(parts.count), !parts.contains(where: \.isEmpty) else {
                     throw UsageError("fault add \(kind): expected SERVICE[/VERSION[/INDEX]], got '\(words[1])'")
                 }
-                fields.append("service: " + quoted(parts[0]))
-                if parts.count > 1 { fields.append("version: " + quoted(parts[1])) }
+                fields.append("service: " + FaultSpec.quoted(parts[0]))
+                if parts.count > 1 { fields.append("version: " + FaultSpec.quoted(parts[1])) }
                 if parts.count > 2 {
                     guard let index = Int(parts[2]), index >= 0 else { throw UsageError("fault add \(kind): INDEX must be a number ≥ 0, got '\(parts[2])'") }
                     fields.append("instance: \(index)")
@@ -135,13 +135,13 @@ enum FaultCommand {
     /// A flag's value as YAML.
     static func written(_ given: [String], as value: Value, flag: String) throws(UsageError) -> String {
         switch value {
-        case .text: return quoted(given[0])
+        case .text: return FaultSpec.quoted(given[0])
         case .number:
             guard let number = Double(given[0]), number.isFinite else { throw UsageError("\(flag): expected a number, got '\(given[0])'") }
             return given[0]
         case .list:
             let names = given[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            return "[" + names.map(quoted).joined(separator: ", ") + "]"
+            return "[" + names.map(FaultSpec.quoted).joined(separator: ", ") + "]"
         case .pairs:
             var entries: [String] = []
             for pair in given {
@@ -150,30 +150,10 @@ enum FaultCommand {
                 }
                 let name = String(pair[..<colon])
                 let text = String(pair[pair.index(after: colon)...].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-                entries.append(quoted(name) + ": " + quoted(text))
+                entries.append(FaultSpec.quoted(name) + ": " + FaultSpec.quoted(text))
             }
             return "{" + entries.joined(separator: ", ") + "}"
         }
-    }
-
-    /// A YAML double-quoted string.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     static func add(_ spec: FaultSpec, control: String, timeout: Duration) -> Int32 {

@@ -238,15 +238,23 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         "{" + map.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + "}"
     }
 
-    private static func quoted(_ text: String) -> String {
+    /// `text` as a YAML double-quoted scalar on one line (quotes, backslashes and control
+    /// characters escaped): what `description` writes, and what `meshbed fault add` builds a
+    /// fault's flow form with.
+    public static func quoted(_ text: String) -> String {
         var out = "\""
-        for character in text {
-            switch character {
-            case "\"", "\\": out += "\\" + String(character)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"", "\\": out += "\\" + String(scalar)
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            default: out.append(character)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
