@@ -37,6 +37,8 @@ public struct FaultConfig: Codable, Sendable, Equatable {
 
     /// Given by the control plane (`f1`, `f2`, … in the order faults were added).
     public var id: String
+    /// The name it was added under through the Toxiproxy API (a toxic's `name`), if any.
+    public var name: String?
     /// The fault's kind (`delay`, `abort`, …).
     public var kind: String
     /// The destination service.
@@ -71,6 +73,9 @@ public struct FaultConfig: Codable, Sendable, Equatable {
     public var rate: Int?
     /// `reset`: after this many bytes.
     public var after: Int?
+    /// `reset`: this long after the first byte; `blackhole`: closes the connection this long
+    /// after it started (duration text).
+    public var timeout: String?
     /// `slicer`: slice size and its variation, in bytes (and `delay` between slices).
     public var averageSize: Int?
     public var sizeVariation: Int?

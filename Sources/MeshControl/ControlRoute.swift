@@ -16,6 +16,7 @@ import MeshHTTP
 ///     POST /v1/faults             a fault as the topology writes it, in JSON → 201 {"fault", "version"}
 ///     DELETE /v1/faults           → 200 {"cleared": N, "version": N} (every fault)
 ///     DELETE /v1/faults/ID        → 200 {"cleared": 1, "version": N}, or 404
+///     /version, /reset, /populate, /proxies…  Toxiproxy's API (`ToxiproxyRoute`)
 ///
 /// `HEAD` is accepted wherever `GET` is.
 enum ControlRoute: Equatable {
@@ -33,6 +34,7 @@ enum ControlRoute: Equatable {
     case addFault
     case clearFaults
     case clearFault(id: String)
+    case toxiproxy(ToxiproxyRoute)
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
     /// with other methods (listed for the `allow` header).
@@ -61,7 +63,8 @@ enum ControlRoute: Equatable {
             guard !id.isEmpty, !id.contains("/") else { return [] }
             return [(.delete, .clearFault(id: id))]
         }
-        return endpoint(at: path).map { [$0] } ?? []
+        if let endpoint = endpoint(at: path) { return [endpoint] }
+        return ToxiproxyRoute.endpoints(at: path).map { ($0.0, .toxiproxy($0.1)) }
     }
 
     private static func endpoint(at path: String) -> (HTTPMethod, ControlRoute)? {

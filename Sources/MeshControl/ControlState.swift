@@ -237,6 +237,11 @@ final class ControlState: @unchecked Sendable {
         case .clearFault(let id):
             let (cleared, version) = try clearFaults(id: id)
             return .json(["cleared": cleared, "version": version])
+        case .toxiproxy(let route):
+            let api = ToxiproxyAPI(topology: store.topology, instances: instances())
+            let outcome = api.answer(route, body: body, book: &faultBook, now: now)
+            if outcome.changed { faultsChanged() }
+            return outcome.response
         case .certificates:
             guard let authority = configuration.certificateAuthority else {
                 throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")

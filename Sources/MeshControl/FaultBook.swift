@@ -11,6 +11,8 @@ struct FaultBook {
     /// One fault in force.
     struct Entry {
         let config: FaultConfig
+        /// The fault as the model has it.
+        let spec: FaultSpec
         /// Where it clears itself (the control plane's clock, nanoseconds); nil: when cleared.
         let expiresAt: UInt64?
     }
@@ -24,12 +26,15 @@ struct FaultBook {
     /// The earliest deadline of a fault with a `duration`.
     var nextExpiry: UInt64? { entries.compactMap(\.expiresAt).min() }
 
-    /// Adds `spec` at time `now`; returns it with its id.
-    mutating func add(_ spec: FaultSpec, now: UInt64) -> FaultConfig {
-        let config = FaultConfig(id: "f\(nextNumber)", spec: spec)
+    /// Adds `spec` at time `now`, under `name` when it came through the Toxiproxy API;
+    /// returns it with its id.
+    @discardableResult
+    mutating func add(_ spec: FaultSpec, name: String? = nil, now: UInt64) -> FaultConfig {
+        var config = FaultConfig(id: "f\(nextNumber)", spec: spec)
+        config.name = name
         nextNumber += 1
         let expiresAt = spec.duration.map { now &+ UInt64(clamping: $0.meshbedNanoseconds) }
-        entries.append(Entry(config: config, expiresAt: expiresAt))
+        entries.append(Entry(config: config, spec: spec, expiresAt: expiresAt))
         return config
     }
 
@@ -38,6 +43,23 @@ struct FaultBook {
         guard let index = entries.firstIndex(where: { $0.config.id == id }) else { return false }
         entries.remove(at: index)
         return true
+    }
+
+    /// Gives the fault `id` new settings, keeping its id, name and deadline (a Toxiproxy
+    /// toxic's update: the sidecars swap the toxic in place on live connections).
+    mutating func replace(id: String, with spec: FaultSpec) {
+        guard let index = entries.firstIndex(where: { $0.config.id == id }) else { return }
+        let old = entries[index]
+        var config = FaultConfig(id: id, spec: spec)
+        config.name = old.config.name
+        entries[index] = Entry(config: config, spec: spec, expiresAt: old.expiresAt)
+    }
+
+    /// Removes the faults `shouldRemove` picks; returns how many.
+    mutating func remove(where shouldRemove: (Entry) -> Bool) -> Int {
+        let before = entries.count
+        entries.removeAll(where: shouldRemove)
+        return before - entries.count
     }
 
     /// Removes every fault; returns how many there were.

@@ -38,7 +38,10 @@ extension FaultConfig {
             self.latency = latency.meshbedDescription
             self.jitter = jitter.meshbedDescription
         case .bandwidth(let rate): self.rate = rate.bytesPerSecond
-        case .reset(let after): self.after = after
+        case .reset(let after, let timeout):
+            self.after = after
+            self.timeout = timeout?.meshbedDescription
+        case .blackhole(let timeout): self.timeout = timeout?.meshbedDescription
         case .slowClose(let delay): self.delay = Self.delay(.fixed(delay))
         case .slicer(let average, let variation, let delay):
             averageSize = average

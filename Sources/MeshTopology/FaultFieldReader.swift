@@ -83,13 +83,9 @@ struct FaultFieldReader {
             return readBetween(between, log: &log)
         }
         if kind == .partition, fields["from"] == nil, fields["to"] == nil {
-            log.error("missing key 'between' (or 'from' and 'to') in partition fault", at: fields.node.mark)
+            log.error("missing key 'between' (or 'to', with 'from' for one caller) in partition fault", at: fields.node.mark)
             valid = false
             return nil
-        }
-        if kind == .partition, fields["from"] == nil {
-            _ = fields.required("from", log: &log)
-            valid = false
         }
         if fields["to"] == nil {
             _ = fields.required("to", log: &log)
@@ -221,12 +217,16 @@ struct FaultFieldReader {
             }
             return .bandwidth(rate)
         case .reset:
-            guard let node = fields["after"] else { return .reset(afterBytes: nil) }
-            guard let after = ValueReader.integer(node, key: "after", in: 0...Int.max, expected: "a byte count ≥ 0", log: &log) else {
-                return fail()
+            var after: Int?
+            if let node = fields["after"] {
+                guard let read = ValueReader.integer(node, key: "after", in: 0...Int.max, expected: "a byte count ≥ 0", log: &log) else { return fail() }
+                after = read
             }
-            return .reset(afterBytes: after)
-        case .blackhole: return .blackhole
+            guard let timeout = readTimeout(log: &log) else { return fail() }
+            return .reset(afterBytes: after, timeout: timeout)
+        case .blackhole:
+            guard let timeout = readTimeout(log: &log) else { return fail() }
+            return .blackhole(timeout: timeout)
         case .slowClose:
             guard let node = fields.required("delay", log: &log),
                   let delay = ValueReader.duration(node, key: "delay", minimum: .nanoseconds(1), log: &log)
@@ -262,6 +262,13 @@ struct FaultFieldReader {
         case .resume: return .resume
         case .restart: return .restart
         }
+    }
+
+    /// `timeout` (reset, blackhole): `.some(nil)` when absent, nil when invalid.
+    private func readTimeout(log: inout DiagnosticLog) -> Duration?? {
+        guard let node = fields["timeout"] else { return .some(nil) }
+        guard let timeout = ValueReader.duration(node, key: "timeout", minimum: .nanoseconds(1), log: &log) else { return nil }
+        return .some(timeout)
     }
 
     /// The longest `body` an abort may carry.

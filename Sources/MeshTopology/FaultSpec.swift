@@ -14,13 +14,13 @@ import MeshYAML
 ///                              percent | requests | first]
 ///     latency    to, latency, [jitter (default 0s, at most latency), from]
 ///     bandwidth  to, rate,    [from]
-///     reset      to,          [after (bytes), from]
-///     blackhole  to,          [from]
+///     reset      to,          [after (bytes), timeout, from]
+///     blackhole  to,          [timeout (closes the connection), from]
 ///     slowClose  to, delay,   [from]
 ///     slicer     to, averageSize, [sizeVariation, delay, from]
 ///     limitData  to, bytes,   [from]
 ///     (every link kind above from latency on also takes direction and toxicity)
-///     partition  between: [A, B]  |  from, to
+///     partition  between: [A, B]  |  [from,] to   (without `from`: every caller)
 ///     kill, pause, resume, restart   service, [version, instance]
 ///
 /// `from`, `between` may name `ingress` (requests entering through the ingress gateway).
@@ -41,10 +41,12 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case latency(Duration, jitter: Duration)
         /// Throttle the link (`rate`).
         case bandwidth(BandwidthRate)
-        /// Reset connections, after this many bytes (`after`) or at once (`nil`).
-        case reset(afterBytes: Int?)
-        /// Accept and never answer.
-        case blackhole
+        /// Reset connections after this many bytes (`after`) or this long after the first byte
+        /// (`timeout`), whichever comes first; with neither, at the first byte.
+        case reset(afterBytes: Int?, timeout: Duration? = nil)
+        /// Accept and never answer; close the connection this long after it started
+        /// (`timeout`; nil: never).
+        case blackhole(timeout: Duration? = nil)
         /// Let a close through only after this long.
         case slowClose(Duration)
         /// Cut bytes into slices of `averageSize` ± `sizeVariation` bytes, `delay` apart.
@@ -203,7 +205,10 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             fields.append(("latency", latency.meshbedDescription))
             if jitter != .zero { fields.append(("jitter", jitter.meshbedDescription)) }
         case .bandwidth(let rate): fields.append(("rate", rate.description))
-        case .reset(let after): if let after { fields.append(("after", String(after))) }
+        case .reset(let after, let timeout):
+            if let after { fields.append(("after", String(after))) }
+            if let timeout { fields.append(("timeout", timeout.meshbedDescription)) }
+        case .blackhole(let timeout?): fields.append(("timeout", timeout.meshbedDescription))
         case .slowClose(let delay): fields.append(("delay", delay.meshbedDescription))
         case .slicer(let average, let variation, let delay):
             fields.append(("averageSize", String(average)))
@@ -270,8 +275,8 @@ extension FaultSpec {
         case .abort: keys += ["to", "from", "version", "side", "status", "body", "responseHeaders", "headers", "percent", "requests", "first"]
         case .latency: keys += ["to", "from", "latency", "jitter"]
         case .bandwidth: keys += ["to", "from", "rate"]
-        case .reset: keys += ["to", "from", "after"]
-        case .blackhole: keys += ["to", "from"]
+        case .reset: keys += ["to", "from", "after", "timeout"]
+        case .blackhole: keys += ["to", "from", "timeout"]
         case .slowClose: keys += ["to", "from", "delay"]
         case .slicer: keys += ["to", "from", "averageSize", "sizeVariation", "delay"]
         case .limitData: keys += ["to", "from", "bytes"]

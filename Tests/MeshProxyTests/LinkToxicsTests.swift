@@ -55,6 +55,28 @@ import Testing
         #expect(api.partitioned.isEmpty && api.partitionedCallers == ["ingress"])
     }
 
+    @Test func aPartitionWithoutFromCutsEveryCallerOff() throws {
+        let outage = Self.fault("f1", "partition", to: "db")
+        for caller in ["web", "api", "ingress"] {
+            let links = try #require(try LinkToxics([outage], owner: FaultSet.Owner(service: caller), addresses: Self.addresses))
+            #expect(links.partitioned == Set(Self.addresses["db"]!) && !links.partitionsCallers)
+        }
+        let db = try #require(try LinkToxics([outage], owner: FaultSet.Owner(service: "db"), addresses: Self.addresses))
+        #expect(db.partitioned.isEmpty && db.partitionsEveryCaller)
+        #expect(db.partitions(caller: "web") && db.partitions(caller: nil))
+    }
+
+    @Test func timedResetsAndBlackholesCarryTheirTimeouts() throws {
+        var reset = Self.fault("f1", "reset", to: "db")
+        reset.timeout = "250ms"
+        var blackhole = Self.fault("f2", "blackhole", to: "db")
+        blackhole.timeout = "2s"
+        #expect(try LinkToxics.toxics(reset)?.map(\.kind) == [.reset(afterBytes: nil, after: .milliseconds(250))])
+        #expect(try LinkToxics.toxics(blackhole)?.map(\.kind) == [.blackhole(closeAfter: .seconds(2))])
+        blackhole.timeout = "soon"
+        #expect(throws: ConfigError.self) { try LinkToxics.toxics(blackhole) }
+    }
+
     @Test func badSettingsAreConfigErrors() {
         var slicer = Self.fault("f1", "slicer", to: "db")
         slicer.averageSize = 10

@@ -100,8 +100,15 @@ import Testing
         #expect(try fault(["kind": "bandwidth", "to": "db", "rate": "64KB/s"]).action == .bandwidth(BandwidthRate(bytesPerSecond: 64_000)))
         #expect(try fault(["kind": "reset", "to": "db", "after": 1024]).action == .reset(afterBytes: 1024))
         #expect(try fault(["kind": "reset", "to": "db"]).action == .reset(afterBytes: nil))
+        let timedReset = try fault(["kind": "reset", "to": "db", "timeout": "2s"])
+        #expect(timedReset.action == .reset(afterBytes: nil, timeout: .seconds(2)))
+        #expect(timedReset.description == "{kind: reset, to: db, timeout: 2s}")
+        let timeout = try fault(["kind": "blackhole", "to": "db", "timeout": "1500ms"])
+        #expect(timeout.action == .blackhole(timeout: .milliseconds(1500)))
+        #expect(timeout.description == "{kind: blackhole, to: db, timeout: 1.5s}")
+        #expect(problems(["kind": "blackhole", "to": "db", "timeout": "0s"]).count == 1)
         let blackhole = try fault(["kind": "blackhole", "to": "db", "from": "api", "duration": "5s"])
-        #expect(blackhole == FaultSpec(action: .blackhole, target: .link(from: "api", to: "db"), duration: .seconds(5)))
+        #expect(blackhole == FaultSpec(action: .blackhole(), target: .link(from: "api", to: "db"), duration: .seconds(5)))
     }
 
     @Test func moreLinkFaultsWithDirectionAndToxicity() throws {
@@ -132,6 +139,9 @@ import Testing
         #expect(try fault(["kind": "partition", "between": ["api", "db"]]).target == .between("api", "db"))
         #expect(try fault(["kind": "partition", "from": "api", "to": "db"]).target == .link(from: "api", to: "db"))
         #expect(try fault(["kind": "partition", "between": ["ingress", "web"]]).action == .partition)
+        // Without `from`: every caller is cut off from `to`.
+        let everyCaller = try fault(["kind": "partition", "to": "db"])
+        #expect(everyCaller.target == .link(from: nil, to: "db") && everyCaller.description == "{kind: partition, to: db}")
     }
 
     @Test func processFaultsAndTheInstancesTheySelect() throws {
@@ -246,8 +256,8 @@ import Testing
         #expect(problems(["kind": "partition", "between": ["api", "db"], "from": "web"]) == [
             "5:1: key 'from' cannot be combined with 'between' (a partition is one or the other)",
         ])
-        #expect(problems(["kind": "partition"]) == ["1:1: missing key 'between' (or 'from' and 'to') in partition fault"])
-        #expect(problems(["kind": "partition", "to": "db"]) == ["1:1: missing key 'from' in partition fault"])
+        #expect(problems(["kind": "partition"]) == ["1:1: missing key 'between' (or 'to', with 'from' for one caller) in partition fault"])
+        #expect(problems(["kind": "partition", "from": "db"]) == ["1:1: missing key 'to' in partition fault"])
     }
 
     @Test func topologyFaults() throws {

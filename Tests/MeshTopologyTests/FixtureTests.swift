@@ -170,7 +170,7 @@ enum Fixtures {
             FaultSpec(action: .latency(.milliseconds(40), jitter: .milliseconds(10)), target: .link(from: nil, to: "ratings")),
             FaultSpec(action: .bandwidth(BandwidthRate(bytesPerSecond: 64_000)), target: .link(from: nil, to: "legacy")),
             FaultSpec(action: .reset(afterBytes: 1024), target: .link(from: nil, to: "details")),
-            FaultSpec(action: .blackhole, target: .link(from: "productpage", to: "legacy")),
+            FaultSpec(action: .blackhole(), target: .link(from: "productpage", to: "legacy")),
             FaultSpec(action: .partition, target: .between("details", "ratings")),
             FaultSpec(action: .partition, target: .link(from: "ingress", to: "legacy")),
             FaultSpec(action: .pause, target: .instances(service: "reviews", version: "v1", instance: 1), duration: .seconds(10)),

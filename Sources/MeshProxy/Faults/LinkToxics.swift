@@ -16,25 +16,42 @@ final class LinkToxics: Sendable {
     /// Callers a partition cuts off from this sidecar's own service: its inbound side drops
     /// their requests (the other half of enforcing a partition on both sides).
     let partitionedCallers: Set<String>
+    /// A partition without `from` cuts every caller off from this sidecar's own service.
+    let partitionsEveryCaller: Bool
+
+    /// Whether this sidecar's inbound side drops requests from some caller.
+    var partitionsCallers: Bool { partitionsEveryCaller || !partitionedCallers.isEmpty }
+
+    /// Whether a request from `caller` (nil: not known) is dropped by a partition.
+    func partitions(caller: String?) -> Bool {
+        if partitionsEveryCaller { return true }
+        guard let caller else { return false }
+        return partitionedCallers.contains(caller)
+    }
 
     /// Compiles the link faults of `configs` that `owner` applies, for the endpoints in
     /// `addresses` (service → inbound addresses); nil when there are none.
     init?(_ configs: [FaultConfig], owner: FaultSet.Owner, addresses: [String: [SocketAddress]]) throws(ConfigError) {
         var byAddress: [SocketAddress: [Toxic]] = [:]
         var partitioned: Set<SocketAddress> = [], partitionedCallers: Set<String> = []
+        var partitionsEveryCaller = false
         for config in configs where config.kind == "partition" {
-            // One way, `from` → `to`; `between` arrives as from A, to B plus `direction: both`.
-            guard let from = config.from, let to = config.to else { continue }
-            let pairs = config.direction == "both" ? [(from, to), (to, from)] : [(from, to)]
+            // One way, `from` → `to` (no `from`: every caller); `between` arrives as from A,
+            // to B plus `direction: both`.
+            guard let to = config.to else { continue }
+            let from = config.from
+            let pairs: [(String?, String)] = if let from, config.direction == "both" { [(from, to), (to, from)] } else { [(from, to)] }
             for (caller, callee) in pairs {
-                if caller == owner.service {
+                if caller == owner.service || (caller == nil && callee != owner.service) {
                     let cut = Toxic(name: "\(config.id)-\(callee)", kind: .blackhole(closeAfter: nil), direction: .upstream)
                     for address in addresses[callee] ?? [] {
                         partitioned.insert(address)
                         byAddress[address, default: []] += [cut, Toxic(name: cut.name + "-back", kind: .blackhole(closeAfter: nil), direction: .downstream)]
                     }
                 }
-                if callee == owner.service { partitionedCallers.insert(caller) }
+                if callee == owner.service {
+                    if let caller { partitionedCallers.insert(caller) } else { partitionsEveryCaller = true }
+                }
             }
         }
         for config in configs {
@@ -42,10 +59,11 @@ final class LinkToxics: Sendable {
             guard config.from.map({ $0 == owner.service }) ?? true else { continue }
             for address in addresses[destination] ?? [] { byAddress[address, default: []] += toxics }
         }
-        guard !byAddress.isEmpty || !partitionedCallers.isEmpty else { return nil }
+        guard !byAddress.isEmpty || !partitionedCallers.isEmpty || partitionsEveryCaller else { return nil }
         self.byAddress = byAddress
         self.partitioned = partitioned
         self.partitionedCallers = partitionedCallers
+        self.partitionsEveryCaller = partitionsEveryCaller
     }
 
     /// The toxics a link fault becomes (two for `direction: both`), nil for other kinds.
@@ -65,8 +83,8 @@ final class LinkToxics: Sendable {
         case "bandwidth":
             guard let rate = config.rate else { throw ConfigError("\(label): missing field 'rate'") }
             kind = .bandwidth(bytesPerSecond: rate)
-        case "reset": kind = .reset(afterBytes: config.after, after: nil)
-        case "blackhole": kind = .blackhole(closeAfter: nil)
+        case "reset": kind = .reset(afterBytes: config.after, after: try config.timeout.map { text throws(ConfigError) in try duration(text, "timeout") })
+        case "blackhole": kind = .blackhole(closeAfter: try config.timeout.map { text throws(ConfigError) in try duration(text, "timeout") })
         case "slowClose": kind = .slowClose(delay: try fixedDelay())
         case "slicer":
             guard let average = config.averageSize else { throw ConfigError("\(label): missing field 'averageSize'") }

@@ -186,8 +186,8 @@ final class ProxyExchange: HTTPRequestHandler {
                 exchange.abort()
                 return
             }
-            if let links = state.currentLinks, !links.partitionedCallers.isEmpty,
-               let caller = callerService ?? head.headers.firstString("x-meshbed-source"), links.partitionedCallers.contains(caller) {
+            if let links = state.currentLinks, links.partitionsCallers,
+               links.partitions(caller: callerService ?? head.headers.firstString("x-meshbed-source")) {
                 // A partition between the caller and this service: nothing gets through.
                 state.counters.partitioned.add(1, ordering: .relaxed)
                 exchange.abort()
