@@ -220,6 +220,7 @@ enum FaultCommand {
                             item.field("id", string: fault.id)
                             item.field("kind", string: fault.kind)
                             item.field("spec", string: fault.spec ?? "")
+                            if let name = fault.name { item.field("toxic", string: name) }
                             item.field("matched", integer: counts[fault.id]?.matched ?? 0)
                             item.field("injected", integer: counts[fault.id]?.injected ?? 0)
                         })
@@ -237,7 +238,8 @@ enum FaultCommand {
         for fault in faults {
             let matched = String(counts[fault.id]?.matched ?? 0), injected = String(counts[fault.id]?.injected ?? 0)
             func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
-            let columns: [String] = [pad(fault.id, 6), pad(matched, 9), pad(injected, 10), fault.spec ?? fault.kind]
+            let toxic = fault.name.map { " (Toxiproxy toxic '\($0)')" } ?? ""
+            let columns: [String] = [pad(fault.id, 6), pad(matched, 9), pad(injected, 10), (fault.spec ?? fault.kind) + toxic]
             lines.append(columns.joined())
         }
         Posix.writeAll(1, Array((lines.joined(separator: "\n") + "\n").utf8))

@@ -9,6 +9,9 @@ public struct ControlConfiguration: Sendable {
     public var heartbeatTimeout: UInt64
     /// How often heartbeat ages are checked.
     public var expiryInterval: UInt64
+    /// How long a Toxiproxy API change waits for every live sidecar to apply it before the
+    /// answer is a 504.
+    public var applyTimeout: UInt64 = 10_000_000_000
     /// The largest request body accepted; bigger ones get 413.
     public var maxBodyBytes: Int
     /// The HTTP server's own settings (timeouts, parser limits).

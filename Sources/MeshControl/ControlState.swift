@@ -21,6 +21,8 @@ final class ControlState: @unchecked Sendable {
     /// `store.current` encoded once per version, for every poll that gets it.
     private var snapshotResponse: ControlResponse
     private var polls: [ObjectIdentifier: HeldPoll] = [:]
+    /// Toxiproxy answers waiting for the sidecars to apply their change.
+    private var heldAnswers: [ObjectIdentifier: HeldAnswer] = [:]
     private var expiryTimer: TimerID?
     /// The loop's time at the last expiry check (or the start).
     private var lastExpiryCheck: UInt64?
@@ -64,6 +66,12 @@ final class ControlState: @unchecked Sendable {
         for poll in waiting.values {
             loop.cancel(poll.timer)
             ControlResponse.noContent.send(on: poll.exchange)
+        }
+        let held = heldAnswers
+        heldAnswers = [:]
+        for answer in held.values {
+            loop.cancel(answer.timer)
+            answer.response.send(on: answer.exchange)
         }
     }
 
@@ -192,6 +200,9 @@ final class ControlState: @unchecked Sendable {
         if let poll = polls.removeValue(forKey: ObjectIdentifier(exchange)) {
             loop.cancel(poll.timer)
         }
+        if let answer = heldAnswers.removeValue(forKey: ObjectIdentifier(exchange)) {
+            loop.cancel(answer.timer)
+        }
     }
 
     /// The response to `route`, or nil when the exchange is held.
@@ -205,6 +216,7 @@ final class ControlState: @unchecked Sendable {
         case .ack:
             let ack = try ControlJSON.decode(Ack.self, from: body, what: "ack")
             try registry.ack(ack, currentVersion: store.version)
+            releaseHeldAnswers()
             return .noContent
         case .snapshot:
             return try poll(query: query, on: exchange)
@@ -240,8 +252,9 @@ final class ControlState: @unchecked Sendable {
         case .toxiproxy(let route):
             let api = ToxiproxyAPI(topology: store.topology, instances: instances())
             let outcome = api.answer(route, body: body, book: &faultBook, now: now)
-            if outcome.changed { faultsChanged() }
-            return outcome.response
+            guard outcome.changed else { return outcome.response }
+            faultsChanged()
+            return answerWhenApplied(outcome.response, on: exchange)
         case .certificates:
             guard let authority = configuration.certificateAuthority else {
                 throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")
@@ -282,6 +295,48 @@ final class ControlState: @unchecked Sendable {
         return nil
     }
 
+    // MARK: answers held until applied
+
+    /// `response` once every live sidecar applied the current version: at once when they
+    /// have, else nil (held; answered from `releaseHeldAnswers` or, after `applyTimeout`, 504).
+    private func answerWhenApplied(_ response: ControlResponse, on exchange: HTTPServerConnection) -> ControlResponse? {
+        let version = store.version
+        if let ready = answer(response, version: version, final: stopped) { return ready }
+        let key = ObjectIdentifier(exchange)
+        let timer = loop.schedule(after: configuration.applyTimeout) { [weak self] in
+            guard let self, let held = self.heldAnswers.removeValue(forKey: key) else { return }
+            self.answer(held.response, version: held.version, final: true)?.send(on: held.exchange)
+        }
+        heldAnswers[key] = HeldAnswer(exchange: exchange, version: version, response: response, timer: timer)
+        return nil
+    }
+
+    /// What a held answer for `version` is now: `response` when applied, an error when a
+    /// sidecar rejected it or (`final`) some are still behind, nil to go on waiting.
+    private func answer(_ response: ControlResponse, version: Int, final: Bool) -> ControlResponse? {
+        switch registry.application(of: version) {
+        case .applied:
+            return response
+        case .rejected(let instance, let reason):
+            return ToxiproxyError(error: "the change is in force on the control plane (version \(version)), but sidecar \(instance) rejected it: \(reason)", status: 500).response
+        case .waiting(let behind):
+            guard final else { return nil }
+            let seconds = Double(configuration.applyTimeout) / 1e9
+            return ToxiproxyError(error: "the change is in force on the control plane (version \(version)), but \(behind.joined(separator: ", ")) did not apply it within \(seconds) s", status: 504).response
+        }
+    }
+
+    /// Answers the held answers whose version every live sidecar applied (or rejected).
+    private func releaseHeldAnswers() {
+        guard !heldAnswers.isEmpty else { return }
+        for (key, held) in heldAnswers {
+            guard let response = answer(held.response, version: held.version, final: false) else { continue }
+            heldAnswers[key] = nil
+            loop.cancel(held.timer)
+            response.send(on: held.exchange)
+        }
+    }
+
     // MARK: versions
 
     private func scheduleExpiry() {
@@ -303,6 +358,7 @@ final class ControlState: @unchecked Sendable {
         }
         lastExpiryCheck = loopNow
         if registry.expire(now: now) { refresh() }
+        releaseHeldAnswers()  // a sidecar that went away is no longer waited for
         // With a configured clock the fault timer (loop time) does not follow the tests' time.
         if configuration.clock != nil, faultBook.expire(now: now) > 0 { faultsChanged() }
     }

@@ -41,7 +41,7 @@ extension FaultConfig {
         case .reset(let after, let timeout):
             self.after = after
             self.timeout = timeout?.meshbedDescription
-        case .blackhole(let timeout): self.timeout = timeout?.meshbedDescription
+        case .blackhole(let timeout), .partition(let timeout): self.timeout = timeout?.meshbedDescription
         case .slowClose(let delay): self.delay = Self.delay(.fixed(delay))
         case .slicer(let average, let variation, let delay):
             averageSize = average

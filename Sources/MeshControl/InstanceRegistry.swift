@@ -136,6 +136,26 @@ struct InstanceRegistry {
         }
     }
 
+    /// Where `version` stands among the live sidecars (healthy ones, the ingress included).
+    enum Application: Equatable {
+        /// Every live sidecar applied it or a later version.
+        case applied
+        /// These live sidecars (ids) have not yet.
+        case waiting([String])
+        /// This live sidecar rejected it (or a later version), for this reason.
+        case rejected(instance: String, reason: String)
+    }
+
+    /// Where `version` stands among the live sidecars.
+    func application(of version: Int) -> Application {
+        let live = records.filter(\.healthy)
+        if let rejecting = live.first(where: { ($0.rejected?.version ?? -1) >= version && ($0.ackedVersion ?? 0) < version }) {
+            return .rejected(instance: rejecting.id, reason: rejecting.rejected?.error ?? "no reason given")
+        }
+        let waiting = live.filter { ($0.ackedVersion ?? 0) < version }.map(\.id)
+        return waiting.isEmpty ? .applied : .waiting(waiting)
+    }
+
     /// Healthy endpoints of the topology's instances: service → version → endpoints sorted
     /// by id. Services and versions without a healthy endpoint are absent.
     func endpoints() -> [String: [String: [Endpoint]]] {

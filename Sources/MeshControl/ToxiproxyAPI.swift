@@ -49,7 +49,7 @@ struct ToxiproxyAPI {
         do throws(ToxiproxyError) {
             return try respond(route, body: body, book: &book, now: now)
         } catch {
-            return Outcome(response: ControlResponse(status: error.status, body: ControlJSON.encode(error) + [10]))
+            return Outcome(response: error.response)
         }
     }
 
@@ -92,9 +92,9 @@ struct ToxiproxyAPI {
             return Outcome(response: .json(proxy(name, book: book)), changed: changed)
         case .deleteProxy(let name):
             try known(name)
-            var response = ControlResponse(
-                status: 405,
-                body: ControlJSON.encode(ToxiproxyError(error: "proxy '\(name)' is a service and cannot be deleted: POST {\"enabled\": false} to /proxies/\(name) cuts every caller off it", status: 405)) + [10])
+            var response = ToxiproxyError(
+                error: "proxy '\(name)' is a service and cannot be deleted: POST {\"enabled\": false} to /proxies/\(name) cuts every caller off it",
+                status: 405).response
             response.allow = "GET, HEAD, POST, PATCH"
             return Outcome(response: response)
         case .toxics(let proxy):
@@ -175,7 +175,9 @@ struct ToxiproxyAPI {
     private func setEnabled(_ enabled: Bool, proxy: String, book: inout FaultBook, now: UInt64) -> Bool {
         if enabled { return book.remove { Self.isDisabling($0.spec) == proxy } > 0 }
         guard !book.entries.contains(where: { Self.isDisabling($0.spec) == proxy }) else { return false }
-        book.add(FaultSpec(action: .partition, target: .link(from: nil, to: proxy)), now: now)
+        // Toxiproxy closes a disabled proxy's connections and listens no more: the open
+        // connections close at once, new ones are refused.
+        book.add(FaultSpec(action: .partition(timeout: .zero), target: .link(from: nil, to: proxy)), now: now)
         return true
     }
 

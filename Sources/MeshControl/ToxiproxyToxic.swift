@@ -144,4 +144,7 @@ struct ToxiproxyError: Error, Encodable {
     static func badRequest(_ message: String) -> ToxiproxyError { ToxiproxyError(error: message, status: 400) }
     static func notFound(_ message: String) -> ToxiproxyError { ToxiproxyError(error: message, status: 404) }
     static func conflict(_ message: String) -> ToxiproxyError { ToxiproxyError(error: message, status: 409) }
+
+    /// The error as an answer.
+    var response: ControlResponse { ControlResponse(status: status, body: ControlJSON.encode(self) + [10]) }
 }

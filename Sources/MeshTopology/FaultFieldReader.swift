@@ -256,7 +256,9 @@ struct FaultFieldReader {
                   let bytes = ValueReader.integer(node, key: "bytes", in: 0...Int.max, expected: "a byte count ≥ 0", log: &log)
             else { return fail() }
             return .limitData(bytes: bytes)
-        case .partition: return .partition
+        case .partition:
+            guard let timeout = readTimeout(log: &log) else { return fail() }
+            return .partition(timeout: timeout)
         case .kill: return .kill
         case .pause: return .pause
         case .resume: return .resume
@@ -264,10 +266,10 @@ struct FaultFieldReader {
         }
     }
 
-    /// `timeout` (reset, blackhole): `.some(nil)` when absent, nil when invalid.
+    /// `timeout` (reset, blackhole, partition; 0s: at once): `.some(nil)` when absent, nil when invalid.
     private func readTimeout(log: inout DiagnosticLog) -> Duration?? {
         guard let node = fields["timeout"] else { return .some(nil) }
-        guard let timeout = ValueReader.duration(node, key: "timeout", minimum: .nanoseconds(1), log: &log) else { return nil }
+        guard let timeout = ValueReader.duration(node, key: "timeout", log: &log) else { return nil }
         return .some(timeout)
     }
 

@@ -20,7 +20,7 @@ import MeshYAML
 ///     slicer     to, averageSize, [sizeVariation, delay, from]
 ///     limitData  to, bytes,   [from]
 ///     (every link kind above from latency on also takes direction and toxicity)
-///     partition  between: [A, B]  |  [from,] to   (without `from`: every caller)
+///     partition  between: [A, B]  |  [from,] to   (without `from`: every caller), [timeout]
 ///     kill, pause, resume, restart   service, [version, instance]
 ///
 /// `from`, `between` may name `ingress` (requests entering through the ingress gateway).
@@ -53,8 +53,9 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case slicer(averageSize: Int, sizeVariation: Int, delay: Duration)
         /// Close the connection once this many bytes have passed.
         case limitData(bytes: Int)
-        /// Refuse every connection.
-        case partition
+        /// Refuse every new connection; the open ones carry nothing more and are closed this
+        /// long after the partition starts (`timeout`; nil: never, they hang).
+        case partition(timeout: Duration? = nil)
         /// Kill the instances.
         case kill
         /// Stop the instances until resumed.
@@ -208,7 +209,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case .reset(let after, let timeout):
             if let after { fields.append(("after", String(after))) }
             if let timeout { fields.append(("timeout", timeout.meshbedDescription)) }
-        case .blackhole(let timeout?): fields.append(("timeout", timeout.meshbedDescription))
+        case .blackhole(let timeout?), .partition(let timeout?): fields.append(("timeout", timeout.meshbedDescription))
         case .slowClose(let delay): fields.append(("delay", delay.meshbedDescription))
         case .slicer(let average, let variation, let delay):
             fields.append(("averageSize", String(average)))
@@ -280,7 +281,7 @@ extension FaultSpec {
         case .slowClose: keys += ["to", "from", "delay"]
         case .slicer: keys += ["to", "from", "averageSize", "sizeVariation", "delay"]
         case .limitData: keys += ["to", "from", "bytes"]
-        case .partition: keys += ["between", "from", "to"]
+        case .partition: keys += ["between", "from", "to", "timeout"]
         case .kill, .pause, .resume, .restart: keys += ["service", "version", "instance"]
         }
         if kind.isLinkLevel { keys += ["direction", "toxicity"] }

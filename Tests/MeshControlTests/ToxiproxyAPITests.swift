@@ -118,6 +118,33 @@ import Testing
         }
     }
 
+    @Test func aChangeIsAnsweredOnceEveryLiveSidecarAppliedIt() throws {
+        var configuration = fastConfiguration()
+        configuration.applyTimeout = 400_000_000
+        try withControlPlane(configuration: configuration) { control in
+            try ratingsA.heartbeat(control)
+            let client = try TestHTTPClient(control)
+            try client.send("POST", "/proxies/ratings/toxics", body: Array(#"{"name": "slow", "type": "latency", "attributes": {"latency": 5}}"#.utf8))
+            #expect(throws: (any Error).self, "answered before the sidecar applied the change") { try client.readResponse(within: 0.2) }
+            try ratingsA.ack(control, version: control.version)
+            #expect(try client.readResponse().status == 200)
+
+            // A sidecar that rejects the version: 500 with its reason.
+            let rejecting = try TestHTTPClient(control)
+            let before = control.version
+            try rejecting.send("POST", "/proxies/ratings/toxics/slow", body: Array(#"{"attributes": {"latency": 6}}"#.utf8))
+            try #require(eventually(within: 10) { control.version == before + 1 })
+            try ratingsA.ack(control, version: control.version, error: "cannot apply")
+            let rejected = try rejecting.readResponse()
+            #expect(rejected.status == 500 && String(decoding: rejected.body, as: UTF8.self).contains("ratings-v1-0 rejected it: cannot apply"))
+
+            // One that never answers: 504 once the apply timeout is up, naming it.
+            let late = try Self.call(control, "DELETE", "/proxies/ratings/toxics/slow")
+            #expect(late.status == 504 && late.body.contains("ratings-v1-0 did not apply it within 0.4 s"), "\(late.body)")
+            #expect(Self.faults(control).isEmpty)  // in force on the control plane all the same
+        }
+    }
+
     @Test func theTopologysLinkFaultsAreToxicsNamedByTheirIDs() throws {
         let base = bookinfo()
         let topology = Topology(name: base.name, services: base.services, routes: base.routes, authorization: base.authorization, faults: [

@@ -64,6 +64,11 @@ import Testing
         let db = try #require(try LinkToxics([outage], owner: FaultSet.Owner(service: "db"), addresses: Self.addresses))
         #expect(db.partitioned.isEmpty && db.partitionsEveryCaller)
         #expect(db.partitions(caller: "web") && db.partitions(caller: nil))
+        // With a timeout, the open connections are closed rather than left hanging.
+        var closing = outage
+        closing.timeout = "0s"
+        let web = try #require(try LinkToxics([closing], owner: FaultSet.Owner(service: "web"), addresses: Self.addresses))
+        #expect(web.byAddress[SocketAddress("10.0.0.1:1001")!]?.map(\.kind) == [.blackhole(closeAfter: .zero), .blackhole(closeAfter: .zero)])
     }
 
     @Test func timedResetsAndBlackholesCarryTheirTimeouts() throws {

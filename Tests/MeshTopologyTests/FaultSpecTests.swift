@@ -106,7 +106,7 @@ import Testing
         let timeout = try fault(["kind": "blackhole", "to": "db", "timeout": "1500ms"])
         #expect(timeout.action == .blackhole(timeout: .milliseconds(1500)))
         #expect(timeout.description == "{kind: blackhole, to: db, timeout: 1.5s}")
-        #expect(problems(["kind": "blackhole", "to": "db", "timeout": "0s"]).count == 1)
+        #expect(problems(["kind": "blackhole", "to": "db", "timeout": "soon"]).count == 1)
         let blackhole = try fault(["kind": "blackhole", "to": "db", "from": "api", "duration": "5s"])
         #expect(blackhole == FaultSpec(action: .blackhole(), target: .link(from: "api", to: "db"), duration: .seconds(5)))
     }
@@ -138,10 +138,13 @@ import Testing
     @Test func partitions() throws {
         #expect(try fault(["kind": "partition", "between": ["api", "db"]]).target == .between("api", "db"))
         #expect(try fault(["kind": "partition", "from": "api", "to": "db"]).target == .link(from: "api", to: "db"))
-        #expect(try fault(["kind": "partition", "between": ["ingress", "web"]]).action == .partition)
+        #expect(try fault(["kind": "partition", "between": ["ingress", "web"]]).action == .partition())
         // Without `from`: every caller is cut off from `to`.
         let everyCaller = try fault(["kind": "partition", "to": "db"])
         #expect(everyCaller.target == .link(from: nil, to: "db") && everyCaller.description == "{kind: partition, to: db}")
+        // `timeout`: the open connections close that long after the partition starts.
+        let closing = try fault(["kind": "partition", "to": "db", "timeout": "0s"])
+        #expect(closing.action == .partition(timeout: .zero) && closing.description == "{kind: partition, to: db, timeout: 0s}")
     }
 
     @Test func processFaultsAndTheInstancesTheySelect() throws {

@@ -171,8 +171,8 @@ enum Fixtures {
             FaultSpec(action: .bandwidth(BandwidthRate(bytesPerSecond: 64_000)), target: .link(from: nil, to: "legacy")),
             FaultSpec(action: .reset(afterBytes: 1024), target: .link(from: nil, to: "details")),
             FaultSpec(action: .blackhole(), target: .link(from: "productpage", to: "legacy")),
-            FaultSpec(action: .partition, target: .between("details", "ratings")),
-            FaultSpec(action: .partition, target: .link(from: "ingress", to: "legacy")),
+            FaultSpec(action: .partition(), target: .between("details", "ratings")),
+            FaultSpec(action: .partition(), target: .link(from: "ingress", to: "legacy")),
             FaultSpec(action: .pause, target: .instances(service: "reviews", version: "v1", instance: 1), duration: .seconds(10)),
             FaultSpec(action: .kill, target: .instances(service: "ratings", version: nil, instance: 0)),
         ])

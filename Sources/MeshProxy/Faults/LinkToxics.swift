@@ -36,6 +36,7 @@ final class LinkToxics: Sendable {
         var partitioned: Set<SocketAddress> = [], partitionedCallers: Set<String> = []
         var partitionsEveryCaller = false
         for config in configs where config.kind == "partition" {
+            let closeAfter = try config.timeout.map { text throws(ConfigError) in try Self.duration(text, "timeout", "fault \(config.id)") }
             // One way, `from` → `to` (no `from`: every caller); `between` arrives as from A,
             // to B plus `direction: both`.
             guard let to = config.to else { continue }
@@ -43,10 +44,10 @@ final class LinkToxics: Sendable {
             let pairs: [(String?, String)] = if let from, config.direction == "both" { [(from, to), (to, from)] } else { [(from, to)] }
             for (caller, callee) in pairs {
                 if caller == owner.service || (caller == nil && callee != owner.service) {
-                    let cut = Toxic(name: "\(config.id)-\(callee)", kind: .blackhole(closeAfter: nil), direction: .upstream)
+                    let cut = Toxic(name: "\(config.id)-\(callee)", kind: .blackhole(closeAfter: closeAfter), direction: .upstream)
                     for address in addresses[callee] ?? [] {
                         partitioned.insert(address)
-                        byAddress[address, default: []] += [cut, Toxic(name: cut.name + "-back", kind: .blackhole(closeAfter: nil), direction: .downstream)]
+                        byAddress[address, default: []] += [cut, Toxic(name: cut.name + "-back", kind: .blackhole(closeAfter: closeAfter), direction: .downstream)]
                     }
                 }
                 if callee == owner.service {
@@ -66,12 +67,16 @@ final class LinkToxics: Sendable {
         self.partitionsEveryCaller = partitionsEveryCaller
     }
 
+    private static func duration(_ text: String?, _ field: String, _ label: String) throws(ConfigError) -> Duration {
+        guard let text, let value = Duration(meshbed: text) else { throw ConfigError("\(label): \(field): expected a duration, got '\(text ?? "nothing")'") }
+        return value
+    }
+
     /// The toxics a link fault becomes (two for `direction: both`), nil for other kinds.
     static func toxics(_ config: FaultConfig) throws(ConfigError) -> [Toxic]? {
         let label = "fault \(config.id)"
         func duration(_ text: String?, _ field: String) throws(ConfigError) -> Duration {
-            guard let text, let value = Duration(meshbed: text) else { throw ConfigError("\(label): \(field): expected a duration, got '\(text ?? "nothing")'") }
-            return value
+            try Self.duration(text, field, label)
         }
         func fixedDelay() throws(ConfigError) -> Duration {
             guard let delay = config.delay, delay.distribution == "fixed" else { return .zero }
