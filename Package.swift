@@ -38,7 +38,7 @@ let package = Package(
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
-        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults"], swiftSettings: dataPath),
+        .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults", "MeshMetrics"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
         .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS"]),
         // The echo application (`meshbed echo`).
@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "MeshTLSIO", dependencies: ["MeshIO", "MeshTLS"], swiftSettings: dataPath),
         // L4 faults as byte-stream stages (Toxiproxy's toxics): latency, bandwidth, reset, ...
         .target(name: "MeshFaults", dependencies: ["MeshCore", "MeshIO"], swiftSettings: dataPath),
+        // Prometheus text format 0.0.4 and lock-free duration histograms.
+        .target(name: "MeshMetrics", swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
         .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshTLSIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshTLS", "MeshTLSIO"]),
         .testTarget(name: "MeshFaultsTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshFaults"]),
+        .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshCLITests", dependencies: ["MeshCore", "MeshConfig", "MeshCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MeshTestSupport", "meshbed"]),
     ],

@@ -2,24 +2,28 @@ import FoundationEssentials
 import MeshCore
 import MeshHTTP
 import MeshHTTPIO
+import MeshMetrics
 import MeshTLS
 
 /// The sidecar's admin port: `/ready` (200 once it has a snapshot and its app answers),
 /// `/config` (the snapshot version and content it routes with), `/stats` (what its
 /// pipeline counted: requests, retries, timeouts…, summed over its loops), `/certs` (with
-/// mTLS: its identity, certificate chain, trusted roots and renewals).
+/// mTLS: its identity, certificate chain, trusted roots and renewals), `/metrics` (the same
+/// and requests by label set, in Prometheus's text format).
 final class AdminHandler: HTTPRequestHandler {
     private let store: SnapshotStore
     private let health: AppHealth
     private let instance: String
     private let counters: [ProxyCounters]
+    private let metrics: [RequestMetrics]
     private let identity: WorkloadIdentity?
 
-    init(store: SnapshotStore, health: AppHealth, instance: String, counters: [ProxyCounters], identity: WorkloadIdentity?) {
+    init(store: SnapshotStore, health: AppHealth, instance: String, counters: [ProxyCounters], metrics: [RequestMetrics], identity: WorkloadIdentity?) {
         self.store = store
         self.health = health
         self.instance = instance
         self.counters = counters
+        self.metrics = metrics
         self.identity = identity
     }
 
@@ -70,9 +74,15 @@ final class AdminHandler: HTTPRequestHandler {
             respondJSON(200, ProxyCounters.json(counters, faults: store.table.faults), on: exchange)
         case "/certs":
             respondJSON(200, certificatesJSON(), on: exchange)
+        case "/metrics":
+            let body = SidecarMetrics.render(metrics: metrics, counters: counters, faults: store.table.faults, configVersion: store.version,
+                                             certificateNotAfter: identity?.credentials?.grant.notAfter)
+            exchange.sendHead(status: 200, contentLength: body.count) { $0.append(contentsOf: Self.metricsContentType) }
+            body.withUnsafeBytes { exchange.writeBody($0) }
+            exchange.endResponse()
         default:
             var body: [UInt8] = []
-            JSONWriter.object(into: &body) { $0.field("error", string: "no admin endpoint '\(path)'; try /ready, /config, /stats or /certs") }
+            JSONWriter.object(into: &body) { $0.field("error", string: "no admin endpoint '\(path)'; try /ready, /config, /stats, /metrics or /certs") }
             body.append(10)
             respondJSON(404, body, on: exchange)
         }
@@ -123,6 +133,8 @@ final class AdminHandler: HTTPRequestHandler {
             })
         }
     }
+
+    private static let metricsContentType: [UInt8] = Array("content-type: \(PrometheusWriter.contentType)\r\n".utf8)
 
     private func respondJSON(_ status: Int, _ body: [UInt8], on exchange: HTTPServerConnection) {
         exchange.respond(status: status, headers: { $0.append(contentsOf: ProxyHeaders.jsonContentType) }, body: body)

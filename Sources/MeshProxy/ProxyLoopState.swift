@@ -33,6 +33,8 @@ final class ProxyLoopState: @unchecked Sendable {
     /// How long a request body may make no progress (nanoseconds; 0: no limit).
     let bodyTimeout: UInt64
     let counters = ProxyCounters()
+    /// The requests this loop finished, by label set (the admin port's `/metrics`).
+    let metrics = RequestMetrics()
     /// Requests of this loop waiting for a connection from a full pool.
     let waiters: ConnectionWaiters
     private let store: SnapshotStore

@@ -46,6 +46,7 @@ public final class Sidecar: Sendable {
         }
         let byLoop = states
         let counters = group.loops.map { states[ObjectIdentifier($0)]!.counters }
+        let metrics = group.loops.map { states[ObjectIdentifier($0)]!.metrics }
         var started: [HTTPServer] = []
         // Every proxied connection holds an upstream one too: by default the proxying listeners
         // share half of the descriptors (`TCPServer.defaultConnectionLimit`) between them, and
@@ -77,7 +78,7 @@ public final class Sidecar: Sendable {
             }
             try listen("gateway", configuration.gatewayAddress, .gateway)
             let admin = try HTTPServer(group: group, address: configuration.adminAddress, configuration: adminConfiguration) { _ in
-                AdminHandler(store: store, health: health, instance: configuration.instance, counters: counters, identity: identity)
+                AdminHandler(store: store, health: health, instance: configuration.instance, counters: counters, metrics: metrics, identity: identity)
             }
             started.append(admin)
             bound["admin"] = admin.address

@@ -41,6 +41,10 @@ struct DecisionRecord {
     var authorization: String?
     /// The injected faults that fired (`f1 delay 120ms (request 4)`, `f2 abort 503 (request 4)`).
     var fault: String?
+    /// The status the caller was answered with (0: none, the exchange ended first).
+    var status = 0
+    /// When the request's head arrived (the loop's clock, nanoseconds).
+    var startedAt: UInt64 = 0
 
     init() {
         attempts.reserveCapacity(4)
@@ -58,6 +62,8 @@ struct DecisionRecord {
         note = nil
         authorization = nil
         fault = nil
+        status = 0
+        startedAt = 0
     }
 
     /// Notes one fault that fired.

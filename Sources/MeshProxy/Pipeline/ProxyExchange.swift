@@ -117,6 +117,11 @@ final class ProxyExchange: HTTPRequestHandler {
     private var callerPaused = false
     /// The last request's authority and the service it named.
     private var lastAuthority: [UInt8] = []
+    /// The caller's service as metrics name it (inbound).
+    private var caller = "unknown"
+    /// The last `x-meshbed-source` value seen inbound and its text.
+    private var lastSourceHeader: [UInt8] = []
+    private var lastSource = "unknown"
     private var lastService: String?
     /// Whether the request waits for a filter to resume its next attempt (`resumeParked`).
     private(set) var parked = false
@@ -228,6 +233,7 @@ final class ProxyExchange: HTTPRequestHandler {
         resetRequest()
         active = true
         state.counters.requests.add(1, ordering: .relaxed)
+        record.startedAt = timers.now
         isHEAD = head.method == .head
         bodiless = head.framing == .none
         isIdempotent = switch head.method {
@@ -236,6 +242,7 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         explain = head.headers.firstValue("x-meshbed-explain").map { $0.elementsEqual(Self.one) } ?? false
         record.peer = peerIdentity
+        if isInbound { caller = callerForMetrics(head) }
         requestHead = head
         for filter in filters.requestStarted {
             if case .stop(let reply) = filter.requestStarted(self) {
@@ -451,6 +458,7 @@ final class ProxyExchange: HTTPRequestHandler {
             return startRetry(reason)
         }
         responseStarted = true
+        record.status = head.status
         let length: Int? = if case .contentLength(let n) = head.framing { Int(n) } else { nil }
         let drop: ProxyHeaders.Drop = isInbound ? .responseFromApp : .responseFraming
         downstream.sendHead(status: head.status, contentLength: length) { out in
@@ -686,6 +694,7 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         guard let downstream else { return finish() }
         responseStarted = true
+        record.status = reply.status
         state.counters.localReplies.add(1, ordering: .relaxed)
         var body: [UInt8]
         if let own = reply.body {
@@ -714,6 +723,7 @@ final class ProxyExchange: HTTPRequestHandler {
         guard active else { return }
         endAttempt(.abandoned(timedOut: record.flags.contains(.upstreamRequestTimeout)))
         active = false
+        recordMetrics()
         routeDeadline = 0
         bodyDeadline = 0
         faultHeldUntil = 0
@@ -726,6 +736,34 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         for filter in filters.requestEnded { filter.requestEnded(self) }
         parked = false
+    }
+
+    /// Counts the request that ends in the loop's metrics, from its decision record.
+    private func recordMetrics() {
+        let labels: RequestMetrics.Labels
+        if isInbound {
+            labels = RequestMetrics.Labels(
+                reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
+                responseCode: record.status, flags: record.flags.rawValue)
+        } else {
+            labels = RequestMetrics.Labels(
+                reporter: .source, source: sourceService ?? "", destination: destination.isEmpty ? "unknown" : destination,
+                destinationVersion: endpoint?.version ?? version ?? "unknown", responseCode: record.status, flags: record.flags.rawValue)
+        }
+        let now = timers.now
+        state.metrics.record(labels, nanoseconds: now > record.startedAt ? now - record.startedAt : 0)
+    }
+
+    /// The caller's service as metrics name it (inbound): from its certificate, else from the
+    /// `x-meshbed-source` header its sidecar adds (kept while it repeats), else `unknown`.
+    private func callerForMetrics(_ head: HTTPRequestHead) -> String {
+        if let callerService { return callerService }
+        guard let value = head.headers.firstValue("x-meshbed-source"), !value.isEmpty else { return "unknown" }
+        if !value.elementsEqual(lastSourceHeader) {
+            lastSourceHeader = Array(value)
+            lastSource = String(decoding: value, as: UTF8.self)
+        }
+        return lastSource
     }
 
     private func resetRequest() {
