@@ -85,6 +85,7 @@ struct CommandHelp: Sendable {
                 Flag("--seed N", "derive every random choice (splits, error rates) from N: a run replays exactly"),
                 Flag("--runtime process", "where instances run; only 'process' (local processes) so far, netns is not supported yet"),
                 Flag("--no-mesh", "start only the apps: no control plane, sidecars or ingress"),
+                Flag("--prometheus", "also start a Prometheus server (Debian's 'prometheus') scraping every admin port every second"),
                 Flag("--ready-timeout D", "how long each stage may take to become ready (default 10s)"),
                 Flag("--supervise", "internal: this process is the supervisor that --detach started"),
             ],

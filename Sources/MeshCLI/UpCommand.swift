@@ -1,7 +1,8 @@
+import FoundationEssentials
 import MeshCore
 import MeshOrchestrator
 
-/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N]`: launches a
+/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N] [--prometheus]`: launches a
 /// topology. Hidden flags: `--no-mesh` (only the apps), `--supervise` (this process is the
 /// supervisor `--detach` started), `--ready-timeout D` (each stage's readiness deadline).
 enum UpCommand {
@@ -13,6 +14,7 @@ enum UpCommand {
         let noMesh = scanner.flag("--no-mesh")
         let supervise = scanner.flag("--supervise")
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
+        let prometheus = scanner.flag("--prometheus")
         let readyTimeout = try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout
         let files = scanner.positionals()
         try scanner.finish()
@@ -29,6 +31,23 @@ enum UpCommand {
         var options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
                                 readyTimeout: readyTimeout)
         options.seed = seed
+        if prometheus {
+            if noMesh { throw UsageError("--prometheus scrapes the sidecars' admin ports: it needs the mesh (not --no-mesh)") }
+            guard let executable = Self.onPath("prometheus") else {
+                throw UsageError("--prometheus: no 'prometheus' executable on PATH (Debian: apt-get install prometheus)")
+            }
+            options.prometheus = executable
+        }
         return TopologyLauncher.up(options)
+    }
+
+    /// The first executable file `name` in `$PATH`'s directories.
+    static func onPath(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 }

@@ -19,6 +19,16 @@ public struct JSONWriter {
         }
     }
 
+    /// Writes `[ ... ]` with the elements `body` adds.
+    public static func array(into buffer: inout [UInt8], _ body: (inout JSONArrayWriter) -> Void) {
+        withUnsafeMutablePointer(to: &buffer) { pointer in
+            pointer.pointee.append(UInt8(ascii: "["))
+            var elements = JSONArrayWriter(out: pointer)
+            body(&elements)
+            pointer.pointee.append(UInt8(ascii: "]"))
+        }
+    }
+
     private mutating func key(_ name: String) {
         if needsComma { out.pointee.append(UInt8(ascii: ",")) }
         needsComma = true

@@ -16,6 +16,8 @@ import MeshTopology
 ///     meshbed proxy --instance ID --service S --version V --control 127.0.0.1:P
 ///                   --inbound PI --outbound PO --admin PA --app PAPP --app-ready PATH [--seed S]
 ///     meshbed proxy --gateway --port PING --admin PA --control 127.0.0.1:P [--seed S]
+///     meshbed exec-app --dir STATE/NAME/prometheus -- prometheus --config.file=.../prometheus.yml
+///                --web.listen-address=127.0.0.1:P --storage.tsdb.path=.../data ...   (`up --prometheus`, last)
 ///
 /// With `seed` (`up --seed N`, a scenario's `seed:`), each process's `--seed S` is
 /// `seed(N, for: PROCESS_NAME)`, so splits and error draws replay exactly.
@@ -45,10 +47,10 @@ public struct LaunchPlan: Sendable, Equatable {
     public static func loopback(_ port: Int) -> String { "127.0.0.1:\(port)" }
 
     /// How many free ports `init` needs for `topology`.
-    public static func portCount(for topology: Topology, mesh: Bool) -> Int {
+    public static func portCount(for topology: Topology, mesh: Bool, prometheus: Bool = false) -> Int {
         let instances = topology.instances.count
         guard mesh else { return instances }
-        return 2 + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances
+        return 2 + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances + (prometheus ? 1 : 0)
     }
 
     /// The plan for `topology` read from `file` (absolute). `ports` holds `portCount`
@@ -57,9 +59,10 @@ public struct LaunchPlan: Sendable, Equatable {
     public init(
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
         runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil,
-        caSecret: String? = nil
+        caSecret: String? = nil, prometheus: String? = nil
     ) {
-        precondition(ports.count == Self.portCount(for: topology, mesh: mesh), "LaunchPlan: wrong number of ports")
+        let prometheus = mesh ? prometheus : nil
+        precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil), "LaunchPlan: wrong number of ports")
         var nextPort = ports.makeIterator()
         func take() -> Int { nextPort.next()! }
         let name = topology.name
@@ -166,10 +169,24 @@ public struct LaunchPlan: Sendable, Equatable {
                 spec("ingress", .ingress, arguments: arguments, env: token(Topology.ingressCaller), probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
             ]))
         }
+        var prometheusAddress: String?
+        if let prometheus {
+            let address = Self.loopback(take())
+            prometheusAddress = address
+            let directory = stateDirectory.prometheusDirectory(of: name)
+            let arguments = ["--config.file=\(directory)/prometheus.yml", "--web.listen-address=\(address)",
+                             "--storage.tsdb.path=\(directory)/data", "--storage.tsdb.retention.time=1d", "--log.level=warn"]
+            stages.append(LaunchStage(title: "prometheus", processes: [
+                // Through exec-app, which asks for SIGKILL when the supervisor dies and then execs it.
+                spec("prometheus", .prometheus, arguments: ["exec-app", "--dir", directory, "--", prometheus] + arguments,
+                     probe: .http(address: address, path: "/-/ready", accepts: 200...200)),
+            ]))
+        }
         self.stages = stages
         self.state = MeshState(name: name, file: file, runID: runID, supervisorPID: supervisorPID, mesh: mesh,
                                control: control, ingress: ingress, ingressAdmin: ingressAdmin, instances: instances,
                                processes: stages.flatMap { $0.processes.map(\.record) })
+        self.state.prometheus = prometheusAddress
     }
 
     /// The seed of process `name` in a run seeded with `seed`: FNV-1a of the name, mixed

@@ -40,6 +40,8 @@ public struct MeshState: Codable, Sendable, Equatable {
     public var ingressAdmin: String?
     /// The ingress gateway's pid once started.
     public var ingressPID: Int32?
+    /// The Prometheus server `up --prometheus` started (`127.0.0.1:P`), if any.
+    public var prometheus: String?
     /// Every instance, in the topology's order.
     public var instances: [InstanceState]
     /// Every process the supervisor starts, in start order, with its log and fate.

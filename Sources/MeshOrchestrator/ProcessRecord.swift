@@ -2,7 +2,7 @@
 public struct ProcessRecord: Codable, Sendable, Equatable {
     /// What the process is.
     public enum Role: String, Codable, Sendable, Equatable {
-        case control, app, sidecar, ingress
+        case control, app, sidecar, ingress, prometheus
     }
 
     /// `control`, `ingress`, `reviews-v1-0.app`, `reviews-v1-0.sidecar`: also its log's name.

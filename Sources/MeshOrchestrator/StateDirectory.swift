@@ -105,7 +105,9 @@ public struct StateDirectory: Sendable, Equatable {
         }
     }
 
-    /// Writes `state` to its `state.json` atomically (readers never see half a file).
+    /// Writes `state` to its `state.json` atomically (readers never see half a file), and
+    /// beside it, with the mesh, `prometheus-targets.json` (every admin port as Prometheus
+    /// `file_sd` targets) and, with `up --prometheus`, the server's configuration.
     public func write(_ state: MeshState) throws(OrchestratorError) {
         let path = stateFile(of: state.name)
         do {
@@ -115,7 +117,26 @@ public struct StateDirectory: Sendable, Equatable {
         } catch {
             throw .couldNotStart("\(path): cannot write the state file: \(FileErrorReason.of(error))")
         }
+        guard state.mesh else { return }
+        let targets = targetsFile(of: state.name)
+        do {
+            try Data(PrometheusTargets.fileSD(state)).write(to: URL(fileURLWithPath: targets), options: .atomic)
+            if state.prometheus != nil {
+                let directory = prometheusDirectory(of: state.name)
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try Data(PrometheusTargets.configuration(targetsFile: targets).utf8)
+                    .write(to: URL(fileURLWithPath: directory + "/prometheus.yml"), options: .atomic)
+            }
+        } catch {
+            throw .couldNotStart("\(targets): cannot write the Prometheus targets: \(FileErrorReason.of(error))")
+        }
     }
+
+    /// `ROOT/NAME/prometheus-targets.json`: the admin ports as Prometheus `file_sd` targets.
+    public func targetsFile(of name: String) -> String { directory(of: name) + "/prometheus-targets.json" }
+
+    /// `ROOT/NAME/prometheus`: the configuration and data of `up --prometheus`'s server.
+    public func prometheusDirectory(of name: String) -> String { directory(of: name) + "/prometheus" }
 
     /// Removes the whole state directory (every topology's state and logs in it).
     public func removeAll() {

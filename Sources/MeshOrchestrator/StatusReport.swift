@@ -212,6 +212,7 @@ public struct StatusReport: Sendable, Equatable {
             Self.field(&object, "stateDir", stateDirectory)
             Self.field(&object, "control", state.control)
             Self.field(&object, "ingress", state.ingress)
+            if let prometheus = state.prometheus { object.field("prometheus", string: prometheus) }
             object.field("instances", array: { array in
                 for entry in entries {
                     array.element(object: { item in
@@ -266,6 +267,7 @@ public struct StatusReport: Sendable, Equatable {
         for problem in problems { lines.append("  problem: \(problem)") }
         if let control = state.control { lines.append("  control  \(control)") }
         if let ingress = state.ingress { lines.append("  ingress  \(ingress)") }
+        if let prometheus = state.prometheus { lines.append("  prometheus http://\(prometheus)") }
         for fault in faults { lines.append("  fault    \(fault.id) \(fault.spec)") }
         var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]]
         for entry in entries {

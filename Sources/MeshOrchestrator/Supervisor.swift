@@ -132,6 +132,7 @@ public final class Supervisor {
         switch process.role {
         case .control: state.controlPID = pid
         case .ingress: state.ingressPID = pid
+        case .prometheus: break
         case .app, .sidecar:
             if let instance = state.instances.firstIndex(where: { $0.id == process.instance }) {
                 if process.role == .app { state.instances[instance].pid = pid } else { state.instances[instance].sidecarPID = pid }
@@ -376,6 +377,7 @@ public final class Supervisor {
         switch process.role {
         case .control: what = "control plane"
         case .ingress: what = "ingress gateway"
+        case .prometheus: what = "Prometheus"
         case .app: what = "app \(process.instance ?? process.name)"
         case .sidecar: what = "sidecar \(process.instance ?? process.name)"
         }

@@ -60,14 +60,15 @@ public enum TopologyLauncher {
         guard let executable = Posix.executablePath() else { throw .couldNotStart("cannot find the meshbed executable (/proc/self/exe)") }
         let ports: [Int]
         do {
-            ports = try PortAllocator.allocate(LaunchPlan.portCount(for: topology, mesh: options.mesh))
+            ports = try PortAllocator.allocate(LaunchPlan.portCount(for: topology, mesh: options.mesh, prometheus: options.prometheus != nil))
         } catch {
             throw .couldNotStart("cannot allocate ports: \(error)")
         }
         var plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
                               runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
                               environment: ProcessInfo.processInfo.environment, seed: options.seed,
-                              caSecret: options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil)
+                              caSecret: options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil,
+                              prometheus: options.mesh ? options.prometheus : nil)
         plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         // Listed in the per-user index for as long as this process supervises the topology.
@@ -90,6 +91,7 @@ public enum TopologyLauncher {
         var arguments = ["up", file, "--state-dir", store.root, "--supervise", "--ready-timeout", options.readyTimeout.meshbedDescription]
         if !options.mesh { arguments.append("--no-mesh") }
         if let seed = options.seed { arguments += ["--seed", String(seed)] }
+        if options.prometheus != nil { arguments.append("--prometheus") }
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
         // Nor may it carry the markers of a topology this process runs in (`down` of that one would take it along).

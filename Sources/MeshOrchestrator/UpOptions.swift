@@ -19,6 +19,8 @@ public struct UpOptions: Sendable, Equatable {
     /// (splits, error rates) from a seed derived from N and their instance, so a run
     /// replays exactly. nil: seeded from the clock.
     public var seed: UInt64?
+    /// `--prometheus`: the Prometheus executable to start, scraping every admin port.
+    public var prometheus: String?
     /// With `detach`: print nothing once ready (a scenario run prints its own report).
     public var quiet = false
     /// With `detach`: signals (blocked by the caller) that end the wait for readiness: the

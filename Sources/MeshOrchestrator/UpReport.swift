@@ -4,6 +4,7 @@ public enum UpReport {
     public static func ready(_ state: MeshState, stop: String) -> String {
         var lines = ["meshbed up: '\(state.name)' is ready (\(state.instances.count) instance\(state.instances.count == 1 ? "" : "s"))"]
         if let control = state.control { lines.append("  control  \(control)") }
+        if let prometheus = state.prometheus { lines.append("  prometheus http://\(prometheus) (scraping every admin port)") }
         if let ingress = state.ingress {
             lines.append("  ingress  \(ingress)")
             if let entry = state.instances.first {

@@ -74,4 +74,53 @@ import Testing
             }
         }
     }
+
+    @Test func prometheusMistakesAreUsageErrors() throws {
+        let workspace = try MeshUpTests.Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("p.yaml", "kind: Topology\nname: p\nservices:\n  svc: {}\n")
+        let noMesh = try workspace.meshbed(["up", file, "--prometheus", "--no-mesh"])
+        #expect(noMesh.status == 2 && noMesh.stderr.contains("--prometheus scrapes the sidecars' admin ports: it needs the mesh"), "\(noMesh.stderr)")
+        let missing = try Harness.run(Harness.meshbed, ["up", file, "--prometheus", "--state-dir", workspace.stateDirectory], timeout: 30,
+                                      environment: workspace.environment.merging(["PATH": "/nonexistent"]) { $1 })
+        #expect(missing.status == 2 && missing.stderr.contains("no 'prometheus' executable on PATH"), "\(missing.stderr)")
+    }
+
+    /// `meshbed up --prometheus`: a real Prometheus scrapes every admin port from the
+    /// targets file and a PromQL query returns the exact request count.
+    @Test(.enabled(if: Harness.has("prometheus"))) func aRealPrometheusScrapesTheMesh() throws {
+        let workspace = try MeshUpTests.Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("scraped.yaml", """
+            kind: Topology
+            name: scraped
+            mesh: {mtls: strict}
+            services:
+              svc: {replicas: 2}
+
+            """)
+        let up = try workspace.meshbed(["up", file, "--detach", "--prometheus"])
+        try #require(up.status == 0, "\(up.stderr)")
+        let state = try workspace.state("scraped")
+        let prometheus = try #require(state["prometheus"] as? String)
+        #expect(up.stdout.contains("prometheus http://\(prometheus)"))
+        #expect(try MeshUpTests.status(workspace, "scraped")["prometheus"] as? String == prometheus)
+        let ingress = try #require(state["ingress"] as? String)
+        let count = 12
+        try #require(try FaultInjectionTests.statuses(ingress, count: count) == Array(repeating: 200, count: count))
+
+        let query = #"sum(meshbed_requests_total{reporter="destination",destination="svc",response_code="200"})"#
+        func value() -> Int? {
+            guard let output = try? Harness.run("curl", ["-s", "-m", "5", "http://\(prometheus)/api/v1/query", "--data-urlencode", "query=\(query)"], timeout: 10).stdout,
+                  let object = try? MeshUpTests.object(output), let data = object["data"] as? [String: Any],
+                  let result = (data["result"] as? [[String: Any]])?.first, let pair = result["value"] as? [Any], let text = pair.last as? String
+            else { return nil }
+            return Int(text)
+        }
+        // Scraped every second: wait for both instances' counts to arrive.
+        #expect(eventually(within: 30) { value() == count }, "PromQL \(query) = \(String(describing: value()))")
+        let down = try workspace.meshbed(["down", "scraped"])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(workspace.marked("scraped").isEmpty, "Prometheus outlived the topology")
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MeshIO
 import MeshTLS
 import MeshOrchestrator
@@ -32,6 +33,43 @@ import Testing
         #expect(LaunchPlan.portCount(for: topology, mesh: false) == 5)
         #expect(LaunchPlan.portCount(for: topology, mesh: true) == 3 + 5 * 4)
         #expect(LaunchPlan.portCount(for: sampleTopology(ingressPort: 8080), mesh: true) == 2 + 5 * 4)
+    }
+
+    @Test func prometheusStartsLastThroughExecApp() throws {
+        let topology = sampleTopology()
+        let count = LaunchPlan.portCount(for: topology, mesh: true, prometheus: true)
+        #expect(count == LaunchPlan.portCount(for: topology, mesh: true) + 1)
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: Self.store, runID: "run1", supervisorPID: 99, ports: Array(20000..<(20000 + count)),
+                              environment: [:], prometheus: "/usr/bin/prometheus")
+        #expect(plan.stages.last?.title == "prometheus")
+        let server = try spec(plan, "prometheus")
+        let address = try #require(plan.state.prometheus)
+        #expect(server.record.role == .prometheus && server.request.executable == "/bin/meshbed")
+        #expect(server.request.arguments == [
+            "exec-app", "--dir", "/state/shop/prometheus", "--", "/usr/bin/prometheus",
+            "--config.file=/state/shop/prometheus/prometheus.yml", "--web.listen-address=\(address)",
+            "--storage.tsdb.path=/state/shop/prometheus/data", "--storage.tsdb.retention.time=1d", "--log.level=warn",
+        ])
+        #expect(environment(server)["MESHBED_SUPERVISOR_PID"] == "99")
+        // Without the mesh there is nothing to scrape: no Prometheus.
+        let apps = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: false, executable: "/bin/meshbed",
+                              stateDirectory: Self.store, runID: "run1", supervisorPID: 99,
+                              ports: Array(20000..<(20000 + LaunchPlan.portCount(for: topology, mesh: false))), environment: [:],
+                              prometheus: "/usr/bin/prometheus")
+        #expect(apps.state.prometheus == nil && !apps.stages.contains { $0.title == "prometheus" })
+    }
+
+    @Test func prometheusTargetsNameEveryAdminPort() throws {
+        let plan = Self.plan()
+        let groups = try #require(try JSONSerialization.jsonObject(with: Data(PrometheusTargets.fileSD(plan.state))) as? [[String: Any]])
+        #expect(groups.count == plan.state.instances.count + 1)
+        let first = try #require(groups.first)
+        #expect(first["targets"] as? [String] == [plan.state.instances[0].admin!])
+        #expect(first["labels"] as? [String: String] == ["topology": "shop", "service": plan.state.instances[0].service,
+                                                          "version": plan.state.instances[0].version, "instance": plan.state.instances[0].id])
+        #expect(groups.last?["labels"] as? [String: String] == ["topology": "shop", "service": "ingress", "instance": "ingress"])
+        #expect(PrometheusTargets.configuration(targetsFile: "/state/shop/prometheus-targets.json").contains("- files: ['/state/shop/prometheus-targets.json']"))
     }
 
     @Test func stagesInStartOrder() {

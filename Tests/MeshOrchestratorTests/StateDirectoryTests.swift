@@ -32,9 +32,10 @@ import Testing
         try store.write(state)
         #expect(try store.read("shop") == state)
         #expect(try store.read("other") == nil)
-        // Written atomically: nothing but the state file and the logs directory.
+        // Written atomically: nothing but the state file, the Prometheus targets (a mesh) and the logs directory.
         let entries = try FileManager.default.contentsOfDirectory(atPath: store.directory(of: "shop")).sorted()
-        #expect(entries == ["logs", "state.json"])
+        #expect(entries == ["logs", "prometheus-targets.json", "state.json"])
+        #expect(contents(store.targetsFile(of: "shop")).hasPrefix(#"[{"targets":["#))
         let text = contents(store.stateFile(of: "shop"))
         #expect(text.contains("\"phase\" : \"ready\""))
         #expect(text.contains("\"file\" : \"/topologies/shop.yaml\""))
