@@ -46,7 +46,7 @@ let package = Package(
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
         .target(name: "MeshLoad", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // Scenario files (SPEC §4): the model, its validation, the runner and its reports.
-        .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshConfig", "MeshControl", "MeshOrchestrator"]),
+        .target(name: "MeshScenario", dependencies: ["MeshCore", "MeshIO", "MeshYAML", "MeshTopology", "MeshLoad", "MeshConfig", "MeshControl", "MeshOrchestrator", "MeshMetrics"]),
         // Mutual TLS 1.3 on memory buffers (no I/O) and a small SPIFFE certificate authority.
         .target(name: "MeshTLS", dependencies: ["COpenSSL"], swiftSettings: dataPath),
         // TLS as a byte stream under HTTP: sessions over TCP connections, strict and permissive accepting.
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
-        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario", "MeshMetrics"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshTLSIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshTLS", "MeshTLSIO"]),
         .testTarget(name: "MeshFaultsTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshFaults"]),

@@ -1,8 +1,11 @@
+import MeshMetrics
+
 /// One expectation of a step. Traffic expectations are checked against the step's load
 /// result; state expectations against the running mesh (polled until they hold when the
 /// step has `within`); counter expectations against the change of the sidecars' admin
-/// counters over the step. `metrics` (Prometheus) and `circuit` arrive with later issues as
-/// new cases; the validator rejects them as not supported yet until then.
+/// counters over the step; metric expectations against the change of the sidecars' `/metrics`
+/// over the step. `circuit` arrives with a later issue as a new case; the validator rejects
+/// it as not supported yet until then.
 public enum Expectation: Sendable, Equatable {
     /// `successRate: ">= 99%"`: share of requests answered with a status below 500.
     case successRate(Comparison)
@@ -33,6 +36,10 @@ public enum Expectation: Sendable, Equatable {
     /// first sidecar it crossed, from the decision records (`x-meshbed-explain`) of the
     /// step's responses; the traffic step asks for them when such an expectation is present.
     case attempts(statistic: String, Comparison)
+    /// `metric: 'meshbed_requests_total{destination="reviews",response_code="503"}'` with
+    /// `value: "> 0"`: how much the samples the selector picks grew over the step, summed over
+    /// every sidecar's `/metrics` (the ingress gateway's included).
+    case metric(MetricSelector, Comparison)
 
     /// Expectation keys that need a traffic step.
     public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency", "attempts"]
@@ -50,10 +57,9 @@ public enum Expectation: Sendable, Equatable {
     /// Expectation keys checked against mesh state.
     public static let stateKeys = ["ready", "notReady", "instancesReady", "routed", "notRouted"]
     /// Every key an `expect:` mapping may have.
-    public static let keys = trafficKeys + stateKeys + counterKeys + ["counters", "within"]
+    public static let keys = trafficKeys + stateKeys + counterKeys + ["counters", "metric", "value", "metrics", "within"]
     /// Keys of SPEC §4 that later issues implement, with the message until then.
     public static let notSupportedYet: [String: String] = [
-        "metrics": "metrics expectations are not supported yet (they arrive with sidecar metrics)",
         "circuit": "circuit expectations are not supported yet (they arrive with circuit breaking)",
         "certificates": "certificates expectations are not supported yet (they arrive with mTLS)",
     ]
@@ -71,6 +77,11 @@ public enum Expectation: Sendable, Equatable {
     /// Whether it is checked against the sidecars' counters, as a change over the step.
     public var isCounter: Bool {
         if case .counter = self { true } else { false }
+    }
+
+    /// Whether it is checked against the sidecars' `/metrics`, as a change over the step.
+    public var isMetric: Bool {
+        if case .metric = self { true } else { false }
     }
 
     /// Whether it needs the decision records of the step's responses (`--explain`).
@@ -93,6 +104,7 @@ public enum Expectation: Sendable, Equatable {
         case .counter(let name, _, .all): name
         case .counter(let name, _, let scope): "\(name) of \(scope)"
         case .attempts(let statistic, _): "attempts \(statistic)"
+        case .metric(let selector, _): "metric \(selector)"
         }
     }
 
@@ -100,7 +112,7 @@ public enum Expectation: Sendable, Equatable {
     public var expected: String {
         switch self {
         case .successRate(let comparison), .status(_, let comparison), .latency(_, let comparison), .instancesReady(let comparison),
-             .counter(_, let comparison, _), .attempts(_, let comparison):
+             .counter(_, let comparison, _), .attempts(_, let comparison), .metric(_, let comparison):
             comparison.description
         case .split(let shares, let tolerance):
             shares.map { "\($0.version) \(Comparison.number($0.percent))%" }.joined(separator: " ") + " (±\(Comparison.number(tolerance)))"
@@ -122,6 +134,7 @@ public enum Expectation: Sendable, Equatable {
              (.routed(let x), .routed(let y)), (.notRouted(let x), .notRouted(let y)): x == y
         case (.counter(let n1, let x, let s1), .counter(let n2, let y, let s2)): n1 == n2 && x == y && s1 == s2
         case (.attempts(let s1, let x), .attempts(let s2, let y)): s1 == s2 && x == y
+        case (.metric(let m1, let x), .metric(let m2, let y)): m1 == m2 && x == y
         default: false
         }
     }

@@ -150,6 +150,8 @@ public enum ScenarioRunner {
             let counters = step.expectations.filter(\.isCounter)
             // Counter expectations measure the change over the action: read before it.
             let before = counters.isEmpty ? nil : SidecarCounters.read(state)
+            let metrics = step.expectations.filter(\.isMetric)
+            let scrapedBefore = metrics.isEmpty ? nil : SidecarScrapes.read(state)
             switch step.action {
             case .traffic(let spec):
                 do {
@@ -216,9 +218,10 @@ public enum ScenarioRunner {
             }
             if outcome == .passed || outcome == .failed {  // a restart that timed out still shows the expectations
                 if let load {
-                    checked += step.expectations.filter { !$0.isState && !$0.isCounter }.map { Self.check($0, load) }
+                    checked += step.expectations.filter { !$0.isState && !$0.isCounter && !$0.isMetric }.map { Self.check($0, load) }
                 }
                 if let before { checked += checkCounters(counters, since: before, within: step.within) }
+                if let scrapedBefore { checked += checkMetrics(metrics, since: scrapedBefore, within: step.within) }
                 let state = step.expectations.filter(\.isState)
                 if !state.isEmpty { checked += checkState(state, within: step.within) }
                 if checked.contains(where: { !$0.passed }) { outcome = .failed }
@@ -382,6 +385,24 @@ public enum ScenarioRunner {
             }
         }
 
+        /// Metric expectations against the sidecars' `/metrics` now and `before` the action;
+        /// with `within`, scraped again every 200 ms until they all hold or it passes.
+        func checkMetrics(_ expectations: [Expectation], since before: SidecarScrapes, within: Duration?) -> [ExpectationResult] {
+            let deadline = Posix.monotonicNanoseconds() + UInt64(within?.meshbedNanoseconds ?? 0)
+            while true {
+                let after = SidecarScrapes.read(state)
+                let results = expectations.map { expectation in
+                    guard case .metric(let selector, let comparison) = expectation else {
+                        return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: "not a metric expectation", passed: false)
+                    }
+                    let (measured, passed) = SidecarScrapes.measure(selector, comparison, before: before, after: after)
+                    return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: measured, passed: passed)
+                }
+                if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
+                if idle(nanoseconds: 200_000_000) { return results }
+            }
+        }
+
         /// A counter expectation against two readings of the sidecars' counters.
         static func check(_ expectation: Expectation, before: SidecarCounters, after: SidecarCounters) -> ExpectationResult {
             guard case .counter(let name, let comparison, let scope) = expectation else {
@@ -441,7 +462,7 @@ public enum ScenarioRunner {
                     measured += " (\(explain.unexplained) response\(explain.unexplained == 1 ? "" : "s") without a caller-side record)"
                 }
                 return result(measured, explain.unexplained == 0 && comparison.holds(value))
-            case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter:
+            case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter, .metric:
                 return result("not a traffic expectation", false)
             }
         }

@@ -1,6 +1,7 @@
 import MeshConfig
 import MeshControl
 import MeshCore
+import MeshMetrics
 import MeshTopology
 import MeshYAML
 
@@ -426,6 +427,7 @@ enum ScenarioValidator {
             }
         }
         expectations += readCounters(fields, keyword: keyword, topology: topology, log: &log)
+        expectations += readMetrics(fields, keyword: keyword, log: &log)
         if let node = fields["ready"], let selector = readSelector(node, key: "ready", topology: topology, log: &log) {
             expectations.append(.ready(selector))
         }
@@ -444,9 +446,9 @@ enum ScenarioValidator {
         var within: Duration?
         if let node = fields["within"] {
             within = ValueReader.duration(node, key: "within", minimum: .nanoseconds(1), log: &log)
-            let polled = Expectation.stateKeys + Expectation.counterKeys + ["counters"]
+            let polled = Expectation.stateKeys + Expectation.counterKeys + ["counters", "metric", "metrics"]
             if !polled.contains(where: { fields[$0] != nil }), let keyNode = fields.keyNode("within") {
-                log.error("within: goes with ready, notReady, instancesReady, routed, notRouted or counters (mesh state is polled; traffic is measured once)", at: keyNode.mark)
+                log.error("within: goes with ready, notReady, instancesReady, routed, notRouted, counters or metrics (mesh state is polled; traffic is measured once)", at: keyNode.mark)
             }
         }
         if fields.node.pairs?.isEmpty ?? true, keyword == "expect" {
@@ -495,6 +497,54 @@ enum ScenarioValidator {
             }
         }
         if !any { log.error("counters: expected at least one counter, such as requests: '> 0'", at: node.mark) }
+        return expectations
+    }
+
+    /// `metric: SELECTOR` with `value: COMPARISON`, and `metrics: [{metric, value}, ...]`: the
+    /// growth over the step's action of what the selector picks, summed over every sidecar.
+    static func readMetrics(_ fields: MappingReader, keyword: String, log: inout DiagnosticLog) -> [Expectation] {
+        var expectations: [Expectation] = []
+        func needsAction(_ key: String) -> Bool {
+            guard keyword == "expect", let keyNode = fields.keyNode(key) else { return true }
+            log.error("\(key): metrics are measured as their change over a step's action; put it on a traffic step (or another step with an action)", at: keyNode.mark)
+            return false
+        }
+        func read(metric: YAMLNode?, value: YAMLNode?, at node: YAMLNode, key: String) {
+            guard let metric else {
+                log.error("\(key): 'value' goes with 'metric' (a selector such as meshbed_requests_total{destination=\"reviews\"})", at: node.mark)
+                return
+            }
+            guard let text = metric.scalarText, !metric.isNull else {
+                ValueReader.fail("metric", expected: "a selector such as 'meshbed_requests_total{destination=\"reviews\"}'", node: metric, log: &log)
+                return
+            }
+            let selector: MetricSelector
+            do {
+                selector = try MetricSelector(parsing: text)
+            } catch {
+                log.error("metric: \(error.message)", at: metric.mark)
+                return
+            }
+            guard let value else {
+                log.error("\(key): missing 'value' (a comparison such as '> 0') for metric \(selector)", at: node.mark)
+                return
+            }
+            if let comparison = comparison(value, key: "value", units: [.count], example: "'> 0'", log: &log) {
+                expectations.append(.metric(selector, comparison))
+            }
+        }
+        if fields["metric"] != nil || fields["value"] != nil, needsAction(fields["metric"] != nil ? "metric" : "value") {
+            read(metric: fields["metric"], value: fields["value"], at: fields.node, key: "expect")
+        }
+        guard let node = fields["metrics"], needsAction("metrics") else { return expectations }
+        guard let items = node.items, !items.isEmpty else {
+            ValueReader.fail("metrics", expected: "a list of {metric: SELECTOR, value: COMPARISON}", node: node, log: &log)
+            return expectations
+        }
+        for item in items {
+            guard let entry = MappingReader(item, key: "metrics", context: "in a metrics entry", allowed: ["metric", "value"], log: &log) else { continue }
+            read(metric: entry["metric"], value: entry["value"], at: item, key: "metrics")
+        }
         return expectations
     }
 

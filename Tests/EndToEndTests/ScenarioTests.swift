@@ -125,6 +125,33 @@ import Testing
         #expect(row.contains("ready within 10s") && row.contains("1 of 1 ready") && row.contains("pass"), "\(result.stdout)")
     }
 
+    /// `metric:` expectations measure the growth of what a selector picks on every sidecar's
+    /// `/metrics` over the step: exactly the requests sent, on each side of the call.
+    @Test func metricExpectationsReadTheSidecarsMetrics() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/metered.yaml"
+        try """
+            kind: Scenario
+            name: metered
+            topology: \(Self.root)/topologies/bookinfo.yaml
+            steps:
+              - traffic: {to: details, requests: 30}
+                expect:
+                  metrics:
+                    - {metric: 'meshbed_requests_total{reporter="source",source="ingress",destination="details",response_code="200"}', value: "== 30"}
+                    - {metric: 'meshbed_requests_total{reporter="destination",destination="details"}', value: "== 30"}
+                    - {metric: 'meshbed_request_duration_seconds_count{destination="details"}', value: "== 60"}
+                    - {metric: 'meshbed_requests_total{destination="details",response_code!="200"}', value: "> 0"}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await Self.run(["run", file, "--state-dir", work + "/state"])
+        // The last one cannot hold: every answer was 200, and the report says how many were not.
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("3 of 4 expectations met"), "\(result.stdout)")
+        let failing = result.stdout.split(separator: "\n").first { $0.contains("response_code!=") }.map(String.init) ?? ""
+        #expect(failing.contains("0 over") && failing.contains("FAIL"), "\(result.stdout)")
+    }
+
     @Test func restartedAppGetsANewPidAndKeepsItsAddress() async throws {
         let work = try Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }

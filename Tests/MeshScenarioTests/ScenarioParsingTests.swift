@@ -118,7 +118,7 @@ import Testing
             "dir/s.yaml:5:35: service: unknown service 'reviewz' in topology 'shop' (did you mean 'reviews'?)",
         ])
         #expect(Self.errors("kind: Scenario\nname: x\ntopology: t.yaml\nsteps:\n  - traffic: {to: front}\n    expect: {successRate: '> 1%', within: 1s}\n") == [
-            "dir/s.yaml:6:35: within: goes with ready, notReady, instancesReady, routed, notRouted or counters (mesh state is polled; traffic is measured once)",
+            "dir/s.yaml:6:35: within: goes with ready, notReady, instancesReady, routed, notRouted, counters or metrics (mesh state is polled; traffic is measured once)",
         ])
     }
 
@@ -171,12 +171,11 @@ import Testing
             steps:
               - fault: {kind: pause, service: reviews, duration: 5s}
               - traffic: {to: reviews}
-                expect: {retries: "> 0", metrics: {}, circuit: {}}
+                expect: {retries: "> 0", circuit: {}}
             """)
         #expect(errors == [
             "dir/s.yaml:5:44: duration: on a pause fault is not supported yet (resume or restart in a later step)",
-            "dir/s.yaml:7:30: metrics: metrics expectations are not supported yet (they arrive with sidecar metrics)",
-            "dir/s.yaml:7:43: circuit: circuit expectations are not supported yet (they arrive with circuit breaking)",
+            "dir/s.yaml:7:30: circuit: circuit expectations are not supported yet (they arrive with circuit breaking)",
         ])
     }
 
