@@ -34,7 +34,7 @@ let package = Package(
         // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
         .target(name: "MeshConfig", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
-        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS"]),
+        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS", "MeshMetrics"]),
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.

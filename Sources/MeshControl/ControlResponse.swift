@@ -3,8 +3,10 @@ import MeshHTTPIO
 /// One answer of the control plane's API: a status and, for most, a JSON body.
 struct ControlResponse {
     var status: Int
-    /// JSON (ending in a newline), or empty.
+    /// JSON (ending in a newline) unless `contentType` says otherwise, or empty.
     var body: [UInt8]
+    /// The `content-type` header line of a body that is not JSON.
+    var contentType: [UInt8]?
     /// The `allow` header of a 405.
     var allow: String?
     /// The `x-meshbed-snapshot-version` header of a snapshot.
@@ -12,6 +14,12 @@ struct ControlResponse {
 
     /// 204 No Content.
     static let noContent = ControlResponse(status: 204, body: [])
+
+    init(status: Int, body: [UInt8], contentType: [UInt8]? = nil) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
 
     /// `value` as JSON.
     static func json<T: Encodable>(_ value: T, status: Int = 200) -> ControlResponse {
@@ -26,7 +34,7 @@ struct ControlResponse {
     /// Writes the whole response on `exchange`.
     func send(on exchange: HTTPServerConnection) {
         exchange.sendHead(status: status, contentLength: body.count) { out in
-            if !body.isEmpty { out.append(contentsOf: Self.jsonHeader) }
+            if !body.isEmpty { out.append(contentsOf: contentType ?? Self.jsonHeader) }
             if let allow { out.append(contentsOf: Array("allow: \(allow)\r\n".utf8)) }
             if let snapshotVersion { out.append(contentsOf: Array("x-meshbed-snapshot-version: \(snapshotVersion)\r\n".utf8)) }
         }

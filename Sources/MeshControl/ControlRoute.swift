@@ -10,6 +10,7 @@ import MeshHTTP
 ///     PUT  /v1/routes/SERVICE     [RouteConfig] → 200 {"version": N} (live route change)
 ///     POST /v1/instances/ID/down  → 200 {"version": N} (its app or sidecar ended: unroutable now)
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
+///     GET  /metrics               → 200 Prometheus text format 0.0.4 (ControlMetrics)
 ///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
 ///     PUT  /v1/mtls               {"mode": "strict"|"permissive"} → 200 {"version": N}
 ///     GET  /v1/faults             → 200 {"faults": [FaultConfig]}
@@ -28,6 +29,7 @@ enum ControlRoute: Equatable {
     case routes(destination: String)
     case down(instance: String)
     case health
+    case metrics
     case certificates
     case mtls
     case faults
@@ -75,6 +77,7 @@ enum ControlRoute: Equatable {
         case "/v1/ack": return (.post, .ack)
         case "/v1/instances": return (.get, .instances)
         case "/v1/health": return (.get, .health)
+        case "/metrics": return (.get, .metrics)
         case "/v1/certificates": return (.post, .certificates)
         case "/v1/mtls": return (.put, .mtls)
         default:

@@ -232,6 +232,9 @@ final class ControlState: @unchecked Sendable {
             return .json(["version": try markDown(instance)])
         case .health:
             return .json(Health(status: "ok", version: store.version))
+        case .metrics:
+            let body = ControlMetrics.render(version: store.version, instances: instances(), faults: faultBook.entries.count, heldPolls: polls.count)
+            return ControlResponse(status: 200, body: body, contentType: ControlMetrics.contentType)
         case .mtls:
             let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
             return .json(["version": try setMTLS(mode: change.mode)])

@@ -2,7 +2,7 @@ import MeshCore
 
 /// What Prometheus needs to scrape a running topology: its admin ports as `file_sd` targets
 /// (one group per sidecar, labelled `topology`, `service`, `version`, `instance`; the
-/// ingress gateway's as service `ingress`), and the configuration `up --prometheus` starts
+/// ingress gateway's as service `ingress`, the control plane's as `control-plane`), and the configuration `up --prometheus` starts
 /// its server with (every second, from that file, which Prometheus reads again as it changes).
 public enum PrometheusTargets {
     /// The `file_sd` JSON of `state`'s admin ports.
@@ -23,6 +23,7 @@ public enum PrometheusTargets {
                 group(admin, [("service", instance.service), ("version", instance.version), ("instance", instance.id)])
             }
             if let admin = state.ingressAdmin { group(admin, [("service", "ingress"), ("instance", "ingress")]) }
+            if let control = state.control { group(control, [("service", "control-plane"), ("instance", "control")]) }
         }
         out.append(10)
         return out

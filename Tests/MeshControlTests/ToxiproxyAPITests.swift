@@ -195,3 +195,25 @@ import Testing
         }
     }
 }
+
+/// The control plane's own `/metrics`: version, instances by health, sidecars behind, faults.
+@Suite struct ControlMetricsTests {
+    @Test func theControlPlanesMetrics() throws {
+        try withControlPlane { control in
+            try ratingsA.heartbeat(control)
+            _ = try FaultAPITests.post(control, #"{"kind": "abort", "to": "ratings", "status": 503}"#)
+            func scrape() throws -> String {
+                let response = try TestHTTPClient.request(control, "GET", "/metrics")
+                #expect(response.status == 200 && response.header("content-type") == "text/plain; version=0.0.4; charset=utf-8")
+                return String(decoding: response.body, as: UTF8.self)
+            }
+            let text = try scrape()
+            #expect(text.contains("meshbed_control_config_version \(control.version)\n"))
+            #expect(text.contains(#"meshbed_control_instances{service="ratings",state="healthy"} 1"#))
+            #expect(text.contains(#"meshbed_control_instances{service="ratings",state="unregistered"} 1"#))
+            #expect(text.contains("meshbed_control_sidecars_behind 1\n") && text.contains("meshbed_control_faults 1\n"))
+            try ratingsA.ack(control, version: control.version)
+            #expect(try scrape().contains("meshbed_control_sidecars_behind 0\n"))
+        }
+    }
+}

@@ -63,12 +63,14 @@ import Testing
     @Test func prometheusTargetsNameEveryAdminPort() throws {
         let plan = Self.plan()
         let groups = try #require(try JSONSerialization.jsonObject(with: Data(PrometheusTargets.fileSD(plan.state))) as? [[String: Any]])
-        #expect(groups.count == plan.state.instances.count + 1)
+        #expect(groups.count == plan.state.instances.count + 2)
         let first = try #require(groups.first)
         #expect(first["targets"] as? [String] == [plan.state.instances[0].admin!])
         #expect(first["labels"] as? [String: String] == ["topology": "shop", "service": plan.state.instances[0].service,
                                                           "version": plan.state.instances[0].version, "instance": plan.state.instances[0].id])
-        #expect(groups.last?["labels"] as? [String: String] == ["topology": "shop", "service": "ingress", "instance": "ingress"])
+        #expect(groups[groups.count - 2]["labels"] as? [String: String] == ["topology": "shop", "service": "ingress", "instance": "ingress"])
+        #expect(groups.last?["targets"] as? [String] == [plan.state.control!])
+        #expect(groups.last?["labels"] as? [String: String] == ["topology": "shop", "service": "control-plane", "instance": "control"])
         #expect(PrometheusTargets.configuration(targetsFile: "/state/shop/prometheus-targets.json").contains("- files: ['/state/shop/prometheus-targets.json']"))
     }
 
