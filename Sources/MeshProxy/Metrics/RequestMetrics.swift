@@ -43,6 +43,19 @@ final class RequestMetrics: @unchecked Sendable {
     /// Requests not counted by label set because the table was full.
     let dropped = Atomic<Int>(0)
 
+    /// Counts one finished request that took `nanoseconds`, by the labels given one by one:
+    /// a request like the one before goes to its series without building a label set.
+    func record(reporter: Reporter, source: String, destination: String, destinationVersion: String, responseCode: Int, flags: UInt16,
+                nanoseconds: UInt64) {
+        if let last, last.labels.responseCode == responseCode, last.labels.flags == flags, last.labels.reporter == reporter,
+           last.labels.destination == destination, last.labels.destinationVersion == destinationVersion, last.labels.source == source {
+            last.durations.record(nanoseconds: nanoseconds)
+            return
+        }
+        record(Labels(reporter: reporter, source: source, destination: destination, destinationVersion: destinationVersion,
+                      responseCode: responseCode, flags: flags), nanoseconds: nanoseconds)
+    }
+
     /// Counts one finished request that took `nanoseconds`.
     func record(_ labels: Labels, nanoseconds: UInt64) {
         if let last, last.labels == labels {

@@ -119,6 +119,8 @@ final class ProxyExchange: HTTPRequestHandler {
     private var lastAuthority: [UInt8] = []
     /// The caller's service as metrics name it (inbound).
     private var caller = "unknown"
+    /// This hop's own name for its requests' source (outbound: its service; gateway: `ingress`).
+    private lazy var metricsSource: String = sourceService ?? ""
     /// The last `x-meshbed-source` value seen inbound and its text.
     private var lastSourceHeader: [UInt8] = []
     private var lastSource = "unknown"
@@ -740,18 +742,16 @@ final class ProxyExchange: HTTPRequestHandler {
 
     /// Counts the request that ends in the loop's metrics, from its decision record.
     private func recordMetrics() {
-        let labels: RequestMetrics.Labels
-        if isInbound {
-            labels = RequestMetrics.Labels(
-                reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
-                responseCode: record.status, flags: record.flags.rawValue)
-        } else {
-            labels = RequestMetrics.Labels(
-                reporter: .source, source: sourceService ?? "", destination: destination.isEmpty ? "unknown" : destination,
-                destinationVersion: endpoint?.version ?? version ?? "unknown", responseCode: record.status, flags: record.flags.rawValue)
-        }
         let now = timers.now
-        state.metrics.record(labels, nanoseconds: now > record.startedAt ? now - record.startedAt : 0)
+        let nanoseconds = now > record.startedAt ? now - record.startedAt : 0
+        if isInbound {
+            state.metrics.record(reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
+                                 responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
+        } else {
+            state.metrics.record(reporter: .source, source: metricsSource, destination: destination.isEmpty ? "unknown" : destination,
+                                 destinationVersion: endpoint?.version ?? version ?? "unknown", responseCode: record.status,
+                                 flags: record.flags.rawValue, nanoseconds: nanoseconds)
+        }
     }
 
     /// The caller's service as metrics name it (inbound): from its certificate, else from the
