@@ -276,6 +276,13 @@ public enum Posix {
         return Int64(spec.tv_sec)
     }
 
+    /// The wall-clock time in nanoseconds since 1970 (for log lines; never for measuring).
+    public static func wallClockNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
     /// Sleeps the calling thread (never call on a loop thread).
     public static func sleep(nanoseconds: UInt64) {
         var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))

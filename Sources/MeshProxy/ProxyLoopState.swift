@@ -35,6 +35,8 @@ final class ProxyLoopState: @unchecked Sendable {
     let counters = ProxyCounters()
     /// The requests this loop finished, by label set (the admin port's `/metrics`).
     let metrics = RequestMetrics()
+    /// One line per finished request in the sidecar's log; nil: none (tests).
+    var accessLog: AccessLog?
     /// Requests of this loop waiting for a connection from a full pool.
     let waiters: ConnectionWaiters
     private let store: SnapshotStore

@@ -10,6 +10,8 @@ import MeshIO
 public final class Sidecar: Sendable {
     private let group: EventLoopGroup
     private let servers: [HTTPServer]
+    /// Each loop's access log (written by its loop only).
+    private let accessLogs: [(EventLoop, AccessLog)]
     private let control: ControlClient
     private let store: SnapshotStore
     private let identity: WorkloadIdentity?
@@ -36,14 +38,19 @@ public final class Sidecar: Sendable {
                 ejectionTime: configuration.ejectionTime)
         }
         let log = RejectionLog(instance: configuration.instance)
+        var accessLogs: [(EventLoop, AccessLog)] = []
         for (loop, state) in group.loops.map({ ($0, states[ObjectIdentifier($0)]!) }) {
             state.service = configuration.service
             state.version = configuration.version
+            let accessLog = AccessLog(timers: loop)
+            state.accessLog = accessLog
+            accessLogs.append((loop, accessLog))
             // On the loop that owns the pool, before any listener exists.
             loop.execute {
                 (state.connector as? PooledUpstreams)?.pool.connect = MeshTransport.connector(identity: identity, state: state, log: log)
             }
         }
+        self.accessLogs = accessLogs
         let byLoop = states
         let counters = group.loops.map { states[ObjectIdentifier($0)]!.counters }
         let metrics = group.loops.map { states[ObjectIdentifier($0)]!.metrics }
@@ -104,6 +111,8 @@ public final class Sidecar: Sendable {
     public func shutdown() {
         group.loops[0].execute { [control] in control.stop() }
         for server in servers { server.shutdown(timeout: 5_000_000_000) }
+        // The access log's waiting lines, before the loops stop.
+        for (loop, log) in accessLogs { loop.execute { log.flush() } }
         group.shutdown()
     }
 }

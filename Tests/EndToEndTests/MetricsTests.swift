@@ -67,6 +67,25 @@ import Testing
         #expect(served.reduce(0, +) == count, "\(served)")
         #expect(callee.allSatisfy { $0.contains("meshbed_certificate_expiry_timestamp_seconds ") && $0.contains("meshbed_inbound_tls_connections_total ") })
 
+        // Access logs: one JSON line per request in each sidecar's log, within 100 ms.
+        let logs = workspace.stateDirectory + "/metered/logs/"
+        func accessLines(_ file: String) -> [[String: Any]] {
+            let text = (try? String(contentsOfFile: logs + file, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                guard line.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                return object["kind"] as? String == "access" ? object : nil
+            }
+        }
+        #expect(eventually(within: 10) {
+            accessLines("ingress.log").count == count
+                && accessLines("svc-v1-0.sidecar.log").count + accessLines("svc-v1-1.sidecar.log").count == count
+        }, "access lines: ingress \(accessLines("ingress.log").count), svc \(accessLines("svc-v1-0.sidecar.log").count) + \(accessLines("svc-v1-1.sidecar.log").count)")
+        let line = try #require(accessLines("ingress.log").first)
+        #expect(line["reporter"] as? String == "source" && line["destination"] as? String == "svc" && line["status"] as? Int == 200)
+        #expect((line["endpoint"] as? String)?.hasPrefix("svc-v1-") == true && line["method"] as? String == "GET" && line["path"] as? String == "/")
+        let inbound = try #require((accessLines("svc-v1-0.sidecar.log") + accessLines("svc-v1-1.sidecar.log")).first)
+        #expect(inbound["reporter"] as? String == "destination" && inbound["source"] as? String == "ingress", "\(inbound)")
+
         if Harness.has("promtool") {
             for text in [gateway] + callee {
                 let check = try Harness.run("promtool", ["check", "metrics"], input: Data(text.utf8), timeout: 30)

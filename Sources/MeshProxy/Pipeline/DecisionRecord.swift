@@ -1,4 +1,5 @@
 import MeshCore
+import MeshHTTP
 
 /// What one sidecar decided for one request, appended to by every filter as the request
 /// goes through the pipeline: the route matched, the split bucket, each attempt (endpoint,
@@ -45,6 +46,11 @@ struct DecisionRecord {
     var status = 0
     /// When the request's head arrived (the loop's clock, nanoseconds).
     var startedAt: UInt64 = 0
+    /// The request's method and path (without the query), for the access log.
+    var method = HTTPMethod.get
+    var path: [UInt8] = []
+    /// Response body bytes sent to the caller.
+    var responseBytes = 0
 
     init() {
         attempts.reserveCapacity(4)
@@ -64,6 +70,9 @@ struct DecisionRecord {
         fault = nil
         status = 0
         startedAt = 0
+        method = .get
+        path.removeAll(keepingCapacity: path.capacity <= 1024)
+        responseBytes = 0
     }
 
     /// Notes one fault that fired.

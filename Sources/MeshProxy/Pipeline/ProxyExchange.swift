@@ -236,6 +236,8 @@ final class ProxyExchange: HTTPRequestHandler {
         active = true
         state.counters.requests.add(1, ordering: .relaxed)
         record.startedAt = timers.now
+        record.method = head.method
+        record.path.append(contentsOf: head.path)
         isHEAD = head.method == .head
         bodiless = head.framing == .none
         isIdempotent = switch head.method {
@@ -471,6 +473,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     func attemptBody(_ attempt: UpstreamAttempt, _ bytes: UnsafeRawBufferPointer) {
         guard attempt === self.attempt, let downstream else { return }
+        record.responseBytes += bytes.count
         downstream.writeBody(bytes)
         if !downstream.isWritable { attempt.connection?.pauseReading() }
     }
@@ -709,6 +712,7 @@ final class ProxyExchange: HTTPRequestHandler {
             }
             body.append(10)
         }
+        record.responseBytes = body.count
         var explainLine: [UInt8] = []
         appendExplain(into: &explainLine)
         // Finish first: the reply may start the next pipelined request at once.
@@ -747,10 +751,15 @@ final class ProxyExchange: HTTPRequestHandler {
         if isInbound {
             state.metrics.record(reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
+            state.accessLog?.append(reporter: .destination, source: caller, destination: state.service, version: state.version,
+                                    record: record, nanoseconds: nanoseconds)
         } else {
-            state.metrics.record(reporter: .source, source: metricsSource, destination: destination.isEmpty ? "unknown" : destination,
-                                 destinationVersion: endpoint?.version ?? version ?? "unknown", responseCode: record.status,
-                                 flags: record.flags.rawValue, nanoseconds: nanoseconds)
+            let destination = destination.isEmpty ? "unknown" : destination
+            let version = endpoint?.version ?? version ?? "unknown"
+            state.metrics.record(reporter: .source, source: metricsSource, destination: destination, destinationVersion: version,
+                                 responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
+            state.accessLog?.append(reporter: .source, source: metricsSource, destination: destination, version: version,
+                                    record: record, nanoseconds: nanoseconds)
         }
     }
 

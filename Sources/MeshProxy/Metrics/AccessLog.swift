@@ -1,0 +1,117 @@
+import MeshCore
+import MeshIO
+
+/// The access log of one event loop: one JSON line per finished request, read from its
+/// decision record, in the sidecar's log (standard output). Lines gather in a buffer that is
+/// written when 32 KiB are waiting or 100 ms after the first of them, so a busy loop makes
+/// one write for many requests and an idle one shows its lines within 100 ms. Confined to
+/// its loop (`@unchecked Sendable`: only its loop touches it, as `ProxyLoopState`).
+///
+///     {"time":"2026-11-29T21:55:01.123Z","kind":"access","reporter":"source","source":"ingress",
+///      "destination":"reviews","version":"v2","endpoint":"reviews-v2-0","method":"GET","path":"/",
+///      "status":200,"flags":"-","durationMs":1.234,"attempts":1,"bytesOut":312}
+final class AccessLog: @unchecked Sendable {
+    /// Written once this much is waiting.
+    static let flushBytes = 32 * 1024
+    /// The longest a line waits.
+    static let flushDelay: UInt64 = 100_000_000
+
+    private let timers: any TimerScheduler
+    private let wallClock: () -> Int64
+    private let output: ([UInt8]) -> Void
+    private var buffer: [UInt8] = []
+    private var timer: TimerID?
+    /// The `YYYY-MM-DDTHH:MM:SS` of the last line's second, and that second.
+    private var secondText: [UInt8] = []
+    private var second: Int64 = -1
+
+    /// A log that writes with `output` (standard output by default) on `timers`' loop.
+    init(timers: any TimerScheduler, wallClock: @escaping () -> Int64 = Posix.wallClockNanoseconds,
+         output: @escaping ([UInt8]) -> Void = { Posix.writeAll(1, $0) }) {
+        self.timers = timers
+        self.wallClock = wallClock
+        self.output = output
+    }
+
+    /// One finished request.
+    func append(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, record: DecisionRecord,
+                nanoseconds: UInt64) {
+        buffer.reserveCapacity(buffer.count + 320)
+        appendTime()
+        JSONWriter.object(into: &buffer) { json in
+            json.field("time", raw: timeText)
+            json.field("kind", string: "access")
+            json.field("reporter", string: reporter.name)
+            json.field("source", string: source)
+            json.field("destination", string: destination)
+            json.field("version", string: version)
+            if let endpoint = record.attempts.last?.endpoint { json.field("endpoint", string: endpoint) }
+            record.method.name.withUTF8Buffer { json.field("method", bytes: $0) }
+            json.field("path", bytes: record.path)
+            json.field("status", integer: record.status)
+            json.field("flags", string: record.flags.codeText)
+            json.field("durationMs", number: Double(nanoseconds / 1000) / 1000)
+            json.field("attempts", integer: record.attempts.count)
+            json.field("bytesOut", integer: record.responseBytes)
+            if let fault = record.fault { json.field("fault", string: fault) }
+        }
+        buffer.append(10)
+        if buffer.count >= Self.flushBytes {
+            flush()
+        } else if timer == nil {
+            timer = timers.schedule(at: timers.now &+ Self.flushDelay) { [weak self] in
+                self?.timer = nil
+                self?.flush()
+            }
+        }
+    }
+
+    /// Writes every waiting line now.
+    func flush() {
+        if let timer {
+            timers.cancel(timer)
+            self.timer = nil
+        }
+        guard !buffer.isEmpty else { return }
+        output(buffer)
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * Self.flushBytes)
+    }
+
+    /// `"YYYY-MM-DDTHH:MM:SS.mmmZ"` of now, quoted.
+    private var timeText: [UInt8] = []
+
+    private func appendTime() {
+        let nanoseconds = wallClock()
+        let seconds = nanoseconds / 1_000_000_000
+        if seconds != second {
+            second = seconds
+            secondText = Array(Self.civil(seconds).utf8)
+        }
+        let milliseconds = Int((nanoseconds % 1_000_000_000) / 1_000_000)
+        timeText.removeAll(keepingCapacity: true)
+        timeText.append(UInt8(ascii: "\""))
+        timeText.append(contentsOf: secondText)
+        timeText.append(UInt8(ascii: "."))
+        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        timeText.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` (UTC) of a Unix time in seconds (days to civil date: Howard Hinnant's algorithm).
+    static func civil(_ seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+    }
+}

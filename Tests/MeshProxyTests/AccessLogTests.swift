@@ -1,0 +1,66 @@
+import Foundation
+import MeshIO
+@testable import MeshProxy
+import Testing
+
+/// The access log in memory with manual time: one JSON line per finished request from its
+/// decision record, written in batches (100 ms after the first line, or at 32 KiB), and
+/// civil UTC times.
+@Suite struct AccessLogTests {
+    final class Sink: @unchecked Sendable {
+        var writes: [[UInt8]] = []
+        var lines: [[String: Any]] {
+            writes.flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n") }
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+
+    static func harness(_ sink: Sink, services: [String: [String: Int]] = ["svc": ["v1": 1]]) -> PipelineHarness {
+        let harness = PipelineHarness(services: services)
+        harness.state.accessLog = AccessLog(timers: harness.timers, wallClock: { 1_795_987_559_042_000_000 }, output: { sink.writes.append($0) })
+        return harness
+    }
+
+    @Test func oneLinePerRequestWrittenInBatches() throws {
+        let sink = Sink()
+        let harness = Self.harness(sink)
+        harness.send("GET", "/items?id=3")
+        harness.send("POST", "/orders", body: "hello")
+        harness.send(host: "nowhere")
+        #expect(sink.writes.isEmpty)  // not before 100 ms
+        harness.advance(ms: 100)
+        #expect(sink.writes.count == 1)
+        let lines = sink.lines
+        try #require(lines.count == 3)
+        let first = lines[0]
+        #expect(first["time"] as? String == "2026-11-29T21:25:59.042Z" && first["kind"] as? String == "access")
+        #expect(first["reporter"] as? String == "source" && first["source"] as? String == "caller")
+        #expect(first["destination"] as? String == "svc" && first["version"] as? String == "v1" && first["endpoint"] as? String == "svc-v1-0")
+        #expect(first["method"] as? String == "GET" && first["path"] as? String == "/items" && first["status"] as? Int == 200)
+        #expect(first["flags"] as? String == "-" && first["attempts"] as? Int == 1 && (first["bytesOut"] as? Int ?? 0) > 0)
+        #expect(lines[1]["method"] as? String == "POST" && lines[1]["path"] as? String == "/orders")
+        #expect(lines[2]["status"] as? Int == 404 && lines[2]["flags"] as? String == "NR" && lines[2]["destination"] as? String == "nowhere")
+        #expect(lines[2]["endpoint"] == nil)
+    }
+
+    @Test func aFullBufferIsWrittenAtOnce() {
+        let sink = Sink()
+        let harness = Self.harness(sink)
+        var sent = 0
+        while sink.writes.isEmpty, sent < 1000 {
+            harness.send("GET", "/" + String(repeating: "p", count: 200))
+            sent += 1
+        }
+        #expect(sink.writes.count == 1 && sink.writes[0].count >= AccessLog.flushBytes)
+        #expect(sent > 10 && sent < 200)
+        harness.advance(ms: 100)
+        #expect(sink.lines.count == sent)
+    }
+
+    @Test func civilTimes() {
+        #expect(AccessLog.civil(0) == "1970-01-01T00:00:00")
+        #expect(AccessLog.civil(951_782_400) == "2000-02-29T00:00:00")
+        #expect(AccessLog.civil(1_795_987_559) == "2026-11-29T21:25:59")
+        #expect(AccessLog.civil(-86_400) == "1969-12-31T00:00:00")
+    }
+}
