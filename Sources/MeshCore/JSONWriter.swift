@@ -144,6 +144,8 @@ public struct JSONWriter {
 
     /// Appends a quoted, escaped JSON string (any byte collection).
     public static func appendString<C: Collection>(_ bytes: C, into out: inout [UInt8]) where C.Element == UInt8 {
+        // Contiguous bytes (a native string's UTF-8, an array) take the run-at-a-time path.
+        if bytes.withContiguousStorageIfAvailable({ appendString($0, into: &out) }) != nil { return }
         out.append(UInt8(ascii: "\""))
         var iterator = bytes.makeIterator()
         var pending: [UInt8] = []

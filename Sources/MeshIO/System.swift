@@ -359,16 +359,20 @@ public enum Posix {
 
     /// Writes a whole buffer to a blocking descriptor (stdout/stderr).
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno() == EINTR { continue }
-                    return
-                }
-                offset += n
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    /// Writes whole bytes to a blocking descriptor (stdout/stderr).
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) {
+        guard let start = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, start + offset, buffer.count - offset)
+            if n < 0 {
+                if errno() == EINTR { continue }
+                return
             }
+            offset += n
         }
     }
 }

@@ -17,7 +17,7 @@ import Testing
 
     static func harness(_ sink: Sink, services: [String: [String: Int]] = ["svc": ["v1": 1]]) -> PipelineHarness {
         let harness = PipelineHarness(services: services)
-        harness.state.accessLog = AccessLog(timers: harness.timers, wallClock: { 1_795_987_559_042_000_000 }, output: { sink.writes.append($0) })
+        harness.state.accessLog = AccessLog(timers: harness.timers, wallClock: { 1_795_987_559_042_000_000 }, output: { sink.writes.append(Array($0)) })
         return harness
     }
 
@@ -55,6 +55,22 @@ import Testing
         #expect(sent > 10 && sent < 200)
         harness.advance(ms: 100)
         #expect(sink.lines.count == sent)
+    }
+
+    @Test func theLineBufferEscapesAndCounts() {
+        let buffer = LogBuffer(capacity: 4)
+        buffer.string("plain")
+        buffer.byte(UInt8(ascii: " "))
+        buffer.string("a\"b\\c\nd")
+        buffer.byte(UInt8(ascii: " "))
+        buffer.decimal(0)
+        buffer.byte(UInt8(ascii: " "))
+        buffer.decimal(-1234567)
+        buffer.byte(UInt8(ascii: " "))
+        buffer.digits(7, width: 3)
+        #expect(String(decoding: buffer.bytes, as: UTF8.self) == #""plain" "a\"b\\c\nd" 0 -1234567 007"#)
+        buffer.clear()
+        #expect(buffer.count == 0 && buffer.capacity >= 40)
     }
 
     @Test func civilTimes() {

@@ -18,8 +18,8 @@ final class AccessLog: @unchecked Sendable {
 
     private let timers: any TimerScheduler
     private let wallClock: () -> Int64
-    private let output: ([UInt8]) -> Void
-    private var buffer: [UInt8] = []
+    private let output: (UnsafeRawBufferPointer) -> Void
+    private let buffer = LogBuffer(capacity: AccessLog.flushBytes + 4096)
     private var timer: TimerID?
     /// The `YYYY-MM-DDTHH:MM:SS` of the last line's second, and that second.
     private var secondText: [UInt8] = []
@@ -27,7 +27,7 @@ final class AccessLog: @unchecked Sendable {
 
     /// A log that writes with `output` (standard output by default) on `timers`' loop.
     init(timers: any TimerScheduler, wallClock: @escaping () -> Int64 = Posix.wallClockNanoseconds,
-         output: @escaping ([UInt8]) -> Void = { Posix.writeAll(1, $0) }) {
+         output: @escaping (UnsafeRawBufferPointer) -> Void = { Posix.writeAll(1, $0) }) {
         self.timers = timers
         self.wallClock = wallClock
         self.output = output
@@ -36,27 +36,43 @@ final class AccessLog: @unchecked Sendable {
     /// One finished request.
     func append(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, record: DecisionRecord,
                 nanoseconds: UInt64) {
-        buffer.reserveCapacity(buffer.count + 320)
+        let line = buffer
+        line.raw("{\"time\":\"")
         appendTime()
-        JSONWriter.object(into: &buffer) { json in
-            json.field("time", raw: timeText)
-            json.field("kind", string: "access")
-            json.field("reporter", string: reporter.name)
-            json.field("source", string: source)
-            json.field("destination", string: destination)
-            json.field("version", string: version)
-            if let endpoint = record.attempts.last?.endpoint { json.field("endpoint", string: endpoint) }
-            record.method.name.withUTF8Buffer { json.field("method", bytes: $0) }
-            json.field("path", bytes: record.path)
-            json.field("status", integer: record.status)
-            json.field("flags", string: record.flags.codeText)
-            json.field("durationMs", number: Double(nanoseconds / 1000) / 1000)
-            json.field("attempts", integer: record.attempts.count)
-            json.field("bytesOut", integer: record.responseBytes)
-            if let fault = record.fault { json.field("fault", string: fault) }
+        line.raw("\",\"kind\":\"access\",\"reporter\":")
+        line.raw(reporter == .source ? "\"source\"" : "\"destination\"")
+        line.raw(",\"source\":")
+        line.string(source)
+        line.raw(",\"destination\":")
+        line.string(destination)
+        line.raw(",\"version\":")
+        line.string(version)
+        if let endpoint = record.attempts.last?.endpoint {
+            line.raw(",\"endpoint\":")
+            line.string(endpoint)
         }
-        buffer.append(10)
-        if buffer.count >= Self.flushBytes {
+        line.raw(",\"method\":")
+        record.method.name.withUTF8Buffer { line.string($0) }
+        line.raw(",\"path\":")
+        record.path.withUnsafeBufferPointer { line.string($0) }
+        line.raw(",\"status\":")
+        line.decimal(record.status)
+        line.raw(",\"flags\":")
+        if record.flags.isEmpty { line.raw("\"-\"") } else { line.string(record.flags.codeText) }
+        line.raw(",\"durationMs\":")
+        line.decimal(nanoseconds / 1_000_000)
+        line.byte(UInt8(ascii: "."))
+        line.digits(Int(nanoseconds / 1000 % 1000), width: 3)
+        line.raw(",\"attempts\":")
+        line.decimal(record.attempts.count)
+        line.raw(",\"bytesOut\":")
+        line.decimal(record.responseBytes)
+        if let fault = record.fault {
+            line.raw(",\"fault\":")
+            line.string(fault)
+        }
+        line.raw("}\n")
+        if line.count >= Self.flushBytes {
             flush()
         } else if timer == nil {
             timer = timers.schedule(at: timers.now &+ Self.flushDelay) { [weak self] in
@@ -72,14 +88,12 @@ final class AccessLog: @unchecked Sendable {
             timers.cancel(timer)
             self.timer = nil
         }
-        guard !buffer.isEmpty else { return }
-        output(buffer)
-        buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * Self.flushBytes)
+        guard buffer.count > 0 else { return }
+        output(buffer.bytes)
+        buffer.clear()
     }
 
-    /// `"YYYY-MM-DDTHH:MM:SS.mmmZ"` of now, quoted.
-    private var timeText: [UInt8] = []
-
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of now (UTC).
     private func appendTime() {
         let nanoseconds = wallClock()
         let seconds = nanoseconds / 1_000_000_000
@@ -87,15 +101,10 @@ final class AccessLog: @unchecked Sendable {
             second = seconds
             secondText = Array(Self.civil(seconds).utf8)
         }
-        let milliseconds = Int((nanoseconds % 1_000_000_000) / 1_000_000)
-        timeText.removeAll(keepingCapacity: true)
-        timeText.append(UInt8(ascii: "\""))
-        timeText.append(contentsOf: secondText)
-        timeText.append(UInt8(ascii: "."))
-        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
-        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
-        timeText.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
-        timeText.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
+        buffer.raw(secondText)
+        buffer.byte(UInt8(ascii: "."))
+        buffer.digits(Int((nanoseconds % 1_000_000_000) / 1_000_000), width: 3)
+        buffer.byte(UInt8(ascii: "Z"))
     }
 
     /// `YYYY-MM-DDTHH:MM:SS` (UTC) of a Unix time in seconds (days to civil date: Howard Hinnant's algorithm).

@@ -1,0 +1,119 @@
+import MeshCore
+
+/// A growable byte buffer that log lines are written into piece by piece with plain memory
+/// copies (no per-append checks of an array's uniqueness): the access log's, written out
+/// whole and then reused. JSON strings are escaped; printable ASCII is copied as it is.
+final class LogBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written so far.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Forgets every byte (keeps the memory).
+    func clear() { count = 0 }
+
+    /// Room for `more` bytes.
+    @inline(__always) func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let grown = max(capacity * 2, count + more)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = grown
+    }
+
+    @inline(__always) func byte(_ value: UInt8) {
+        reserve(1)
+        base[count] = value
+        count += 1
+    }
+
+    /// Bytes as they are (literals: keys, punctuation).
+    func raw(_ text: StaticString) {
+        text.withUTF8Buffer { raw($0) }
+    }
+
+    func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    func raw(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { raw($0) } }
+
+    /// A JSON string: quoted, escaped when it has to be.
+    func string(_ text: String) {
+        var text = text
+        text.withUTF8 { string($0) }
+    }
+
+    func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var plain = true
+        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            plain = false
+            break
+        }
+        if plain {
+            byte(UInt8(ascii: "\""))
+            raw(bytes)
+            byte(UInt8(ascii: "\""))
+        } else {
+            var escaped: [UInt8] = []
+            JSONWriter.appendString(bytes, into: &escaped)
+            raw(escaped)
+        }
+    }
+
+    /// A whole number in decimal.
+    func decimal(_ value: Int) {
+        if value < 0 {
+            byte(UInt8(ascii: "-"))
+            decimal(UInt64(-Int64(value)))
+        } else {
+            decimal(UInt64(value))
+        }
+    }
+
+    func decimal(_ value: UInt64) {
+        reserve(20)
+        if value < 10 {
+            base[count] = UInt8(ascii: "0") + UInt8(value)
+            count += 1
+            return
+        }
+        var digits = 0
+        var rest = value
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        rest = value
+        for index in stride(from: count + digits - 1, through: count, by: -1) {
+            base[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        count += digits
+    }
+
+    /// `value` with exactly `width` digits (leading zeros).
+    func digits(_ value: Int, width: Int) {
+        reserve(width)
+        var rest = value
+        for index in stride(from: count + width - 1, through: count, by: -1) {
+            base[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        count += width
+    }
+}
