@@ -4,8 +4,7 @@ import MeshIO
 import Testing
 
 /// The access log in memory with manual time: one JSON line per finished request from its
-/// decision record, written in batches (100 ms after the first line, or at 32 KiB), and
-/// civil UTC times.
+/// decision record, written in batches (100 ms after the first line, or at 32 KiB).
 @Suite struct AccessLogTests {
     final class Sink: @unchecked Sendable {
         var writes: [[UInt8]] = []
@@ -71,12 +70,5 @@ import Testing
         #expect(String(decoding: buffer.bytes, as: UTF8.self) == #""plain" "a\"b\\c\nd" 0 -1234567 007"#)
         buffer.clear()
         #expect(buffer.count == 0 && buffer.capacity >= 40)
-    }
-
-    @Test func civilTimes() {
-        #expect(AccessLog.civil(0) == "1970-01-01T00:00:00")
-        #expect(AccessLog.civil(951_782_400) == "2000-02-29T00:00:00")
-        #expect(AccessLog.civil(1_795_987_559) == "2026-11-29T21:25:59")
-        #expect(AccessLog.civil(-86_400) == "1969-12-31T00:00:00")
     }
 }

@@ -1,5 +1,6 @@
 import MeshCore
 import MeshIO
+import MeshTLS
 
 /// The access log of one event loop: one JSON line per finished request, read from its
 /// decision record, in the sidecar's log (standard output). Lines gather in a buffer that is
@@ -99,28 +100,11 @@ final class AccessLog: @unchecked Sendable {
         let seconds = nanoseconds / 1_000_000_000
         if seconds != second {
             second = seconds
-            secondText = Array(Self.civil(seconds).utf8)
+            secondText = Array(CertificateInfo.rfc3339(seconds).utf8.dropLast())  // without its "Z"
         }
         buffer.raw(secondText)
         buffer.byte(UInt8(ascii: "."))
         buffer.digits(Int((nanoseconds % 1_000_000_000) / 1_000_000), width: 3)
         buffer.byte(UInt8(ascii: "Z"))
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS` (UTC) of a Unix time in seconds (days to civil date: Howard Hinnant's algorithm).
-    static func civil(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
     }
 }
