@@ -117,6 +117,24 @@ struct CommandHelp: Sendable {
             examples: ["meshbed status", "meshbed status bookinfo --json"],
             exits: "0 (also when nothing runs), 2 no such topology"),
         CommandHelp(
+            name: "logs", summary: "the sidecars' access lines, merged in time order",
+            usage: ["meshbed logs [SERVICE] [--follow] [--json] [--topology NAME] [--state-dir DIR]"],
+            details: """
+            Every sidecar and the ingress gateway write one JSON line per request to their log (docs/cli.md,
+            access logs). logs prints them merged in time order: all of them, or those of SERVICE's instances'
+            sidecars (or 'ingress'), readable or, with --json, as written. Also after the topology stopped (its
+            logs stay in the state directory when it failed). --follow goes on printing new lines until Ctrl-C
+            or until the topology stops.
+            """,
+            flags: [
+                Flag("--follow", "keep printing new lines as they are written"),
+                Flag("--json", "print the JSON lines as the sidecars wrote them"),
+                Flag("--topology NAME", "which topology (found from any directory while it runs)"),
+                stateDir,
+            ],
+            examples: ["meshbed logs reviews", "meshbed logs --follow --json"],
+            exits: "0 printed (with --follow: stopped on request or with the topology), 2 bad input or no such topology or service"),
+        CommandHelp(
             name: "validate", summary: "check topology and scenario files",
             usage: ["meshbed validate FILE..."],
             details: "Every mistake is reported as FILE:LINE:COLUMN: message; a scenario is checked with its topology.",

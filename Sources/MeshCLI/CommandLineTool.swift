@@ -44,6 +44,7 @@ public enum CommandLineTool {
         case "mtls": return try MTLSCommand.run(rest)
         case "fault": return try FaultCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
+        case "logs": return try LogsCommand.run(rest)
         case "validate": return try ValidateCommand.run(rest)
         case "run": return try RunCommand.run(rest)
         case "test": return try TestCommand.run(rest)

@@ -244,6 +244,24 @@ extension Posix {
         return result
     }
 
+    /// The bytes of a file from `offset` on (up to `limit`), or nil when it cannot be opened:
+    /// what was appended to a log since it was last read.
+    public static func readFile(_ path: String, from offset: Int, limit: Int = 1 << 20) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while result.count < limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, off_t(offset + result.count)) }
+            if n < 0 && errno() == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
     /// Waits up to `timeoutNanoseconds` for one of `signals` (blocked beforehand with
     /// `blockSignals`) and returns it, or nil when none arrived in time.
     public static func waitForSignal(_ signals: [Int32], timeoutNanoseconds: UInt64) -> Int32? {

@@ -86,6 +86,27 @@ import Testing
         let inbound = try #require((accessLines("svc-v1-0.sidecar.log") + accessLines("svc-v1-1.sidecar.log")).first)
         #expect(inbound["reporter"] as? String == "destination" && inbound["source"] as? String == "ingress", "\(inbound)")
 
+        // meshbed logs: the same lines merged; one service's; a service that does not exist.
+        let all = try workspace.meshbed(["logs", "--json"])
+        #expect(all.status == 0 && all.stdout.split(separator: "\n").count == 2 * count, "\(all.stderr)")
+        let svc = try workspace.meshbed(["logs", "svc"])
+        let rows = svc.stdout.split(separator: "\n")
+        #expect(rows.count == count && rows.allSatisfy { $0.contains(" in   ingress -> svc/v1  GET /  200 -  ") }, "\(svc.stdout.prefix(300))")
+        #expect(rows.map { $0.prefix(24) } == rows.map { $0.prefix(24) }.sorted(), "not in time order")
+        let unknown = try workspace.meshbed(["logs", "nope"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("logs: no service 'nope' in topology 'metered' (services: svc, ingress)"), "\(unknown.stderr)")
+
+        // --follow: new lines as they are written; SIGTERM ends it cleanly.
+        let harness = Harness()
+        let (follower, followed) = try harness.startBackground(Harness.meshbed, ["logs", "--follow", "--json", "--state-dir", workspace.stateDirectory],
+                                                               environment: workspace.environment)
+        #expect(followed.first(within: 10) { $0.contains(#""path":"/""#) } != nil, "the existing lines first")
+        _ = try MeshUpTests.curl(["-H", "Host: svc", "http://\(ingress)/followed"])
+        #expect(followed.first(within: 10) { $0.contains(#""reporter":"source""#) && $0.contains(#""path":"/followed""#) } != nil)
+        follower.terminate()
+        follower.waitUntilExit()
+        #expect(follower.terminationStatus == 0)
+
         if Harness.has("promtool") {
             for text in [gateway] + callee {
                 let check = try Harness.run("promtool", ["check", "metrics"], input: Data(text.utf8), timeout: 30)
