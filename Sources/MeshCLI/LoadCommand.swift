@@ -111,9 +111,7 @@ extension LoadCommand {
         let here = StateDirectory(stateDirectory ?? StateDirectory.defaultPath)
         let state: MeshState
         do {
-            let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
-            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
-            state = read
+            state = try RunningMesh.read(topology, stateDirectory: stateDirectory)
         } catch {
             // Several topologies and no --topology: a question for the user, not a missing target.
             if topology == nil, here.names().count > 1 { throw UsageError("--to \(service): \(error)") }

@@ -18,9 +18,7 @@ enum LogsCommand {
         guard words.count <= 1 else { throw UsageError("logs: expected at most one SERVICE, got \(words.count)") }
         let state: MeshState
         do {
-            let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
-            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
-            state = read
+            state = try RunningMesh.read(topology, stateDirectory: stateDirectory)
         } catch {
             throw UsageError("logs: \(error)")
         }

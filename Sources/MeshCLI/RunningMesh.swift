@@ -11,9 +11,7 @@ enum RunningMesh {
     {
         let state: MeshState
         do {
-            let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
-            guard let read = try store.read(name) else { throw OrchestratorError.badInput("no topology '\(name)' in \(store.root)") }
-            state = read
+            state = try read(topology, stateDirectory: stateDirectory)
         } catch {
             throw UsageError("\(command): \(error)")
         }
@@ -24,5 +22,12 @@ enum RunningMesh {
             throw UsageError("\(command): topology '\(state.name)' runs without the mesh (up --no-mesh)\(noMesh)")
         }
         return (state, control)
+    }
+
+    /// The state file of `topology` (nil: the only one), running or not.
+    static func read(_ topology: String?, stateDirectory: String?) throws(OrchestratorError) -> MeshState {
+        let (store, name) = try StateDirectory.locate(topology, stateDirectory: stateDirectory)
+        guard let state = try store.read(name) else { throw .badInput("no topology '\(name)' in \(store.root)") }
+        return state
     }
 }

@@ -833,14 +833,18 @@ import Testing
             "--ca-dir", workspace.stateDirectory + "/bookinfo/ca",
         ], environment: ["MESHBED_CA_SECRET": String(repeating: "0f", count: 32)])
         #expect(lines.first(within: 10) { $0.contains("listening on") } != nil)
-        #expect(eventually(within: 10) {
+        // Heartbeats every second, polls retried every 500 ms, app probes: seconds on a loaded
+        // machine, so the deadline is generous; the last list read says who was behind if it passes.
+        var last = ""
+        #expect(eventually(within: 30) {
             guard let text = try? Self.curl(["http://\(address)/v1/instances"]),
                   let start = text.range(of: "\r\n\r\n"),
                   let list = try? JSONSerialization.jsonObject(with: Data(text[start.upperBound...].utf8)) as? [[String: Any]]
             else { return false }
+            last = String(text[start.upperBound...])
             let instances = list.filter { $0["service"] as? String != "ingress" }
             return instances.count == 6 && instances.allSatisfy { $0["healthy"] as? Bool == true && $0["ackedVersion"] is Int }
-        })
+        }, "instances of the restarted control plane: \(last)")
         let after = try Self.curl(["-H", "Host: productpage", "http://\(ingress)/"])
         #expect(after.hasPrefix("HTTP/1.1 200"), "\(after.prefix(300))")
         restarted.terminate()
