@@ -51,7 +51,7 @@ for b in "$@"; do
 
   # The server's sidecar, cloned under callgrind (as callgrind_clone does the client's).
   start_clone "callee-$n" "$name" server
-  inbound=$clone_inbound; admin=$clone_admin
+  inbound=$clone_inbound
 
   # haproxy as the calling side: plaintext in, mutual TLS to the clone's strict inbound port.
   front=$(free_port)
@@ -77,18 +77,7 @@ CONF
   front_pid=$!
   pids+=($front_pid)
   wait_port "$front"
-  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$front/" > /dev/null  # warm up: haproxy's connections, handshakes
-  callgrind_control -i on "$clone" > /dev/null 2>&1
-  r0=$(stat_requests "$admin")
-  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$front/" > "$work/wrk-callee-$n.txt"
-  r1=$(stat_requests "$admin")
-  callgrind_control -i off "$clone" > /dev/null 2>&1
-  callgrind_control -d "$clone" > /dev/null 2>&1
-  if grep -q "Non-2xx\|Socket errors" "$work/wrk-callee-$n.txt"; then echo "$n: wrk saw errors" >&2; exit 3; fi
-  kill "$clone" "$front_pid"; wait "$clone" "$front_pid" 2>/dev/null || true
-  pids=()  # gone: their pids must not be signalled again
-  callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-callee-$n.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
-    > "$work/inclusive-callee-$n.txt"
-  tls_report "$work/inclusive-callee-$n.txt" "$((r1 - r0))" "$b: callee"
+  callgrind_run "callee-$n" "http://127.0.0.1:$front/" "$seconds" "$front_pid"
+  tls_report "$work/inclusive-callee-$n.txt" "$(cat "$work/requests-callee-$n")" "$b: callee"
   "$bin" down --state-dir "$work/state-$name" >/dev/null
 done

@@ -97,17 +97,11 @@ PY
 
 stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
 
-# (pipeline-instructions.sh and mtls-instructions.sh) A second sidecar of the caller's
-# instance of the topology whose state is under $work/state-NAME: the same command line and
-# environment (so with mTLS it gets a certificate of its own), its own ports, under callgrind
-# with instrumentation off. After a 3 s warm-up of wrk -t1 -c4 with `Host: server` against
-# its outbound port, instrumentation is on for SECONDS of the same; its `/stats` counts the
-# requests. Leaves $work/requests-LABEL and $work/inclusive-LABEL.txt (callgrind_annotate
-# --inclusive, demangled).
 # A second sidecar of SERVICE's instance (its first) of the topology whose state is under
 # $work/state-NAME, started under callgrind with instrumentation off, ready: its pid in
 # $clone and its ports in $clone_inbound, $clone_outbound, $clone_admin; its output in
-# $work/cg-LABEL.out*.
+# $work/cg-LABEL.out*. The same command line and environment as the original (so with mTLS
+# it gets a certificate of its own), its own ports.
 start_clone() {  # label name service
   local label=$1 name=$2 pid args=() envs=()
   pid=$(field "$(cat "$work/state-$name/$name/state.json")" "$3" sidecarPID)
@@ -129,20 +123,30 @@ start_clone() {  # label name service
   curl -sf -o /dev/null "http://127.0.0.1:$clone_admin/ready" || { echo "$label: the sidecar under callgrind never got ready" >&2; exit 3; }
 }
 
+# (pipeline-instructions.sh, mtls-instructions.sh, faults.sh) The caller's sidecar cloned
+# and counted against its outbound port: $work/requests-LABEL, $work/inclusive-LABEL.txt.
 callgrind_clone() {  # label name seconds
-  local label=$1 name=$2 seconds=$3 outbound admin r0 r1
-  start_clone "$label" "$name" client
-  outbound=$clone_outbound; admin=$clone_admin
-  wrk -t1 -c4 -d3s -H "Host: server" "http://127.0.0.1:$outbound/" > /dev/null  # warm up: pool (and handshakes)
+  start_clone "$1" "$2" client
+  callgrind_run "$1" "http://127.0.0.1:$clone_outbound/" "$3"
+}
+
+# The running clone (start_clone LABEL) counted under callgrind: after a 3 s warm-up of
+# wrk -t1 -c4 with `Host: server` against URL (pools, handshakes), instrumentation is on for
+# SECONDS of the same; its `/stats` counts the requests. Then the clone (and PIDS, what
+# stood in front of it) is stopped. Leaves $work/requests-LABEL and $work/inclusive-LABEL.txt.
+callgrind_run() {  # label url seconds [pids...]
+  local label=$1 url=$2 seconds=$3 r0 r1
+  shift 3
+  wrk -t1 -c4 -d3s -H "Host: server" "$url" > /dev/null
   callgrind_control -i on "$clone" > /dev/null 2>&1
-  r0=$(stat_requests "$admin")
-  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "http://127.0.0.1:$outbound/" > "$work/wrk-$label.txt"
-  r1=$(stat_requests "$admin")
+  r0=$(stat_requests "$clone_admin")
+  wrk -t1 -c4 -d"${seconds}s" -H "Host: server" "$url" > "$work/wrk-$label.txt"
+  r1=$(stat_requests "$clone_admin")
   callgrind_control -i off "$clone" > /dev/null 2>&1
   callgrind_control -d "$clone" > /dev/null 2>&1
   if grep -q "Non-2xx\|Socket errors" "$work/wrk-$label.txt"; then echo "$label: wrk saw errors" >&2; exit 3; fi
-  kill "$clone"; wait "$clone" 2>/dev/null || true
-  pids=()  # gone: its pid must not be signalled again
+  kill "$clone" "$@"; wait "$clone" "$@" 2>/dev/null || true
+  pids=()  # gone: their pids must not be signalled again
   echo $((r1 - r0)) > "$work/requests-$label"
   callgrind_annotate --inclusive=yes --threshold=100 "$(ls "$work/cg-$label.out"* | tail -1)" 2>/dev/null | swift demangle --simplified \
     > "$work/inclusive-$label.txt"

@@ -249,7 +249,7 @@ enum FaultCommand {
     /// Per fault id, `matched` and `injected` summed over every sidecar's admin `/stats`.
     static func sidecarCounts(_ state: MeshState) -> [String: (matched: Int, injected: Int)] {
         var counts: [String: (matched: Int, injected: Int)] = [:]
-        let admins = state.instances.compactMap(\.admin) + [state.ingressAdmin].compactMap { $0 }
+        let admins = state.sidecarAdmins.map(\.admin)
         struct Stats: Decodable {
             struct Counts: Decodable {
                 var matched: Int

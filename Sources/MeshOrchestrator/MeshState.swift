@@ -70,6 +70,14 @@ public struct MeshState: Codable, Sendable, Equatable {
         self.failure = failure
     }
 
+    /// Every sidecar's admin address: each instance's (with its instance, named by its id),
+    /// then the ingress gateway's (named `ingress`).
+    public var sidecarAdmins: [(name: String, instance: InstanceState?, admin: String)] {
+        var admins = instances.compactMap { instance in instance.admin.map { (instance.id, Optional(instance), $0) } }
+        if let ingressAdmin { admins.append(("ingress", nil, ingressAdmin)) }
+        return admins
+    }
+
     /// Every pid recorded: control plane, ingress, apps, sidecars (not the supervisor).
     public var childPIDs: [Int32] {
         var pids = processes.compactMap(\.pid)

@@ -18,11 +18,13 @@ public enum PrometheusTargets {
                     })
                 })
             }
-            for instance in state.instances {
-                guard let admin = instance.admin else { continue }
-                group(admin, [("service", instance.service), ("version", instance.version), ("instance", instance.id)])
+            for sidecar in state.sidecarAdmins {
+                if let instance = sidecar.instance {
+                    group(sidecar.admin, [("service", instance.service), ("version", instance.version), ("instance", instance.id)])
+                } else {
+                    group(sidecar.admin, [("service", "ingress"), ("instance", "ingress")])
+                }
             }
-            if let admin = state.ingressAdmin { group(admin, [("service", "ingress"), ("instance", "ingress")]) }
             if let control = state.control { group(control, [("service", "control-plane"), ("instance", "control")]) }
         }
         out.append(10)

@@ -11,10 +11,8 @@ struct RoutedEndpoints {
     /// Asks every sidecar of `state` for its configuration (sidecars that do not answer, such
     /// as a killed or paused one, are left out).
     static func probe(_ state: MeshState) -> RoutedEndpoints {
-        var admins = state.instances.compactMap { instance in instance.admin.map { (instance.id, $0) } }
-        if let ingress = state.ingressAdmin { admins.append(("ingress", ingress)) }
         var sidecars: [(name: String, endpoints: Set<String>)] = []
-        for (name, admin) in admins {
+        for (name, _, admin) in state.sidecarAdmins {
             guard let (status, body) = HTTPProbe.get(address: admin, path: "/config", timeout: .milliseconds(500)), status == 200,
                   let endpoints = endpointIDs(config: body)
             else { continue }

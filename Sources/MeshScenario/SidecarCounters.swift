@@ -20,13 +20,9 @@ struct SidecarCounters {
 
     /// Reads every sidecar of `state`.
     static func read(_ state: MeshState) -> SidecarCounters {
-        var readings: [Reading] = []
-        for instance in state.instances {
-            guard let admin = instance.admin else { continue }
-            readings.append(Reading(name: instance.id, instance: (instance.service, instance.version, instance.index), counters: stats(admin)))
-        }
-        if let admin = state.ingressAdmin { readings.append(Reading(name: "ingress", instance: nil, counters: stats(admin))) }
-        return SidecarCounters(readings: readings)
+        SidecarCounters(readings: state.sidecarAdmins.map { sidecar in
+            Reading(name: sidecar.name, instance: sidecar.instance.map { ($0.service, $0.version, $0.index) }, counters: stats(sidecar.admin))
+        })
     }
 
     /// The integer fields of an admin port's `/stats` object.

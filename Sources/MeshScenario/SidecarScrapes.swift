@@ -9,9 +9,7 @@ struct SidecarScrapes {
 
     /// Reads every sidecar of `state`.
     static func read(_ state: MeshState) -> SidecarScrapes {
-        var admins = state.instances.compactMap { instance in instance.admin.map { (instance.id, $0) } }
-        if let admin = state.ingressAdmin { admins.append(("ingress", admin)) }
-        return SidecarScrapes(readings: admins.map { ($0.0, scrape($0.1)) })
+        SidecarScrapes(readings: state.sidecarAdmins.map { ($0.name, scrape($0.admin)) })
     }
 
     /// The samples of `admin`'s `/metrics`.

@@ -63,7 +63,7 @@ final class AccessLog: @unchecked Sendable {
         line.raw(",\"durationMs\":")
         line.decimal(nanoseconds / 1_000_000)
         line.byte(UInt8(ascii: "."))
-        line.digits(Int(nanoseconds / 1000 % 1000), width: 3)
+        line.digits(nanoseconds / 1000 % 1000, width: 3)
         line.raw(",\"attempts\":")
         line.decimal(record.attempts.count)
         line.raw(",\"bytesOut\":")
@@ -104,7 +104,7 @@ final class AccessLog: @unchecked Sendable {
         }
         buffer.raw(secondText)
         buffer.byte(UInt8(ascii: "."))
-        buffer.digits(Int((nanoseconds % 1_000_000_000) / 1_000_000), width: 3)
+        buffer.digits(UInt64(nanoseconds % 1_000_000_000 / 1_000_000), width: 3)
         buffer.byte(UInt8(ascii: "Z"))
     }
 }

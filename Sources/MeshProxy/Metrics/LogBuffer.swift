@@ -86,28 +86,17 @@ final class LogBuffer {
     }
 
     func decimal(_ value: UInt64) {
-        reserve(20)
-        if value < 10 {
-            base[count] = UInt8(ascii: "0") + UInt8(value)
-            count += 1
-            return
-        }
-        var digits = 0
-        var rest = value
+        var width = 1
+        var rest = value / 10
         while rest > 0 {
-            digits += 1
+            width += 1
             rest /= 10
         }
-        rest = value
-        for index in stride(from: count + digits - 1, through: count, by: -1) {
-            base[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        count += digits
+        digits(value, width: width)
     }
 
     /// `value` with exactly `width` digits (leading zeros).
-    func digits(_ value: Int, width: Int) {
+    func digits(_ value: UInt64, width: Int) {
         reserve(width)
         var rest = value
         for index in stride(from: count + width - 1, through: count, by: -1) {
