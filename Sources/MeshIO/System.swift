@@ -204,6 +204,9 @@ public enum Posix {
         }
     }
 
+    /// Gives the rest of this time slice to another runnable thread, if any.
+    public static func yieldProcessor() { _ = sched_yield() }
+
     public static func eventfdCreate() throws(IOError) -> Int32 {
         try call("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
     }
