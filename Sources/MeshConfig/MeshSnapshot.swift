@@ -35,13 +35,17 @@ public struct MeshSnapshot: Codable, Sendable, Equatable {
     public var mtls: MTLSConfig?
     /// The faults in force, in the order they were added; nil or empty when none.
     public var faults: [FaultConfig]?
+    /// What sidecars report besides metrics; nil: every default.
+    public var telemetry: TelemetryConfig?
 
-    public init(version: Int, topology: String, services: [String: DestinationConfig], mtls: MTLSConfig? = nil, faults: [FaultConfig]? = nil) {
+    public init(version: Int, topology: String, services: [String: DestinationConfig], mtls: MTLSConfig? = nil, faults: [FaultConfig]? = nil,
+                telemetry: TelemetryConfig? = nil) {
         self.version = version
         self.topology = topology
         self.services = services
         self.mtls = mtls
         self.faults = faults
+        self.telemetry = telemetry
     }
 }
 

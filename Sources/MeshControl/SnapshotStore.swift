@@ -81,6 +81,12 @@ struct SnapshotStore {
         current = build(version: current.version + 1)
     }
 
+    /// The topology's telemetry settings as snapshots carry them (nil: every default).
+    static func telemetry(of topology: Topology) -> TelemetryConfig? {
+        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog)
+        return telemetry == .default ? nil : telemetry
+    }
+
     /// The topology's mTLS settings as snapshots carry them (nil: disabled).
     static func mtls(of topology: Topology) -> MTLSConfig? {
         switch topology.mesh.mtls {
@@ -228,6 +234,7 @@ struct SnapshotStore {
                 allow: topology.authorization[service.name]?.rules.map { AllowConfig(from: $0.from, methods: $0.methods, paths: $0.paths) },
                 policy: topology.policies[service.name].map(Self.policyConfig))
         }
-        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls, faults: faults.isEmpty ? nil : faults)
+        return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls, faults: faults.isEmpty ? nil : faults,
+                            telemetry: Self.telemetry(of: topology))
     }
 }

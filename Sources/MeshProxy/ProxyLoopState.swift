@@ -35,8 +35,15 @@ final class ProxyLoopState: @unchecked Sendable {
     let counters = ProxyCounters()
     /// The requests this loop finished, by label set (the admin port's `/metrics`).
     let metrics = RequestMetrics()
-    /// One line per finished request in the sidecar's log; nil: none (tests).
+    /// One line per finished request in the sidecar's log; nil: none (tests). Written to
+    /// only while the current table says so (`accessLogOn`).
     var accessLog: AccessLog?
+    /// The access log while the current table keeps one (`mesh.accessLog`), else nil.
+    var activeAccessLog: AccessLog? {
+        refreshTable()
+        return accessLogOn ? accessLog : nil
+    }
+    private var accessLogOn = true
     /// Requests of this loop waiting for a connection from a full pool.
     let waiters: ConnectionWaiters
     private let store: SnapshotStore
@@ -121,6 +128,7 @@ final class ProxyLoopState: @unchecked Sendable {
     private func refreshTable() {
         if store.version != table.version {
             table = store.table
+            accessLogOn = table.accessLog
             failed.removeAll()
             serverFaultSet = table.faults.flatMap { $0.server.isEmpty ? nil : $0 }
             if table.links !== links { linksChanged(to: table.links) }

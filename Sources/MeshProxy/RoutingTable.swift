@@ -14,6 +14,8 @@ public struct RoutingTable: Sendable {
     var faults: FaultSet?
     /// The link faults this sidecar applies to its upstream connections; nil when none.
     var links: LinkToxics?
+    /// Whether finished requests are written to the access log (the topology's `mesh.accessLog`).
+    var accessLog = true
 
     /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
     /// data path: one retain for all of it, none without mTLS).
@@ -151,6 +153,7 @@ public struct RoutingTable: Sendable {
                                              shared: shared)
         }
         self.init(version: snapshot.version, destinations: destinations)
+        accessLog = (snapshot.telemetry ?? .default).accessLog
         if let mtls = snapshot.mtls {
             var services: [SocketAddress: String] = [:]
             for (name, destination) in destinations {

@@ -22,6 +22,8 @@ public struct MeshSettings: Sendable, Equatable {
     /// `ca`, a root the team pins (PEM files); nil: the control plane makes one per topology
     /// in the state directory.
     public let ca: CAFiles?
+    /// `accessLog`, one JSON line per request in every sidecar's log, default true.
+    public let accessLog: Bool
 
     /// `mesh.ca`: the root certificate and its private key, PEM files. Relative paths are
     /// relative to the topology file's directory.
@@ -43,14 +45,15 @@ public struct MeshSettings: Sendable, Equatable {
     public static let `default` = MeshSettings()
 
     public init(mtls: MTLSMode = .strict, trustDomain: String = defaultTrustDomain, certTTL: Duration = defaultCertTTL,
-                ca: CAFiles? = nil) {
+                ca: CAFiles? = nil, accessLog: Bool = true) {
         self.mtls = mtls
         self.trustDomain = trustDomain
         self.certTTL = certTTL
         self.ca = ca
+        self.accessLog = accessLog
     }
 
-    static let keys = ["mtls", "trustDomain", "certTTL", "ca"]
+    static let keys = ["mtls", "trustDomain", "certTTL", "ca", "accessLog"]
 
     /// Whether `text` can be a SPIFFE trust domain: lowercase letters, digits, `.`, `-`, `_`.
     static func isValidTrustDomain(_ text: String) -> Bool {
@@ -103,7 +106,11 @@ public struct MeshSettings: Sendable, Equatable {
                 valid = false
             }
         }
-        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca) : nil
+        var accessLog = true
+        if let value = fields["accessLog"] {
+            if let flag = ValueReader.bool(value, key: "accessLog", log: &log) { accessLog = flag } else { valid = false }
+        }
+        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: accessLog) : nil
     }
 
     /// Reads `ca: {cert: FILE, key: FILE}` (both required, non-empty).

@@ -48,6 +48,15 @@ public enum ValueReader {
         return value
     }
 
+    /// A core-schema boolean (`true` or `false`).
+    public static func bool(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> Bool? {
+        guard let value = node.bool else {
+            fail(key, expected: "true or false", node: node, log: &log)
+            return nil
+        }
+        return value
+    }
+
     /// A number from 0 to 100 (integer or decimal).
     public static func percent(_ node: YAMLNode, key: String, log: inout DiagnosticLog) -> Double? {
         guard let value = node.double, value >= 0, value <= 100 else {

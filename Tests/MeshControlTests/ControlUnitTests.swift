@@ -45,6 +45,15 @@ import Testing
         #expect(SnapshotStore.replicaSplit(many).values.reduce(0, +) == 100)
     }
 
+    @Test func accessLogSettingTravelsInEverySnapshot() {
+        #expect(SnapshotStore(topology: bookinfo()).current.telemetry == nil)
+        let quiet = bookinfo()
+        var store = SnapshotStore(topology: Topology(name: quiet.name, mesh: MeshSettings(accessLog: false), services: quiet.services))
+        #expect(store.current.telemetry == TelemetryConfig(accessLog: false))
+        store.setFaults([])
+        #expect(store.version == 2 && store.current.telemetry == TelemetryConfig(accessLog: false))
+    }
+
     @Test func versionsMoveOnlyOnChange() throws {
         var store = SnapshotStore(topology: bookinfo())
         #expect(store.version == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshConfig
 import MeshIO
 @testable import MeshProxy
 import Testing
@@ -14,8 +15,8 @@ import Testing
         }
     }
 
-    static func harness(_ sink: Sink, services: [String: [String: Int]] = ["svc": ["v1": 1]]) -> PipelineHarness {
-        let harness = PipelineHarness(services: services)
+    static func harness(_ sink: Sink, services: [String: [String: Int]] = ["svc": ["v1": 1]], telemetry: TelemetryConfig? = nil) -> PipelineHarness {
+        let harness = PipelineHarness(services: services, telemetry: telemetry)
         harness.state.accessLog = AccessLog(timers: harness.timers, wallClock: { 1_795_987_559_042_000_000 }, output: { sink.writes.append(Array($0)) })
         return harness
     }
@@ -40,6 +41,20 @@ import Testing
         #expect(lines[1]["method"] as? String == "POST" && lines[1]["path"] as? String == "/orders")
         #expect(lines[2]["status"] as? Int == 404 && lines[2]["flags"] as? String == "NR" && lines[2]["destination"] as? String == "nowhere")
         #expect(lines[2]["endpoint"] == nil)
+    }
+
+    @Test func offInTheSnapshotWritesNothingUntilTurnedOn() throws {
+        let sink = Sink()
+        let harness = Self.harness(sink, telemetry: TelemetryConfig(accessLog: false))
+        harness.send("GET", "/quiet")
+        harness.advance(ms: 200)
+        #expect(sink.writes.isEmpty)
+        let snapshot = MeshSnapshot(version: 2, topology: "t",
+                                    services: ["svc": DestinationConfig(versions: ["v1": [Endpoint(id: "svc-v1-0", address: "10.0.0.1:1001")]], routes: [])])
+        harness.store.apply(try RoutingTable(snapshot, previous: nil, faultOwner: harness.store.faultOwner), from: snapshot)
+        harness.send("GET", "/loud")
+        harness.advance(ms: 100)
+        #expect(sink.lines.map { $0["path"] as? String } == ["/loud"])
     }
 
     @Test func aFullBufferIsWrittenAtOnce() {

@@ -21,7 +21,7 @@ final class PipelineHarness {
     init(mode: ProxyMode = .outbound(source: "caller"), services: [String: [String: Int]] = ["svc": ["v1": 3]],
          routes: [String: [RouteConfig]] = [:], mirrors: [String: RoutingTable.CompiledMirror] = [:],
          allow: [String: [AllowConfig]] = [:], faults: [FaultConfig] = [], service: String? = nil, version: String = "v1",
-         policy: RoutePolicy = .default, seed: UInt64 = 1,
+         policy: RoutePolicy = .default, seed: UInt64 = 1, telemetry: TelemetryConfig? = nil,
          upstreamTimeout: UInt64 = 15_000_000_000, bodyTimeout: UInt64 = 15_000_000_000) {
         upstreams = FakeUpstreams(timers: timers)
         // Whose faults: the caller's service (outbound), `ingress` (gateway), or `service` (inbound).
@@ -45,7 +45,8 @@ final class PipelineHarness {
             }
             configs[service] = DestinationConfig(versions: endpoints, routes: routes[service] ?? [], allow: allow[service])
         }
-        let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs, faults: faults.isEmpty ? nil : faults)
+        let snapshot = MeshSnapshot(version: 1, topology: "t", services: configs, faults: faults.isEmpty ? nil : faults,
+                                    telemetry: telemetry)
         var table = try! RoutingTable(snapshot, previous: nil, faultOwner: store.faultOwner)
         for name in table.destinations.keys {
             table.destinations[name]!.policy = policy

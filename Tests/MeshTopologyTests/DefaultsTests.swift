@@ -9,6 +9,7 @@ import Testing
         #expect(topology.mesh.mtls == .strict)
         #expect(topology.mesh.trustDomain == "meshbed.local")
         #expect(topology.mesh.certTTL == .seconds(86_400))
+        #expect(topology.mesh.accessLog)
         #expect(topology.mesh == .default)
         #expect(topology.ingress.port == 0)
         #expect(topology.routes.isEmpty && topology.policies.isEmpty && topology.authorization.isEmpty && topology.faults.isEmpty)
@@ -66,10 +67,10 @@ import Testing
 
     @Test func explicitSettings() throws {
         let topology = try topology(shop(services: ["web": [:]], [
-            ("mesh", ["mtls": "permissive", "trustDomain": "example.org", "certTTL": "90s"]),
+            ("mesh", ["mtls": "permissive", "trustDomain": "example.org", "certTTL": "90s", "accessLog": false]),
             ("ingress", ["port": 8080]),
         ]))
-        #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(90)))
+        #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(90), accessLog: false))
         #expect(topology.ingress.port == 8080)
     }
 

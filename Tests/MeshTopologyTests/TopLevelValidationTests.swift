@@ -68,6 +68,11 @@ import Testing
         ])
     }
 
+    @Test func accessLogIsTrueOrFalse() {
+        let doc = shop(services: ["web": [:]], [("mesh", ["accessLog": "off"])])
+        #expect(diagnostic(doc) == "6:14: accessLog: expected true or false, got 'off'")
+    }
+
     @Test func certTTLOfAtLeastOneSecond() {
         let doc = shop(services: ["web": [:]], [("mesh", ["certTTL": "500ms"])])
         #expect(diagnostic(doc) == "6:12: certTTL: expected a duration of at least 1s, got '500ms'")

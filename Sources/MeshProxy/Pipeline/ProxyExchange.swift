@@ -748,17 +748,18 @@ final class ProxyExchange: HTTPRequestHandler {
     private func recordMetrics() {
         let now = timers.now
         let nanoseconds = now > record.startedAt ? now - record.startedAt : 0
+        let accessLog = state.activeAccessLog
         if isInbound {
             state.metrics.record(reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
-            state.accessLog?.append(reporter: .destination, source: caller, destination: state.service, version: state.version,
+            accessLog?.append(reporter: .destination, source: caller, destination: state.service, version: state.version,
                                     record: record, nanoseconds: nanoseconds)
         } else {
             let destination = destination.isEmpty ? "unknown" : destination
             let version = endpoint?.version ?? version ?? "unknown"
             state.metrics.record(reporter: .source, source: metricsSource, destination: destination, destinationVersion: version,
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
-            state.accessLog?.append(reporter: .source, source: metricsSource, destination: destination, version: version,
+            accessLog?.append(reporter: .source, source: metricsSource, destination: destination, version: version,
                                     record: record, nanoseconds: nanoseconds)
         }
     }
