@@ -35,7 +35,7 @@ public struct PrometheusWriter {
     public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
         append(name)
         appendLabels(labels)
-        append(" ")
+        bytes.append(UInt8(ascii: " "))
         append(Self.number(value))
         bytes.append(10)
     }
@@ -44,23 +44,65 @@ public struct PrometheusWriter {
     public mutating func sample(_ name: String, _ labels: [(String, String)] = [], integer value: Int) {
         append(name)
         appendLabels(labels)
-        append(" ")
-        append(String(value))
+        bytes.append(UInt8(ascii: " "))
+        appendInteger(value)
         bytes.append(10)
     }
 
     /// A histogram's samples: the cumulative `_bucket` series (`le` from `bounds`, then
-    /// `+Inf`), `_sum` and `_count` (the `+Inf` bucket, so they always agree).
+    /// `+Inf`), `_sum` and `_count` (the `+Inf` bucket, so they always agree). The label text
+    /// is escaped once for all of them, and the bounds' text once per writer.
     public mutating func histogram(_ name: String, _ labels: [(String, String)], _ snapshot: HistogramSnapshot) {
+        if snapshot.bounds != boundsText.bounds {
+            boundsText = (snapshot.bounds, snapshot.bounds.map { Array(Self.number($0).utf8) })
+        }
+        // `name_bucket{labels,le="` once; each bucket adds its bound and count.
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(name.utf8.count + 64)
+        prefix.append(contentsOf: name.utf8)
+        let nameCount = prefix.count
+        prefix.append(contentsOf: "_bucket{".utf8)
+        let labelsStart = prefix.count
+        for (index, (label, value)) in labels.enumerated() {
+            if index > 0 { prefix.append(UInt8(ascii: ",")) }
+            Self.appendLabel(label, value, into: &prefix)
+        }
+        let labelsEnd = prefix.count
+        if !labels.isEmpty { prefix.append(UInt8(ascii: ",")) }
+        prefix.append(contentsOf: "le=\"".utf8)
         var cumulative = 0
-        for (index, bound) in snapshot.bounds.enumerated() {
+        for (index, text) in boundsText.texts.enumerated() {
             cumulative += snapshot.counts[index]
-            sample(name + "_bucket", labels + [("le", Self.number(bound))], integer: cumulative)
+            bytes.append(contentsOf: prefix)
+            bytes.append(contentsOf: text)
+            appendBucketEnd(cumulative)
         }
         cumulative += snapshot.counts[snapshot.bounds.count]
-        sample(name + "_bucket", labels + [("le", "+Inf")], integer: cumulative)
-        sample(name + "_sum", labels, snapshot.sum)
-        sample(name + "_count", labels, integer: cumulative)
+        bytes.append(contentsOf: prefix)
+        bytes.append(contentsOf: "+Inf".utf8)
+        appendBucketEnd(cumulative)
+        // `name_sum{labels} value` and `name_count{labels} value`.
+        for (suffix, isSum) in [("_sum", true), ("_count", false)] {
+            bytes.append(contentsOf: prefix[0..<nameCount])
+            bytes.append(contentsOf: suffix.utf8)
+            if !labels.isEmpty {
+                bytes.append(UInt8(ascii: "{"))
+                bytes.append(contentsOf: prefix[labelsStart..<labelsEnd])
+                bytes.append(UInt8(ascii: "}"))
+            }
+            bytes.append(UInt8(ascii: " "))
+            if isSum { append(Self.number(snapshot.sum)) } else { appendInteger(cumulative) }
+            bytes.append(10)
+        }
+    }
+
+    /// The last bounds a histogram used, and their text.
+    private var boundsText: (bounds: [Double], texts: [[UInt8]]) = ([], [])
+
+    private mutating func appendBucketEnd(_ count: Int) {
+        bytes.append(contentsOf: "\"} ".utf8)
+        appendInteger(count)
+        bytes.append(10)
     }
 
     private mutating func appendLabels(_ labels: [(String, String)]) {
@@ -68,19 +110,44 @@ public struct PrometheusWriter {
         bytes.append(UInt8(ascii: "{"))
         for (index, (name, value)) in labels.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            append(name)
-            append("=\"")
+            Self.appendLabel(name, value, into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// `name="value"`, the value escaped (`\\`, `\"`, `\n`); copied whole when it needs none.
+    private static func appendLabel(_ name: String, _ value: String, into bytes: inout [UInt8]) {
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: "=\"".utf8)
+        if value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 10 }) {
             for byte in value.utf8 {
                 switch byte {
-                case UInt8(ascii: "\\"): append("\\\\")
-                case UInt8(ascii: "\""): append("\\\"")
-                case 10: append("\\n")
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
+                case UInt8(ascii: "\""): bytes.append(contentsOf: "\\\"".utf8)
+                case 10: bytes.append(contentsOf: "\\n".utf8)
                 default: bytes.append(byte)
                 }
             }
-            bytes.append(UInt8(ascii: "\""))
+        } else {
+            bytes.append(contentsOf: value.utf8)
         }
-        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A whole number in decimal, without a String.
+    private mutating func appendInteger(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, written from the end
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: buffer[index...])
+        }
     }
 
     private mutating func append(_ text: String) {

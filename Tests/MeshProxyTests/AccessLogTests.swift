@@ -82,7 +82,11 @@ import Testing
         buffer.decimal(-1234567)
         buffer.byte(UInt8(ascii: " "))
         buffer.digits(7, width: 3)
-        #expect(String(decoding: buffer.bytes, as: UTF8.self) == #""plain" "a\"b\\c\nd" 0 -1234567 007"#)
+        buffer.byte(UInt8(ascii: " "))
+        buffer.decimal(UInt64.max)
+        buffer.byte(UInt8(ascii: " "))
+        buffer.decimal(1000)
+        #expect(String(decoding: buffer.bytes, as: UTF8.self) == #""plain" "a\"b\\c\nd" 0 -1234567 007 18446744073709551615 1000"#)
         buffer.clear()
         #expect(buffer.count == 0 && buffer.capacity >= 40)
     }

@@ -1,4 +1,5 @@
 import MeshCore
+import MeshHTTP
 import MeshIO
 import MeshTLS
 
@@ -25,6 +26,10 @@ final class AccessLog: @unchecked Sendable {
     /// The `YYYY-MM-DDTHH:MM:SS` of the last line's second, and that second.
     private var secondText: [UInt8] = []
     private var second: Int64 = -1
+    /// The last line's names and their JSON text, from `"reporter"` to the endpoint (most
+    /// lines repeat the one before: one copy instead of escaping five strings again).
+    private var names: (reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, endpoint: String?)?
+    private var namesText: [UInt8] = []
 
     /// A log that writes with `output` (standard output by default) on `timers`' loop.
     init(timers: any TimerScheduler, wallClock: @escaping () -> Int64 = Posix.wallClockNanoseconds,
@@ -34,41 +39,49 @@ final class AccessLog: @unchecked Sendable {
         self.output = output
     }
 
+    /// What a line says of a request, from its decision record.
+    struct Request {
+        /// The last attempt's endpoint (nil: no attempt).
+        var endpoint: String?
+        var method: HTTPMethod
+        var path: [UInt8]
+        var status: Int
+        var flags: ResponseFlags
+        var attempts: Int
+        var responseBytes: Int
+        var fault: String?
+    }
+
     /// One finished request.
-    func append(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, record: DecisionRecord,
+    func append(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, request: Request,
                 nanoseconds: UInt64) {
         let line = buffer
         line.raw("{\"time\":\"")
         appendTime()
-        line.raw("\",\"kind\":\"access\",\"reporter\":")
-        line.raw(reporter == .source ? "\"source\"" : "\"destination\"")
-        line.raw(",\"source\":")
-        line.string(source)
-        line.raw(",\"destination\":")
-        line.string(destination)
-        line.raw(",\"version\":")
-        line.string(version)
-        if let endpoint = record.attempts.last?.endpoint {
-            line.raw(",\"endpoint\":")
-            line.string(endpoint)
-        }
+        line.raw("\",\"kind\":\"access\",")
+        let endpoint = request.endpoint
+        let same = names.map {
+            $0.reporter == reporter && $0.source == source && $0.destination == destination && $0.version == version && $0.endpoint == endpoint
+        } ?? false
+        if !same { renderNames(reporter: reporter, source: source, destination: destination, version: version, endpoint: endpoint) }
+        line.raw(namesText)
         line.raw(",\"method\":")
-        record.method.name.withUTF8Buffer { line.string($0) }
+        request.method.name.withUTF8Buffer { line.string($0) }
         line.raw(",\"path\":")
-        record.path.withUnsafeBufferPointer { line.string($0) }
+        request.path.withUnsafeBufferPointer { line.string($0) }
         line.raw(",\"status\":")
-        line.decimal(record.status)
+        line.decimal(request.status)
         line.raw(",\"flags\":")
-        if record.flags.isEmpty { line.raw("\"-\"") } else { line.string(record.flags.codeText) }
+        if request.flags.isEmpty { line.raw("\"-\"") } else { line.string(request.flags.codeText) }
         line.raw(",\"durationMs\":")
         line.decimal(nanoseconds / 1_000_000)
         line.byte(UInt8(ascii: "."))
         line.digits(nanoseconds / 1000 % 1000, width: 3)
         line.raw(",\"attempts\":")
-        line.decimal(record.attempts.count)
+        line.decimal(request.attempts)
         line.raw(",\"bytesOut\":")
-        line.decimal(record.responseBytes)
-        if let fault = record.fault {
+        line.decimal(request.responseBytes)
+        if let fault = request.fault {
             line.raw(",\"fault\":")
             line.string(fault)
         }
@@ -81,6 +94,24 @@ final class AccessLog: @unchecked Sendable {
                 self?.flush()
             }
         }
+    }
+
+    /// `"reporter":…,"source":…,"destination":…,"version":…[,"endpoint":…]` into `namesText`.
+    private func renderNames(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, endpoint: String?) {
+        names = (reporter, source, destination, version, endpoint)
+        let text = LogBuffer(capacity: 256)
+        text.raw(reporter == .source ? "\"reporter\":\"source\"" : "\"reporter\":\"destination\"")
+        text.raw(",\"source\":")
+        text.string(source)
+        text.raw(",\"destination\":")
+        text.string(destination)
+        text.raw(",\"version\":")
+        text.string(version)
+        if let endpoint {
+            text.raw(",\"endpoint\":")
+            text.string(endpoint)
+        }
+        namesText = Array(text.bytes)
     }
 
     /// Writes every waiting line now.

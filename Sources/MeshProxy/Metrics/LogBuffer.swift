@@ -38,12 +38,13 @@ final class LogBuffer {
         count += 1
     }
 
-    /// Bytes as they are (literals: keys, punctuation).
-    func raw(_ text: StaticString) {
+    /// Bytes as they are (literals: keys, punctuation). Inlined, so a literal's length is a
+    /// constant and its copy a few moves rather than a call.
+    @inline(__always) func raw(_ text: StaticString) {
         text.withUTF8Buffer { raw($0) }
     }
 
-    func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inline(__always) func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
         (base + count).update(from: source, count: bytes.count)
@@ -65,9 +66,11 @@ final class LogBuffer {
             break
         }
         if plain {
-            byte(UInt8(ascii: "\""))
-            raw(bytes)
-            byte(UInt8(ascii: "\""))
+            reserve(bytes.count + 2)
+            base[count] = UInt8(ascii: "\"")
+            if let source = bytes.baseAddress { (base + count + 1).update(from: source, count: bytes.count) }
+            base[count + 1 + bytes.count] = UInt8(ascii: "\"")
+            count += bytes.count + 2
         } else {
             var escaped: [UInt8] = []
             JSONWriter.appendString(bytes, into: &escaped)
@@ -87,10 +90,10 @@ final class LogBuffer {
 
     func decimal(_ value: UInt64) {
         var width = 1
-        var rest = value / 10
-        while rest > 0 {
+        var power: UInt64 = 10
+        while width < 20, value >= power {
             width += 1
-            rest /= 10
+            power = power &* 10
         }
         digits(value, width: width)
     }
@@ -99,8 +102,10 @@ final class LogBuffer {
     func digits(_ value: UInt64, width: Int) {
         reserve(width)
         var rest = value
-        for index in stride(from: count + width - 1, through: count, by: -1) {
-            base[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+        var at = base + count + width
+        while at > base + count {
+            at -= 1
+            at.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
         }
         count += width

@@ -753,15 +753,22 @@ final class ProxyExchange: HTTPRequestHandler {
             state.metrics.record(reporter: .destination, source: caller, destination: state.service, destinationVersion: state.version,
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
             accessLog?.append(reporter: .destination, source: caller, destination: state.service, version: state.version,
-                                    record: record, nanoseconds: nanoseconds)
+                              request: accessEntry, nanoseconds: nanoseconds)
         } else {
             let destination = destination.isEmpty ? "unknown" : destination
             let version = endpoint?.version ?? version ?? "unknown"
             state.metrics.record(reporter: .source, source: metricsSource, destination: destination, destinationVersion: version,
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
             accessLog?.append(reporter: .source, source: metricsSource, destination: destination, version: version,
-                                    record: record, nanoseconds: nanoseconds)
+                              request: accessEntry, nanoseconds: nanoseconds)
         }
+    }
+
+    /// What the access log reads from the decision record, field by field (handing it the
+    /// whole record would copy every one of its references first).
+    private var accessEntry: AccessLog.Request {
+        AccessLog.Request(endpoint: record.attempts.last?.endpoint, method: record.method, path: record.path, status: record.status,
+                          flags: record.flags, attempts: record.attempts.count, responseBytes: record.responseBytes, fault: record.fault)
     }
 
     /// The caller's service as metrics name it (inbound): from its certificate, else from the
