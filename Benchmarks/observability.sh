@@ -4,13 +4,15 @@
 #   swift build -c release --static-swift-stdlib && Benchmarks/observability.sh [SECONDS] [ROUNDS]
 #
 # Two sidecar pairs (pipeline.sh's topology a: no policy, mtls disabled), the same binary:
-#   on   every default: metrics, the access log (a JSON line per request on each side);
-#   off  `mesh: {accessLog: false}`: metrics only (they cannot be turned off: scenarios and
-#        `status` read them), so the metrics' own share is read from the profile instead.
+#   on   every default: metrics, the access log (a JSON line per request on each side),
+#        tracing (a span per request and side, sent to the control plane);
+#   off  `mesh: {accessLog: false, tracing: {sampling: 0}}`: metrics only (they cannot be
+#        turned off: scenarios and `status` read them; their share is read from the profile),
+#        and `traceparent` still passed on.
 # 1. The caller sidecar's instructions per request under callgrind (a second sidecar of the
 #    caller's instance, wrk -t1 -c4 for SECONDS: noise-free), for each pair, with what
 #    counting a request's end takes of it (ProxyExchange.recordMetrics: the metrics, and the
-#    access log's line and flushes when on).
+#    access log's line and the span when on).
 # 2. wrk -t1 -c16 through each pair in ROUNDS interleaved rounds (the order reversed every
 #    other round): requests/s, p50, p99, each proxy's CPU time per request; on/off medians.
 #    Goal (issue 11): on at least 0.95x off's requests/s, p50 at most 20 us more.
@@ -34,7 +36,7 @@ done
 source Benchmarks/pipeline-common.sh  # (the working directory is the repository)
 
 pair_topology pairon none > "$work/pairon.yaml"
-pair_topology pairoff none | sed 's/^mesh: {mtls: disabled}$/mesh: {mtls: disabled, accessLog: false}/' > "$work/pairoff.yaml"
+pair_topology pairoff none | sed 's/^mesh: {mtls: disabled}$/mesh: {mtls: disabled, accessLog: false, tracing: {sampling: 0}}/' > "$work/pairoff.yaml"
 grep -q "accessLog: false" "$work/pairoff.yaml" || { echo "could not write the 'off' topology" >&2; exit 3; }
 
 declare -A admin
@@ -74,8 +76,9 @@ for label in ("on", "off"):
     per[label] = (totals.get("EventLoop.run()", 0) - control) / requests
     ended = share(r"^ProxyExchange\.recordMetrics\(\)$")
     log = share(r"^AccessLog\.append\(") + share(r"^AccessLog\.flush\(\)$")
-    print(f"  {label}: {requests} requests, {per[label]:.0f} instructions/request (a request's end counted and logged"
-          f" {ended:.0f}, of which the access log {log:.0f})")
+    spans = share(r"^SpanLog\.append\(") + share(r"^SpanLog\.flush\(\)$")
+    print(f"  {label}: {requests} requests, {per[label]:.0f} instructions/request (a request's end counted, logged and"
+          f" traced {ended:.0f}: the access log {log:.0f}, the span {spans:.0f})")
 print(f"  on/off: {per['on'] / per['off']:.4f}x ({per['on'] - per['off']:+.0f} instructions/request)")
 PY
 

@@ -83,7 +83,7 @@ struct SnapshotStore {
 
     /// The topology's telemetry settings as snapshots carry them (nil: every default).
     static func telemetry(of topology: Topology) -> TelemetryConfig? {
-        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog)
+        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog, tracingSampling: topology.mesh.tracingSampling)
         return telemetry == .default ? nil : telemetry
     }
 

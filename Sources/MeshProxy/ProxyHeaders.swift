@@ -32,7 +32,9 @@ enum ProxyHeaders {
     private static let framing: [UInt8] = Array("content-length".utf8)
     /// `x-forwarded-client-cert` is the inbound sidecar's to set (from the verified peer
     /// certificate): never passed on from an app or a peer.
-    private static let requestOnly: [[UInt8]] = ["host", "expect", "x-forwarded-client-cert"].map { Array($0.utf8) }
+    /// `traceparent` is rewritten by every hop (its own span as the parent of the next).
+    private static let requestOnly: [[UInt8]] = ["host", "expect", "x-forwarded-client-cert", "traceparent"].map { Array($0.utf8) }
+    static let traceparentName: [UInt8] = Array("traceparent: ".utf8)
     private static let source: [UInt8] = Array("x-meshbed-source".utf8)
     private static let marker: [UInt8] = Array("x-meshbed-proxy".utf8)
 

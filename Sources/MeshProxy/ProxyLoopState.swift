@@ -44,6 +44,30 @@ final class ProxyLoopState: @unchecked Sendable {
         return accessLogOn ? accessLog : nil
     }
     private var accessLogOn = true
+    /// This loop's finished spans, sent to the control plane; nil: none (tests).
+    var spanLog: SpanLog?
+    /// The share of new traces recorded, percent (the topology's `mesh.tracing.sampling`).
+    var tracingSampling: Double {
+        refreshTable()
+        return sampling
+    }
+    private var sampling: Double = 100
+    /// Trace and span ids: random (never the seeded stream: ids must differ between runs and
+    /// sidecars, and drawing them must not move the seeded decisions).
+    private var ids = SeededRandom(seed: UInt64.random(in: 1...UInt64.max))
+
+    /// A new span id (never 0).
+    func newSpanID() -> UInt64 {
+        var id = ids.next()
+        while id == 0 { id = ids.next() }
+        return id
+    }
+
+    /// The span log while the current table traces, else nil.
+    var activeSpanLog: SpanLog? {
+        refreshTable()
+        return spanLog
+    }
     /// Requests of this loop waiting for a connection from a full pool.
     let waiters: ConnectionWaiters
     private let store: SnapshotStore
@@ -129,6 +153,7 @@ final class ProxyLoopState: @unchecked Sendable {
         if store.version != table.version {
             table = store.table
             accessLogOn = table.accessLog
+            sampling = table.tracingSampling
             failed.removeAll()
             serverFaultSet = table.faults.flatMap { $0.server.isEmpty ? nil : $0 }
             if table.links !== links { linksChanged(to: table.links) }

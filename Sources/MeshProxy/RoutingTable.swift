@@ -16,6 +16,8 @@ public struct RoutingTable: Sendable {
     var links: LinkToxics?
     /// Whether finished requests are written to the access log (the topology's `mesh.accessLog`).
     var accessLog = true
+    /// The share of new traces recorded, percent (the topology's `mesh.tracing.sampling`).
+    var tracingSampling: Double = 100
 
     /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
     /// data path: one retain for all of it, none without mTLS).
@@ -154,6 +156,7 @@ public struct RoutingTable: Sendable {
         }
         self.init(version: snapshot.version, destinations: destinations)
         accessLog = (snapshot.telemetry ?? .default).accessLog
+        tracingSampling = (snapshot.telemetry ?? .default).tracingSampling
         if let mtls = snapshot.mtls {
             var services: [SocketAddress: String] = [:]
             for (name, destination) in destinations {

@@ -10,8 +10,9 @@ import MeshIO
 public final class Sidecar: Sendable {
     private let group: EventLoopGroup
     private let servers: [HTTPServer]
-    /// Each loop's access log (written by its loop only).
+    /// Each loop's access log and span log (written by its loop only).
     private let accessLogs: [(EventLoop, AccessLog)]
+    private let spanLogs: [(EventLoop, SpanLog)]
     private let control: ControlClient
     private let store: SnapshotStore
     private let identity: WorkloadIdentity?
@@ -39,18 +40,29 @@ public final class Sidecar: Sendable {
         }
         let log = RejectionLog(instance: configuration.instance)
         var accessLogs: [(EventLoop, AccessLog)] = []
+        var spanLogs: [(EventLoop, SpanLog)] = []
         for (loop, state) in group.loops.map({ ($0, states[ObjectIdentifier($0)]!) }) {
             state.service = configuration.service
             state.version = configuration.version
             let accessLog = AccessLog(timers: loop)
             state.accessLog = accessLog
             accessLogs.append((loop, accessLog))
+            let control = configuration.control
+            let spanLog = SpanLog(service: configuration.service, version: configuration.version, instance: configuration.instance,
+                                  timers: loop) { body, done in
+                OneShotRequest.send("POST", "/v1/spans", body: body, to: control, on: loop, timeout: 5_000_000_000) { result in
+                    done(result?.status == 202)
+                }
+            }
+            state.spanLog = spanLog
+            spanLogs.append((loop, spanLog))
             // On the loop that owns the pool, before any listener exists.
             loop.execute {
                 (state.connector as? PooledUpstreams)?.pool.connect = MeshTransport.connector(identity: identity, state: state, log: log)
             }
         }
         self.accessLogs = accessLogs
+        self.spanLogs = spanLogs
         let byLoop = states
         let counters = group.loops.map { states[ObjectIdentifier($0)]!.counters }
         let metrics = group.loops.map { states[ObjectIdentifier($0)]!.metrics }
@@ -113,6 +125,7 @@ public final class Sidecar: Sendable {
         for server in servers { server.shutdown(timeout: 5_000_000_000) }
         // The access log's waiting lines, before the loops stop.
         for (loop, log) in accessLogs { loop.execute { log.flush() } }
+        for (loop, log) in spanLogs { loop.execute { log.flush() } }
         group.shutdown()
     }
 }

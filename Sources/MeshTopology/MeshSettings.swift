@@ -24,6 +24,8 @@ public struct MeshSettings: Sendable, Equatable {
     public let ca: CAFiles?
     /// `accessLog`, one JSON line per request in every sidecar's log, default true.
     public let accessLog: Bool
+    /// `tracing: {sampling: N}`, the percent of new traces whose spans sidecars record, default 100.
+    public let tracingSampling: Double
 
     /// `mesh.ca`: the root certificate and its private key, PEM files. Relative paths are
     /// relative to the topology file's directory.
@@ -45,15 +47,16 @@ public struct MeshSettings: Sendable, Equatable {
     public static let `default` = MeshSettings()
 
     public init(mtls: MTLSMode = .strict, trustDomain: String = defaultTrustDomain, certTTL: Duration = defaultCertTTL,
-                ca: CAFiles? = nil, accessLog: Bool = true) {
+                ca: CAFiles? = nil, accessLog: Bool = true, tracingSampling: Double = 100) {
         self.mtls = mtls
         self.trustDomain = trustDomain
         self.certTTL = certTTL
         self.ca = ca
         self.accessLog = accessLog
+        self.tracingSampling = tracingSampling
     }
 
-    static let keys = ["mtls", "trustDomain", "certTTL", "ca", "accessLog"]
+    static let keys = ["mtls", "trustDomain", "certTTL", "ca", "accessLog", "tracing"]
 
     /// Whether `text` can be a SPIFFE trust domain: lowercase letters, digits, `.`, `-`, `_`.
     static func isValidTrustDomain(_ text: String) -> Bool {
@@ -110,7 +113,18 @@ public struct MeshSettings: Sendable, Equatable {
         if let value = fields["accessLog"] {
             if let flag = ValueReader.bool(value, key: "accessLog", log: &log) { accessLog = flag } else { valid = false }
         }
-        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: accessLog) : nil
+        var tracingSampling: Double = 100
+        if let value = fields["tracing"] {
+            if let fields = MappingReader(value, key: "tracing", context: "in mesh.tracing", allowed: ["sampling"], log: &log) {
+                if let sampling = fields["sampling"] {
+                    if let percent = ValueReader.percent(sampling, key: "sampling", log: &log) { tracingSampling = percent } else { valid = false }
+                }
+            } else {
+                valid = false
+            }
+        }
+        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: accessLog,
+                                    tracingSampling: tracingSampling) : nil
     }
 
     /// Reads `ca: {cert: FILE, key: FILE}` (both required, non-empty).

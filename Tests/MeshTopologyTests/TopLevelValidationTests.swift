@@ -73,6 +73,13 @@ import Testing
         #expect(diagnostic(doc) == "6:14: accessLog: expected true or false, got 'off'")
     }
 
+    @Test func tracingSamplingIsAPercentage() {
+        #expect(diagnostic(shop(services: ["web": [:]], [("mesh", ["tracing": ["sampling": 101]])]))
+            == "7:15: sampling: expected a percentage 0–100, got '101'")
+        #expect(diagnostic(shop(services: ["web": [:]], [("mesh", ["tracing": ["rate": 5]])]))
+            == "7:5: unknown key 'rate' in mesh.tracing")
+    }
+
     @Test func certTTLOfAtLeastOneSecond() {
         let doc = shop(services: ["web": [:]], [("mesh", ["certTTL": "500ms"])])
         #expect(diagnostic(doc) == "6:12: certTTL: expected a duration of at least 1s, got '500ms'")

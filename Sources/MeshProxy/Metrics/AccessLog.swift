@@ -9,7 +9,8 @@ import MeshTLS
 /// one write for many requests and an idle one shows its lines within 100 ms. Confined to
 /// its loop (`@unchecked Sendable`: only its loop touches it, as `ProxyLoopState`).
 ///
-///     {"time":"2026-11-29T21:55:01.123Z","kind":"access","reporter":"source","source":"ingress",
+///     {"time":"2026-11-29T21:55:01.123Z","kind":"access","traceId":"4bf92f3577b34da6a3ce929d0e0e4736",
+///      "reporter":"source","source":"ingress",
 ///      "destination":"reviews","version":"v2","endpoint":"reviews-v2-0","method":"GET","path":"/",
 ///      "status":200,"flags":"-","durationMs":1.234,"attempts":1,"bytesOut":312}
 final class AccessLog: @unchecked Sendable {
@@ -41,6 +42,9 @@ final class AccessLog: @unchecked Sendable {
 
     /// What a line says of a request, from its decision record.
     struct Request {
+        /// The trace id (W3C Trace Context) the request belongs to.
+        var traceHigh: UInt64
+        var traceLow: UInt64
         /// The last attempt's endpoint (nil: no attempt).
         var endpoint: String?
         var method: HTTPMethod
@@ -58,7 +62,10 @@ final class AccessLog: @unchecked Sendable {
         let line = buffer
         line.raw("{\"time\":\"")
         appendTime()
-        line.raw("\",\"kind\":\"access\",")
+        line.raw("\",\"kind\":\"access\",\"traceId\":\"")
+        line.hex(request.traceHigh, digits: 16)
+        line.hex(request.traceLow, digits: 16)
+        line.raw("\",")
         let endpoint = request.endpoint
         let same = names.map {
             $0.reporter == reporter && $0.source == source && $0.destination == destination && $0.version == version && $0.endpoint == endpoint

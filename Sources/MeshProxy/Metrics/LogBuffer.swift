@@ -78,6 +78,32 @@ final class LogBuffer {
         }
     }
 
+    /// A JSON string's content without its quotes, escaped when it has to be.
+    func escaped(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            let start = count
+            string(bytes)
+            // Drop the quotes `string` put around it.
+            (base + start).update(from: base + start + 1, count: count - start - 2)
+            count -= 2
+        }
+    }
+
+    /// `value`'s low `digits` hex digits, lower case, leading zeros kept.
+    func hex(_ value: UInt64, digits: Int) {
+        reserve(digits)
+        var rest = value
+        var at = base + count + digits
+        while at > base + count {
+            at -= 1
+            let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
+            at.pointee = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+            rest >>= 4
+        }
+        count += digits
+    }
+
     /// A whole number in decimal.
     func decimal(_ value: Int) {
         if value < 0 {

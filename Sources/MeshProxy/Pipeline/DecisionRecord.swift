@@ -18,6 +18,8 @@ struct DecisionRecord {
         var retryReason: String?
         /// The backoff before the next attempt, in nanoseconds.
         var backoff: UInt64 = 0
+        /// When it started (the loop's clock, nanoseconds).
+        var startedAt: UInt64 = 0
     }
 
     /// The destination service (empty on the inbound side).

@@ -134,6 +134,13 @@ final class ProxyExchange: HTTPRequestHandler {
     private var responseStarted = false
     private var requestChunked = false
     private var upstreamHead: [UInt8] = []
+    /// This request's trace (W3C Trace Context): the trace id, this hop's span id, its parent
+    /// span (the caller's; 0: this hop starts the trace) and the flags passed on (bit 0: sampled).
+    private var traceHigh: UInt64 = 0
+    private var traceLow: UInt64 = 0
+    private var spanID: UInt64 = 0
+    private var parentSpan: UInt64 = 0
+    private var traceFlags: UInt8 = 0
     private var chunkScratch: [UInt8] = []
     /// The request body as sent upstream (chunk framing included), while it may be replayed.
     private var replay: [UInt8] = []
@@ -238,6 +245,7 @@ final class ProxyExchange: HTTPRequestHandler {
         record.startedAt = timers.now
         record.method = head.method
         record.path.append(contentsOf: head.path)
+        beginSpan(head)
         isHEAD = head.method == .head
         bodiless = head.framing == .none
         isIdempotent = switch head.method {
@@ -266,6 +274,24 @@ final class ProxyExchange: HTTPRequestHandler {
             return
         }
         startAttempt()
+    }
+
+    /// Joins the caller's trace (a valid `traceparent`: its trace id, its span as the parent,
+    /// its sampled flag) or starts one (recorded `mesh.tracing.sampling` percent of the time),
+    /// with a new span for this hop either way.
+    private func beginSpan(_ head: HTTPRequestHead) {
+        if let value = head.headers.firstValue("traceparent"), let caller = TraceParent(parsing: value) {
+            traceHigh = caller.traceHigh
+            traceLow = caller.traceLow
+            parentSpan = caller.parent
+            traceFlags = caller.flags & 1
+        } else {
+            traceHigh = state.newSpanID()
+            traceLow = state.newSpanID()
+            parentSpan = 0
+            traceFlags = state.draw(percent: state.tracingSampling) ? 1 : 0
+        }
+        spanID = state.newSpanID()
     }
 
     /// The name this hop gives its caller's service: its own service (outbound), `ingress`
@@ -392,7 +418,7 @@ final class ProxyExchange: HTTPRequestHandler {
             return finish(with: LocalReply(status: 503, message: "no healthy upstream", flags: .noHealthyUpstream))
         }
         tried.append(endpoint.address)
-        record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id))
+        record.attempts.append(DecisionRecord.Attempt(endpoint: endpoint.id, startedAt: timers.now))
         attemptStartedAt = timers.now
         attemptInFlight = true
         for filter in filters.attemptStarted { filter.attemptStarted(self) }
@@ -754,6 +780,7 @@ final class ProxyExchange: HTTPRequestHandler {
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
             accessLog?.append(reporter: .destination, source: caller, destination: state.service, version: state.version,
                               request: accessEntry, nanoseconds: nanoseconds)
+            recordSpan(peer: caller, endedAt: now)
         } else {
             let destination = destination.isEmpty ? "unknown" : destination
             let version = endpoint?.version ?? version ?? "unknown"
@@ -761,13 +788,22 @@ final class ProxyExchange: HTTPRequestHandler {
                                  responseCode: record.status, flags: record.flags.rawValue, nanoseconds: nanoseconds)
             accessLog?.append(reporter: .source, source: metricsSource, destination: destination, version: version,
                               request: accessEntry, nanoseconds: nanoseconds)
+            recordSpan(peer: destination, endedAt: now)
         }
+    }
+
+    /// This hop's span of a sampled trace, to the control plane (through the loop's span log).
+    private func recordSpan(peer: String, endedAt: UInt64) {
+        guard traceFlags & 1 != 0, let spanLog = state.activeSpanLog else { return }
+        spanLog.append(SpanLog.Span(traceHigh: traceHigh, traceLow: traceLow, span: spanID, parent: parentSpan, server: isInbound, peer: peer,
+                                    method: record.method, path: record.path, status: record.status, flags: record.flags,
+                                    startedAt: record.startedAt, endedAt: endedAt, attempts: record.attempts, fault: record.fault))
     }
 
     /// What the access log reads from the decision record, field by field (handing it the
     /// whole record would copy every one of its references first).
     private var accessEntry: AccessLog.Request {
-        AccessLog.Request(endpoint: record.attempts.last?.endpoint, method: record.method, path: record.path, status: record.status,
+        AccessLog.Request(traceHigh: traceHigh, traceLow: traceLow, endpoint: record.attempts.last?.endpoint, method: record.method, path: record.path, status: record.status,
                           flags: record.flags, attempts: record.attempts.count, responseBytes: record.responseBytes, fault: record.fault)
     }
 
@@ -864,6 +900,10 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         out.append(contentsOf: ProxyHeaders.version11)
         ProxyHeaders.appendForwarded(head.headers, dropping: isInbound ? .request : .requestFromApp, into: &out)
+        out.append(contentsOf: ProxyHeaders.traceparentName)
+        TraceParent.append(traceHigh: traceHigh, traceLow: traceLow, span: spanID, flags: traceFlags, into: &out)
+        out.append(13)
+        out.append(10)
         if head.authority != nil || !head.headers.contains("host") {
             // Absolute-form (http_proxy) requests carry the destination in the target.
             HTTPSerializer.appendHeader(name: "host", value: ArraySlice(destination.utf8), into: &out)
