@@ -49,7 +49,7 @@ public final class Sidecar: Sendable {
             accessLogs.append((loop, accessLog))
             let control = configuration.control
             let spanLog = SpanLog(service: configuration.service, version: configuration.version, instance: configuration.instance,
-                                  timers: loop) { body, done in
+                                  counters: state.counters, timers: loop) { body, done in
                 OneShotRequest.send("POST", "/v1/spans", body: body, to: control, on: loop, timeout: 5_000_000_000) { result in
                     done(result?.status == 202)
                 }

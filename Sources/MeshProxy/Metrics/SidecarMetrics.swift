@@ -29,6 +29,8 @@ enum SidecarMetrics {
         "toxicCloses": ("meshbed_toxic_closes_total", "Connections link faults closed."),
         "faultDelays": ("meshbed_fault_delays_total", "Requests an injected fault delayed."),
         "faultAborts": ("meshbed_fault_aborts_total", "Requests an injected fault answered (abort)."),
+        "spansReported": ("meshbed_spans_reported_total", "Trace spans sent to the control plane and taken."),
+        "spansDropped": ("meshbed_spans_dropped_total", "Trace spans dropped: too many waiting, or a batch the control plane did not take."),
     ]
 
     /// The whole `/metrics` text.

@@ -50,12 +50,12 @@ final class SpanLog: @unchecked Sendable {
     private var spans = 0
     private var timer: TimerID?
     private var inFlight = 0
-    /// Spans sent and taken by the control plane, and dropped (too many waiting, or a batch refused).
-    private(set) var reported = 0
-    private(set) var dropped = 0
+    /// Where spans taken and dropped are counted.
+    private let counters: ProxyCounters
 
-    init(service: String, version: String, instance: String, timers: any TimerScheduler,
+    init(service: String, version: String, instance: String, counters: ProxyCounters, timers: any TimerScheduler,
          wallClock: @escaping () -> Int64 = Posix.wallClockNanoseconds, output: @escaping Output) {
+        self.counters = counters
         self.timers = timers
         self.wallClock = wallClock
         self.output = output
@@ -72,7 +72,7 @@ final class SpanLog: @unchecked Sendable {
     /// One finished span.
     func append(_ span: Span) {
         guard buffer.count < Self.maxWaiting else {
-            dropped += 1
+            counters.spansDropped.add(1, ordering: .relaxed)
             return
         }
         // Loop-clock times to Unix time: now on both clocks, less the time since.
@@ -184,7 +184,11 @@ final class SpanLog: @unchecked Sendable {
         output(body) { [weak self] taken in
             guard let self else { return }
             inFlight -= 1
-            if taken { reported += count } else { dropped += count }
+            if taken {
+                counters.spansReported.add(count, ordering: .relaxed)
+            } else {
+                counters.spansDropped.add(count, ordering: .relaxed)
+            }
         }
     }
 }

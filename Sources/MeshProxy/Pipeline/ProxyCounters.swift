@@ -45,6 +45,10 @@ final class ProxyCounters: Sendable {
     let faultDelays = Atomic<Int>(0)
     /// Requests an injected fault answered (abort).
     let faultAborts = Atomic<Int>(0)
+    /// Trace spans the control plane took, and spans dropped (too many waiting, or a batch
+    /// the control plane did not take).
+    let spansReported = Atomic<Int>(0)
+    let spansDropped = Atomic<Int>(0)
 
     /// The counters' names and their sums over `all`, in a stable order.
     static func totals(_ all: [ProxyCounters]) -> [(name: String, value: Int)] {
@@ -72,6 +76,8 @@ final class ProxyCounters: Sendable {
             ("toxicCloses", sum { Int(clamping: $0.toxics.connectionsClosed.load(ordering: .relaxed)) }),
             ("faultDelays", sum { $0.faultDelays.load(ordering: .relaxed) }),
             ("faultAborts", sum { $0.faultAborts.load(ordering: .relaxed) }),
+            ("spansReported", sum { $0.spansReported.load(ordering: .relaxed) }),
+            ("spansDropped", sum { $0.spansDropped.load(ordering: .relaxed) }),
         ]
     }
 
