@@ -143,7 +143,7 @@ struct CommandHelp: Sendable {
             exits: "0 all valid, 2 some invalid"),
         CommandHelp(
             name: "run", summary: "run scenario files and report",
-            usage: ["meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D]"],
+            usage: ["meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus]"],
             details: """
             Each scenario brings its topology up in its own state directory, runs its steps, tears it down and
             reports every expectation with the measured value beside the expected one.
@@ -153,18 +153,20 @@ struct CommandHelp: Sendable {
                 Flag("--json F", "write a JSON report to F"),
                 Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
                 Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
+                Flag("--prometheus", "start a real Prometheus with each topology, for promql expectations (needs 'prometheus' on PATH)"),
             ],
             examples: ["meshbed run topologies/bookinfo-kill.yaml --junit report.xml"],
             exits: "0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP"),
         CommandHelp(
             name: "test", summary: "run every scenario file under a directory",
-            usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D]"],
+            usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus]"],
             details: "Runs every .yaml/.yml file whose kind is Scenario under DIR (recursively, in path order), as 'run' does.",
             flags: [
                 Flag("--junit F", "write a JUnit XML report to F"),
                 Flag("--json F", "write a JSON report to F"),
                 Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
                 Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
+                Flag("--prometheus", "as 'run'"),
             ],
             examples: ["meshbed test topologies --junit report.xml"],
             exits: "as 'run'"),

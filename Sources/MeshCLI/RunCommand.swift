@@ -4,7 +4,7 @@ import MeshIO
 import MeshOrchestrator
 import MeshScenario
 
-/// `meshbed run FILE... [--junit F] [--json F] [--state-dir DIR]`: runs scenario files one
+/// `meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--prometheus]`: runs scenario files one
 /// after another, each with its own topology in its own state directory, and reports them
 /// together. Exit 0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure.
 ///
@@ -27,11 +27,20 @@ enum RunCommand {
         var json: String?
         var stateDirectory: String?
         var readyTimeout: Duration
+        /// `--prometheus`: the Prometheus executable each scenario's topology starts with
+        /// (for `promql` expectations).
+        var prometheus: String?
 
         static func scan(_ scanner: inout ArgumentScanner) throws(UsageError) -> ScenarioOptions {
-            let options = ScenarioOptions(
+            var options = ScenarioOptions(
                 junit: try scanner.option("--junit"), json: try scanner.option("--json"), stateDirectory: try scanner.option("--state-dir"),
                 readyTimeout: try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout)
+            if scanner.flag("--prometheus") {
+                guard let executable = UpCommand.onPath("prometheus") else {
+                    throw UsageError("--prometheus: no 'prometheus' executable on PATH (Debian: apt-get install prometheus)")
+                }
+                options.prometheus = executable
+            }
             for (flag, value) in [("--junit", options.junit), ("--json", options.json), ("--state-dir", options.stateDirectory)] where value?.isEmpty == true {
                 throw UsageError("\(flag): expected a path")
             }
@@ -57,6 +66,13 @@ enum RunCommand {
             }
         }
         guard valid else { return 2 }
+        if options.prometheus == nil {
+            for scenario in scenarios where scenario.steps.contains(where: { $0.expectations.contains(where: \.isPromQL) }) {
+                Console.error("\(scenario.file): promql expectations ask a real Prometheus: run with --prometheus")
+                valid = false
+            }
+            guard valid else { return 2 }
+        }
         let terminal = Posix.isTerminal(1)
         let base = options.stateDirectory ?? (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/meshbed-run-\(Posix.processID())"
         var results: [ScenarioResult] = []
@@ -69,7 +85,7 @@ enum RunCommand {
             }
             let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
             let shown = DisplayText.escaped(scenario.name)  // progress lines quote the file's names
-            let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout,
+            let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout, prometheus: options.prometheus,
                                             interruption: interruption) { event in
                 guard terminal else { return }
                 switch event {

@@ -40,6 +40,10 @@ public enum Expectation: Sendable, Equatable {
     /// `value: "> 0"`: how much the samples the selector picks grew over the step, summed over
     /// every sidecar's `/metrics` (the ingress gateway's included).
     case metric(MetricSelector, Comparison)
+    /// `promql: 'sum(meshbed_requests_total{reporter="destination"})'` with `value: "== 200"`:
+    /// the query's value (a scalar or one series) in the real Prometheus of `meshbed run
+    /// --prometheus`, once it has scraped every sidecar after the step's action.
+    case promql(String, Comparison)
 
     /// Expectation keys that need a traffic step.
     public static let trafficKeys = ["successRate", "status", "split", "tolerance", "latency", "attempts"]
@@ -50,14 +54,14 @@ public enum Expectation: Sendable, Equatable {
     public static let counterNames = [
         "requests", "retries", "timeouts", "perTryTimeouts", "localReplies", "mirrored", "mirrorFailures", "ejections", "overflows", "budgetExhausted",
         "inboundTLS", "inboundPlaintext", "tlsRejected", "authorizationDenied", "faulted", "faultDelays", "faultAborts", "partitioned",
-        "toxicBytesDelayed", "toxicBytesDropped", "toxicResets", "toxicCloses",
+        "toxicBytesDelayed", "toxicBytesDropped", "toxicResets", "toxicCloses", "spansReported", "spansDropped",
     ]
     /// The statistics of `attempts:` (`attempts: "<= 3"` means `max`).
     public static let attemptStatistics = ["max", "mean"]
     /// Expectation keys checked against mesh state.
     public static let stateKeys = ["ready", "notReady", "instancesReady", "routed", "notRouted"]
     /// Every key an `expect:` mapping may have.
-    public static let keys = trafficKeys + stateKeys + counterKeys + ["counters", "metric", "value", "metrics", "within"]
+    public static let keys = trafficKeys + stateKeys + counterKeys + ["counters", "metric", "promql", "value", "metrics", "within"]
     /// Keys of SPEC §4 that later issues implement, with the message until then.
     public static let notSupportedYet: [String: String] = [
         "circuit": "circuit expectations are not supported yet (they arrive with circuit breaking)",
@@ -84,6 +88,11 @@ public enum Expectation: Sendable, Equatable {
         if case .metric = self { true } else { false }
     }
 
+    /// Whether it is a PromQL query against the real Prometheus (`meshbed run --prometheus`).
+    public var isPromQL: Bool {
+        if case .promql = self { true } else { false }
+    }
+
     /// Whether it needs the decision records of the step's responses (`--explain`).
     public var needsExplain: Bool {
         if case .attempts = self { true } else { false }
@@ -105,6 +114,7 @@ public enum Expectation: Sendable, Equatable {
         case .counter(let name, _, let scope): "\(name) of \(scope)"
         case .attempts(let statistic, _): "attempts \(statistic)"
         case .metric(let selector, _): "metric \(selector)"
+        case .promql(let query, _): "promql \(query)"
         }
     }
 
@@ -112,7 +122,7 @@ public enum Expectation: Sendable, Equatable {
     public var expected: String {
         switch self {
         case .successRate(let comparison), .status(_, let comparison), .latency(_, let comparison), .instancesReady(let comparison),
-             .counter(_, let comparison, _), .attempts(_, let comparison), .metric(_, let comparison):
+             .counter(_, let comparison, _), .attempts(_, let comparison), .metric(_, let comparison), .promql(_, let comparison):
             comparison.description
         case .split(let shares, let tolerance):
             shares.map { "\($0.version) \(Comparison.number($0.percent))%" }.joined(separator: " ") + " (±\(Comparison.number(tolerance)))"
@@ -135,6 +145,7 @@ public enum Expectation: Sendable, Equatable {
         case (.counter(let n1, let x, let s1), .counter(let n2, let y, let s2)): n1 == n2 && x == y && s1 == s2
         case (.attempts(let s1, let x), .attempts(let s2, let y)): s1 == s2 && x == y
         case (.metric(let m1, let x), .metric(let m2, let y)): m1 == m2 && x == y
+        case (.promql(let q1, let x), .promql(let q2, let y)): q1 == q2 && x == y
         default: false
         }
     }

@@ -29,9 +29,10 @@ public enum ScenarioRunner {
 
     /// Runs `scenario` with `stateDirectory` as its private state directory (created; removed
     /// after a pass). `readyTimeout` bounds each readiness gate of `up`. `interruption`: the
-    /// stop signals to watch for (blocked beforehand, see `Interruption`).
+    /// stop signals to watch for (blocked beforehand, see `Interruption`). `prometheus`: the
+    /// Prometheus executable the topology starts with, for `promql` expectations.
     public static func run(
-        _ scenario: Scenario, stateDirectory: String, readyTimeout: Duration = UpOptions.defaultReadyTimeout,
+        _ scenario: Scenario, stateDirectory: String, readyTimeout: Duration = UpOptions.defaultReadyTimeout, prometheus: String? = nil,
         interruption: Interruption? = nil, progress: (Event) -> Void = { _ in }
     ) -> ScenarioResult {
         let started = Posix.monotonicNanoseconds()
@@ -42,6 +43,7 @@ public enum ScenarioRunner {
         options.tiedToCaller = true  // a run that is killed takes its mesh with it
         options.seed = scenario.seed
         options.quiet = true
+        options.prometheus = prometheus
         if interruption != nil { options.stopSignals = Interruption.signals }
         let status = TopologyLauncher.up(options)
         let store = StateDirectory(stateDirectory)
@@ -218,10 +220,12 @@ public enum ScenarioRunner {
             }
             if outcome == .passed || outcome == .failed {  // a restart that timed out still shows the expectations
                 if let load {
-                    checked += step.expectations.filter { !$0.isState && !$0.isCounter && !$0.isMetric }.map { Self.check($0, load) }
+                    checked += step.expectations.filter { !$0.isState && !$0.isCounter && !$0.isMetric && !$0.isPromQL }.map { Self.check($0, load) }
                 }
                 if let before { checked += checkCounters(counters, since: before, within: step.within) }
                 if let scrapedBefore { checked += checkMetrics(metrics, since: scrapedBefore, within: step.within) }
+                let queries = step.expectations.filter(\.isPromQL)
+                if !queries.isEmpty { checked += checkPromQL(queries, within: step.within) }
                 let state = step.expectations.filter(\.isState)
                 if !state.isEmpty { checked += checkState(state, within: step.within) }
                 if checked.contains(where: { !$0.passed }) { outcome = .failed }
@@ -403,6 +407,41 @@ public enum ScenarioRunner {
             }
         }
 
+        /// PromQL expectations against the real Prometheus, once it has scraped every target
+        /// since now (the step's action is over); with `within`, asked again every 200 ms
+        /// until they all hold or it passes.
+        func checkPromQL(_ expectations: [Expectation], within: Duration?) -> [ExpectationResult] {
+            func failing(_ why: String) -> [ExpectationResult] {
+                expectations.map { ExpectationResult(name: $0.label, expected: $0.expected, measured: why, passed: false) }
+            }
+            guard let prometheus = state.prometheus else {
+                return failing("no Prometheus: run the scenario with meshbed run --prometheus")
+            }
+            let since = Double(Posix.wallClockNanoseconds()) / 1e9
+            let targets = state.sidecarAdmins.count + (state.control == nil ? 0 : 1)  // as the targets file lists them
+            guard PrometheusQuery.waitForScrapes(of: targets, after: since, at: prometheus,
+                                                 deadline: Posix.monotonicNanoseconds() + 15_000_000_000, idle: { idle(nanoseconds: $0) }) else {
+                return failing("Prometheus at \(prometheus) had not scraped every sidecar within 15 s of the step's end")
+            }
+            let deadline = Posix.monotonicNanoseconds() + UInt64(within?.meshbedNanoseconds ?? 0)
+            while true {
+                let results = expectations.map { expectation in
+                    guard case .promql(let query, let comparison) = expectation else {
+                        return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: "not a promql expectation", passed: false)
+                    }
+                    switch PrometheusQuery.evaluate(query, at: prometheus) {
+                    case .value(let value):
+                        return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: comparison.format(value),
+                                                 passed: comparison.holds(value))
+                    case .failure(let why):
+                        return ExpectationResult(name: expectation.label, expected: expectation.expected, measured: why, passed: false)
+                    }
+                }
+                if results.allSatisfy(\.passed) || Posix.monotonicNanoseconds() >= deadline { return results }
+                if idle(nanoseconds: 200_000_000) { return results }
+            }
+        }
+
         /// A counter expectation against two readings of the sidecars' counters.
         static func check(_ expectation: Expectation, before: SidecarCounters, after: SidecarCounters) -> ExpectationResult {
             guard case .counter(let name, let comparison, let scope) = expectation else {
@@ -462,7 +501,7 @@ public enum ScenarioRunner {
                     measured += " (\(explain.unexplained) response\(explain.unexplained == 1 ? "" : "s") without a caller-side record)"
                 }
                 return result(measured, explain.unexplained == 0 && comparison.holds(value))
-            case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter, .metric:
+            case .ready, .notReady, .instancesReady, .routed, .notRouted, .counter, .metric, .promql:
                 return result("not a traffic expectation", false)
             }
         }

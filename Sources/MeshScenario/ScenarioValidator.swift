@@ -446,7 +446,7 @@ enum ScenarioValidator {
         var within: Duration?
         if let node = fields["within"] {
             within = ValueReader.duration(node, key: "within", minimum: .nanoseconds(1), log: &log)
-            let polled = Expectation.stateKeys + Expectation.counterKeys + ["counters", "metric", "metrics"]
+            let polled = Expectation.stateKeys + Expectation.counterKeys + ["counters", "metric", "promql", "metrics"]
             if !polled.contains(where: { fields[$0] != nil }), let keyNode = fields.keyNode("within") {
                 log.error("within: goes with ready, notReady, instancesReady, routed, notRouted, counters or metrics (mesh state is polled; traffic is measured once)", at: keyNode.mark)
             }
@@ -502,6 +502,7 @@ enum ScenarioValidator {
 
     /// `metric: SELECTOR` with `value: COMPARISON`, and `metrics: [{metric, value}, ...]`: the
     /// growth over the step's action of what the selector picks, summed over every sidecar.
+    /// `promql: QUERY` (instead of `metric`) asks the real Prometheus for the query's value.
     static func readMetrics(_ fields: MappingReader, keyword: String, log: inout DiagnosticLog) -> [Expectation] {
         var expectations: [Expectation] = []
         func needsAction(_ key: String) -> Bool {
@@ -509,7 +510,25 @@ enum ScenarioValidator {
             log.error("\(key): metrics are measured as their change over a step's action; put it on a traffic step (or another step with an action)", at: keyNode.mark)
             return false
         }
-        func read(metric: YAMLNode?, value: YAMLNode?, at node: YAMLNode, key: String) {
+        func read(metric: YAMLNode?, promql: YAMLNode?, value: YAMLNode?, at node: YAMLNode, key: String) {
+            if let promql {
+                if metric != nil {
+                    log.error("\(key): 'metric' or 'promql', not both (a selector summed over the sidecars, or a query to Prometheus)", at: promql.mark)
+                    return
+                }
+                guard let text = promql.scalarText, !promql.isNull, !text.allSatisfy(\.isWhitespace) else {
+                    ValueReader.fail("promql", expected: "a PromQL query such as 'sum(meshbed_requests_total)'", node: promql, log: &log)
+                    return
+                }
+                guard let value else {
+                    log.error("\(key): missing 'value' (a comparison such as '> 0') for promql \(text)", at: node.mark)
+                    return
+                }
+                if let comparison = comparison(value, key: "value", units: [.count], example: "'> 0'", log: &log) {
+                    expectations.append(.promql(text, comparison))
+                }
+                return
+            }
             guard let metric else {
                 log.error("\(key): 'value' goes with 'metric' (a selector such as meshbed_requests_total{destination=\"reviews\"})", at: node.mark)
                 return
@@ -533,17 +552,21 @@ enum ScenarioValidator {
                 expectations.append(.metric(selector, comparison))
             }
         }
-        if fields["metric"] != nil || fields["value"] != nil, needsAction(fields["metric"] != nil ? "metric" : "value") {
-            read(metric: fields["metric"], value: fields["value"], at: fields.node, key: "expect")
+        if fields["promql"] != nil {
+            read(metric: fields["metric"], promql: fields["promql"], value: fields["value"], at: fields.node, key: "expect")
+        } else if fields["metric"] != nil || fields["value"] != nil, needsAction(fields["metric"] != nil ? "metric" : "value") {
+            read(metric: fields["metric"], promql: nil, value: fields["value"], at: fields.node, key: "expect")
         }
-        guard let node = fields["metrics"], needsAction("metrics") else { return expectations }
+        guard let node = fields["metrics"] else { return expectations }
+        // Only `metric` entries measure a change over an action; `promql` ones ask Prometheus.
+        if let items = node.items, items.contains(where: { $0.pairs != nil && $0.value(for: "promql") == nil }), !needsAction("metrics") { return expectations }
         guard let items = node.items, !items.isEmpty else {
-            ValueReader.fail("metrics", expected: "a list of {metric: SELECTOR, value: COMPARISON}", node: node, log: &log)
+            ValueReader.fail("metrics", expected: "a list of {metric: SELECTOR, value: COMPARISON} (or promql: QUERY)", node: node, log: &log)
             return expectations
         }
         for item in items {
-            guard let entry = MappingReader(item, key: "metrics", context: "in a metrics entry", allowed: ["metric", "value"], log: &log) else { continue }
-            read(metric: entry["metric"], value: entry["value"], at: item, key: "metrics")
+            guard let entry = MappingReader(item, key: "metrics", context: "in a metrics entry", allowed: ["metric", "promql", "value"], log: &log) else { continue }
+            read(metric: entry["metric"], promql: entry["promql"], value: entry["value"], at: item, key: "metrics")
         }
         return expectations
     }

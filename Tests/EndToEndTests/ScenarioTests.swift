@@ -152,6 +152,36 @@ import Testing
         #expect(failing.contains("0 over") && failing.contains("FAIL"), "\(result.stdout)")
     }
 
+    /// `promql:` expectations ask the real Prometheus of `meshbed run --prometheus`, once it
+    /// has scraped every sidecar after the step: the exact count, a query that matches
+    /// several series (refused: sum them), and a run without --prometheus (exit 2).
+    @Test(.enabled(if: Harness.has("prometheus"))) func promqlExpectationsAskARealPrometheus() async throws {
+        let work = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let file = work + "/queried.yaml"
+        try """
+            kind: Scenario
+            name: queried
+            topology: \(Self.root)/topologies/bookinfo.yaml
+            steps:
+              - traffic: {to: details, requests: 25}
+                expect:
+                  metrics:
+                    - {promql: 'sum(meshbed_requests_total{reporter="destination",destination="details",response_code="200"})', value: "== 25"}
+                    - {promql: 'meshbed_requests_total{destination="details"}', value: "> 0"}
+              - name: still there
+                expect: {promql: 'sum(meshbed_requests_total{reporter="source",source="ingress",destination="details"})', value: "== 25"}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let without = try await Self.run(["run", file, "--state-dir", work + "/none"])
+        #expect(without.status == 2 && without.stderr.contains("promql expectations ask a real Prometheus: run with --prometheus"),
+                "\(without.stderr)")
+        let result = try await Self.run(["run", file, "--prometheus", "--state-dir", work + "/state"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("2 of 3 expectations met"), "\(result.stdout)")
+        let several = result.stdout.split(separator: "\n").first { $0.contains("> 0") }.map(String.init) ?? ""
+        #expect(several.contains("series: sum them in the query") && several.contains("FAIL"), "\(result.stdout)")
+    }
+
     @Test func restartedAppGetsANewPidAndKeepsItsAddress() async throws {
         let work = try Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }
