@@ -44,18 +44,8 @@ faults:
 YAML
 } > "$work/pairfaults.yaml"
 
-declare -A admin
-up() {  # label name
-  "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
-  local status state
-  status=$("$bin" status "$2" --json --state-dir "$work/state-$2")
-  url[$1]="http://$(field "$status" client outbound)/"
-  admin[$1]="$(field "$status" client admin) $(field "$status" server admin)"
-  state=$(cat "$work/state-$2/$2/state.json")
-  procs[$1]="$(field "$state" client sidecarPID) $(field "$state" server sidecarPID)"
-}
-up a pair
-up f pairfaults
+up_pair a pair
+up_pair f pairfaults
 
 echo "instructions per request of the caller sidecar (callgrind, ${seconds}s of wrk -t1 -c4):"
 for label in a f; do

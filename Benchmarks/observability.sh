@@ -39,18 +39,8 @@ pair_topology pairon none > "$work/pairon.yaml"
 pair_topology pairoff none | sed 's/^mesh: {mtls: disabled}$/mesh: {mtls: disabled, accessLog: false, tracing: {sampling: 0}}/' > "$work/pairoff.yaml"
 grep -q "accessLog: false" "$work/pairoff.yaml" || { echo "could not write the 'off' topology" >&2; exit 3; }
 
-declare -A admin
-up() {  # label name
-  "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
-  local status state
-  status=$("$bin" status "$2" --json --state-dir "$work/state-$2")
-  url[$1]="http://$(field "$status" client outbound)/"
-  admin[$1]="$(field "$status" client admin) $(field "$status" server admin)"
-  state=$(cat "$work/state-$2/$2/state.json")
-  procs[$1]="$(field "$state" client sidecarPID) $(field "$state" server sidecarPID)"
-}
-up on pairon
-up off pairoff
+up_pair on pairon
+up_pair off pairoff
 
 echo "instructions per request of the caller sidecar (callgrind, ${seconds}s of wrk -t1 -c4):"
 for label in on off; do callgrind_clone "$label" "pair$label" "$seconds"; done

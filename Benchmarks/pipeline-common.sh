@@ -95,6 +95,19 @@ print(sys.argv[1], f"{rps:.0f}", f"{ms('50%'):.3f}", f"{ms('99%'):.3f}", bad, *(
 PY
 }
 
+# (faults.sh, observability.sh) Brings $work/NAME.yaml up detached (state in $work/state-NAME)
+# and keeps for LABEL: the client's outbound URL, both sidecars' admin addresses and pids.
+declare -A admin
+up_pair() {  # label name
+  "$bin" up "$work/$2.yaml" --detach --state-dir "$work/state-$2" >/dev/null
+  local status state
+  status=$("$bin" status "$2" --json --state-dir "$work/state-$2")
+  url[$1]="http://$(field "$status" client outbound)/"
+  admin[$1]="$(field "$status" client admin) $(field "$status" server admin)"
+  state=$(cat "$work/state-$2/$2/state.json")
+  procs[$1]="$(field "$state" client sidecarPID) $(field "$state" server sidecarPID)"
+}
+
 stat_requests() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
 
 # A second sidecar of SERVICE's instance (its first) of the topology whose state is under

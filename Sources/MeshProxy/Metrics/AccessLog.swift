@@ -72,14 +72,7 @@ final class AccessLog: @unchecked Sendable {
         } ?? false
         if !same { renderNames(reporter: reporter, source: source, destination: destination, version: version, endpoint: endpoint) }
         line.raw(namesText)
-        line.raw(",\"method\":")
-        request.method.name.withUTF8Buffer { line.string($0) }
-        line.raw(",\"path\":")
-        request.path.withUnsafeBufferPointer { line.string($0) }
-        line.raw(",\"status\":")
-        line.decimal(request.status)
-        line.raw(",\"flags\":")
-        if request.flags.isEmpty { line.raw("\"-\"") } else { line.string(request.flags.codeText) }
+        line.requestFields(method: request.method, path: request.path, status: request.status, flags: request.flags)
         line.raw(",\"durationMs\":")
         line.decimal(nanoseconds / 1_000_000)
         line.byte(UInt8(ascii: "."))

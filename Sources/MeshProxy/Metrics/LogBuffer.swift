@@ -1,4 +1,5 @@
 import MeshCore
+import MeshHTTP
 
 /// A growable byte buffer that log lines are written into piece by piece with plain memory
 /// copies (no per-append checks of an array's uniqueness): the access log's, written out
@@ -76,6 +77,19 @@ final class LogBuffer {
             JSONWriter.appendString(bytes, into: &escaped)
             raw(escaped)
         }
+    }
+
+    /// `,"method":"GET","path":"/x","status":200,"flags":"-"`: what access lines and spans
+    /// both say of a request.
+    func requestFields(method: HTTPMethod, path: [UInt8], status: Int, flags: ResponseFlags) {
+        raw(",\"method\":")
+        method.name.withUTF8Buffer { string($0) }
+        raw(",\"path\":")
+        path.withUnsafeBufferPointer { string($0) }
+        raw(",\"status\":")
+        decimal(status)
+        raw(",\"flags\":")
+        if flags.isEmpty { raw("\"-\"") } else { string(flags.codeText) }
     }
 
     /// A JSON string's content without its quotes, escaped when it has to be.

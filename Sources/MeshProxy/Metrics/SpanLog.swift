@@ -93,14 +93,7 @@ final class SpanLog: @unchecked Sendable {
         line.raw(reporter)
         line.raw(",\"peer\":")
         line.string(span.peer)
-        line.raw(",\"method\":")
-        span.method.name.withUTF8Buffer { line.string($0) }
-        line.raw(",\"path\":")
-        span.path.withUnsafeBufferPointer { line.string($0) }
-        line.raw(",\"status\":")
-        line.decimal(span.status)
-        line.raw(",\"flags\":")
-        if span.flags.isEmpty { line.raw("\"-\"") } else { line.string(span.flags.codeText) }
+        line.requestFields(method: span.method, path: span.path, status: span.status, flags: span.flags)
         line.raw(",\"startUnixNano\":")
         line.decimal(unix(span.startedAt))
         line.raw(",\"endUnixNano\":")
