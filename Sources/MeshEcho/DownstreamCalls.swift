@@ -71,7 +71,7 @@ final class DownstreamCalls: HTTPClientResponseHandler {
 
     func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {
         guard let index = slots[ObjectIdentifier(connection)], results[index].body.count + bytes.count <= Self.maxBody else { return }
-        results[index].body.append(contentsOf: bytes)
+        results[index].body.appendBytes(bytes)
     }
 
     func responseEnd(on connection: HTTPClientConnection) {

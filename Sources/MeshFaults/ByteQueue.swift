@@ -1,3 +1,5 @@
+import MeshIO
+
 /// A FIFO of bytes in one reused array: appended at the tail, taken from the head (an offset
 /// that moves; the array is compacted only once the head passed half of it), so holding and
 /// releasing chunks costs no allocation once the array has grown to the stage's working size.
@@ -15,7 +17,7 @@ struct ByteQueue {
 
     /// Queues `bytes` behind what is there.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        storage.append(contentsOf: bytes)
+        storage.appendBytes(bytes)
     }
 
     /// Passes the first `count` bytes to `body`, then drops them. `body` must not touch this queue.

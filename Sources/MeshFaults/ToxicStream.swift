@@ -144,7 +144,7 @@ public final class ToxicStream: ByteStream, ByteStreamHandler {
         if writeChain.isEmpty, staging.isEmpty {
             lower.write(bytes)
         } else {
-            staging.append(contentsOf: bytes)
+            staging.appendBytes(bytes)
             noteWriteLevel()
         }
     }

@@ -44,26 +44,34 @@ public struct TraceParent: Equatable, Sendable {
         self.init(traceHigh: high, traceLow: low, parent: parent, flags: UInt8(flags))
     }
 
-    /// Appends the version-`00` value with `span` as the parent id.
+    /// Appends the version-`00` value with `span` as the parent id (written in place, then
+    /// appended at once).
     public static func append(traceHigh: UInt64, traceLow: UInt64, span: UInt64, flags: UInt8, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "-"))
-        appendHex(traceHigh, digits: 16, into: &out)
-        appendHex(traceLow, digits: 16, into: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(span, digits: 16, into: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(UInt64(flags), digits: 2, into: &out)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+            let at = buffer.baseAddress!
+            at[0] = UInt8(ascii: "0")
+            at[1] = UInt8(ascii: "0")
+            at[2] = UInt8(ascii: "-")
+            writeHex(traceHigh, digits: 16, to: at + 3)
+            writeHex(traceLow, digits: 16, to: at + 19)
+            at[35] = UInt8(ascii: "-")
+            writeHex(span, digits: 16, to: at + 36)
+            at[52] = UInt8(ascii: "-")
+            writeHex(UInt64(flags), digits: 2, to: at + 53)
+            out.append(contentsOf: UnsafeBufferPointer(start: at, count: length))
+        }
     }
 
-    /// The low `digits` hex digits of `value`, lower case, leading zeros kept.
-    public static func appendHex(_ value: UInt64, digits: Int, into out: inout [UInt8]) {
-        var shift = (digits - 1) * 4
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xF
-            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-            shift -= 4
+    /// Writes the low `digits` hex digits of `value` at `to`, lower case, leading zeros kept.
+    @inlinable
+    public static func writeHex(_ value: UInt64, digits: Int, to at: UnsafeMutablePointer<UInt8>) {
+        var rest = value
+        var index = digits
+        while index > 0 {
+            index &-= 1
+            let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
+            at[index] = nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
+            rest >>= 4
         }
     }
 

@@ -168,11 +168,11 @@ public final class TCPConnection: Selectable, ByteStream {
                 let consumed = handler?.connection(self, received: bytes) ?? count
                 delivering = false
                 if consumed < count, !isClosed, !lingering {
-                    inbound.append(contentsOf: bytes[max(0, consumed)...])
+                    inbound.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[max(0, consumed)...]))
                 }
                 deliverAgainIfRequested()
             } else {
-                inbound.append(contentsOf: bytes)
+                inbound.appendBytes(bytes)
                 deliverInbound()
             }
             if !isClosed {
@@ -257,7 +257,7 @@ public final class TCPConnection: Selectable, ByteStream {
     /// Queues bytes for sending; call `flush()` (or return from a receive callback) to send.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !shutdownWriteRequested else { return }
-        outbound.append(contentsOf: bytes)
+        outbound.appendBytes(bytes)
         if pendingOutboundBytes >= highWaterMark { aboveHighWater = true }
     }
 

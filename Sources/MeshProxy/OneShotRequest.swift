@@ -54,7 +54,7 @@ final class OneShotRequest: HTTPClientResponseHandler {
             connection.close()
             return
         }
-        body.append(contentsOf: bytes)
+        body.appendBytes(bytes)
     }
 
     func responseEnd(on connection: HTTPClientConnection) {

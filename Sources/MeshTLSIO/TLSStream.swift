@@ -123,8 +123,8 @@ public final class TLSStream: ByteStream, ByteStreamHandler {
         guard !shutdownRequested else { return }
         switch phase {
         case .closed: return
-        case .handshaking: pending.append(contentsOf: bytes)
-        case .active: staging.append(contentsOf: bytes)
+        case .handshaking: pending.appendBytes(bytes)
+        case .active: staging.appendBytes(bytes)
         }
     }
 

@@ -107,14 +107,7 @@ final class LogBuffer {
     /// `value`'s low `digits` hex digits, lower case, leading zeros kept.
     func hex(_ value: UInt64, digits: Int) {
         reserve(digits)
-        var rest = value
-        var at = base + count + digits
-        while at > base + count {
-            at -= 1
-            let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
-            at.pointee = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
-            rest >>= 4
-        }
+        TraceParent.writeHex(value, digits: digits, to: base + count)
         count += digits
     }
 

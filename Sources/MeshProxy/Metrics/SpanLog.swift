@@ -5,12 +5,13 @@ import MeshIO
 /// The trace spans one event loop finished, sent to the control plane in batches
 /// (`POST /v1/spans` with `{"spans":[...]}`): one span per sampled request and side, read
 /// from its decision record, written as JSON straight into a buffer. A batch goes out once
-/// 64 KiB wait or a second after its first span; while two batches are on their way the
-/// spans wait, and beyond 1 MiB waiting new ones are dropped and counted (a control plane
-/// that is away or slow never grows a sidecar's memory). Confined to its loop.
+/// 32 KiB wait (the control plane takes bodies up to 64 KiB) or a second after its first
+/// span; while two batches are on their way the spans wait, and beyond 1 MiB waiting new
+/// ones are dropped and counted (a control plane that is away or slow never grows a
+/// sidecar's memory). Confined to its loop.
 final class SpanLog: @unchecked Sendable {
     /// A batch goes out once this much waits.
-    static let flushBytes = 64 * 1024
+    static let flushBytes = 32 * 1024
     /// The longest a span waits.
     static let flushDelay: UInt64 = 1_000_000_000
     /// Spans beyond this much waiting are dropped.
@@ -168,7 +169,7 @@ final class SpanLog: @unchecked Sendable {
         var body: [UInt8] = []
         body.reserveCapacity(buffer.count + 12)
         body.append(contentsOf: "{\"spans\":[".utf8)
-        body.append(contentsOf: buffer.bytes)
+        body.appendBytes(buffer.bytes)
         body.append(contentsOf: "]}".utf8)
         let count = spans
         buffer.clear()

@@ -367,7 +367,7 @@ final class ProxyExchange: HTTPRequestHandler {
         guard let connection = attempt?.connection else {
             // No attempt under way (the request waits for a connection): keep every byte to
             // send when it starts, and stop reading the caller past the replay limit.
-            replay.append(contentsOf: bytes)
+            replay.appendBytes(bytes)
             if replay.count > Self.replayLimit {
                 recordingBody = false
                 replayable = false
@@ -377,7 +377,7 @@ final class ProxyExchange: HTTPRequestHandler {
         }
         if recordingBody {
             if replay.count + bytes.count <= Self.replayLimit {
-                replay.append(contentsOf: bytes)
+                replay.appendBytes(bytes)
             } else {
                 recordingBody = false
                 replayable = false
