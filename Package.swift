@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
         .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl", "MeshTLS", "MeshTrace"]),
-        .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"]),
+        .testTarget(name: "MeshTraceTests", dependencies: ["MeshTestSupport", "MeshTrace"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshCore", "MeshResilience"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MeshControl
+import MeshTestSupport
 import MeshTrace
 import Testing
 
@@ -92,7 +93,9 @@ import Testing
     /// answers as before meanwhile.
     @Test func exportFailuresAreCounted() throws {
         var configuration = ControlConfiguration()
-        configuration.otlpEndpoint = try OTLPEndpoint(parsing: "http://127.0.0.1:\(try Self.closedPort())/v1/traces")
+        let refusing = try reserveRefusingPort()
+        defer { close(refusing.fd) }
+        configuration.otlpEndpoint = try OTLPEndpoint(parsing: "http://\(refusing.address)/v1/traces")
         try withControlPlane(configuration: configuration) { control in
             #expect(try Self.post(control, [Self.span("a000000000000001"), Self.span("a000000000000002")]).status == 202)
             let deadline = Date().addingTimeInterval(20)
@@ -132,20 +135,5 @@ import Testing
         } catch {
             #expect(error.message == message)
         }
-    }
-
-    /// A loopback port nothing listens on (bound, then closed).
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
