@@ -7,9 +7,9 @@ import MeshTrace
 import MeshYAML
 
 /// The control plane's state and API logic: the instance registry, the versioned snapshots,
-/// the held long polls and the spans the sidecars send (kept, and pushed to a collector). Confined to one event loop: every method runs on `loop`'s thread
-/// (connections' handlers call it there; `ControlPlane` hops there for everything else),
-/// so it takes no lock.
+/// the held long polls and the spans the sidecars send (kept, and pushed to a collector).
+/// Confined to one event loop: every method runs on `loop`'s thread (connections' handlers
+/// call it there; `ControlPlane` hops there for everything else), so it takes no lock.
 final class ControlState: @unchecked Sendable {
     let loop: EventLoop
     let configuration: ControlConfiguration
