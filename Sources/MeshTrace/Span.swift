@@ -1,3 +1,5 @@
+import MeshCore
+
 /// One finished request as one side of it saw it: the caller's sidecar (or the ingress)
 /// records a client span, the callee's sidecar a server span, and both send them to the
 /// control plane (`POST /v1/spans`). Its JSON is the wire format, key for key:
@@ -82,7 +84,7 @@ public struct Span: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let at = SpanError.path(decoder.codingPath)
+        let at = CodingPathText.text(decoder.codingPath)
         func fail(_ key: CodingKeys, _ message: String) -> SpanError {
             SpanError((at.isEmpty ? "" : at + ".") + key.stringValue + ": " + message)
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MeshCore
 
 /// The body of `POST /v1/spans`, `{"spans": [Span...]}`, and of `GET /v1/traces/ID`.
 public struct SpanBatch: Codable, Sendable, Equatable {
@@ -26,13 +27,13 @@ public struct SpanBatch: Codable, Sendable, Equatable {
     static func describe(_ error: DecodingError) -> String {
         switch error {
         case .keyNotFound(let key, let context):
-            return "\(SpanError.path(context.codingPath + [key])): missing"
+            return "\(CodingPathText.text(context.codingPath + [key])): missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            let field = SpanError.path(context.codingPath)
+            let field = CodingPathText.text(context.codingPath)
             return (field.isEmpty ? "the body" : field) + ": wrong type (" + expected(context.codingPath) + ")"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "the body is not valid JSON" }
-            return "\(SpanError.path(context.codingPath)): invalid value"
+            return "\(CodingPathText.text(context.codingPath)): invalid value"
         @unknown default:
             return "the body does not have the shape {\"spans\": [...]}"
         }

@@ -1,3 +1,5 @@
+import MeshCore
+
 /// Something that happened during a span at a point in time (an attempt that failed and
 /// was retried, an ejection), as a name.
 public struct SpanEvent: Codable, Sendable, Equatable {
@@ -20,7 +22,7 @@ public struct SpanEvent: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let time = try container.decode(Int64.self, forKey: .timeUnixNano)
         guard time >= 0 else {
-            throw SpanError(SpanError.path(decoder.codingPath + [CodingKeys.timeUnixNano]) + ": expected nanoseconds since the epoch (>= 0), got \(time)")
+            throw SpanError(CodingPathText.text(decoder.codingPath + [CodingKeys.timeUnixNano]) + ": expected nanoseconds since the epoch (>= 0), got \(time)")
         }
         timeUnixNano = UInt64(time)
         name = try container.decode(String.self, forKey: .name)
