@@ -33,8 +33,10 @@ let package = Package(
         .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML"]),
         // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
         .target(name: "MeshConfig", dependencies: ["MeshCore"]),
+        // Distributed traces with no I/O: spans, their bounded store, OTLP/JSON, the terminal waterfall.
+        .target(name: "MeshTrace", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
-        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS", "MeshMetrics"]),
+        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS", "MeshMetrics", "MeshTrace"]),
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
@@ -56,7 +58,7 @@ let package = Package(
         // Prometheus text format 0.0.4 and lock-free duration histograms.
         .target(name: "MeshMetrics", swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS", "MeshTrace"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
@@ -68,7 +70,8 @@ let package = Package(
         .testTarget(name: "MeshHTTPIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO"]),
         .testTarget(name: "MeshYAMLTests", dependencies: ["MeshYAML"]),
         .testTarget(name: "MeshTopologyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshYAML", "MeshTopology"]),
-        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl", "MeshTLS"]),
+        .testTarget(name: "MeshControlTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshConfig", "MeshTopology", "MeshYAML", "MeshControl", "MeshTLS", "MeshTrace"]),
+        .testTarget(name: "MeshTraceTests", dependencies: ["MeshTestSupport", "MeshTrace"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshCore", "MeshResilience"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),

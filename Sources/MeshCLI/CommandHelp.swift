@@ -73,7 +73,7 @@ struct CommandHelp: Sendable {
     static let all: [CommandHelp] = [
         CommandHelp(
             name: "up", summary: "launch a topology: control plane, apps, sidecars, ingress",
-            usage: ["meshbed up FILE [--detach] [--state-dir DIR] [--seed N] [--runtime process] [--no-mesh] [--ready-timeout D]"],
+            usage: ["meshbed up FILE [--detach] [--state-dir DIR] [--seed N] [--runtime process] [--no-mesh] [--prometheus] [--otlp-endpoint URL] [--ready-timeout D]"],
             details: """
             In the foreground until Ctrl-C (or SIGTERM, SIGHUP), then everything is torn down; with --detach it
             returns once every instance is ready and a supervisor keeps running in the background. One topology
@@ -86,6 +86,7 @@ struct CommandHelp: Sendable {
                 Flag("--runtime process", "where instances run; only 'process' (local processes) so far, netns is not supported yet"),
                 Flag("--no-mesh", "start only the apps: no control plane, sidecars or ingress"),
                 Flag("--prometheus", "also start a Prometheus server (Debian's 'prometheus') scraping every admin port every second"),
+                Flag("--otlp-endpoint URL", "the control plane pushes the spans it receives to this OTLP/HTTP collector as JSON (http://HOST:PORT[/PATH], default path /v1/traces)"),
                 Flag("--ready-timeout D", "how long each stage may take to become ready (default 10s)"),
                 Flag("--supervise", "internal: this process is the supervisor that --detach started"),
             ],
@@ -134,6 +135,28 @@ struct CommandHelp: Sendable {
             ],
             examples: ["meshbed logs reviews", "meshbed logs --follow --json"],
             exits: "0 printed (with --follow: stopped on request or with the topology), 2 bad input or no such topology or service"),
+        CommandHelp(
+            name: "trace", summary: "the traces a running topology's control plane keeps: a list, a waterfall, OTLP/JSON",
+            usage: ["meshbed trace [--limit N] [--json] [--topology NAME] [--state-dir DIR]",
+                    "meshbed trace ID|latest [--json] [--topology NAME] [--state-dir DIR]",
+                    "meshbed trace [ID] --otlp FILE [--limit N] [--topology NAME] [--state-dir DIR]"],
+            details: """
+            The sidecars and the ingress send a span per finished request to the control plane, which keeps
+            the most recent traces (2,000 traces, 100,000 spans). Without ID: the most recent traces, newest
+            first, one line each (trace id, root service → peer, request, status, spans, duration). With ID
+            (or 'latest'): that trace as a waterfall, its spans as a tree by parent with a bar on the trace's
+            time axis and each span's events (retries) under it. --otlp writes OTLP/JSON
+            (ExportTraceServiceRequest) of the trace, or of every trace kept, for any OpenTelemetry tool.
+            """,
+            flags: [
+                Flag("--limit N", "how many traces the list shows (default 20) or --otlp writes (default all)"),
+                Flag("--json", "print the control plane's JSON (the summaries, or the trace's spans)"),
+                Flag("--otlp FILE", "write OTLP/JSON to FILE ('-': standard output) instead"),
+                Flag("--topology NAME", "which topology (found from any directory while it runs)"),
+                stateDir,
+            ],
+            examples: ["meshbed trace", "meshbed trace latest", "meshbed trace 0af7651916cd43dd8448eb211c80319c --otlp trace.json"],
+            exits: "0 printed, 1 the control plane did not answer, 2 bad input (a malformed ID, a flag, a topology without the mesh), 3 no such trace or no such running topology"),
         CommandHelp(
             name: "validate", summary: "check topology and scenario files",
             usage: ["meshbed validate FILE..."],
@@ -346,7 +369,7 @@ struct CommandHelp: Sendable {
             exits: "0 stopped, 2 bad input or port in use"),
         CommandHelp(
             name: "control", summary: "run the control plane for a topology file (as 'up' starts it)",
-            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D] [--ca-dir DIR]"],
+            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D] [--ca-dir DIR] [--otlp-endpoint URL]"],
             details: """
             Keeps the registry of instances and serves versioned snapshots to sidecars. With mTLS it is the \
             mesh's certificate authority: it signs with the root the topology's mesh.ca names, else the one \
@@ -359,6 +382,7 @@ struct CommandHelp: Sendable {
                 Flag("--bind ADDRESS", "numeric address to listen on (default 127.0.0.1)"),
                 Flag("--hold D", "how long a snapshot long-poll is held open (default 20s)"),
                 Flag("--ca-dir DIR", "where the mesh's root certificate and key are kept (made when absent; mTLS only)"),
+                Flag("--otlp-endpoint URL", "push the spans received to this OTLP/HTTP collector as JSON (http://HOST:PORT[/PATH]; batched every second or 512 spans)"),
             ],
             examples: ["meshbed control --topology topologies/bookinfo.yaml --port 15000"],
             exits: "0 stopped, 2 bad input or port in use"),

@@ -3,7 +3,7 @@ import MeshIO
 /// The `meshbed` command: picks the subcommand and turns every failure into one line and an exit status.
 public enum CommandLineTool {
     /// Subcommands of the contract (SPEC §2) that later work adds.
-    static let planned = ["logs", "trace", "image"]
+    static let planned = ["image"]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
@@ -45,6 +45,7 @@ public enum CommandLineTool {
         case "fault": return try FaultCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
         case "logs": return try LogsCommand.run(rest)
+        case "trace": return try TraceCommand.run(rest)
         case "validate": return try ValidateCommand.run(rest)
         case "run": return try RunCommand.run(rest)
         case "test": return try TestCommand.run(rest)

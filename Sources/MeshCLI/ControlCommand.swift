@@ -8,13 +8,16 @@ import MeshTopology
 /// `meshbed control`: runs the control plane for one topology file in the foreground
 /// until SIGINT or SIGTERM.
 ///
-///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s] [--ca-dir DIR]
+///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s] [--ca-dir DIR] [--otlp-endpoint URL]
 ///
 /// With mTLS (`mesh.mtls` strict or permissive) it is the mesh's certificate authority: it
 /// signs with an intermediate (made at start) under the root `mesh.ca` names, else the one
 /// kept in `--ca-dir` (made there when absent), else a root of its own made for this run; it
 /// checks bootstrap tokens made with
 /// the secret in `MESHBED_CA_SECRET` (required with mTLS: `up` sets it).
+///
+/// With `--otlp-endpoint http://HOST:PORT[/PATH]` it pushes the spans the sidecars send it to
+/// that OTLP/HTTP collector as JSON (batched; see `OTLPExporter`).
 ///
 /// An invalid topology prints its diagnostics (`FILE:LINE:COLUMN: message`, one per line)
 /// on standard error and exits 2, as does a port in use. `--port` 0 (the default) takes
@@ -27,6 +30,7 @@ enum ControlCommand {
         let bind = try scanner.option("--bind") ?? "127.0.0.1"
         let hold = try scanner.durationOption("--hold") ?? .seconds(20)
         let caDirectory = try scanner.option("--ca-dir")
+        let otlpText = try scanner.option("--otlp-endpoint")
         try scanner.finish()
         guard let file else {
             throw UsageError("--topology: missing (expected the topology file to serve)")
@@ -51,6 +55,7 @@ enum ControlCommand {
         }
 
         var configuration = ControlConfiguration(holdTime: UInt64(hold.meshbedNanoseconds))
+        if let otlpText { configuration.otlpEndpoint = try otlpEndpoint(otlpText) }
         if topology.mesh.mtls != .disabled {
             configuration.certificateAuthority = try certificateAuthority(for: topology, file: file, directory: caDirectory)
         }
@@ -66,6 +71,15 @@ enum ControlCommand {
         _ = Posix.waitForSignal([ProcessSignal.interrupt, ProcessSignal.terminate])
         control.shutdown()
         return 0
+    }
+
+    /// `--otlp-endpoint`'s URL, checked (`up` checks it with this too, before anything starts).
+    static func otlpEndpoint(_ text: String) throws(UsageError) -> OTLPEndpoint {
+        do {
+            return try OTLPEndpoint(parsing: text)
+        } catch {
+            throw UsageError("--otlp-endpoint: \(error.message)")
+        }
     }
 
     /// The CA of an mTLS topology (see the type's comment).

@@ -2,7 +2,7 @@ import FoundationEssentials
 import MeshCore
 import MeshOrchestrator
 
-/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N] [--prometheus]`: launches a
+/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N] [--prometheus] [--otlp-endpoint URL]`: launches a
 /// topology. Hidden flags: `--no-mesh` (only the apps), `--supervise` (this process is the
 /// supervisor `--detach` started), `--ready-timeout D` (each stage's readiness deadline).
 enum UpCommand {
@@ -15,6 +15,7 @@ enum UpCommand {
         let supervise = scanner.flag("--supervise")
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
         let prometheus = scanner.flag("--prometheus")
+        let otlpEndpoint = try scanner.option("--otlp-endpoint")
         let readyTimeout = try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout
         let files = scanner.positionals()
         try scanner.finish()
@@ -37,6 +38,10 @@ enum UpCommand {
                 throw UsageError("--prometheus: no 'prometheus' executable on PATH (Debian: apt-get install prometheus)")
             }
             options.prometheus = executable
+        }
+        if let otlpEndpoint {
+            if noMesh { throw UsageError("--otlp-endpoint exports the spans the sidecars send the control plane: it needs the mesh (not --no-mesh)") }
+            options.otlpEndpoint = try ControlCommand.otlpEndpoint(otlpEndpoint).description
         }
         return TopologyLauncher.up(options)
     }

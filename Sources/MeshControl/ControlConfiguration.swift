@@ -22,6 +22,12 @@ public struct ControlConfiguration: Sendable {
     /// The CA that signs sidecars' certificates (`POST /v1/certificates`); nil when the
     /// topology's mTLS is disabled.
     public var certificateAuthority: CertificateAuthority?
+    /// Where the spans received (`POST /v1/spans`) are pushed as OTLP/HTTP JSON; nil: kept
+    /// in memory only (`GET /v1/traces`).
+    public var otlpEndpoint: OTLPEndpoint?
+    /// The most traces and spans kept in memory (the oldest traces go first).
+    public var maxTraces = 2_000
+    public var maxSpans = 100_000
 
     /// The defaults of the protocol (see `MeshConfig`): 20 s hold, 3 s heartbeat timeout
     /// checked every 500 ms, 64 KiB bodies.

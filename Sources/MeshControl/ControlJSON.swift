@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MeshCore
 
 /// JSON in and out of the control plane's API: compact, sorted keys (stable bytes for
 /// tests and diffs), and one-line messages for bodies that do not decode.
@@ -37,7 +38,7 @@ enum ControlJSON {
     static func describe(_ error: DecodingError) -> String {
         switch error {
         case .keyNotFound(let key, let context):
-            return "missing field '\(path(context.codingPath + [key]))'"
+            return "missing field '\(CodingPathText.text(context.codingPath + [key]))'"
         case .typeMismatch(let type, let context):
             let null = context.debugDescription.contains("found null") ? ", got null" : ""
             return "\(fieldLabel(context.codingPath))expected \(noun(type))\(null)"
@@ -52,19 +53,7 @@ enum ControlJSON {
     }
 
     private static func fieldLabel(_ codingPath: [any CodingKey]) -> String {
-        codingPath.isEmpty ? "" : "field '\(path(codingPath))': "
-    }
-
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        var text = ""
-        for key in codingPath {
-            if let index = key.intValue {
-                text += "[\(index)]"
-            } else {
-                text += text.isEmpty ? key.stringValue : "." + key.stringValue
-            }
-        }
-        return text
+        codingPath.isEmpty ? "" : "field '\(CodingPathText.text(codingPath))': "
     }
 
     private static func noun(_ type: Any.Type) -> String {

@@ -17,6 +17,9 @@ import MeshHTTP
 ///     POST /v1/faults             a fault as the topology writes it, in JSON → 201 {"fault", "version"}
 ///     DELETE /v1/faults           → 200 {"cleared": N, "version": N} (every fault)
 ///     DELETE /v1/faults/ID        → 200 {"cleared": 1, "version": N}, or 404
+///     POST /v1/spans             {"spans": [Span]} → 202 {"accepted": N, "dropped": N} (from the sidecars)
+///     GET  /v1/traces            ?limit=N → 200 {"traces": [TraceSummary]}, newest first
+///     GET  /v1/traces/ID         → 200 {"spans": [Span]} by start time; 404 unknown, 400 malformed ID
 ///     /version, /reset, /populate, /proxies…  Toxiproxy's API (`ToxiproxyRoute`)
 ///
 /// `HEAD` is accepted wherever `GET` is.
@@ -36,6 +39,9 @@ enum ControlRoute: Equatable {
     case addFault
     case clearFaults
     case clearFault(id: String)
+    case spans
+    case traces
+    case trace(id: String)
     case toxiproxy(ToxiproxyRoute)
 
     /// What a method and path come to: an endpoint, no such path, or a path that exists
@@ -80,7 +86,15 @@ enum ControlRoute: Equatable {
         case "/metrics": return (.get, .metrics)
         case "/v1/certificates": return (.post, .certificates)
         case "/v1/mtls": return (.put, .mtls)
+        case "/v1/spans": return (.post, .spans)
+        case "/v1/traces": return (.get, .traces)
         default:
+            let traces = "/v1/traces/"
+            if path.hasPrefix(traces) {
+                let id = QueryParameters.decode(path.dropFirst(traces.count))
+                guard !id.isEmpty, !id.contains("/") else { return nil }
+                return (.get, .trace(id: id))
+            }
             let instances = "/v1/instances/", suffix = "/down"
             if path.hasPrefix(instances), path.hasSuffix(suffix), path.count > instances.count + suffix.count {
                 let id = QueryParameters.decode(path.dropFirst(instances.count).dropLast(suffix.count))

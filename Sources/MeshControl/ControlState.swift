@@ -3,12 +3,13 @@ import MeshHTTP
 import MeshHTTPIO
 import MeshIO
 import MeshTopology
+import MeshTrace
 import MeshYAML
 
-/// The control plane's state and API logic: the instance registry, the versioned snapshots
-/// and the held long polls. Confined to one event loop: every method runs on `loop`'s thread
-/// (connections' handlers call it there; `ControlPlane` hops there for everything else),
-/// so it takes no lock.
+/// The control plane's state and API logic: the instance registry, the versioned snapshots,
+/// the held long polls and the spans the sidecars send (kept, and pushed to a collector).
+/// Confined to one event loop: every method runs on `loop`'s thread (connections' handlers
+/// call it there; `ControlPlane` hops there for everything else), so it takes no lock.
 final class ControlState: @unchecked Sendable {
     let loop: EventLoop
     let configuration: ControlConfiguration
@@ -27,6 +28,10 @@ final class ControlState: @unchecked Sendable {
     /// The loop's time at the last expiry check (or the start).
     private var lastExpiryCheck: UInt64?
     private var stopped = false
+    /// The most recent traces (`POST /v1/spans`, `GET /v1/traces`).
+    private var spanStore: SpanStore
+    /// Pushes spans to the OTLP collector, when there is one.
+    private let exporter: OTLPExporter?
 
     init(topology: Topology, loop: EventLoop, configuration: ControlConfiguration) {
         self.loop = loop
@@ -39,6 +44,9 @@ final class ControlState: @unchecked Sendable {
         faultBook = book
         store = SnapshotStore(topology: topology, faults: book.configs)
         snapshotResponse = Self.response(for: store.current)
+        spanStore = SpanStore(maxTraces: configuration.maxTraces, maxSpans: configuration.maxSpans,
+                              maxSpansPerTrace: min(1_000, configuration.maxSpans))
+        exporter = configuration.otlpEndpoint.map { OTLPExporter(endpoint: $0, loop: loop) }
     }
 
     // MARK: life cycle
@@ -61,6 +69,7 @@ final class ControlState: @unchecked Sendable {
         expiryTimer = nil
         if let faultTimer { loop.cancel(faultTimer) }
         faultTimer = nil
+        exporter?.stop()
         let waiting = polls
         polls = [:]
         for poll in waiting.values {
@@ -233,7 +242,8 @@ final class ControlState: @unchecked Sendable {
         case .health:
             return .json(Health(status: "ok", version: store.version))
         case .metrics:
-            let body = ControlMetrics.render(version: store.version, instances: instances(), faults: faultBook.entries.count, heldPolls: polls.count)
+            let body = ControlMetrics.render(version: store.version, instances: instances(), faults: faultBook.entries.count, heldPolls: polls.count,
+                                             spans: spanStore, export: exporter?.queue)
             return ControlResponse(status: 200, body: body, contentType: ControlMetrics.contentType)
         case .mtls:
             let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
@@ -258,6 +268,22 @@ final class ControlState: @unchecked Sendable {
             guard outcome.changed else { return outcome.response }
             faultsChanged()
             return answerWhenApplied(outcome.response, on: exchange)
+        case .spans:
+            let spans: [Span]
+            do {
+                spans = try SpanBatch.decode(body)
+            } catch {
+                throw .badRequest("invalid spans: \(error.message)")
+            }
+            let kept = spanStore.append(spans)
+            exporter?.export(spans)
+            return .json(["accepted": kept, "dropped": spans.count - kept], status: 202)
+        case .traces:
+            return .json(TraceList(traces: spanStore.recent(limit: try Self.traceLimit(query))))
+        case .trace(let id):
+            if let problem = Span.idProblem(id, digits: 32) { throw .badRequest("trace id: \(problem)") }
+            guard let spans = spanStore.trace(id) else { throw ControlError(status: 404, "no trace '\(id)' (it was never received, or was evicted by newer ones)") }
+            return .json(SpanBatch(spans: spans))
         case .certificates:
             guard let authority = configuration.certificateAuthority else {
                 throw ControlError(status: 404, "no certificates are issued: mesh.mtls is 'disabled' in this topology")
@@ -406,6 +432,18 @@ final class ControlState: @unchecked Sendable {
         case .failure(let errors):
             throw .badRequest("invalid fault: " + errors.diagnostics.map(\.message).joined(separator: "; "))
         }
+    }
+
+    /// `limit` of `GET /v1/traces`: 1 to the most traces kept, 20 when absent.
+    static func traceLimit(_ query: String?) throws(ControlError) -> Int {
+        guard let text = QueryParameters(query)["limit"] else { return 20 }
+        guard let limit = Int(text), limit >= 1 else { throw .badRequest("limit: expected a number of traces >= 1, got '\(text)'") }
+        return limit
+    }
+
+    /// The body of `GET /v1/traces`.
+    private struct TraceList: Encodable {
+        let traces: [TraceSummary]
     }
 
     /// The body of `GET /v1/faults`.

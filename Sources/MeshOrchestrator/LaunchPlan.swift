@@ -10,6 +10,7 @@ import MeshTopology
 /// Command lines (SPEC §5 and the component contracts):
 ///
 ///     meshbed control --topology FILE --port P [--ca-dir STATE/NAME/ca]     (--ca-dir with mTLS)
+///                     [--otlp-endpoint URL]                                 (`up --otlp-endpoint`)
 ///     meshbed echo --port P --service S --version V --instance ID [--error-rate PCT] [--latency D]
 ///                  [--call A,B --outbound 127.0.0.1:PO] [--seed S] --threads 1   (calls only with the mesh)
 ///     meshbed exec-app --dir TOPOLOGY_DIR -- COMMAND...        ({port} substituted)
@@ -59,7 +60,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public init(
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
         runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil,
-        caSecret: String? = nil, prometheus: String? = nil
+        caSecret: String? = nil, prometheus: String? = nil, otlpEndpoint: String? = nil
     ) {
         let prometheus = mesh ? prometheus : nil
         precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil), "LaunchPlan: wrong number of ports")
@@ -156,6 +157,7 @@ public struct LaunchPlan: Sendable, Equatable {
                 arguments += ["--ca-dir", stateDirectory.directory(of: name) + "/ca"]
                 env.append(("MESHBED_CA_SECRET", mtls))
             }
+            if let otlpEndpoint { arguments += ["--otlp-endpoint", otlpEndpoint] }
             let controlSpec = spec("control", .control, arguments: arguments, env: env,
                                    probe: .http(address: control, path: "/v1/instances", accepts: 200...200))
             stages.append(LaunchStage(title: "control plane", processes: [controlSpec]))

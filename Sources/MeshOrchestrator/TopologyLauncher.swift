@@ -68,7 +68,7 @@ public enum TopologyLauncher {
                               runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
                               environment: ProcessInfo.processInfo.environment, seed: options.seed,
                               caSecret: options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil,
-                              prometheus: options.mesh ? options.prometheus : nil)
+                              prometheus: options.mesh ? options.prometheus : nil, otlpEndpoint: options.otlpEndpoint)
         plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         // Listed in the per-user index for as long as this process supervises the topology.
@@ -92,6 +92,7 @@ public enum TopologyLauncher {
         if !options.mesh { arguments.append("--no-mesh") }
         if let seed = options.seed { arguments += ["--seed", String(seed)] }
         if options.prometheus != nil { arguments.append("--prometheus") }
+        if let endpoint = options.otlpEndpoint { arguments += ["--otlp-endpoint", endpoint] }
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
         // Nor may it carry the markers of a topology this process runs in (`down` of that one would take it along).

@@ -21,6 +21,9 @@ public struct UpOptions: Sendable, Equatable {
     public var seed: UInt64?
     /// `--prometheus`: the Prometheus executable to start, scraping every admin port.
     public var prometheus: String?
+    /// `--otlp-endpoint URL`: the control plane pushes the spans it receives there (OTLP/HTTP
+    /// JSON); checked by the CLI before it gets here.
+    public var otlpEndpoint: String?
     /// With `detach`: print nothing once ready (a scenario run prints its own report).
     public var quiet = false
     /// With `detach`: signals (blocked by the caller) that end the wait for readiness: the

@@ -111,6 +111,16 @@ import Testing
         #expect(control.probe == .http(address: plan.state.control!, path: "/v1/instances", accepts: 200...200))
     }
 
+    @Test func controlPlaneExportsToTheOTLPEndpointGiven() throws {
+        let topology = sampleTopology(ingressPort: 0)
+        let count = LaunchPlan.portCount(for: topology, mesh: true)
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: Self.store, runID: "run1", supervisorPID: 99, ports: Array(20000..<(20000 + count)),
+                              environment: [:], otlpEndpoint: "http://127.0.0.1:4318/v1/traces")
+        #expect(try spec(plan, "control").request.arguments.suffix(2) == ["--otlp-endpoint", "http://127.0.0.1:4318/v1/traces"])
+        #expect(try spec(Self.plan(), "control").request.arguments.contains("--otlp-endpoint") == false)
+    }
+
     @Test func echoAppCommandLines() throws {
         let plan = Self.plan()
         let web = try #require(plan.state.instances.first { $0.id == "web-v1-0" })
