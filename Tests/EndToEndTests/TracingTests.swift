@@ -165,6 +165,63 @@ import Testing
         #expect(stopped.status == 3 && stopped.stderr.contains("is not running"), "\(stopped.stderr)")
     }
 
+    /// One request through bookinfo (as jason: reviews v2, which calls ratings) with a
+    /// caller's `traceparent`: eight spans of that one trace, reported by the sidecars
+    /// themselves, each server span the child of its caller's client span and each client
+    /// span the child of its service's server span (the echo app passed the header on); the
+    /// waterfall names every hop, the OTLP export parses with opentelemetry-proto.
+    @Test func aRequestThroughBookinfoIsOneTrace() throws {
+        let workspace = try MeshUpTests.Workspace()
+        defer { workspace.cleanUp() }
+        let up = try workspace.meshbed(["up", OTelPython.root + "/topologies/bookinfo.yaml", "--detach"])
+        try #require(up.status == 0, "\(up.stderr)")
+        let state = try workspace.state("bookinfo")
+        let ingress = try #require(state["ingress"] as? String), control = try #require(state["control"] as? String)
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736", caller = "00f067aa0ba902b7"
+        let answer = try Harness.run("curl", ["-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: productpage",
+                                              "-H", "end-user: jason", "-H", "traceparent: 00-\(trace)-\(caller)-01", "http://\(ingress)/"],
+                                     timeout: 20).stdout
+        try #require(answer == "200")
+
+        // Sidecars send their spans within about a second of each request's end.
+        var spans: [[String: Any]] = []
+        #expect(eventually(within: 20) {
+            guard let text = try? MeshUpTests.curl(["http://\(control)/v1/traces/\(trace)"]), let body = text.components(separatedBy: "\r\n\r\n").last,
+                  let object = try? MeshUpTests.object(body) else { return false }
+            spans = object["spans"] as? [[String: Any]] ?? []
+            return spans.count >= 8
+        }, "\(spans.count) spans")
+        try #require(spans.count == 8, "\(spans.map { "\($0["service"] ?? "") \($0["kind"] ?? "") \($0["peer"] ?? "")" })")
+        func span(_ kind: String, _ service: String, _ peer: String) throws -> [String: Any] {
+            try #require(spans.first { $0["kind"] as? String == kind && $0["service"] as? String == service && $0["peer"] as? String == peer },
+                         "no \(kind) span of \(service) with peer \(peer)")
+        }
+        let calls = [("ingress", "productpage"), ("productpage", "details"), ("productpage", "reviews"), ("reviews", "ratings")]
+        for (from, to) in calls {
+            let client = try span("client", from, to), server = try span("server", to, from)
+            #expect(server["parentSpanId"] as? String == client["spanId"] as? String, "\(from) → \(to)")
+            #expect(client["status"] as? Int == 200 && server["status"] as? Int == 200)
+            // The caller's client span hangs off the span in which its app got the request.
+            let parent = from == "ingress" ? caller : try span("server", from, from == "productpage" ? "ingress" : "productpage")["spanId"] as? String
+            #expect(client["parentSpanId"] as? String == parent, "\(from) → \(to)")
+        }
+        #expect(try span("server", "reviews", "productpage")["version"] as? String == "v2")
+        #expect(Set(spans.compactMap { $0["spanId"] as? String }).count == 8)
+
+        let waterfall = try workspace.meshbed(["trace", trace])
+        #expect(waterfall.status == 0 && waterfall.stdout.hasPrefix("trace \(trace)  8 spans"), "\(waterfall.stdout)")
+        for (from, to) in calls { #expect(waterfall.stdout.contains("\(from) → \(to)"), "\(waterfall.stdout)") }
+        if let directory = OTelPython.directory {
+            let otlp = try workspace.meshbed(["trace", trace, "--otlp", "-"])
+            let read = try Harness.run("python3", [OTelPython.script, "parse"], input: Data(otlp.stdout.utf8), timeout: 30,
+                                       environment: ProcessInfo.processInfo.environment.merging(["PYTHONPATH": directory]) { $1 })
+            #expect(read.status == 0, "\(read.stderr)")
+            let parsed = try MeshUpTests.object(read.stdout)["spans"] as? [[String: Any]] ?? []
+            #expect(parsed.count == 8 && Set(parsed.compactMap { $0["traceId"] as? String }) == [trace])
+        }
+        #expect(try workspace.meshbed(["down", "bookinfo"]).status == 0)
+    }
+
     /// The span ids of an OTLP/JSON document, sorted.
     static func spanIds(_ text: String) -> [String] {
         guard let object = try? MeshUpTests.object(text) else { return [] }
