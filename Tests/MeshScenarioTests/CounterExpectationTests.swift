@@ -64,7 +64,7 @@ import Testing
             "dir/s.yaml:5:14: retries: counters are measured as their change over a step's action; put it on a traffic step (or another step with an action)",
         ])
         #expect(Self.errors("  - traffic: {to: reviews}\n    expect: {counters: {retrys: '> 0', requests: '> 1%'}}\n") == [
-            "dir/s.yaml:6:25: counters: unknown counter 'retrys' (known: requests, retries, timeouts, perTryTimeouts, localReplies, mirrored, mirrorFailures, ejections, overflows, budgetExhausted, inboundTLS, inboundPlaintext, tlsRejected, authorizationDenied, faulted, faultDelays, faultAborts, partitioned, toxicBytesDelayed, toxicBytesDropped, toxicResets, toxicCloses) (did you mean 'retries'?)",
+            "dir/s.yaml:6:25: counters: unknown counter 'retrys' (known: requests, retries, timeouts, perTryTimeouts, localReplies, mirrored, mirrorFailures, ejections, overflows, budgetExhausted, inboundTLS, inboundPlaintext, tlsRejected, authorizationDenied, faulted, faultDelays, faultAborts, partitioned, toxicBytesDelayed, toxicBytesDropped, toxicResets, toxicCloses, spansReported, spansDropped) (did you mean 'retries'?)",
             "dir/s.yaml:6:50: counters requests: expected a comparison like '> 0', got '> 1%' (a quoted string)",
         ])
         #expect(Self.errors("  - traffic: {to: reviews}\n    expect: {counters: {of: {service: reviewz}}}\n") == [
