@@ -83,7 +83,8 @@ struct SnapshotStore {
 
     /// The topology's telemetry settings as snapshots carry them (nil: every default).
     static func telemetry(of topology: Topology) -> TelemetryConfig? {
-        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog, tracingSampling: topology.mesh.tracingSampling)
+        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog, tracingSampling: topology.mesh.tracingSampling,
+                                        maxTracesPerSecond: topology.mesh.maxTracesPerSecond)
         return telemetry == .default ? nil : telemetry
     }
 

@@ -47,11 +47,26 @@ final class ProxyLoopState: @unchecked Sendable {
     /// This loop's finished spans, sent to the control plane; nil: none (tests).
     var spanLog: SpanLog?
     /// The share of new traces recorded, percent (the topology's `mesh.tracing.sampling`).
-    var tracingSampling: Double {
-        refreshTable()
-        return sampling
-    }
     private var sampling: Double = 100
+    /// New traces this loop may still record now (a token bucket of `maxTracesPerSecond`),
+    /// and when it was last refilled (`timers` time).
+    private var traceTokens: Double = 100
+    private var tokensRefilledAt: UInt64 = 0
+
+    /// Whether a trace this loop starts is recorded: `mesh.tracing.sampling` percent of the
+    /// time (from the seeded stream), and no more than `maxTracesPerSecond` a second.
+    func sampleNewTrace() -> Bool {
+        refreshTable()
+        guard draw(percent: sampling) else { return false }
+        let rate = Double(table.maxTracesPerSecond)
+        let now = timers.now
+        let elapsed = now > tokensRefilledAt ? now - tokensRefilledAt : 0
+        traceTokens = min(rate, traceTokens + Double(elapsed) * rate / 1e9)
+        tokensRefilledAt = max(tokensRefilledAt, now)
+        guard traceTokens >= 1 else { return false }
+        traceTokens -= 1
+        return true
+    }
     /// Trace and span ids: random (never the seeded stream: ids must differ between runs and
     /// sidecars, and drawing them must not move the seeded decisions).
     private var ids = SeededRandom(seed: UInt64.random(in: 1...UInt64.max))

@@ -18,6 +18,8 @@ public struct RoutingTable: Sendable {
     var accessLog = true
     /// The share of new traces recorded, percent (the topology's `mesh.tracing.sampling`).
     var tracingSampling: Double = 100
+    /// The most new traces a loop records per second (`mesh.tracing.maxTracesPerSecond`).
+    var maxTracesPerSecond = 100
 
     /// What mTLS needs from a snapshot, in one reference (the table is copied often on the
     /// data path: one retain for all of it, none without mTLS).
@@ -157,6 +159,7 @@ public struct RoutingTable: Sendable {
         self.init(version: snapshot.version, destinations: destinations)
         accessLog = (snapshot.telemetry ?? .default).accessLog
         tracingSampling = (snapshot.telemetry ?? .default).tracingSampling
+        maxTracesPerSecond = (snapshot.telemetry ?? .default).maxTracesPerSecond
         if let mtls = snapshot.mtls {
             var services: [SocketAddress: String] = [:]
             for (name, destination) in destinations {

@@ -26,6 +26,8 @@ public struct MeshSettings: Sendable, Equatable {
     public let accessLog: Bool
     /// `tracing: {sampling: N}`, the percent of new traces whose spans sidecars record, default 100.
     public let tracingSampling: Double
+    /// `tracing: {maxTracesPerSecond: N}`, the most new traces each sidecar records per second, default 100.
+    public let maxTracesPerSecond: Int
 
     /// `mesh.ca`: the root certificate and its private key, PEM files. Relative paths are
     /// relative to the topology file's directory.
@@ -47,13 +49,14 @@ public struct MeshSettings: Sendable, Equatable {
     public static let `default` = MeshSettings()
 
     public init(mtls: MTLSMode = .strict, trustDomain: String = defaultTrustDomain, certTTL: Duration = defaultCertTTL,
-                ca: CAFiles? = nil, accessLog: Bool = true, tracingSampling: Double = 100) {
+                ca: CAFiles? = nil, accessLog: Bool = true, tracingSampling: Double = 100, maxTracesPerSecond: Int = 100) {
         self.mtls = mtls
         self.trustDomain = trustDomain
         self.certTTL = certTTL
         self.ca = ca
         self.accessLog = accessLog
         self.tracingSampling = tracingSampling
+        self.maxTracesPerSecond = maxTracesPerSecond
     }
 
     static let keys = ["mtls", "trustDomain", "certTTL", "ca", "accessLog", "tracing"]
@@ -114,17 +117,26 @@ public struct MeshSettings: Sendable, Equatable {
             if let flag = ValueReader.bool(value, key: "accessLog", log: &log) { accessLog = flag } else { valid = false }
         }
         var tracingSampling: Double = 100
+        var maxTracesPerSecond = 100
         if let value = fields["tracing"] {
-            if let fields = MappingReader(value, key: "tracing", context: "in mesh.tracing", allowed: ["sampling"], log: &log) {
+            if let fields = MappingReader(value, key: "tracing", context: "in mesh.tracing", allowed: ["sampling", "maxTracesPerSecond"], log: &log) {
                 if let sampling = fields["sampling"] {
                     if let percent = ValueReader.percent(sampling, key: "sampling", log: &log) { tracingSampling = percent } else { valid = false }
+                }
+                if let rate = fields["maxTracesPerSecond"] {
+                    if let count = ValueReader.integer(rate, key: "maxTracesPerSecond", in: 1...1_000_000, expected: "a whole number from 1 to 1000000",
+                                                       log: &log) {
+                        maxTracesPerSecond = count
+                    } else {
+                        valid = false
+                    }
                 }
             } else {
                 valid = false
             }
         }
         return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: accessLog,
-                                    tracingSampling: tracingSampling) : nil
+                                    tracingSampling: tracingSampling, maxTracesPerSecond: maxTracesPerSecond) : nil
     }
 
     /// Reads `ca: {cert: FILE, key: FILE}` (both required, non-empty).

@@ -107,6 +107,27 @@ import Testing
         #expect(batches.spans.count == 1 && batches.spans[0]["traceId"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
     }
 
+    @Test func newTracesAreRecordedAtMostMaxTracesPerSecond() throws {
+        let batches = Batches()
+        let harness = Self.harness(batches, telemetry: TelemetryConfig(maxTracesPerSecond: 2))
+        var flags: [UInt8] = []
+        for _ in 0..<5 {
+            harness.send()
+            flags.append(try Self.upstreamTraceparent(harness).flags)
+        }
+        #expect(flags == [1, 1, 0, 0, 0])
+        harness.advance(ms: 500)  // one more token
+        for _ in 0..<2 {
+            harness.send()
+            flags.append(try Self.upstreamTraceparent(harness).flags)
+        }
+        #expect(flags.suffix(2) == [1, 0])
+        harness.send(headers: ["traceparent: " + Self.caller])  // a sampled caller is followed whatever the budget
+        #expect(try Self.upstreamTraceparent(harness).flags == 1)
+        harness.advance(ms: 1000)
+        #expect(batches.spans.count == 4)
+    }
+
     @Test func retriesAreEventsOfOneSpan() throws {
         let batches = Batches()
         let harness = Self.harness(batches, policy: RoutePolicy(retries: 2, retryOn: [.serverError]))

@@ -9,7 +9,7 @@ import Testing
         #expect(topology.mesh.mtls == .strict)
         #expect(topology.mesh.trustDomain == "meshbed.local")
         #expect(topology.mesh.certTTL == .seconds(86_400))
-        #expect(topology.mesh.accessLog && topology.mesh.tracingSampling == 100)
+        #expect(topology.mesh.accessLog && topology.mesh.tracingSampling == 100 && topology.mesh.maxTracesPerSecond == 100)
         #expect(topology.mesh == .default)
         #expect(topology.ingress.port == 0)
         #expect(topology.routes.isEmpty && topology.policies.isEmpty && topology.authorization.isEmpty && topology.faults.isEmpty)
@@ -67,11 +67,11 @@ import Testing
 
     @Test func explicitSettings() throws {
         let topology = try topology(shop(services: ["web": [:]], [
-            ("mesh", ["mtls": "permissive", "trustDomain": "example.org", "certTTL": "90s", "accessLog": false, "tracing": ["sampling": 12.5]]),
+            ("mesh", ["mtls": "permissive", "trustDomain": "example.org", "certTTL": "90s", "accessLog": false, "tracing": ["sampling": 12.5, "maxTracesPerSecond": 7]]),
             ("ingress", ["port": 8080]),
         ]))
         #expect(topology.mesh == MeshSettings(mtls: .permissive, trustDomain: "example.org", certTTL: .seconds(90), accessLog: false,
-                                              tracingSampling: 12.5))
+                                              tracingSampling: 12.5, maxTracesPerSecond: 7))
         #expect(topology.ingress.port == 8080)
     }
 

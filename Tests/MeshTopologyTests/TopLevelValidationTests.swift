@@ -78,6 +78,8 @@ import Testing
             == "7:15: sampling: expected a percentage 0–100, got '101'")
         #expect(diagnostic(shop(services: ["web": [:]], [("mesh", ["tracing": ["rate": 5]])]))
             == "7:5: unknown key 'rate' in mesh.tracing")
+        #expect(diagnostic(shop(services: ["web": [:]], [("mesh", ["tracing": ["maxTracesPerSecond": 0]])]))
+            == "7:25: maxTracesPerSecond: expected a whole number from 1 to 1000000, got '0'")
     }
 
     @Test func certTTLOfAtLeastOneSecond() {

@@ -277,7 +277,8 @@ final class ProxyExchange: HTTPRequestHandler {
     }
 
     /// Joins the caller's trace (a valid `traceparent`: its trace id, its span as the parent,
-    /// its sampled flag) or starts one (recorded `mesh.tracing.sampling` percent of the time),
+    /// its sampled flag) or starts one (recorded as `mesh.tracing` says: `sampling` percent of
+    /// the time, at most `maxTracesPerSecond`),
     /// with a new span for this hop either way.
     private func beginSpan(_ head: HTTPRequestHead) {
         if let value = head.headers.firstValue("traceparent"), let caller = TraceParent(parsing: value) {
@@ -289,7 +290,7 @@ final class ProxyExchange: HTTPRequestHandler {
             traceHigh = state.newSpanID()
             traceLow = state.newSpanID()
             parentSpan = 0
-            traceFlags = state.draw(percent: state.tracingSampling) ? 1 : 0
+            traceFlags = state.sampleNewTrace() ? 1 : 0
         }
         spanID = state.newSpanID()
     }
