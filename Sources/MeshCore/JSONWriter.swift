@@ -234,6 +234,12 @@ public struct JSONArrayWriter {
         JSONWriter.appendString(value.utf8, into: &out.pointee)
     }
 
+    /// A string element from bytes (UTF-8; other bytes as escapes).
+    public mutating func element(bytes value: [UInt8]) {
+        separator()
+        value.withUnsafeBufferPointer { JSONWriter.appendString($0, into: &out.pointee) }
+    }
+
     /// An integer element.
     public mutating func element(integer value: some BinaryInteger) {
         separator()

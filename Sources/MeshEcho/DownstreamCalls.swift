@@ -12,6 +12,9 @@ struct CallResult {
     var isJSON: Bool
     /// Why the call failed, when it did.
     var error: String?
+    /// The decision records the sidecars on the call's way added to its answer
+    /// (`x-meshbed-explain`, when the request asked for them), each as its header said it.
+    var explain: [[UInt8]] = []
 }
 
 /// The calls an echo app makes per request (`calls:` in the topology): one GET per
@@ -67,6 +70,7 @@ final class DownstreamCalls: HTTPClientResponseHandler {
         guard let index = slots[ObjectIdentifier(connection)] else { return }
         results[index].status = head.status
         results[index].isJSON = head.headers.firstValue("content-type").map { $0.starts(with: "application/json".utf8) } ?? false
+        results[index].explain = head.headers.values("x-meshbed-explain").map { Array($0) }
     }
 
     func responseBody(_ bytes: UnsafeRawBufferPointer, on connection: HTTPClientConnection) {

@@ -70,6 +70,11 @@ struct EchoIdentity: Sendable {
                 json.field("service", string: call.service)
                 if let status = call.status { json.field("status", integer: status) } else { json.fieldNull("status") }
                 if let error = call.error { json.field("error", string: error) }
+                if !call.explain.isEmpty {
+                    // The sidecars' decision records of this call, as their headers carried them
+                    // (strings: an app outside the mesh could send anything in that header).
+                    json.field("explain", array: { list in for record in call.explain { list.element(bytes: record) } })
+                }
                 if call.isJSON, let first = call.body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
                     var body = call.body
                     while let last = body.last, last == 10 || last == 13 || last == 32 { body.removeLast() }

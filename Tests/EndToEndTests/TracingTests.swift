@@ -208,6 +208,17 @@ import Testing
         #expect(try span("server", "reviews", "productpage")["version"] as? String == "v2")
         #expect(Set(spans.compactMap { $0["spanId"] as? String }).count == 8)
 
+        // x-meshbed-explain across every hop: the echo apps hand their calls' records back.
+        let explained = try Harness.run("curl", ["-s", "-m", "10", "-H", "Host: productpage", "-H", "end-user: jason", "-H", "x-meshbed-explain: 1",
+                                                 "http://\(ingress)/"], timeout: 20).stdout
+        let page = try MeshUpTests.object(explained)
+        let reviews = try #require((page["calls"] as? [[String: Any]])?.first { $0["service"] as? String == "reviews" })
+        let reviewsRecords = (reviews["explain"] as? [String] ?? []).compactMap { try? MeshUpTests.object($0) }
+        #expect(reviewsRecords.map { "\($0["sidecar"] ?? "") \($0["mode"] ?? "")" }.sorted() == ["productpage-v1-0 outbound", "reviews-v2-0 inbound"],
+                "\(reviews)")
+        let ratings = try #require(((reviews["body"] as? [String: Any])?["calls"] as? [[String: Any]])?.first)
+        #expect((ratings["explain"] as? [String] ?? []).count == 2, "\(ratings)")
+
         let waterfall = try workspace.meshbed(["trace", trace])
         #expect(waterfall.status == 0 && waterfall.stdout.hasPrefix("trace \(trace)  8 spans"), "\(waterfall.stdout)")
         for (from, to) in calls { #expect(waterfall.stdout.contains("\(from) → \(to)"), "\(waterfall.stdout)") }
