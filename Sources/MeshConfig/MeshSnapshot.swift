@@ -114,14 +114,18 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     /// Tells one sidecar process from the next for the same instance (any string fixed for
     /// the life of the process); optional.
     public var incarnation: String?
+    /// The sidecar's admin address (`/metrics`, for the control plane's aggregate view); optional.
+    public var admin: String?
 
-    public init(instance: String, service: String, version: String, inbound: String, ready: Bool, incarnation: String? = nil) {
+    public init(instance: String, service: String, version: String, inbound: String, ready: Bool, incarnation: String? = nil,
+                admin: String? = nil) {
         self.instance = instance
         self.service = service
         self.version = version
         self.inbound = inbound
         self.ready = ready
         self.incarnation = incarnation
+        self.admin = admin
     }
 }
 

@@ -11,6 +11,7 @@ import MeshHTTP
 ///     POST /v1/instances/ID/down  → 200 {"version": N} (its app or sidecar ended: unroutable now)
 ///     GET  /v1/health             → 200 {"status": "ok", "version": N}
 ///     GET  /metrics               → 200 Prometheus text format 0.0.4 (ControlMetrics)
+///     GET  /v1/metrics            → 200 every sidecar's counters and histograms added up (MetricsGathering)
 ///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
 ///     PUT  /v1/mtls               {"mode": "strict"|"permissive"} → 200 {"version": N}
 ///     GET  /v1/faults             → 200 {"faults": [FaultConfig]}
@@ -33,6 +34,7 @@ enum ControlRoute: Equatable {
     case down(instance: String)
     case health
     case metrics
+    case aggregateMetrics
     case certificates
     case mtls
     case faults
@@ -84,6 +86,7 @@ enum ControlRoute: Equatable {
         case "/v1/instances": return (.get, .instances)
         case "/v1/health": return (.get, .health)
         case "/metrics": return (.get, .metrics)
+        case "/v1/metrics": return (.get, .aggregateMetrics)
         case "/v1/certificates": return (.post, .certificates)
         case "/v1/mtls": return (.put, .mtls)
         case "/v1/spans": return (.post, .spans)

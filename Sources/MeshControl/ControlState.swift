@@ -2,6 +2,7 @@ import MeshConfig
 import MeshHTTP
 import MeshHTTPIO
 import MeshIO
+import MeshMetrics
 import MeshTopology
 import MeshTrace
 import MeshYAML
@@ -24,6 +25,8 @@ final class ControlState: @unchecked Sendable {
     private var polls: [ObjectIdentifier: HeldPoll] = [:]
     /// Toxiproxy answers waiting for the sidecars to apply their change.
     private var heldAnswers: [ObjectIdentifier: HeldAnswer] = [:]
+    /// Exchanges waiting for `GET /v1/metrics` (forgotten when their connection closes).
+    private var gatherings: Set<ObjectIdentifier> = []
     private var expiryTimer: TimerID?
     /// The loop's time at the last expiry check (or the start).
     private var lastExpiryCheck: UInt64?
@@ -204,8 +207,31 @@ final class ControlState: @unchecked Sendable {
         }
     }
 
+    /// Answers `exchange` with every registered sidecar's `/metrics` added up, once they all
+    /// answered (or 2 s passed; the silent ones are named in a comment and counted).
+    private func gatherMetrics(for exchange: HTTPServerConnection) {
+        let key = ObjectIdentifier(exchange)
+        gatherings.insert(key)
+        let admins = registry.records.compactMap { record in
+            record.registered && !record.down ? record.admin.map { (instance: record.id, address: $0) } : nil
+        }
+        MetricsGathering.start(admins, on: loop, timeout: 2_000_000_000) { [weak self] aggregate, silent in
+            guard let self, gatherings.remove(key) != nil else { return }
+            var text = Array("# meshbed: the counters and histograms of \(aggregate.scrapes) sidecars added up".utf8)
+            if !silent.isEmpty { text += Array("; no scrape from \(silent.joined(separator: ", "))".utf8) }
+            text.append(10)
+            var writer = PrometheusWriter()
+            writer.family("meshbed_aggregate_sidecars", .gauge, help: "Sidecars in this aggregate (answered=\"true\") and those that gave no scrape.")
+            writer.sample("meshbed_aggregate_sidecars", [("answered", "true")], integer: aggregate.scrapes)
+            writer.sample("meshbed_aggregate_sidecars", [("answered", "false")], integer: silent.count)
+            text += writer.bytes + aggregate.render()
+            ControlResponse(status: 200, body: text, contentType: ControlMetrics.contentType).send(on: exchange)
+        }
+    }
+
     /// The exchange's connection closed before it was answered: forget a held poll.
     func exchangeAborted(_ exchange: HTTPServerConnection) {
+        gatherings.remove(ObjectIdentifier(exchange))
         if let poll = polls.removeValue(forKey: ObjectIdentifier(exchange)) {
             loop.cancel(poll.timer)
         }
@@ -245,6 +271,9 @@ final class ControlState: @unchecked Sendable {
             let body = ControlMetrics.render(version: store.version, instances: instances(), faults: faultBook.entries.count, heldPolls: polls.count,
                                              spans: spanStore, export: exporter?.queue)
             return ControlResponse(status: 200, body: body, contentType: ControlMetrics.contentType)
+        case .aggregateMetrics:
+            gatherMetrics(for: exchange)
+            return nil
         case .mtls:
             let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
             return .json(["version": try setMTLS(mode: change.mode)])

@@ -33,6 +33,8 @@ struct InstanceRegistry {
         var down = false
         /// The `incarnation` of the last heartbeat.
         var incarnation: String?
+        /// Its sidecar's admin address, as its heartbeats tell it (nil: not told).
+        var admin: SocketAddress?
         var ackedVersion: Int?
         var rejected: Ack?
     }
@@ -84,6 +86,7 @@ struct InstanceRegistry {
         records[index].inbound = heartbeat.inbound
         records[index].ready = heartbeat.ready
         records[index].incarnation = heartbeat.incarnation
+        if let admin = heartbeat.admin { records[index].admin = SocketAddress(admin) }
         records[index].lastSeen = now
         records[index].healthy = heartbeat.ready && !records[index].down
     }

@@ -99,7 +99,7 @@ final class ControlClient: @unchecked Sendable {
         let certified = store.table.security == nil || identity?.credentials != nil
         let beat = Heartbeat(instance: instance, service: configuration.service, version: configuration.version,
                              inbound: configuration.inboundAddress?.description ?? "", ready: health.isReady && certified,
-                             incarnation: incarnation)
+                             incarnation: incarnation, admin: configuration.adminAddress.description)
         let body = (try? JSONEncoder().encode(beat)).map { [UInt8]($0) } ?? []
         OneShotRequest.send("POST", "/v1/heartbeat", body: body, to: configuration.control, on: loop,
                             timeout: 2_000_000_000) { _ in }

@@ -114,6 +114,7 @@ public final class Sidecar: Sendable {
         // Heartbeats advertise the inbound address actually bound (port 0 means any).
         var advertised = configuration
         advertised.inboundAddress = bound["inbound"]
+        advertised.adminAddress = bound["admin"] ?? configuration.adminAddress
         let control = ControlClient(loop: controlLoop, configuration: advertised, store: store, health: health, identity: identity)
         self.control = control
         controlLoop.execute { control.start() }

@@ -67,6 +67,15 @@ import Testing
         #expect(served.reduce(0, +) == count, "\(served)")
         #expect(callee.allSatisfy { $0.contains("meshbed_certificate_expiry_timestamp_seconds ") && $0.contains("meshbed_inbound_tls_connections_total ") })
 
+        // The control plane's aggregate view: every sidecar's counters and histograms added up.
+        let control = try #require(state["control"] as? String)
+        let aggregate = try scrape(control + "/v1")  // GET /v1/metrics
+        #expect(Self.sum(aggregate, "meshbed_aggregate_sidecars", ["answered": "true"]) == 3, "\(aggregate.prefix(400))")
+        #expect(Self.sum(aggregate, "meshbed_requests_total", ok.merging(["reporter": "destination"]) { $1 }) == count)
+        #expect(Self.sum(aggregate, "meshbed_requests_total", ok.merging(["reporter": "source"]) { $1 }) == count)
+        #expect(Self.sum(aggregate, "meshbed_request_duration_seconds_bucket", ok.merging(["le": "+Inf"]) { $1 }) == 2 * count)
+        #expect(!aggregate.contains("meshbed_certificate_expiry_timestamp_seconds"))  // gauges stay on each sidecar
+
         // Access logs: one JSON line per request in each sidecar's log, within 100 ms.
         let logs = workspace.stateDirectory + "/metered/logs/"
         func accessLines(_ file: String) -> [[String: Any]] {
@@ -108,7 +117,7 @@ import Testing
         #expect(follower.terminationStatus == 0)
 
         if Harness.has("promtool") {
-            for text in [gateway] + callee {
+            for text in [gateway, aggregate] + callee {
                 let check = try Harness.run("promtool", ["check", "metrics"], input: Data(text.utf8), timeout: 30)
                 #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
             }
