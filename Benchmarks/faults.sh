@@ -54,21 +54,13 @@ for label in a f; do
 done
 # KEEP=DIR keeps the callgrind reports (inclusive counts, demangled) for a closer look.
 if [ -n "${KEEP:-}" ]; then cp "$work"/inclusive-a.txt "$work"/inclusive-f.txt "$work"/requests-a "$work"/requests-f "$KEEP"/; fi
-python3 - "$work" <<'PY'
-import re, sys
-work = sys.argv[1]
+PYTHONPATH=Benchmarks python3 - "$work" <<'PY'
+import sys
+from callgrind_totals import load, per_request
 per = {}
 for label in ("a", "f"):
-    totals = {}
-    for line in open(f"{work}/inclusive-{label}.txt"):
-        m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$", line)
-        if m:
-            name = re.sub(r" \[[^]]*\]$", "", re.sub(r" \([\d,]+x\)$", "", m.group(2)))
-            name = name.split(":", 1)[1] if ":" in name else name
-            totals[name] = max(totals.get(name, 0), int(m.group(1).replace(",", "")))
-    requests = int(open(f"{work}/requests-{label}").read())
-    control = max((v for k, v in totals.items() if "ControlClient" in k or "OneShotRequest" in k), default=0)
-    per[label] = (totals.get("EventLoop.run()", 0) - control) / requests
+    totals, requests = load(sys.argv[1], label)
+    per[label] = per_request(totals, requests)
     fault = max((v for k, v in totals.items() if "FaultFilter" in k), default=0) / requests
     print(f"  {label}: {requests} requests, {per[label]:.0f} instructions/request (FaultFilter {fault:.0f})")
 print(f"  f/a: {per['f'] / per['a']:.4f}x ({per['f'] - per['a']:+.0f} instructions/request)")

@@ -49,23 +49,15 @@ for label in on off; do callgrind_clone "$label" "pair$label" "$seconds"; done
 # KEEP=DIR keeps the callgrind reports (inclusive counts, demangled) and outputs for a closer
 # look (`callgrind_annotate --auto=yes DIR/cg-on.out* FILE.swift` shows it line by line).
 if [ -n "${KEEP:-}" ]; then cp "$work"/inclusive-o* "$work"/requests-o* "$work"/cg-o*.out* "$KEEP"/; fi
-python3 - "$work" <<'PY'
+PYTHONPATH=Benchmarks python3 - "$work" <<'PY'
 import re, sys
-work = sys.argv[1]
+from callgrind_totals import load, per_request
 per = {}
 for label in ("on", "off"):
-    totals = {}
-    for line in open(f"{work}/inclusive-{label}.txt"):
-        m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$", line)
-        if m:
-            name = re.sub(r" \[[^]]*\]$", "", re.sub(r" \([\d,]+x\)$", "", m.group(2)))
-            name = name.split(":", 1)[1] if ":" in name else name
-            totals[name] = max(totals.get(name, 0), int(m.group(1).replace(",", "")))
-    requests = int(open(f"{work}/requests-{label}").read())
+    totals, requests = load(sys.argv[1], label)
     def share(pattern):
         return sum(v for k, v in totals.items() if re.search(pattern, k)) / requests
-    control = max((v for k, v in totals.items() if "ControlClient" in k or "OneShotRequest" in k), default=0)
-    per[label] = (totals.get("EventLoop.run()", 0) - control) / requests
+    per[label] = per_request(totals, requests)
     ended = share(r"^ProxyExchange\.recordMetrics\(\)$")
     log = share(r"^AccessLog\.append\(") + share(r"^AccessLog\.flush\(\)$")
     spans = share(r"^SpanLog\.append\(") + share(r"^SpanLog\.flush\(\)$")
