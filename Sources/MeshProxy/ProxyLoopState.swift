@@ -67,6 +67,7 @@ final class ProxyLoopState: @unchecked Sendable {
         traceTokens -= 1
         return true
     }
+
     /// Trace and span ids: random (never the seeded stream: ids must differ between runs and
     /// sidecars, and drawing them must not move the seeded decisions).
     private var ids = SeededRandom(seed: UInt64.random(in: 1...UInt64.max))
@@ -78,11 +79,6 @@ final class ProxyLoopState: @unchecked Sendable {
         return id
     }
 
-    /// The span log while the current table traces, else nil.
-    var activeSpanLog: SpanLog? {
-        refreshTable()
-        return spanLog
-    }
     /// Requests of this loop waiting for a connection from a full pool.
     let waiters: ConnectionWaiters
     private let store: SnapshotStore

@@ -278,8 +278,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     /// Joins the caller's trace (a valid `traceparent`: its trace id, its span as the parent,
     /// its sampled flag) or starts one (recorded as `mesh.tracing` says: `sampling` percent of
-    /// the time, at most `maxTracesPerSecond`),
-    /// with a new span for this hop either way.
+    /// the time, at most `maxTracesPerSecond`), with a new span for this hop either way.
     private func beginSpan(_ head: HTTPRequestHead) {
         if let value = head.headers.firstValue("traceparent"), let caller = TraceParent(parsing: value) {
             traceHigh = caller.traceHigh
@@ -795,7 +794,7 @@ final class ProxyExchange: HTTPRequestHandler {
 
     /// This hop's span of a sampled trace, to the control plane (through the loop's span log).
     private func recordSpan(peer: String, endedAt: UInt64) {
-        guard traceFlags & 1 != 0, let spanLog = state.activeSpanLog else { return }
+        guard traceFlags & 1 != 0, let spanLog = state.spanLog else { return }
         spanLog.append(SpanLog.Span(traceHigh: traceHigh, traceLow: traceLow, span: spanID, parent: parentSpan, server: isInbound, peer: peer,
                                     method: record.method, path: record.path, status: record.status, flags: record.flags,
                                     startedAt: record.startedAt, endedAt: endedAt, attempts: record.attempts, fault: record.fault))
@@ -804,8 +803,9 @@ final class ProxyExchange: HTTPRequestHandler {
     /// What the access log reads from the decision record, field by field (handing it the
     /// whole record would copy every one of its references first).
     private var accessEntry: AccessLog.Request {
-        AccessLog.Request(traceHigh: traceHigh, traceLow: traceLow, endpoint: record.attempts.last?.endpoint, method: record.method, path: record.path, status: record.status,
-                          flags: record.flags, attempts: record.attempts.count, responseBytes: record.responseBytes, fault: record.fault)
+        AccessLog.Request(traceHigh: traceHigh, traceLow: traceLow, endpoint: record.attempts.last?.endpoint, method: record.method,
+                          path: record.path, status: record.status, flags: record.flags, attempts: record.attempts.count,
+                          responseBytes: record.responseBytes, fault: record.fault)
     }
 
     /// The caller's service as metrics name it (inbound): from its certificate, else from the
