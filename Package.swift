@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
-        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario", "MeshMetrics"]),
+        .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario", "MeshMetrics", "MeshOrchestrator"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),
         .testTarget(name: "MeshTLSIOTests", dependencies: ["MeshTestSupport", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshTLS", "MeshTLSIO"]),
         .testTarget(name: "MeshFaultsTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshFaults"]),

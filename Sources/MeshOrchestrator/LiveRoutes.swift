@@ -118,8 +118,9 @@ public enum LiveRoutes {
         return try? JSONDecoder().decode([InstanceStatus].self, from: Data(body))
     }
 
-    /// `name` as one path segment: bytes outside `A-Z a-z 0-9 - . _ ~` percent-encoded.
-    static func escaped(_ name: String) -> String {
+    /// `name` as one path segment or query value: bytes outside `A-Z a-z 0-9 - . _ ~`
+    /// percent-encoded.
+    public static func escaped(_ name: String) -> String {
         var text = ""
         for byte in name.utf8 {
             switch byte {

@@ -13,7 +13,7 @@ enum PrometheusQuery {
 
     /// The value of `query` now: a scalar, or a vector of exactly one series.
     static func evaluate(_ query: String, at address: String) -> Answer {
-        guard let (status, body) = HTTPProbe.get(address: address, path: "/api/v1/query?query=" + percentEncoded(query), timeout: .seconds(5)) else {
+        guard let (status, body) = HTTPProbe.get(address: address, path: "/api/v1/query?query=" + LiveRoutes.escaped(query), timeout: .seconds(5)) else {
             return .failure("Prometheus at \(address) did not answer")
         }
         return answer(status: status, body: body)
@@ -63,21 +63,5 @@ enum PrometheusQuery {
             if case .value(let scraped) = evaluate(query, at: address), scraped >= Double(targets) { return true }
             if Posix.monotonicNanoseconds() >= deadline || idle(200_000_000) { return false }
         }
-    }
-
-    /// `text` for a URL's query: every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`) as `%XX`.
-    static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let digits = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
-            }
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import MeshOrchestrator
 @testable import MeshScenario
 import Testing
 
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func queriesArePercentEncoded() {
-        #expect(PrometheusQuery.percentEncoded(#"sum(x{a="b c"}) > 1.5"#) == "sum%28x%7Ba%3D%22b%20c%22%7D%29%20%3E%201.5")
-        #expect(PrometheusQuery.percentEncoded("é") == "%C3%A9")
+        #expect(LiveRoutes.escaped(#"sum(x{a="b c"}) > 1.5"#) == "sum%28x%7Ba%3D%22b%20c%22%7D%29%20%3E%201.5")
+        #expect(LiveRoutes.escaped("é") == "%C3%A9")
     }
 }
