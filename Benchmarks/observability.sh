@@ -13,10 +13,12 @@
 #    caller's instance, wrk -t1 -c4 for SECONDS: noise-free), for each pair, with what
 #    counting a request's end takes of it (ProxyExchange.recordMetrics: the metrics, and the
 #    access log's line and the span when on).
-# 2. wrk -t1 -c16 through each pair in ROUNDS interleaved rounds (the order reversed every
-#    other round): requests/s, p50, p99, each proxy's CPU time per request; on/off medians.
+# 2. wrk -t1 -c16 through the first pair in ROUNDS rounds, each with telemetry on and off
+#    (`meshbed telemetry set` switches the same processes live, so both sides of a round run
+#    where the scheduler placed them; the order reversed every other round): requests/s, p50,
+#    p99, each proxy's CPU time per request; on/off medians and each round's on/off.
 #    Goal (issue 11): on at least 0.95x off's requests/s. Then an open loop at a fixed 1000
-#    requests/s (meshbed load --rate) in ROUNDS interleaved rounds: p50 and p99 without the
+#    requests/s (meshbed load --rate) in ROUNDS rounds the same way: p50 and p99 without the
 #    queueing of a saturated loop, and both proxies' CPU per request. Goal: p50 at most 20 us more.
 # 3. A scrape of a sidecar that has called 50 destinations (a client and services s1..s50,
 #    each called with 200 and 503 answers: 100 label sets and their histograms): the size of
@@ -66,11 +68,21 @@ for label in ("on", "off"):
 print(f"  on/off: {per['on'] / per['off']:.4f}x ({per['on'] - per['off']:+.0f} instructions/request)")
 PY
 
+# From here on one pair, its telemetry switched live between the runs.
+"$bin" down --state-dir "$work/state-pairoff" >/dev/null
+url[off]=${url[on]}
+procs[off]=${procs[on]}
+switch() {  # label
+  local change=(--access-log on --sampling 100)
+  [ "$1" = off ] && change=(--access-log off --sampling 0)
+  "$bin" telemetry set "${change[@]}" --topology pairon --state-dir "$work/state-pairon" >/dev/null
+}
+
 if [ "$rounds" -gt 0 ]; then
   echo "wrk -t1 -c16, ${seconds}s each, $rounds rounds: label req/s p50-ms p99-ms errors caller-us/req callee-us/req"
   for round in $(seq 1 "$rounds"); do
     order="on off"; [ $((round % 2)) -eq 0 ] && order="off on"
-    for label in $order; do run "$label" "$seconds" | tee -a "$work/rounds.txt"; done
+    for label in $order; do switch "$label"; run "$label" "$seconds" | tee -a "$work/rounds.txt"; done
   done
   python3 - "$work/rounds.txt" <<'PY'
 import statistics, sys
@@ -79,8 +91,13 @@ def med(label, column):
     return statistics.median(float(r[column]) for r in rows if r[0] == label)
 rps = {label: med(label, 1) for label in ("on", "off")}
 p50 = {label: med(label, 2) for label in ("on", "off")}
+# Each round's on/off from its two runs side by side (the machine's drift between rounds cancels).
+pairs = [rows[i:i + 2] for i in range(0, len(rows) - 1, 2)]
+ratios = sorted(float(next(r for r in pair if r[0] == "on")[1]) / float(next(r for r in pair if r[0] == "off")[1]) for pair in pairs)
 print(f"median req/s on {rps['on']:.0f}, off {rps['off']:.0f}: on/off {rps['on'] / rps['off']:.3f}x (goal >= 0.95); "
       f"p50 on {p50['on']:.3f} ms, off {p50['off']:.3f} ms: {1000 * (p50['on'] - p50['off']):+.0f} us (at saturation: queueing)")
+print(f"on/off of each round: median {statistics.median(ratios):.3f}x, from {ratios[0]:.3f} to {ratios[-1]:.3f} "
+      f"({len(ratios)} rounds)")
 PY
 fi
 if [ "$rounds" -gt 0 ]; then
@@ -90,6 +107,7 @@ if [ "$rounds" -gt 0 ]; then
   for round in $(seq 1 "$rounds"); do
     order="on off"; [ $((round % 2)) -eq 0 ] && order="off on"
     for label in $order; do
+      switch "$label"
       # shellcheck disable=SC2086
       before=$(cpu ${procs[$label]})
       "$bin" load --url "${url[$label]}" --header "Host: server" --rate 1000 --duration "${seconds}s" --concurrency 16 --json > "$work/open.json"
@@ -114,7 +132,7 @@ print(f"open loop medians: p50 on {med('on', 1):.0f} us, off {med('off', 1):.0f}
       f"both proxies' CPU per request on {med('on', 3):.1f} us, off {med('off', 3):.1f} us")
 PY
 fi
-for label in on off; do "$bin" down --state-dir "$work/state-pair$label" >/dev/null; done
+"$bin" down --state-dir "$work/state-pairon" >/dev/null
 
 # 3. A sidecar that has called 50 destinations, scraped.
 {

@@ -261,6 +261,26 @@ struct CommandHelp: Sendable {
             examples: ["meshbed mtls set permissive", "meshbed mtls set strict --topology mtls-migration"],
             exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a mode, no such topology, mTLS disabled)"),
         CommandHelp(
+            name: "telemetry", summary: "show or change a running topology's access log and tracing, live",
+            usage: ["meshbed telemetry [show] [--topology NAME] [--state-dir DIR]",
+                    "meshbed telemetry set [--access-log on|off] [--sampling PCT] [--max-traces-per-second N]",
+                    "                      [--topology NAME] [--state-dir DIR] [--timeout D]"],
+            details: """
+            show prints the settings in force. set changes what it is given of them through the control plane (as an
+            Istio Telemetry resource change; the rest stays as it is) and waits until every live sidecar applied it:
+            the topology's mesh.accessLog and mesh.tracing, without restarting anything. The topology file is not changed.
+            """,
+            flags: [
+                Flag("--access-log on|off", "one JSON line per request in every sidecar's log, or none"),
+                Flag("--sampling PCT", "the percent of new traces whose spans the sidecars record (0 to 100)"),
+                Flag("--max-traces-per-second N", "the most new traces each sidecar loop records a second"),
+                Flag("--topology NAME", "which running topology (found from any directory)"),
+                stateDir,
+                Flag("--timeout D", "how long to wait for every sidecar to apply the change (default 5s)"),
+            ],
+            examples: ["meshbed telemetry", "meshbed telemetry set --access-log off --sampling 10"],
+            exits: "0 shown or applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a flag, no such topology)"),
+        CommandHelp(
             name: "fault", summary: "add, list and clear faults on a running topology, live",
             usage: ["meshbed fault add KIND --to SERVICE [--from S] [--version V] [--side client|server] [--header NAME:VALUE]...",
                     "                       [--delay D] [--status C] [--body TEXT] [--response-header NAME:VALUE]...",

@@ -42,6 +42,7 @@ public enum CommandLineTool {
         case "down": return try DownCommand.run(rest)
         case "route": return try RouteCommand.run(rest)
         case "mtls": return try MTLSCommand.run(rest)
+        case "telemetry": return try TelemetryCommand.run(rest)
         case "fault": return try FaultCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
         case "logs": return try LogsCommand.run(rest)

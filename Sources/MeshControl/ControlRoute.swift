@@ -14,6 +14,8 @@ import MeshHTTP
 ///     GET  /v1/metrics            → 200 every sidecar's counters and histograms added up (MetricsGathering)
 ///     POST /v1/certificates       CertificateRequest → 200 CertificateGrant (mTLS topologies)
 ///     PUT  /v1/mtls               {"mode": "strict"|"permissive"} → 200 {"version": N}
+///     GET  /v1/telemetry          → 200 {"accessLog": B, "tracing": {"sampling": P, "maxTracesPerSecond": N}}
+///     PUT  /v1/telemetry          what changes of that, as `mesh:` writes it → 200 {"version": N, "telemetry": {…}}
 ///     GET  /v1/faults             → 200 {"faults": [FaultConfig]}
 ///     POST /v1/faults             a fault as the topology writes it, in JSON → 201 {"fault", "version"}
 ///     DELETE /v1/faults           → 200 {"cleared": N, "version": N} (every fault)
@@ -37,6 +39,8 @@ enum ControlRoute: Equatable {
     case aggregateMetrics
     case certificates
     case mtls
+    case telemetry
+    case setTelemetry
     case faults
     case addFault
     case clearFaults
@@ -67,6 +71,7 @@ enum ControlRoute: Equatable {
     /// The methods `path` answers, each with its endpoint.
     private static func endpoints(at path: String) -> [(HTTPMethod, ControlRoute)] {
         if path == "/v1/faults" { return [(.get, .faults), (.post, .addFault), (.delete, .clearFaults)] }
+        if path == "/v1/telemetry" { return [(.get, .telemetry), (.put, .setTelemetry)] }
         let faults = "/v1/faults/"
         if path.hasPrefix(faults) {
             let id = QueryParameters.decode(path.dropFirst(faults.count))

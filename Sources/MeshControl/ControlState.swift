@@ -277,6 +277,13 @@ final class ControlState: @unchecked Sendable {
         case .mtls:
             let change = try ControlJSON.decode(MTLSChange.self, from: body, what: "mtls change")
             return .json(["version": try setMTLS(mode: change.mode)])
+        case .telemetry:
+            return .json(TelemetryBody(store.telemetry))
+        case .setTelemetry:
+            let telemetry = try Self.telemetryChange(from: body, over: store.telemetry)
+            store.setTelemetry(telemetry)
+            published()
+            return .json(TelemetryChanged(version: store.version, telemetry: TelemetryBody(telemetry)))
         case .faults:
             return .json(FaultList(faults: faultBook.configs))
         case .addFault:
@@ -463,6 +470,25 @@ final class ControlState: @unchecked Sendable {
         }
     }
 
+    /// The body of `PUT /v1/telemetry` over the settings in force: the keys and checks of the
+    /// topology's `mesh:` (`accessLog`, `tracing: {sampling, maxTracesPerSecond}`).
+    static func telemetryChange(from body: [UInt8], over current: MeshSettings.Telemetry) throws(ControlError) -> MeshSettings.Telemetry {
+        guard !body.isEmpty else { throw .badRequest("expected a JSON telemetry change in the body, got an empty body") }
+        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid telemetry change: the body is not UTF-8") }
+        let documents: [YAMLNode]
+        do {
+            documents = try YAMLParser.parse(text)
+        } catch {
+            throw .badRequest("invalid telemetry change: the body is not valid JSON (\(error))")
+        }
+        guard documents.count == 1, let node = documents.first else { throw .badRequest("invalid telemetry change: expected one JSON object") }
+        var log = DiagnosticLog(file: "telemetry")
+        guard let telemetry = MeshSettings.readTelemetryChange(node, over: current, log: &log) else {
+            throw .badRequest("invalid telemetry change: " + log.errors.diagnostics.map(\.message).joined(separator: "; "))
+        }
+        return telemetry
+    }
+
     /// `limit` of `GET /v1/traces`: 1 to the most traces kept, 20 when absent.
     static func traceLimit(_ query: String?) throws(ControlError) -> Int {
         guard let text = QueryParameters(query)["limit"] else { return 20 }
@@ -473,6 +499,27 @@ final class ControlState: @unchecked Sendable {
     /// The body of `GET /v1/traces`.
     private struct TraceList: Encodable {
         let traces: [TraceSummary]
+    }
+
+    /// The body of `GET /v1/telemetry`: the settings in force, as `mesh:` writes them.
+    struct TelemetryBody: Encodable {
+        struct Tracing: Encodable {
+            let sampling: Double
+            let maxTracesPerSecond: Int
+        }
+        let accessLog: Bool
+        let tracing: Tracing
+
+        init(_ settings: MeshSettings.Telemetry) {
+            accessLog = settings.accessLog
+            tracing = Tracing(sampling: settings.tracingSampling, maxTracesPerSecond: settings.maxTracesPerSecond)
+        }
+    }
+
+    /// The body of `PUT /v1/telemetry`.
+    private struct TelemetryChanged: Encodable {
+        let version: Int
+        let telemetry: TelemetryBody
     }
 
     /// The body of `GET /v1/faults`.

@@ -7,7 +7,7 @@ import MeshTopology
 /// of (healthy endpoints and the routes in force). A value with no I/O.
 ///
 /// Version 1 has no endpoints (and the topology's faults). Every change of the healthy
-/// endpoints, every live route replacement, mTLS mode change and fault change makes the
+/// endpoints, every live route replacement, mTLS mode, telemetry and fault change makes the
 /// next version; nothing else does, so an unchanged mesh keeps its
 /// version and held polls stay held.
 ///
@@ -30,11 +30,14 @@ struct SnapshotStore {
     private(set) var mtls: MTLSConfig?
     /// The faults in force (`FaultBook.configs`).
     private(set) var faults: [FaultConfig]
+    /// Access log and tracing in force (the topology's, until changed live).
+    private(set) var telemetry: MeshSettings.Telemetry
 
     init(topology: Topology, faults: [FaultConfig] = []) {
         self.topology = topology
         self.faults = faults
         self.mtls = Self.mtls(of: topology)
+        self.telemetry = topology.mesh.telemetry
         var routes: [String: [RouteConfig]] = [:]
         for (destination, list) in topology.routes {
             routes[destination] = list.map { Self.routeConfig($0, service: topology.services[destination]) }
@@ -67,6 +70,13 @@ struct SnapshotStore {
         current = build(version: current.version + 1)
     }
 
+    /// Replaces the access log and tracing settings in force (always a new version), as an
+    /// Istio Telemetry resource change does.
+    mutating func setTelemetry(_ telemetry: MeshSettings.Telemetry) {
+        self.telemetry = telemetry
+        current = build(version: current.version + 1)
+    }
+
     /// Replaces the faults in force (always a new version).
     mutating func setFaults(_ faults: [FaultConfig]) {
         self.faults = faults
@@ -81,10 +91,10 @@ struct SnapshotStore {
         current = build(version: current.version + 1)
     }
 
-    /// The topology's telemetry settings as snapshots carry them (nil: every default).
-    static func telemetry(of topology: Topology) -> TelemetryConfig? {
-        let telemetry = TelemetryConfig(accessLog: topology.mesh.accessLog, tracingSampling: topology.mesh.tracingSampling,
-                                        maxTracesPerSecond: topology.mesh.maxTracesPerSecond)
+    /// Telemetry settings as snapshots carry them (nil: every default).
+    static func telemetryConfig(_ settings: MeshSettings.Telemetry) -> TelemetryConfig? {
+        let telemetry = TelemetryConfig(accessLog: settings.accessLog, tracingSampling: settings.tracingSampling,
+                                        maxTracesPerSecond: settings.maxTracesPerSecond)
         return telemetry == .default ? nil : telemetry
     }
 
@@ -236,6 +246,6 @@ struct SnapshotStore {
                 policy: topology.policies[service.name].map(Self.policyConfig))
         }
         return MeshSnapshot(version: version, topology: topology.name, services: services, mtls: mtls, faults: faults.isEmpty ? nil : faults,
-                            telemetry: Self.telemetry(of: topology))
+                            telemetry: Self.telemetryConfig(telemetry))
     }
 }

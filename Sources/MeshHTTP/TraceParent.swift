@@ -26,22 +26,32 @@ public struct TraceParent: Equatable, Sendable {
     public var sampled: Bool { flags & 1 != 0 }
 
     /// Reads a header value; nil when it is not a valid `traceparent` (then the receiver
-    /// starts a new trace).
-    public init?<Bytes: Collection<UInt8>>(parsing value: Bytes) where Bytes.Index == Int {
-        let start = value.startIndex
-        guard value.count >= Self.length else { return nil }
-        guard let version = Self.hex(value, from: start, count: 2), version != 0xFF else { return nil }
+    /// starts a new trace). Inlined into the caller, so the scan runs on the value's bytes
+    /// rather than through a generic collection's witnesses.
+    @inlinable
+    public init?<Bytes: Collection<UInt8>>(parsing value: Bytes) {
+        let parsed = value.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(value).withUnsafeBufferPointer { Self.parse($0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// The value in `value`'s bytes, or nil.
+    @usableFromInline
+    static func parse(_ value: UnsafeBufferPointer<UInt8>) -> TraceParent? {
+        guard value.count >= length else { return nil }
+        guard let version = hex(value, from: 0, count: 2), version != 0xFF else { return nil }
         if version == 0 {
-            guard value.count == Self.length else { return nil }
-        } else if value.count > Self.length, value[start + Self.length] != UInt8(ascii: "-") {
+            guard value.count == length else { return nil }
+        } else if value.count > length, value[length] != UInt8(ascii: "-") {
             return nil
         }
-        guard value[start + 2] == UInt8(ascii: "-"), value[start + 35] == UInt8(ascii: "-"), value[start + 52] == UInt8(ascii: "-"),
-              let high = Self.hex(value, from: start + 3, count: 16), let low = Self.hex(value, from: start + 19, count: 16),
-              let parent = Self.hex(value, from: start + 36, count: 16), let flags = Self.hex(value, from: start + 53, count: 2),
+        guard value[2] == UInt8(ascii: "-"), value[35] == UInt8(ascii: "-"), value[52] == UInt8(ascii: "-"),
+              let high = hex(value, from: 3, count: 16), let low = hex(value, from: 19, count: 16),
+              let parent = hex(value, from: 36, count: 16), let flags = hex(value, from: 53, count: 2),
               high | low != 0, parent != 0
         else { return nil }
-        self.init(traceHigh: high, traceLow: low, parent: parent, flags: UInt8(flags))
+        return TraceParent(traceHigh: high, traceLow: low, parent: parent, flags: UInt8(flags))
     }
 
     /// Appends the version-`00` value with `span` as the parent id (written in place, then
@@ -65,6 +75,12 @@ public struct TraceParent: Equatable, Sendable {
     /// Writes the low `digits` hex digits of `value` at `to`, lower case, leading zeros kept.
     @inlinable
     public static func writeHex(_ value: UInt64, digits: Int, to at: UnsafeMutablePointer<UInt8>) {
+        if digits == 16 {
+            let raw = UnsafeMutableRawPointer(at)
+            raw.storeBytes(of: hexDigits(UInt32(truncatingIfNeeded: value >> 32)).bigEndian, as: UInt64.self)
+            raw.storeBytes(of: hexDigits(UInt32(truncatingIfNeeded: value)).bigEndian, toByteOffset: 8, as: UInt64.self)
+            return
+        }
         var rest = value
         var index = digits
         while index > 0 {
@@ -75,8 +91,21 @@ public struct TraceParent: Equatable, Sendable {
         }
     }
 
+    /// The eight hex digits of `value` as the bytes of an integer, the last digit in the
+    /// lowest byte (stored big-endian, they read in order): every nibble spread into its own
+    /// byte, then all eight turned into ASCII at once (`0`–`9`, `a`–`f`).
+    @inlinable
+    static func hexDigits(_ value: UInt32) -> UInt64 {
+        var x = UInt64(value)
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFF
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FF
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0F
+        let letters = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101  // 1 where the nibble is 10 or more
+        return x &+ 0x3030_3030_3030_3030 &+ letters &* (UInt64(UInt8(ascii: "a")) &- UInt64(UInt8(ascii: "0")) &- 10)
+    }
+
     /// `count` lower-case hex digits (at most 16) at `from`, or nil.
-    private static func hex<Bytes: Collection<UInt8>>(_ value: Bytes, from: Int, count: Int) -> UInt64? where Bytes.Index == Int {
+    private static func hex(_ value: UnsafeBufferPointer<UInt8>, from: Int, count: Int) -> UInt64? {
         var result: UInt64 = 0
         for index in from..<(from + count) {
             let byte = value[index]

@@ -83,7 +83,83 @@ public enum LiveRoutes {
         return try put("/v1/mtls", body: body, control: control, what: "the mtls change")
     }
 
+    /// The access log and tracing settings of a running mesh (`GET /v1/telemetry`).
+    public struct Telemetry: Decodable, Sendable, Equatable {
+        public struct Tracing: Decodable, Sendable, Equatable {
+            public var sampling: Double
+            public var maxTracesPerSecond: Int
+        }
+        public var accessLog: Bool
+        public var tracing: Tracing
+
+        /// `access log on, tracing 100% of new traces (at most 100 a second per sidecar loop)`.
+        public var summary: String {
+            let percent = tracing.sampling == tracing.sampling.rounded() ? String(Int(tracing.sampling)) : String(tracing.sampling)
+            return "access log \(accessLog ? "on" : "off"), tracing \(percent)% of new traces (at most \(tracing.maxTracesPerSecond) a second per sidecar loop)"
+        }
+    }
+
+    /// What changes of the telemetry settings (nil: unchanged).
+    public struct TelemetryChange: Sendable, Equatable {
+        public var accessLog: Bool?
+        public var sampling: Double?
+        public var maxTracesPerSecond: Int?
+
+        public init(accessLog: Bool? = nil, sampling: Double? = nil, maxTracesPerSecond: Int? = nil) {
+            self.accessLog = accessLog
+            self.sampling = sampling
+            self.maxTracesPerSecond = maxTracesPerSecond
+        }
+
+        /// The body of `PUT /v1/telemetry`: `{"accessLog":false,"tracing":{"sampling":10}}`.
+        public var json: [UInt8] {
+            var fields: [String] = []
+            if let accessLog { fields.append("\"accessLog\":\(accessLog)") }
+            var tracing: [String] = []
+            if let sampling { tracing.append("\"sampling\":\(sampling)") }
+            if let maxTracesPerSecond { tracing.append("\"maxTracesPerSecond\":\(maxTracesPerSecond)") }
+            if !tracing.isEmpty { fields.append("\"tracing\":{" + tracing.joined(separator: ",") + "}") }
+            return Array(("{" + fields.joined(separator: ",") + "}").utf8)
+        }
+    }
+
+    /// Changes the access log and tracing settings of the mesh whose control plane is at
+    /// `control` and waits up to `timeout` until every live sidecar applied them (exit
+    /// statuses as `apply`); the settings in force afterwards.
+    public static func applyTelemetry(_ change: TelemetryChange, control: String, timeout: Duration = defaultTimeout)
+        throws(OrchestratorError) -> (applied: Applied, telemetry: Telemetry)
+    {
+        let started = Posix.monotonicNanoseconds()
+        let (version, answer) = try putAnswer("/v1/telemetry", body: change.json, control: control, what: "the telemetry change")
+        guard let telemetry = (try? JSONDecoder().decode(TelemetryChanged.self, from: Data(answer)))?.telemetry else {
+            throw OrchestratorError(exitCode: 1, "the control plane at \(control) answered the telemetry change without the settings")
+        }
+        return (try waitUntilApplied(version: version, control: control, timeout: timeout, since: started).get(), telemetry)
+    }
+
+    /// The telemetry settings in force on the mesh whose control plane is at `control`.
+    public static func telemetry(control: String) throws(OrchestratorError) -> Telemetry {
+        guard let (status, answer) = HTTPProbe.get(address: control, path: "/v1/telemetry", timeout: .seconds(2)) else {
+            throw OrchestratorError(exitCode: 1, "the control plane at \(control) did not answer")
+        }
+        guard status == 200, let telemetry = try? JSONDecoder().decode(Telemetry.self, from: Data(answer)) else {
+            throw OrchestratorError(exitCode: 1, "the control plane at \(control) answered GET /v1/telemetry with HTTP \(status)")
+        }
+        return telemetry
+    }
+
+    private struct TelemetryChanged: Decodable {
+        let telemetry: Telemetry
+    }
+
     private static func put(_ path: String, body: [UInt8], control: String, what: String) throws(OrchestratorError) -> Int {
+        try putAnswer(path, body: body, control: control, what: what).version
+    }
+
+    /// `PUT path` with `body`; the version it made and the whole answer.
+    private static func putAnswer(_ path: String, body: [UInt8], control: String, what: String) throws(OrchestratorError)
+        -> (version: Int, answer: [UInt8])
+    {
         guard let (status, answer) = HTTPProbe.send("PUT", address: control, path: path, json: body, timeout: .seconds(2)) else {
             throw OrchestratorError(exitCode: 1, "the control plane at \(control) did not answer")
         }
@@ -94,7 +170,7 @@ public enum LiveRoutes {
         guard let version = (try? JSONDecoder().decode(VersionBody.self, from: Data(answer)))?.version else {
             throw OrchestratorError(exitCode: 1, "the control plane at \(control) answered \(what) without a version")
         }
-        return version
+        return (version, answer)
     }
 
     /// Waits up to `timeout` until every live sidecar of the control plane at `control`

@@ -112,21 +112,59 @@ public struct MeshSettings: Sendable, Equatable {
                 valid = false
             }
         }
-        var accessLog = true
-        if let value = fields["accessLog"] {
-            if let flag = ValueReader.bool(value, key: "accessLog", log: &log) { accessLog = flag } else { valid = false }
+        var telemetry = Telemetry()
+        if let read = readTelemetry(fields, over: telemetry, log: &log) { telemetry = read } else { valid = false }
+        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: telemetry.accessLog,
+                                    tracingSampling: telemetry.tracingSampling, maxTracesPerSecond: telemetry.maxTracesPerSecond) : nil
+    }
+
+    /// What the sidecars record of the traffic: `accessLog` and `tracing`, as the topology's
+    /// `mesh:` says and a running mesh may change live (`PUT /v1/telemetry`).
+    public struct Telemetry: Sendable, Equatable {
+        public var accessLog: Bool
+        public var tracingSampling: Double
+        public var maxTracesPerSecond: Int
+
+        public init(accessLog: Bool = true, tracingSampling: Double = 100, maxTracesPerSecond: Int = 100) {
+            self.accessLog = accessLog
+            self.tracingSampling = tracingSampling
+            self.maxTracesPerSecond = maxTracesPerSecond
         }
-        var tracingSampling: Double = 100
-        var maxTracesPerSecond = 100
+    }
+
+    /// This topology's telemetry settings.
+    public var telemetry: Telemetry {
+        Telemetry(accessLog: accessLog, tracingSampling: tracingSampling, maxTracesPerSecond: maxTracesPerSecond)
+    }
+
+    /// Reads a live telemetry change, `{accessLog: BOOL, tracing: {sampling: PCT, maxTracesPerSecond: N}}`
+    /// with the keys and checks of `mesh:`; what it leaves out keeps its value in `current`.
+    /// Nil (after logging why) when it is not such a mapping or a value is invalid.
+    public static func readTelemetryChange(_ node: YAMLNode, over current: Telemetry, log: inout DiagnosticLog) -> Telemetry? {
+        let logged = log.diagnostics.count
+        guard let fields = MappingReader(node, key: "telemetry", context: "in the telemetry change", allowed: ["accessLog", "tracing"], log: &log),
+              let telemetry = readTelemetry(fields, over: current, log: &log), log.diagnostics.count == logged
+        else { return nil }
+        return telemetry
+    }
+
+    /// `accessLog` and `tracing` of `fields` over `current` (what is absent keeps its value);
+    /// nil when one is invalid (logged).
+    private static func readTelemetry(_ fields: MappingReader, over current: Telemetry, log: inout DiagnosticLog) -> Telemetry? {
+        var telemetry = current
+        var valid = true
+        if let value = fields["accessLog"] {
+            if let flag = ValueReader.bool(value, key: "accessLog", log: &log) { telemetry.accessLog = flag } else { valid = false }
+        }
         if let value = fields["tracing"] {
             if let fields = MappingReader(value, key: "tracing", context: "in mesh.tracing", allowed: ["sampling", "maxTracesPerSecond"], log: &log) {
                 if let sampling = fields["sampling"] {
-                    if let percent = ValueReader.percent(sampling, key: "sampling", log: &log) { tracingSampling = percent } else { valid = false }
+                    if let percent = ValueReader.percent(sampling, key: "sampling", log: &log) { telemetry.tracingSampling = percent } else { valid = false }
                 }
                 if let rate = fields["maxTracesPerSecond"] {
                     if let count = ValueReader.integer(rate, key: "maxTracesPerSecond", in: 1...1_000_000, expected: "a whole number from 1 to 1000000",
                                                        log: &log) {
-                        maxTracesPerSecond = count
+                        telemetry.maxTracesPerSecond = count
                     } else {
                         valid = false
                     }
@@ -135,8 +173,7 @@ public struct MeshSettings: Sendable, Equatable {
                 valid = false
             }
         }
-        return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: accessLog,
-                                    tracingSampling: tracingSampling, maxTracesPerSecond: maxTracesPerSecond) : nil
+        return valid ? telemetry : nil
     }
 
     /// Reads `ca: {cert: FILE, key: FILE}` (both required, non-empty).

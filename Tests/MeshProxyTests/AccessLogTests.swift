@@ -57,6 +57,27 @@ import Testing
         #expect(sink.lines.map { $0["path"] as? String } == ["/loud"])
     }
 
+    @Test func eachLineHasItsOwnMillisecondAndSecond() throws {
+        let sink = Sink()
+        let harness = PipelineHarness(services: ["svc": ["v1": 1]])
+        let clock = Clock(now: 1_795_987_559_998_500_000)
+        harness.state.accessLog = AccessLog(timers: harness.timers, wallClock: { clock.now }, output: { sink.writes.append(Array($0)) })
+        for step: Int64 in [0, 400_000, 700_000, 1_000_000, 1_001_000_000, 86_400_000_000_000] {
+            clock.now += step
+            harness.send("GET", "/")
+        }
+        harness.advance(ms: 100)
+        #expect(sink.lines.map { $0["time"] as? String } == [
+            "2026-11-29T21:25:59.998Z", "2026-11-29T21:25:59.998Z", "2026-11-29T21:25:59.999Z",
+            "2026-11-29T21:26:00.000Z", "2026-11-29T21:26:01.001Z", "2026-11-30T21:26:01.001Z",
+        ])
+    }
+
+    final class Clock: @unchecked Sendable {
+        var now: Int64
+        init(now: Int64) { self.now = now }
+    }
+
     @Test func aFullBufferIsWrittenAtOnce() {
         let sink = Sink()
         let harness = Self.harness(sink)

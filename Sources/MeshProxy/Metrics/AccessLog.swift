@@ -24,12 +24,15 @@ final class AccessLog: @unchecked Sendable {
     private let output: (UnsafeRawBufferPointer) -> Void
     private let buffer = LogBuffer(capacity: AccessLog.flushBytes + 4096)
     private var timer: TimerID?
-    /// The `YYYY-MM-DDTHH:MM:SS` of the last line's second, and that second.
-    private var secondText: [UInt8] = []
-    private var second: Int64 = -1
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of the last line's millisecond, and that millisecond (a
+    /// busy loop writes several lines a millisecond).
+    private var timeText: [UInt8] = []
+    private var millisecond: Int64 = -1
     /// The last line's names and their JSON text, from `"reporter"` to the endpoint (most
     /// lines repeat the one before: one copy instead of escaping five strings again).
-    private var names: (reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, endpoint: String?)?
+    private var lastReporter: RequestMetrics.Reporter?
+    private var lastSource = "", lastDestination = "", lastVersion = ""
+    private var lastEndpoint: String?
     private var namesText: [UInt8] = []
 
     /// A log that writes with `output` (standard output by default) on `timers`' loop.
@@ -67,10 +70,10 @@ final class AccessLog: @unchecked Sendable {
         line.hex(request.traceLow, digits: 16)
         line.raw("\",")
         let endpoint = request.endpoint
-        let same = names.map {
-            $0.reporter == reporter && $0.source == source && $0.destination == destination && $0.version == version && $0.endpoint == endpoint
-        } ?? false
-        if !same { renderNames(reporter: reporter, source: source, destination: destination, version: version, endpoint: endpoint) }
+        if reporter != lastReporter || source != lastSource || destination != lastDestination || version != lastVersion
+            || endpoint != lastEndpoint {
+            renderNames(reporter: reporter, source: source, destination: destination, version: version, endpoint: endpoint)
+        }
         line.raw(namesText)
         line.requestFields(method: request.method, path: request.path, status: request.status, flags: request.flags)
         line.raw(",\"durationMs\":")
@@ -98,7 +101,7 @@ final class AccessLog: @unchecked Sendable {
 
     /// `"reporter":…,"source":…,"destination":…,"version":…[,"endpoint":…]` into `namesText`.
     private func renderNames(reporter: RequestMetrics.Reporter, source: String, destination: String, version: String, endpoint: String?) {
-        names = (reporter, source, destination, version, endpoint)
+        (lastReporter, lastSource, lastDestination, lastVersion, lastEndpoint) = (reporter, source, destination, version, endpoint)
         let text = LogBuffer(capacity: 256)
         text.raw(reporter == .source ? "\"reporter\":\"source\"" : "\"reporter\":\"destination\"")
         text.raw(",\"source\":")
@@ -127,15 +130,18 @@ final class AccessLog: @unchecked Sendable {
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of now (UTC).
     private func appendTime() {
-        let nanoseconds = wallClock()
-        let seconds = nanoseconds / 1_000_000_000
-        if seconds != second {
-            second = seconds
-            secondText = Array(CertificateInfo.rfc3339(seconds).utf8.dropLast())  // without its "Z"
+        let milliseconds = wallClock() / 1_000_000
+        if milliseconds != millisecond {
+            if milliseconds / 1000 != millisecond / 1000 || timeText.isEmpty {
+                timeText = Array(CertificateInfo.rfc3339(milliseconds / 1000).utf8.dropLast()) + Array(".000Z".utf8)
+            }
+            millisecond = milliseconds
+            var rest = milliseconds % 1000
+            for index in stride(from: timeText.count - 2, through: timeText.count - 4, by: -1) {
+                timeText[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
         }
-        buffer.raw(secondText)
-        buffer.byte(UInt8(ascii: "."))
-        buffer.digits(UInt64(nanoseconds % 1_000_000_000 / 1_000_000), width: 3)
-        buffer.byte(UInt8(ascii: "Z"))
+        buffer.raw(timeText)
     }
 }
