@@ -73,7 +73,7 @@ struct CommandHelp: Sendable {
     static let all: [CommandHelp] = [
         CommandHelp(
             name: "up", summary: "launch a topology: control plane, apps, sidecars, ingress",
-            usage: ["meshbed up FILE [--detach] [--state-dir DIR] [--seed N] [--runtime process] [--no-mesh] [--prometheus] [--otlp-endpoint URL] [--ready-timeout D]"],
+            usage: ["meshbed up FILE [--detach] [--state-dir DIR] [--seed N] [--runtime process|netns] [--no-mesh] [--prometheus] [--otlp-endpoint URL] [--ready-timeout D]"],
             details: """
             In the foreground until Ctrl-C (or SIGTERM, SIGHUP), then everything is torn down; with --detach it
             returns once every instance is ready and a supervisor keeps running in the background. One topology
@@ -83,7 +83,7 @@ struct CommandHelp: Sendable {
                 Flag("--detach", "return once ready; stop it later with 'meshbed down NAME'"),
                 stateDir,
                 Flag("--seed N", "derive every random choice (splits, error rates) from N: a run replays exactly"),
-                Flag("--runtime process", "where instances run; only 'process' (local processes) so far, netns is not supported yet"),
+                Flag("--runtime process|netns", "where instances run: local processes on loopback (default), or each instance in a network namespace of its own with its own address (Linux, root, iproute2); container is not supported yet"),
                 Flag("--no-mesh", "start only the apps: no control plane, sidecars or ingress"),
                 Flag("--prometheus", "also start a Prometheus server (Debian's 'prometheus') scraping every admin port every second"),
                 Flag("--otlp-endpoint URL", "the control plane pushes the spans it receives to this OTLP/HTTP collector as JSON (http://HOST:PORT[/PATH], default path /v1/traces)"),
@@ -166,7 +166,7 @@ struct CommandHelp: Sendable {
             exits: "0 all valid, 2 some invalid"),
         CommandHelp(
             name: "run", summary: "run scenario files and report",
-            usage: ["meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus]"],
+            usage: ["meshbed run FILE... [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus] [--runtime process|netns]"],
             details: """
             Each scenario brings its topology up in its own state directory, runs its steps, tears it down and
             reports every expectation with the measured value beside the expected one.
@@ -177,12 +177,13 @@ struct CommandHelp: Sendable {
                 Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
                 Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
                 Flag("--prometheus", "start a real Prometheus with each topology, for promql expectations (needs 'prometheus' on PATH)"),
+                Flag("--runtime process|netns", "where each topology runs, as 'up --runtime'"),
             ],
             examples: ["meshbed run topologies/bookinfo-kill.yaml --junit report.xml"],
             exits: "0 all expectations met, 1 some failed, 2 bad input, 3 infrastructure, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP"),
         CommandHelp(
             name: "test", summary: "run every scenario file under a directory",
-            usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus]"],
+            usage: ["meshbed test DIR [--junit F] [--json F] [--state-dir DIR] [--ready-timeout D] [--prometheus] [--runtime process|netns]"],
             details: "Runs every .yaml/.yml file whose kind is Scenario under DIR (recursively, in path order), as 'run' does.",
             flags: [
                 Flag("--junit F", "write a JUnit XML report to F"),
@@ -190,6 +191,7 @@ struct CommandHelp: Sendable {
                 Flag("--state-dir DIR", "where the scenarios' topologies keep state and logs (default: a temporary directory)"),
                 Flag("--ready-timeout D", "how long each stage of a topology may take to become ready (default 10s)"),
                 Flag("--prometheus", "as 'run'"),
+                Flag("--runtime process|netns", "as 'run'"),
             ],
             examples: ["meshbed test topologies --junit report.xml"],
             exits: "as 'run'"),
@@ -377,6 +379,7 @@ struct CommandHelp: Sendable {
                 Flag("--inbound P", "inbound port, from peers (default 0: any)"),
                 Flag("--outbound P", "outbound port, from its app (default 0: any)"),
                 Flag("--admin P", "admin port (default 0: any)"),
+                Flag("--bind ADDRESS", "the address every port listens on and the app is reached at (default 127.0.0.1)"),
                 Flag("--gateway", "be the ingress gateway instead of a sidecar"),
                 Flag("--port P", "with --gateway: the ingress port"),
                 Flag("--threads N", "event-loop threads (default 1)"),

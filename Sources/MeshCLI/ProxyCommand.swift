@@ -17,6 +17,7 @@ enum ProxyCommand {
         let admin = try scanner.intOption("--admin", range: 0...65535) ?? 0
         let app = try scanner.intOption("--app", range: 1...65535)
         let appReady = try scanner.option("--app-ready") ?? "/"
+        let bind = try scanner.option("--bind") ?? "127.0.0.1"
         let port = try scanner.intOption("--port", range: 0...65535)
         let threads = try scanner.intOption("--threads", range: 1...256) ?? 1
         let seed = try scanner.option("--seed", parse: { UInt64($0) }, expected: "an unsigned integer")
@@ -27,7 +28,11 @@ enum ProxyCommand {
 
         guard let control else { throw UsageError("--control ADDRESS is required (the control plane)") }
         guard appReady.hasPrefix("/") else { throw UsageError("--app-ready: expected a path starting with '/', got '\(appReady)'") }
-        let loopback = "127.0.0.1"
+        // Every port on one address: loopback, or an instance's own in its network namespace (--runtime netns).
+        guard SocketAddress(host: bind, port: 0) != nil else {
+            throw UsageError("--bind: expected a numeric address such as 127.0.0.1 or 10.200.0.2, got '\(bind)'")
+        }
+        let loopback = bind
         var configuration: SidecarConfiguration
         if gateway {
             guard let port else { throw UsageError("--gateway needs --port (the ingress port; 0 for any)") }

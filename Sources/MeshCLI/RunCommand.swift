@@ -30,6 +30,8 @@ enum RunCommand {
         /// `--prometheus`: the Prometheus executable each scenario's topology starts with
         /// (for `promql` expectations).
         var prometheus: String?
+        /// `--runtime netns`: each scenario's topology on network namespaces.
+        var netns = false
 
         static func scan(_ scanner: inout ArgumentScanner) throws(UsageError) -> ScenarioOptions {
             var options = ScenarioOptions(
@@ -40,6 +42,14 @@ enum RunCommand {
                     throw UsageError("--prometheus: no 'prometheus' executable on PATH (Debian: apt-get install prometheus)")
                 }
                 options.prometheus = executable
+            }
+            switch try scanner.option("--runtime") ?? "process" {
+            case "process": break
+            case "netns":
+                if let reason = NetnsNetwork.unavailableReason() { throw UsageError("--runtime netns: \(reason)") }
+                options.netns = true
+            case "container": throw UsageError("--runtime container: not supported yet (use --runtime process or netns)")
+            case let other: throw UsageError("--runtime: expected process or netns, got '\(other)'")
             }
             for (flag, value) in [("--junit", options.junit), ("--json", options.json), ("--state-dir", options.stateDirectory)] where value?.isEmpty == true {
                 throw UsageError("\(flag): expected a path")
@@ -86,6 +96,7 @@ enum RunCommand {
             let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
             let shown = DisplayText.escaped(scenario.name)  // progress lines quote the file's names
             let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout, prometheus: options.prometheus,
+                                                netns: options.netns,
                                             interruption: interruption) { event in
                 guard terminal else { return }
                 switch event {

@@ -20,8 +20,8 @@ enum UpCommand {
         let files = scanner.positionals()
         try scanner.finish()
         switch runtime {
-        case "process": break
-        case "netns": throw UsageError("--runtime netns: not supported yet (use --runtime process)")
+        case "process", "netns": break
+        case "container": throw UsageError("--runtime container: not supported yet (use --runtime process or netns)")
         default: throw UsageError("--runtime: expected process or netns, got '\(runtime)'")
         }
         guard let file = files.first else { throw UsageError("up: missing the topology FILE (meshbed up FILE [--detach])") }
@@ -32,6 +32,10 @@ enum UpCommand {
         var options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
                                 readyTimeout: readyTimeout)
         options.seed = seed
+        if runtime == "netns" {
+            if let reason = NetnsNetwork.unavailableReason() { throw UsageError("--runtime netns: \(reason)") }
+            options.netns = true
+        }
         if prometheus {
             if noMesh { throw UsageError("--prometheus scrapes the sidecars' admin ports: it needs the mesh (not --no-mesh)") }
             guard let executable = Self.onPath("prometheus") else {

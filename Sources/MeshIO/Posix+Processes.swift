@@ -66,7 +66,7 @@ extension Posix {
             return pointer
         }
 
-        posix_spawn_file_actions_addopen(&actions, 0, copy("/dev/null"), O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, copy(request.inputPath ?? "/dev/null"), O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, copy(request.outputPath ?? "/dev/null"),
                                          O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)

@@ -1,7 +1,7 @@
 /// What `Posix.spawn` starts: a program, its arguments and environment, and where its
 /// output goes.
 ///
-/// Every child starts with standard input from `/dev/null`, standard output and error
+/// Every child starts with standard input from `inputPath` (`/dev/null` when nil), standard output and error
 /// appended to `outputPath`, no other inherited descriptors (but `passedDescriptor`, as 3), an empty signal mask and the
 /// default dispositions for SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (a supervisor that
 /// blocks or ignores them must not pass that on).
@@ -18,6 +18,8 @@ public struct SpawnRequest: Sendable, Equatable {
     public var newProcessGroup: Bool
     /// Make the child the leader of a new session, away from the caller's terminal.
     public var newSession: Bool
+    /// The file standard input is read from; `/dev/null` when nil.
+    public var inputPath: String?
     /// A descriptor of the caller's that the child gets as descriptor 3 (say, a lock it
     /// takes over); nil: the child gets nothing beyond 0, 1 and 2. Must not be 0...3.
     public var passedDescriptor: Int32?
@@ -25,8 +27,9 @@ public struct SpawnRequest: Sendable, Equatable {
     public init(
         executable: String, arguments: [String] = [], environment: [String] = [], outputPath: String? = nil,
         newProcessGroup: Bool = true, newSession: Bool = false,
-        passedDescriptor: Int32? = nil
+        passedDescriptor: Int32? = nil, inputPath: String? = nil
     ) {
+        self.inputPath = inputPath
         self.executable = executable
         self.arguments = arguments
         self.environment = environment

@@ -47,9 +47,10 @@ public struct LaunchPlan: Sendable, Equatable {
     /// The loopback address of `port`.
     public static func loopback(_ port: Int) -> String { "127.0.0.1:\(port)" }
 
-    /// How many free ports `init` needs for `topology`.
-    public static func portCount(for topology: Topology, mesh: Bool, prometheus: Bool = false) -> Int {
-        let instances = topology.instances.count
+    /// How many free ports `init` needs for `topology` (with `netns`, none per instance:
+    /// each has an address of its own and the fixed ports of `NetnsPlan`).
+    public static func portCount(for topology: Topology, mesh: Bool, prometheus: Bool = false, netns: Bool = false) -> Int {
+        let instances = netns ? 0 : topology.instances.count
         guard mesh else { return instances }
         return 2 + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances + (prometheus ? 1 : 0)
     }
@@ -60,10 +61,12 @@ public struct LaunchPlan: Sendable, Equatable {
     public init(
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
         runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil,
-        caSecret: String? = nil, prometheus: String? = nil, otlpEndpoint: String? = nil
+        caSecret: String? = nil, prometheus: String? = nil, otlpEndpoint: String? = nil, network: NetnsPlan? = nil,
+        ipExecutable: String = "ip"
     ) {
         let prometheus = mesh ? prometheus : nil
-        precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil), "LaunchPlan: wrong number of ports")
+        precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil, netns: network != nil),
+                     "LaunchPlan: wrong number of ports")
         var nextPort = ports.makeIterator()
         func take() -> Int { nextPort.next()! }
         let name = topology.name
@@ -71,11 +74,16 @@ public struct LaunchPlan: Sendable, Equatable {
         let inherited = environment.filter { !$0.key.hasPrefix("MESHBED_") }
         let common = [("MESHBED_SUPERVISOR_PID", String(supervisorPID)), ("MESHBED_RUN_ID", runID),
                       ("MESHBED_STATE", stateDirectory.directory(of: name))]
+        /// `instance`'s network namespace (`--runtime netns`), where its processes run.
+        func namespace(_ instance: String?) -> String? { instance.flatMap { network?.host(of: $0)?.namespace } }
         func spec(_ processName: String, _ role: ProcessRecord.Role, instance: String? = nil, executable program: String = executable,
                   arguments: [String], env extra: [(String, String)] = [], probe: ReadinessProbe) -> ProcessSpec {
             let log = stateDirectory.logPath(of: name, process: processName)
             let overridden = Set(extra.map(\.0))
             let base = inherited.filter { !overridden.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            // In its instance's namespace: `ip netns exec NAMESPACE PROGRAM …` (ip execs it: the same pid).
+            let (program, arguments) = namespace(instance).map { (ipExecutable, NetnsNetwork.exec(in: $0, [program] + arguments)) }
+                ?? (program, arguments)
             let request = SpawnRequest(executable: program, arguments: arguments,
                                        environment: base + (common + extra).map { "\($0.0)=\($0.1)" }, outputPath: log)
             return ProcessSpec(record: ProcessRecord(name: processName, role: role, instance: instance, log: log),
@@ -93,7 +101,8 @@ public struct LaunchPlan: Sendable, Equatable {
         var ingress: String?
         var ingressAdmin: String?
         if mesh {
-            control = Self.loopback(take())
+            // Under netns the control plane listens on the bridge's address, where every namespace reaches it.
+            control = network.map { "\($0.gateway):\(take())" } ?? Self.loopback(take())
             ingressAdmin = Self.loopback(take())
             ingress = Self.loopback(topology.ingress.port == 0 ? take() : topology.ingress.port)
         }
@@ -103,14 +112,17 @@ public struct LaunchPlan: Sendable, Equatable {
         var sidecars: [ProcessSpec] = []
         for instance in topology.instances {
             guard let service = topology.services[instance.service], let version = service.versions[instance.version] else { continue }
-            let appPort = take()
+            // Its own address and the fixed ports under netns; loopback and free ports otherwise.
+            let host = network?.host(of: instance.id)
+            func address(_ port: Int) -> String { host.map { "\($0.address):\(port)" } ?? Self.loopback(port) }
+            let appPort = host == nil ? take() : NetnsPlan.appPort
             var state = InstanceState(id: instance.id, service: instance.service, version: instance.version, index: instance.index,
-                                      identity: instance.identity, app: Self.loopback(appPort), custom: service.app != nil,
+                                      identity: instance.identity, app: address(appPort), custom: service.app != nil,
                                       readyPath: service.app.map(\.ready) ?? Self.echoHealthPath)
             if mesh {
-                state.inbound = Self.loopback(take())
-                state.outbound = Self.loopback(take())
-                state.admin = Self.loopback(take())
+                state.inbound = address(host == nil ? take() : NetnsPlan.inboundPort)
+                state.outbound = address(host == nil ? take() : NetnsPlan.outboundPort)
+                state.admin = address(host == nil ? take() : NetnsPlan.adminPort)
             }
             var env: [(String, String)] = [
                 ("MESHBED_SERVICE", instance.service), ("MESHBED_VERSION", instance.version),
@@ -135,6 +147,7 @@ public struct LaunchPlan: Sendable, Equatable {
                     arguments += ["--outbound", outbound]
                 }
                 if let seed { arguments += ["--seed", String(Self.seed(seed, for: appName))] }
+                if let host { arguments += ["--bind", host.address] }
                 arguments += ["--threads", "1"]
                 apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, probe: state.appProbe))
             }
@@ -143,6 +156,7 @@ public struct LaunchPlan: Sendable, Equatable {
                                  "--control", control, "--inbound", Self.port(inbound), "--outbound", Self.port(outbound),
                                  "--admin", Self.port(admin), "--app", String(appPort), "--app-ready", state.readyPath ?? "/"]
                     + (seed.map { ["--seed", String(Self.seed($0, for: "\(instance.id).sidecar"))] } ?? [])
+                    + (host.map { ["--bind", $0.address] } ?? [])
                 sidecars.append(spec("\(instance.id).sidecar", .sidecar, instance: instance.id, arguments: arguments,
                                      env: token(instance.id), probe: .http(address: admin, path: "/ready", accepts: 200...200)))
             }
@@ -152,6 +166,7 @@ public struct LaunchPlan: Sendable, Equatable {
         var stages: [LaunchStage] = []
         if let control {
             var arguments = ["control", "--topology", file, "--port", Self.port(control)]
+            if let network { arguments += ["--bind", network.gateway] }
             var env: [(String, String)] = []
             if let mtls {
                 arguments += ["--ca-dir", stateDirectory.directory(of: name) + "/ca"]
@@ -189,6 +204,7 @@ public struct LaunchPlan: Sendable, Equatable {
                                control: control, ingress: ingress, ingressAdmin: ingressAdmin, instances: instances,
                                processes: stages.flatMap { $0.processes.map(\.record) })
         self.state.prometheus = prometheusAddress
+        self.state.network = network
     }
 
     /// The seed of process `name` in a run seeded with `seed`: FNV-1a of the name, mixed

@@ -48,6 +48,12 @@ public struct MeshState: Codable, Sendable, Equatable {
     public var processes: [ProcessRecord]
     /// Why the topology failed to start (phase `failed`).
     public var failure: String?
+    /// The bridge and namespaces of `--runtime netns` (nil: every process on this machine's
+    /// loopback, `--runtime process`).
+    public var network: NetnsPlan?
+
+    /// `process` or `netns`.
+    public var runtime: String { network == nil ? "process" : "netns" }
 
     public init(
         name: String, file: String, runID: String, supervisorPID: Int32, phase: Phase = .starting, mesh: Bool = true,

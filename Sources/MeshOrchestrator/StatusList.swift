@@ -20,6 +20,8 @@ public struct StatusList: Sendable, Equatable {
         public var ready: Int
         /// How many instances it has.
         public var instances: Int
+        /// `process` or `netns` (`MeshState.runtime`).
+        public var runtime = "process"
 
         public init(name: String, stateDirectory: String, supervisorPID: Int32, state: String, ready: Int, instances: Int) {
             self.name = name
@@ -57,8 +59,10 @@ public struct StatusList: Sendable, Equatable {
                            state: "unknown", ready: 0, instances: 0)
             }
             let report = StatusReport.probe(state, stateDirectory: entry.stateDirectory)
-            return Row(name: entry.name, stateDirectory: entry.stateDirectory, supervisorPID: entry.supervisorPID,
-                       state: report.overall.rawValue, ready: report.readyCount, instances: report.entries.count)
+            var row = Row(name: entry.name, stateDirectory: entry.stateDirectory, supervisorPID: entry.supervisorPID,
+                          state: report.overall.rawValue, ready: report.readyCount, instances: report.entries.count)
+            row.runtime = state.runtime
+            return row
         }
         return StatusList(rows: rows.sorted { ($0.name, $0.stateDirectory) < ($1.name, $1.stateDirectory) })
     }
@@ -73,7 +77,7 @@ public struct StatusList: Sendable, Equatable {
                         item.field("name", string: row.name)
                         item.field("stateDir", string: row.stateDirectory)
                         item.field("supervisorPID", integer: row.supervisorPID)
-                        item.field("runtime", string: StatusReport.runtime)
+                        item.field("runtime", string: row.runtime)
                         item.field("state", string: row.state)
                         item.field("ready", integer: row.ready)
                         item.field("instances", integer: row.instances)
@@ -89,7 +93,7 @@ public struct StatusList: Sendable, Equatable {
         guard !rows.isEmpty else { return "no topology is running (start one with 'meshbed up FILE --detach')" }
         var table = [["NAME", "STATE", "READY", "SUPERVISOR", "RUNTIME", "STATE DIR"]]
         for row in rows {
-            table.append([row.name, row.state, "\(row.ready)/\(row.instances)", String(row.supervisorPID), StatusReport.runtime,
+            table.append([row.name, row.state, "\(row.ready)/\(row.instances)", String(row.supervisorPID), row.runtime,
                           row.stateDirectory])
         }
         return StatusReport.columns(table).joined(separator: "\n")

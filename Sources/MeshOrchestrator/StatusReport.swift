@@ -93,9 +93,6 @@ public struct StatusReport: Sendable, Equatable {
         }
     }
 
-    /// The only runtime so far: processes on this machine.
-    public static let runtime = "process"
-
     public init(state: MeshState, running: Bool, entries: [Entry], problems: [Problem] = [], stateDirectory: String? = nil) {
         self.state = state
         self.running = running
@@ -199,7 +196,8 @@ public struct StatusReport: Sendable, Equatable {
 
     /// The SPEC §5 object: `name`, `state`, `supervisorPID`, `runtime`, `stateDir`,
     /// `control`, `ingress`, `instances` (each with `id`, `service`, `version`, `pid`, `app`,
-    /// `inbound`, `outbound`, `admin`, `ready`, `identity`, `certExpiry`, `paused`),
+    /// `inbound`, `outbound`, `admin`, `ready`, `identity`, `certExpiry`, `paused`, and under
+    /// `--runtime netns` `namespace`),
     /// `faults` (each with `id`, `spec`) and `problems` (each with `subject`, `pid`,
     /// `reason`, `text`); absent values are `null`.
     public var json: String {
@@ -208,7 +206,7 @@ public struct StatusReport: Sendable, Equatable {
             object.field("name", string: state.name)
             object.field("state", string: overall.rawValue)
             object.field("supervisorPID", integer: state.supervisorPID)
-            object.field("runtime", string: Self.runtime)
+            object.field("runtime", string: state.runtime)
             Self.field(&object, "stateDir", stateDirectory)
             Self.field(&object, "control", state.control)
             Self.field(&object, "ingress", state.ingress)
@@ -225,6 +223,7 @@ public struct StatusReport: Sendable, Equatable {
                         Self.field(&item, "inbound", instance.inbound)
                         Self.field(&item, "outbound", instance.outbound)
                         Self.field(&item, "admin", instance.admin)
+                        if let network = state.network { Self.field(&item, "namespace", network.host(of: instance.id)?.namespace) }
                         item.field("ready", bool: entry.ready)
                         item.field("identity", string: instance.identity)
                         Self.field(&item, "certExpiry", entry.certExpiry)
@@ -262,19 +261,23 @@ public struct StatusReport: Sendable, Equatable {
         case .failed where !running && state.phase != .failed: headline = "failed (supervisor gone)"
         default: headline = overall.rawValue
         }
-        var lines = ["\(state.name): \(headline), supervisor pid \(state.supervisorPID)\(state.mesh ? "" : ", apps only (--no-mesh)")"]
+        var lines = ["\(state.name): \(headline), supervisor pid \(state.supervisorPID), runtime \(state.runtime)"
+            + (state.mesh ? "" : ", apps only (--no-mesh)")]
         if let failure = state.failure { lines.append("  failure: \(failure)") }
         for problem in problems { lines.append("  problem: \(problem)") }
         if let control = state.control { lines.append("  control  \(control)") }
         if let ingress = state.ingress { lines.append("  ingress  \(ingress)") }
         if let prometheus = state.prometheus { lines.append("  prometheus http://\(prometheus)") }
+        if let network = state.network { lines.append("  network  bridge \(network.bridge), \(network.subnet).0/24") }
         for fault in faults { lines.append("  fault    \(fault.id) \(fault.spec)") }
-        var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]]
+        var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]
+            + (state.network == nil ? [] : ["NAMESPACE"])]
         for entry in entries {
             let instance = entry.instance
             let ready = entry.ready ? "yes" : entry.paused ? "no (paused)" : entry.exit.map { "no (\($0))" } ?? "no"
             rows.append([instance.id, instance.pid.map(String.init) ?? "-", instance.app, instance.inbound ?? "-",
-                         instance.outbound ?? "-", instance.admin ?? "-", ready, instance.identity, entry.certExpiry ?? "-"])
+                         instance.outbound ?? "-", instance.admin ?? "-", ready, instance.identity, entry.certExpiry ?? "-"]
+                        + (state.network.map { [$0.host(of: instance.id)?.namespace ?? "-"] } ?? []))
         }
         lines += Self.columns(rows)
         return lines.joined(separator: "\n")

@@ -64,6 +64,7 @@ public final class Supervisor {
             try store.write(state)
         } catch {
             Console.error("meshbed up: \(error)")
+            if let network = state.network { NetnsNetwork.destroy(network) }
             return 3
         }
         switch start() {
@@ -322,7 +323,8 @@ public final class Supervisor {
     // MARK: - Stopping
 
     /// SIGTERM to every child's process group, up to 3 s for them to go, SIGKILL for the
-    /// rest, then a sweep for anything else of this run (grandchildren that changed group).
+    /// rest, then a sweep for anything else of this run (grandchildren that changed group),
+    /// then the run's network namespaces and bridge (`--runtime netns`).
     /// Every child is reaped by the end, and no other process of the run still runs; what
     /// does all the same (a process stuck in the kernel) is returned, to be named, never
     /// passed over: `app web-v1-0 (pid 13)` or `pid 14`.
@@ -340,7 +342,9 @@ public final class Supervisor {
         let escaped = ProcessSweeper.sweep(run: state.runID)
         waitForChildren(within: .seconds(2))
         let children = running.values.sorted().map { Self.describe(state.processes[$0]) }
-        return children + escaped.filter { running[$0] == nil && Posix.liveness(of: $0).isAlive }.map { "pid \($0)" }
+        // Under netns, the namespaces and the bridge go once nothing runs in them.
+        let network = state.network.map { NetnsNetwork.destroy($0) } ?? []
+        return children + escaped.filter { running[$0] == nil && Posix.liveness(of: $0).isAlive }.map { "pid \($0)" } + network
     }
 
     private func waitForChildren(within duration: Duration) {

@@ -46,9 +46,11 @@ public enum TopologyLauncher {
         }
         if !options.supervise {
             // Leftovers of a supervisor that was killed (grandchildren outlive it): with the
-            // lock held, whatever carries this topology's marker is one.
+            // lock held, whatever carries this topology's marker is one; so is its network.
             ProcessSweeper.sweep(carrying: [store.marker(of: name)], within: .seconds(2))
+            if let network = (try? store.read(name))?.network { NetnsNetwork.sweep(tag: network.tag) }
         }
+        if options.netns, let reason = NetnsNetwork.unavailableReason() { throw .badInput("--runtime netns: \(reason)") }
         let file = StateDirectory.absolute(options.file)
         if options.detach {
             // The supervisor keeps the lock; this process lets go of its copy when it returns.
@@ -60,15 +62,22 @@ public enum TopologyLauncher {
         guard let executable = Posix.executablePath() else { throw .couldNotStart("cannot find the meshbed executable (/proc/self/exe)") }
         let ports: [Int]
         do {
-            ports = try PortAllocator.allocate(LaunchPlan.portCount(for: topology, mesh: options.mesh, prometheus: options.prometheus != nil))
+            ports = try PortAllocator.allocate(LaunchPlan.portCount(for: topology, mesh: options.mesh, prometheus: options.prometheus != nil,
+                                                                    netns: options.netns))
         } catch {
             throw .couldNotStart("cannot allocate ports: \(error)")
         }
+        let runID = newRunID()
+        let secret = options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil
+        // Under netns: the bridge and a namespace per instance, made before anything starts
+        // (the supervisor removes them after everything stopped).
+        let network = options.netns ? try NetnsNetwork.create(runID: runID, instances: topology.instances.map(\.id)) : nil
         var plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
-                              runID: newRunID(), supervisorPID: Posix.processID(), ports: ports,
+                              runID: runID, supervisorPID: Posix.processID(), ports: ports,
                               environment: ProcessInfo.processInfo.environment, seed: options.seed,
-                              caSecret: options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil,
-                              prometheus: options.mesh ? options.prometheus : nil, otlpEndpoint: options.otlpEndpoint)
+                              caSecret: secret,
+                              prometheus: options.mesh ? options.prometheus : nil, otlpEndpoint: options.otlpEndpoint,
+                              network: network, ipExecutable: NetnsNetwork.ip ?? "ip")
         plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         // Listed in the per-user index for as long as this process supervises the topology.
@@ -93,6 +102,7 @@ public enum TopologyLauncher {
         if let seed = options.seed { arguments += ["--seed", String(seed)] }
         if options.prometheus != nil { arguments.append("--prometheus") }
         if let endpoint = options.otlpEndpoint { arguments += ["--otlp-endpoint", endpoint] }
+        if options.netns { arguments += ["--runtime", "netns"] }
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
         // Nor may it carry the markers of a topology this process runs in (`down` of that one would take it along).

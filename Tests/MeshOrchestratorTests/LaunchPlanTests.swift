@@ -35,6 +35,36 @@ import Testing
         #expect(LaunchPlan.portCount(for: sampleTopology(ingressPort: 8080), mesh: true) == 2 + 5 * 4)
     }
 
+    @Test func underNetnsEachInstanceRunsInItsNamespaceOnItsOwnAddress() throws {
+        let topology = sampleTopology()
+        let count = LaunchPlan.portCount(for: topology, mesh: true, netns: true)
+        #expect(count == 3)  // the control plane, the ingress and its admin: instances take fixed ports on their own address
+        let network = NetnsPlan(runID: "c967553e00", instances: topology.instances.map(\.id), subnet: "10.201.126")
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: Self.store, runID: "c967553e00", supervisorPID: 99, ports: Array(20000..<(20000 + count)),
+                              environment: [:], network: network, ipExecutable: "/usr/sbin/ip")
+        #expect(plan.state.network == network && plan.state.runtime == "netns")
+        #expect(plan.state.control == "10.201.126.1:20000" && plan.state.ingress == "127.0.0.1:20002")
+        let control = try spec(plan, "control")
+        #expect(control.request.executable == "/bin/meshbed" && control.request.arguments.suffix(2) == ["--bind", "10.201.126.1"])
+        let host = try #require(network.host(of: "web-v1-0"))
+        let instance = try #require(plan.state.instances.first { $0.id == "web-v1-0" })
+        #expect(instance.app == "\(host.address):8080" && instance.inbound == "\(host.address):15006"
+                    && instance.outbound == "\(host.address):15001" && instance.admin == "\(host.address):15000")
+        let app = try spec(plan, "web-v1-0.app")
+        #expect(app.request.executable == "/usr/sbin/ip")
+        #expect(app.request.arguments.prefix(4) == ["netns", "exec", "mb-c967553e-web-v1-0", "/bin/meshbed"])
+        #expect(app.request.arguments.contains("--bind") && app.request.arguments.contains(host.address))
+        #expect(environment(app)["MESHBED_OUTBOUND"] == "\(host.address):15001" && environment(app)["MESHBED_PORT"] == "8080")
+        let sidecar = try spec(plan, "web-v1-0.sidecar")
+        #expect(sidecar.request.arguments.prefix(5) == ["netns", "exec", "mb-c967553e-web-v1-0", "/bin/meshbed", "proxy"])
+        #expect(sidecar.request.arguments.suffix(2) == ["--bind", host.address])
+        #expect(sidecar.request.arguments.contains("--control") && sidecar.request.arguments.contains("10.201.126.1:20000"))
+        // The ingress stays on the host.
+        let ingress = try spec(plan, "ingress")
+        #expect(ingress.request.executable == "/bin/meshbed" && !ingress.request.arguments.contains("--bind"))
+    }
+
     @Test func prometheusStartsLastThroughExecApp() throws {
         let topology = sampleTopology()
         let count = LaunchPlan.portCount(for: topology, mesh: true, prometheus: true)

@@ -46,7 +46,7 @@ import Testing
         report.faults = [StatusReport.ActiveFault(id: "f2", spec: "{kind: delay, to: web, delay: 1s}")]
         let lines = report.table.split(separator: "\n").map(String.init)
         #expect(lines.contains("  fault    f2 {kind: delay, to: web, delay: 1s}"))
-        #expect(lines[0] == "shop: stopped (supervisor gone), supervisor pid 4242")
+        #expect(lines[0] == "shop: stopped (supervisor gone), supervisor pid 4242, runtime process")
         #expect(lines.contains { $0.hasPrefix("INSTANCE") && $0.contains("READY") })
         #expect(lines.contains { $0.hasPrefix("web-v1-0") && $0.contains("no (exited with status 1)") })
         #expect(lines.contains { $0.hasPrefix("legacy-v1-0") && $0.contains(" yes ") })
