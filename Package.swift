@@ -36,13 +36,15 @@ let package = Package(
         // Distributed traces with no I/O: spans, their bounded store, OTLP/JSON, the terminal waterfall.
         .target(name: "MeshTrace", dependencies: ["MeshCore"]),
         // The control plane (`meshbed control`): registry, versioned snapshots, admin API.
-        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS", "MeshMetrics", "MeshTrace"]),
+        .target(name: "MeshControl", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshYAML", "MeshTopology", "MeshTLS", "MeshMetrics", "MeshTrace", "MeshNetwork"]),
         // Retry backoff and budget, outlier detection, load balancers: pure values, no I/O.
         .target(name: "MeshResilience", swiftSettings: dataPath),
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
         .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults", "MeshMetrics"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
-        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS"]),
+        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS", "MeshNetwork"]),
+        // The isolated runtimes' networks: namespaces on a bridge, and faults as packet filters.
+        .target(name: "MeshNetwork", dependencies: ["MeshIO", "MeshConfig"]),
         // The echo application (`meshbed echo`).
         .target(name: "MeshEcho", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO"], swiftSettings: dataPath),
         // The load generator (`meshbed load`): closed and open loop, latency histograms.
@@ -58,7 +60,7 @@ let package = Package(
         // Prometheus text format 0.0.4 and lock-free duration histograms.
         .target(name: "MeshMetrics", swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS", "MeshTrace"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS", "MeshTrace", "MeshNetwork"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
@@ -74,7 +76,8 @@ let package = Package(
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTestSupport", "MeshTrace"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshCore", "MeshResilience"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
-        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS"]),
+        .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS", "MeshNetwork"]),
+        .testTarget(name: "MeshNetworkTests", dependencies: ["MeshNetwork", "MeshConfig"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario", "MeshMetrics", "MeshOrchestrator"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),

@@ -294,7 +294,7 @@ struct CommandHelp: Sendable {
                     "           (each with [--topology NAME] [--state-dir DIR] [--timeout D])"],
             details: """
             add: a request fault (delay, abort), a link fault (latency, bandwidth, reset, blackhole, slowClose,
-            slicer, limitData) or a partition goes to the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
+            slicer, limitData), a partition or a loss (--runtime netns only) goes to the control plane, which checks it against the topology, gives it an id and sends it to every sidecar;
             the command waits until every live sidecar applied it. The flags are the keys of the topology's
             faults: (docs/topology.md); --spec takes one fault in that form. A process fault acts at once on the
             instances' app and sidecar processes (kill: SIGKILL, pause: SIGSTOP, resume: SIGCONT, restart: by the
@@ -392,7 +392,7 @@ struct CommandHelp: Sendable {
             exits: "0 stopped, 2 bad input or port in use"),
         CommandHelp(
             name: "control", summary: "run the control plane for a topology file (as 'up' starts it)",
-            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D] [--ca-dir DIR] [--otlp-endpoint URL]"],
+            usage: ["meshbed control --topology FILE [--port P] [--bind ADDRESS] [--hold D] [--ca-dir DIR] [--otlp-endpoint URL] [--netns FILE]"],
             details: """
             Keeps the registry of instances and serves versioned snapshots to sidecars. With mTLS it is the \
             mesh's certificate authority: it signs with the root the topology's mesh.ca names, else the one \
@@ -406,6 +406,7 @@ struct CommandHelp: Sendable {
                 Flag("--hold D", "how long a snapshot long-poll is held open (default 20s)"),
                 Flag("--ca-dir DIR", "where the mesh's root certificate and key are kept (made when absent; mTLS only)"),
                 Flag("--otlp-endpoint URL", "push the spans received to this OTLP/HTTP collector as JSON (http://HOST:PORT[/PATH]; batched every second or 512 spans)"),
+                Flag("--netns FILE", "the network plan of 'up --runtime netns': partitions and loss become packet filters in the instances' namespaces"),
             ],
             examples: ["meshbed control --topology topologies/bookinfo.yaml --port 15000"],
             exits: "0 stopped, 2 bad input or port in use"),

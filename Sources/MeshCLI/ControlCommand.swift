@@ -2,6 +2,7 @@ import FoundationEssentials
 import MeshControl
 import MeshCore
 import MeshIO
+import MeshNetwork
 import MeshTLS
 import MeshTopology
 
@@ -9,6 +10,7 @@ import MeshTopology
 /// until SIGINT or SIGTERM.
 ///
 ///     meshbed control --topology FILE [--port P] [--bind 127.0.0.1] [--hold 20s] [--ca-dir DIR] [--otlp-endpoint URL]
+///                     [--netns FILE]   (the network plan of `up --runtime netns`: partitions and loss as packet filters)
 ///
 /// With mTLS (`mesh.mtls` strict or permissive) it is the mesh's certificate authority: it
 /// signs with an intermediate (made at start) under the root `mesh.ca` names, else the one
@@ -31,6 +33,7 @@ enum ControlCommand {
         let hold = try scanner.durationOption("--hold") ?? .seconds(20)
         let caDirectory = try scanner.option("--ca-dir")
         let otlpText = try scanner.option("--otlp-endpoint")
+        let netnsFile = try scanner.option("--netns")
         try scanner.finish()
         guard let file else {
             throw UsageError("--topology: missing (expected the topology file to serve)")
@@ -55,6 +58,14 @@ enum ControlCommand {
         }
 
         var configuration = ControlConfiguration(holdTime: UInt64(hold.meshbedNanoseconds))
+        if let netnsFile {
+            guard let bytes = Posix.readFile(netnsFile), let plan = try? JSONDecoder().decode(NetnsPlan.self, from: Data(bytes)) else {
+                throw UsageError("--netns: cannot read a network plan (JSON, as `up --runtime netns` writes it) from '\(netnsFile)'")
+            }
+            configuration.network = plan
+        } else if let loss = topology.faults.first(where: { $0.kind == .loss }) {
+            throw UsageError("faults: \(loss): kind loss drops packets, which only --runtime netns gives each instance")
+        }
         if let otlpText { configuration.otlpEndpoint = try otlpEndpoint(otlpText) }
         if topology.mesh.mtls != .disabled {
             configuration.certificateAuthority = try certificateAuthority(for: topology, file: file, directory: caDirectory)

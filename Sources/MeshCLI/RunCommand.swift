@@ -1,6 +1,7 @@
 import FoundationEssentials
 import MeshCore
 import MeshIO
+import MeshNetwork
 import MeshOrchestrator
 import MeshScenario
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import MeshCore
+import MeshNetwork
 import MeshOrchestrator
 
 /// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N] [--prometheus] [--otlp-endpoint URL]`: launches a

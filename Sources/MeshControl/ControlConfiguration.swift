@@ -1,5 +1,6 @@
 import MeshCore
 import MeshHTTPIO
+import MeshNetwork
 
 /// Settings of a control plane. Times are in nanoseconds, like `HTTPServerConfiguration`'s.
 public struct ControlConfiguration: Sendable {
@@ -26,6 +27,10 @@ public struct ControlConfiguration: Sendable {
     /// in memory only (`GET /v1/traces`).
     public var otlpEndpoint: OTLPEndpoint?
     /// The most traces and spans kept in memory (the oldest traces go first).
+    /// The network of a `--runtime netns` topology: partitions and packet loss are then
+    /// enforced as packet filters in its namespaces (`NetworkFaultFilter`), not by the
+    /// sidecars; nil: every fault is the sidecars' (and `loss` is refused).
+    public var network: NetnsPlan?
     public var maxTraces = 2_000
     public var maxSpans = 100_000
 

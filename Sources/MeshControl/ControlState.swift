@@ -3,6 +3,7 @@ import MeshHTTP
 import MeshHTTPIO
 import MeshIO
 import MeshMetrics
+import MeshNetwork
 import MeshTopology
 import MeshTrace
 import MeshYAML
@@ -35,6 +36,8 @@ final class ControlState: @unchecked Sendable {
     private var spanStore: SpanStore
     /// Pushes spans to the OTLP collector, when there is one.
     private let exporter: OTLPExporter?
+    /// Partitions and packet loss as packet filters (`--runtime netns`), when there is a network.
+    private let networkFilter: NetworkFaultFilter?
 
     init(topology: Topology, loop: EventLoop, configuration: ControlConfiguration) {
         self.loop = loop
@@ -45,11 +48,44 @@ final class ControlState: @unchecked Sendable {
         let start = configuration.clock?.now() ?? loop.now
         for fault in topology.faults { _ = book.add(fault, now: start) }
         faultBook = book
-        store = SnapshotStore(topology: topology, faults: book.configs)
+        networkFilter = configuration.network.map(NetworkFaultFilter.init)
+        store = SnapshotStore(topology: topology, faults: Self.sidecarFaults(book.configs, network: configuration.network != nil))
         snapshotResponse = Self.response(for: store.current)
         spanStore = SpanStore(maxTraces: configuration.maxTraces, maxSpans: configuration.maxSpans,
                               maxSpansPerTrace: min(1_000, configuration.maxSpans))
         exporter = configuration.otlpEndpoint.map { OTLPExporter(endpoint: $0, loop: loop) }
+        applyNetworkFaults()
+    }
+
+    /// The faults the sidecars apply: all of them, but those the network enforces when there
+    /// is one (`NetworkFaultRules.isNetworkFault`).
+    static func sidecarFaults(_ faults: [FaultConfig], network: Bool) -> [FaultConfig] {
+        network ? faults.filter { !NetworkFaultRules.isNetworkFault($0) } : faults
+    }
+
+    /// Loads the packet filters for the faults in force (netns only); a failure is logged
+    /// (it is thrown to the caller where one waits: `addFault`).
+    @discardableResult
+    private func applyNetworkFaults() -> NetworkError? {
+        guard let networkFilter else { return nil }
+        do {
+            try networkFilter.apply(faultBook.configs)
+            return nil
+        } catch {
+            Posix.writeAll(2, Array("meshbed control: network faults: \(error.message)\n".utf8))
+            return error
+        }
+    }
+
+    /// Why `spec` cannot be enforced on this control plane's network, or nil.
+    func networkRefusal(_ spec: FaultSpec) -> String? {
+        if networkFilter == nil {
+            return spec.kind == .loss
+                ? "kind: loss drops packets, which only --runtime netns gives each instance (here every instance shares this machine's loopback); use latency, reset or blackhole"
+                : nil
+        }
+        guard spec.kind == .loss || spec.action == .partition(timeout: nil) else { return nil }
+        return NetworkFaultFilter.unavailableReason()
     }
 
     // MARK: life cycle
@@ -138,8 +174,13 @@ final class ControlState: @unchecked Sendable {
         if spec.kind.isProcessLevel {
             throw ControlError(status: 422, "kind: \(spec.kind.rawValue) is a process fault: `meshbed fault add` and scenario steps carry it out through the supervisor, not the control plane")
         }
-        if let refusal = UnsupportedFeatures.faultRefusal(spec.kind) { throw ControlError(status: 422, refusal) }
+        if let refusal = UnsupportedFeatures.faultRefusal(spec.kind) ?? networkRefusal(spec) { throw ControlError(status: 422, refusal) }
         let fault = faultBook.add(spec, now: now)
+        if let failure = applyNetworkFaults() {
+            _ = faultBook.remove(id: fault.id)
+            applyNetworkFaults()
+            throw ControlError(status: 500, "the network could not enforce \(spec.kind.rawValue): \(failure.message)")
+        }
         faultsChanged()
         return (fault, store.version)
     }
@@ -161,9 +202,10 @@ final class ControlState: @unchecked Sendable {
         return (cleared, store.version)
     }
 
-    /// Publishes the fault book and re-arms the timer of its next expiry.
+    /// Publishes the fault book (and loads the network's filters) and re-arms the timer of its next expiry.
     private func faultsChanged() {
-        store.setFaults(faultBook.configs)
+        applyNetworkFaults()
+        store.setFaults(Self.sidecarFaults(faultBook.configs, network: networkFilter != nil))
         published()
         scheduleFaultExpiry()
     }

@@ -48,6 +48,7 @@ extension FaultConfig {
             sizeVariation = variation
             self.delay = Self.delay(.fixed(delay))
         case .limitData(let bytes): self.bytes = bytes
+        case .loss(let percent): self.percent = percent
         default: break
         }
         if spec.kind.isLinkLevel {

@@ -1,5 +1,6 @@
 import MeshCore
 import MeshIO
+import MeshNetwork
 import MeshTLS
 import MeshTopology
 
@@ -166,7 +167,7 @@ public struct LaunchPlan: Sendable, Equatable {
         var stages: [LaunchStage] = []
         if let control {
             var arguments = ["control", "--topology", file, "--port", Self.port(control)]
-            if let network { arguments += ["--bind", network.gateway] }
+            if let network { arguments += ["--bind", network.gateway, "--netns", Self.networkFile(stateDirectory, name)] }
             var env: [(String, String)] = []
             if let mtls {
                 arguments += ["--ca-dir", stateDirectory.directory(of: name) + "/ca"]
@@ -205,6 +206,11 @@ public struct LaunchPlan: Sendable, Equatable {
                                processes: stages.flatMap { $0.processes.map(\.record) })
         self.state.prometheus = prometheusAddress
         self.state.network = network
+    }
+
+    /// Where `up --runtime netns` writes the network plan the control plane reads (`--netns`).
+    public static func networkFile(_ stateDirectory: StateDirectory, _ name: String) -> String {
+        stateDirectory.directory(of: name) + "/network.json"
     }
 
     /// The seed of process `name` in a run seeded with `seed`: FNV-1a of the name, mixed

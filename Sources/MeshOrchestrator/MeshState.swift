@@ -1,3 +1,5 @@
+import MeshNetwork
+
 /// The state file of one topology, `STATE_DIR/NAME/state.json`: what its supervisor
 /// started, where everything listens, and how far it got. The supervisor writes it (whole,
 /// atomically) at every change; `up --detach`, `down` and `status` read it.

@@ -1,5 +1,6 @@
 import MeshCore
 import MeshIO
+import MeshNetwork
 
 /// Runs a launch plan and watches over it: starts each stage, gates it on readiness with a
 /// deadline, records every pid and exit in the state file, and on SIGINT/SIGTERM/SIGHUP

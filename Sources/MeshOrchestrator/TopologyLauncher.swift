@@ -1,6 +1,7 @@
 import FoundationEssentials
 import MeshCore
 import MeshIO
+import MeshNetwork
 import MeshTLS
 import MeshTopology
 
@@ -51,6 +52,9 @@ public enum TopologyLauncher {
             if let network = (try? store.read(name))?.network { NetnsNetwork.sweep(tag: network.tag) }
         }
         if options.netns, let reason = NetnsNetwork.unavailableReason() { throw .badInput("--runtime netns: \(reason)") }
+        if !options.netns, options.mesh, let loss = topology.faults.first(where: { $0.kind == .loss }) {
+            throw .badInput("faults: \(loss): kind loss drops packets, which only --runtime netns gives each instance (here they share this machine's loopback)")
+        }
         let file = StateDirectory.absolute(options.file)
         if options.detach {
             // The supervisor keeps the lock; this process lets go of its copy when it returns.
@@ -71,7 +75,21 @@ public enum TopologyLauncher {
         let secret = options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil
         // Under netns: the bridge and a namespace per instance, made before anything starts
         // (the supervisor removes them after everything stopped).
-        let network = options.netns ? try NetnsNetwork.create(runID: runID, instances: topology.instances.map(\.id)) : nil
+        var network: NetnsPlan?
+        if options.netns {
+            do {
+                network = try NetnsNetwork.create(runID: runID, instances: topology.instances.map { ($0.id, $0.service) })
+            } catch {
+                throw .couldNotStart(error.message)
+            }
+            // The control plane reads the plan to put partitions and loss into the namespaces.
+            do {
+                try JSONEncoder().encode(network).write(to: URL(fileURLWithPath: LaunchPlan.networkFile(store, name)))
+            } catch {
+                if let network { NetnsNetwork.destroy(network) }
+                throw .couldNotStart("cannot write \(LaunchPlan.networkFile(store, name)): \(error)")
+            }
+        }
         var plan = LaunchPlan(topology: topology, file: file, mesh: options.mesh, executable: executable, stateDirectory: store,
                               runID: runID, supervisorPID: Posix.processID(), ports: ports,
                               environment: ProcessInfo.processInfo.environment, seed: options.seed,

@@ -1,4 +1,5 @@
 import MeshIO
+import MeshNetwork
 
 /// `meshbed down`: stops a topology's supervisor (which tears down what it started), then
 /// makes sure that no process of the topology is left.

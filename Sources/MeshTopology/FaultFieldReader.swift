@@ -21,7 +21,8 @@ struct FaultFieldReader {
         if let value = fields["headers"] {
             if let read = RouteMatch.readHeaders(value, log: &log) { headers = read } else { valid = false }
         }
-        let trigger = readTrigger(log: &log)
+        // `percent` of a loss fault is its rate, not a trigger.
+        let trigger = kind == .loss ? FaultTrigger.always : readTrigger(log: &log)
         var side = FaultSpec.Side.client
         if let value = fields["side"] {
             if let read = ValueReader.choice(value, key: "side", as: FaultSpec.Side.self, log: &log) { side = read } else { valid = false }
@@ -259,6 +260,13 @@ struct FaultFieldReader {
         case .partition:
             guard let timeout = readTimeout(log: &log) else { return fail() }
             return .partition(timeout: timeout)
+        case .loss:
+            guard let node = fields.required("percent", log: &log) else { return fail() }
+            guard let percent = node.double, percent > 0, percent <= 100 else {
+                ValueReader.fail("percent", expected: "a percentage of packets above 0, at most 100", node: node, log: &log)
+                return fail()
+            }
+            return .loss(percent: percent)
         case .kill: return .kill
         case .pause: return .pause
         case .resume: return .resume

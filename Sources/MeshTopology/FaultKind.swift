@@ -20,6 +20,9 @@ public enum FaultKind: String, Sendable, Equatable, Hashable, CaseIterable {
     case limitData
     /// No connection succeeds, both ways (`between`) or one way (`from`, `to`).
     case partition
+    /// `percent` of the packets to and from `to` (exchanged with `from`, when given) are
+    /// dropped: only where instances have packets of their own (`--runtime netns`).
+    case loss
     /// Instances are killed (SIGKILL).
     case kill
     /// Instances are stopped (SIGSTOP) until resumed.

@@ -21,6 +21,7 @@ import MeshYAML
 ///     limitData  to, bytes,   [from]
 ///     (every link kind above from latency on also takes direction and toxicity)
 ///     partition  between: [A, B]  |  [from,] to   (without `from`: every caller), [timeout]
+///     loss       to, percent, [from]   (packets dropped; --runtime netns only)
 ///     kill, pause, resume, restart   service, [version, instance]
 ///
 /// `from`, `between` may name `ingress` (requests entering through the ingress gateway).
@@ -56,6 +57,8 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         /// Refuse every new connection; the open ones carry nothing more and are closed this
         /// long after the partition starts (`timeout`; nil: never, they hang).
         case partition(timeout: Duration? = nil)
+        /// Drop `percent` (0–100) of the packets on the link.
+        case loss(percent: Double)
         /// Kill the instances.
         case kill
         /// Stop the instances until resumed.
@@ -78,6 +81,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             case .slicer: .slicer
             case .limitData: .limitData
             case .partition: .partition
+            case .loss: .loss
             case .kill: .kill
             case .pause: .pause
             case .resume: .resume
@@ -216,6 +220,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             if variation != 0 { fields.append(("sizeVariation", String(variation))) }
             if delay != .zero { fields.append(("delay", delay.meshbedDescription)) }
         case .limitData(let bytes): fields.append(("bytes", String(bytes)))
+        case .loss(let percent): fields.append(("percent", Self.number(percent)))
         case .blackhole, .partition, .kill, .pause, .resume, .restart: break
         }
         if kind.isLinkLevel {
@@ -282,6 +287,7 @@ extension FaultSpec {
         case .slicer: keys += ["to", "from", "averageSize", "sizeVariation", "delay"]
         case .limitData: keys += ["to", "from", "bytes"]
         case .partition: keys += ["between", "from", "to", "timeout"]
+        case .loss: keys += ["to", "from", "percent"]
         case .kill, .pause, .resume, .restart: keys += ["service", "version", "instance"]
         }
         if kind.isLinkLevel { keys += ["direction", "toxicity"] }

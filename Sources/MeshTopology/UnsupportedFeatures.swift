@@ -34,7 +34,7 @@ public enum UnsupportedFeatures {
 
     /// The fault kinds `faults:` (and every other way of adding a fault) may use so far:
     /// the request-level and link faults, applied by the sidecars. The others are refused per entry, with why.
-    public static let enforcedFaultKinds: Set<FaultKind> = [.delay, .abort, .latency, .bandwidth, .reset, .blackhole, .slowClose, .slicer, .limitData, .partition]
+    public static let enforcedFaultKinds: Set<FaultKind> = [.delay, .abort, .latency, .bandwidth, .reset, .blackhole, .slowClose, .slicer, .limitData, .partition, .loss]
 
     /// Why a fault of `kind` is refused, or nil when it is enforced.
     public static func faultRefusal(_ kind: FaultKind) -> String? {

@@ -111,6 +111,83 @@ struct NetnsRuntimeTests {
         #expect(workspace.marked("small").isEmpty)
     }
 
+    /// TCP segments retransmitted in `namespace` so far (`/proc/net/snmp`, `Tcp: RetransSegs`).
+    static func retransmits(_ namespace: String) throws -> Int {
+        let lines = try ip(["netns", "exec", namespace, "cat", "/proc/net/snmp"]).split(separator: "\n").filter { $0.hasPrefix("Tcp:") }
+        guard lines.count == 2 else { return -1 }
+        let names = lines[0].split(separator: " "), values = lines[1].split(separator: " ")
+        guard let index = names.firstIndex(of: "RetransSegs"), index < values.count else { return -1 }
+        return Int(values[index]) ?? -1
+    }
+
+    @Test func partitionsAndLossArePacketFiltersInTheNamespaces() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("cut.yaml", """
+            kind: Topology
+            name: cut
+            services:
+              web: {}
+              api: {}
+            policies:
+              api: {timeout: 10s, connectTimeout: 3s, retries: {attempts: 3, retryOn: [connect-failure, reset]}}
+
+            """)
+        let up = try workspace.meshbed(["up", file, "--detach", "--runtime", "netns"])
+        try #require(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let tag = try Self.tag(workspace, "cut")
+        let status = try MeshUpTests.status(workspace, "cut")
+        let outbound = Dictionary(uniqueKeysWithValues: (status["instances"] as? [[String: Any]] ?? []).compactMap { instance in
+            (instance["service"] as? String).flatMap { service in (instance["outbound"] as? String).map { (service, $0) } }
+        })
+        /// One request from `from`'s app to `to` through the mesh: its status, or 0 when none came within 1.5 s.
+        func call(from: String, to: String) throws -> Int {
+            let result = try Harness.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1.5", "-H", "Host: \(to)",
+                                                  "http://\(try #require(outbound[from]))/"], timeout: 10)
+            return Int(result.stdout) ?? 0
+        }
+        func rules(_ instance: String) throws -> String { try Self.ip(["netns", "exec", "mb-\(tag)-\(instance)", "iptables", "-S"]) }
+        #expect(try call(from: "web", to: "api") == 200 && call(from: "api", to: "web") == 200)
+
+        // One way, web to api: a rule in api's namespace; web's calls get nothing, api's to web still work.
+        let cut = try workspace.meshbed(["fault", "add", "partition", "--from", "web", "--to", "api"])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        #expect(try rules("api-v1-0").contains("--dport 15006 -m comment --comment \"meshbed fault f1\" -j DROP"))
+        #expect(try !rules("web-v1-0").contains("meshbed fault"))
+        #expect(try call(from: "web", to: "api") == 0)
+        #expect(try call(from: "api", to: "web") == 200)
+        #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
+        #expect(try !rules("api-v1-0").contains("meshbed fault"))
+        #expect(try call(from: "web", to: "api") == 200, "healed")
+
+        // Both ways.
+        #expect(try workspace.meshbed(["fault", "add", "partition", "--between", "web,api"]).status == 0)
+        #expect(try call(from: "web", to: "api") == 0 && call(from: "api", to: "web") == 0)
+        #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
+        #expect(try call(from: "api", to: "web") == 200)
+
+        // Loss: every request still succeeds, over TCP segments sent again.
+        let before = try Self.retransmits("mb-\(tag)-web-v1-0") + Self.retransmits("mb-\(tag)-api-v1-0")
+        let loss = try workspace.meshbed(["fault", "add", "loss", "--to", "api", "--percent", "30"])
+        #expect(loss.status == 0, "\(loss.stderr)")
+        #expect(try rules("api-v1-0").contains("-m statistic --mode random --probability 0.2999"))
+        let run = try workspace.meshbed(["load", "--to", "api", "--from", "web", "--requests", "40", "--concurrency", "4", "--json"])
+        let statuses = try MeshUpTests.object(run.stdout)["status"] as? [String: Int]
+        #expect(statuses == ["200": 40], "\(run.stdout.prefix(600))\(run.stderr)")
+        let after = try Self.retransmits("mb-\(tag)-web-v1-0") + Self.retransmits("mb-\(tag)-api-v1-0")
+        #expect(after > before, "retransmits \(before) -> \(after)")
+        #expect(try workspace.meshbed(["down"]).status == 0)
+        #expect(try Self.owned(tag).isEmpty)
+    }
+
+    @Test func lossIsRefusedWithoutNamespaces() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanUp() }
+        let file = try workspace.write("lossy.yaml", "kind: Topology\nname: lossy\nmesh: {mtls: disabled}\nservices:\n  web: {}\nfaults:\n  - {kind: loss, to: web, percent: 5}\n")
+        let up = try workspace.meshbed(["up", file, "--detach"])
+        #expect(up.status == 2 && up.stderr.contains("kind loss drops packets, which only --runtime netns gives each instance"), "\(up.stderr)")
+    }
+
     @Test func everyExampleScenarioPassesOnNamespaces() async throws {
         let work = try ScenarioTests.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }

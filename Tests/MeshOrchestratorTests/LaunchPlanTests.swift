@@ -1,7 +1,8 @@
 import Foundation
 import MeshIO
-import MeshTLS
+import MeshNetwork
 import MeshOrchestrator
+import MeshTLS
 import MeshTopology
 import Testing
 
@@ -39,14 +40,15 @@ import Testing
         let topology = sampleTopology()
         let count = LaunchPlan.portCount(for: topology, mesh: true, netns: true)
         #expect(count == 3)  // the control plane, the ingress and its admin: instances take fixed ports on their own address
-        let network = NetnsPlan(runID: "c967553e00", instances: topology.instances.map(\.id), subnet: "10.201.126")
+        let network = NetnsPlan(runID: "c967553e00", instances: topology.instances.map { ($0.id, $0.service) }, subnet: "10.201.126")
         let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
                               stateDirectory: Self.store, runID: "c967553e00", supervisorPID: 99, ports: Array(20000..<(20000 + count)),
                               environment: [:], network: network, ipExecutable: "/usr/sbin/ip")
         #expect(plan.state.network == network && plan.state.runtime == "netns")
         #expect(plan.state.control == "10.201.126.1:20000" && plan.state.ingress == "127.0.0.1:20002")
         let control = try spec(plan, "control")
-        #expect(control.request.executable == "/bin/meshbed" && control.request.arguments.suffix(2) == ["--bind", "10.201.126.1"])
+        #expect(control.request.executable == "/bin/meshbed"
+                    && control.request.arguments.suffix(4) == ["--bind", "10.201.126.1", "--netns", "/state/shop/network.json"])
         let host = try #require(network.host(of: "web-v1-0"))
         let instance = try #require(plan.state.instances.first { $0.id == "web-v1-0" })
         #expect(instance.app == "\(host.address):8080" && instance.inbound == "\(host.address):15006"

@@ -147,6 +147,16 @@ import Testing
         #expect(closing.action == .partition(timeout: .zero) && closing.description == "{kind: partition, to: db, timeout: 0s}")
     }
 
+    @Test func packetLoss() throws {
+        let loss = try fault(["kind": "loss", "to": "db", "percent": 30, "from": "api"])
+        #expect(loss.action == .loss(percent: 30) && loss.target == .link(from: "api", to: "db") && loss.trigger == .always)
+        #expect(loss.description == "{kind: loss, to: db, from: api, percent: 30}")
+        #expect(try fault(["kind": "loss", "to": "db", "percent": 0.5, "duration": "10s"]).description == "{kind: loss, to: db, percent: 0.5, duration: 10s}")
+        #expect(problems(["kind": "loss", "to": "db"]) == ["1:1: missing key 'percent' in loss fault"])
+        #expect(problems(["kind": "loss", "to": "db", "percent": 0]) == ["3:10: percent: expected a percentage of packets above 0, at most 100, got '0'"])
+        #expect(problems(["kind": "loss", "to": "db", "percent": 30, "first": 2]) == ["4:1: key 'first' does not apply to a loss fault"])
+    }
+
     @Test func processFaultsAndTheInstancesTheySelect() throws {
         let topology = try topology(shopWithVersions())
         let kill = try fault(["kind": "kill", "service": "db", "version": "v1", "instance": 1])
@@ -182,10 +192,10 @@ import Testing
     @Test func kindIsRequiredAndChecked() {
         #expect(problems(["to": "db"]) == ["1:1: missing key 'kind' in fault"])
         #expect(problems(["kind": "abrt", "to": "db"]) == [
-            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
+            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, loss, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
         ])
         #expect(problems(["kind": "abrt", "tooo": "db"]) == [
-            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
+            "1:7: kind: expected one of delay, abort, latency, bandwidth, reset, blackhole, slowClose, slicer, limitData, partition, loss, kill, pause, resume, restart, got 'abrt' (did you mean 'abort'?)",
             "2:1: unknown key 'tooo' in fault (did you mean 'to'?)",
         ])
         #expect(problems("abort") == ["1:1: fault: expected a mapping with a 'kind', got 'abort'"])

@@ -5,12 +5,12 @@ import MeshIO
 /// Needs root: bridges and namespaces need CAP_NET_ADMIN and CAP_SYS_ADMIN.
 public enum NetnsNetwork {
     /// Where `ip` is looked for (root's PATH may lack the sbin directories).
-    static let directories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-    static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
+    public static let directories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+    public static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
     /// Held while a subnet is chosen and its bridge made, so two topologies starting at
     /// once never pick the same one.
     static let lockPath = "/tmp/meshbed-netns.lock"
-    static let commandTimeout: UInt64 = 10_000_000_000
+    public static let commandTimeout: UInt64 = 10_000_000_000
 
     /// Why this machine cannot run `--runtime netns`, or nil when it can.
     public static func unavailableReason() -> String? {
@@ -22,7 +22,7 @@ public enum NetnsNetwork {
     }
 
     /// The `ip` executable.
-    static var ip: String? { Posix.findExecutable("ip", in: directories) }
+    public static var ip: String? { Posix.findExecutable("ip", in: directories) }
 
     /// The command line that runs `arguments` inside `namespace`: `ip netns exec NAMESPACE …`.
     public static func exec(in namespace: String, _ arguments: [String]) -> [String] {
@@ -30,17 +30,17 @@ public enum NetnsNetwork {
     }
 
     /// Chooses a free /24 and makes the bridge, a namespace per instance and their veth
-    /// pairs; on a failure removes what it made and throws (exit status 3).
-    public static func create(runID: String, instances: [String]) throws(OrchestratorError) -> NetnsPlan {
-        if let reason = unavailableReason() { throw .couldNotStart("--runtime netns: \(reason)") }
+    /// pairs; on a failure removes what it made and throws.
+    public static func create(runID: String, instances: [(id: String, service: String)]) throws(NetworkError) -> NetnsPlan {
+        if let reason = unavailableReason() { throw NetworkError("--runtime netns: \(reason)") }
         guard instances.count <= NetnsPlan.maxInstances else {
-            throw .couldNotStart("--runtime netns: at most \(NetnsPlan.maxInstances) instances fit one network, the topology has \(instances.count)")
+            throw NetworkError("--runtime netns: at most \(NetnsPlan.maxInstances) instances fit one network, the topology has \(instances.count)")
         }
         let lock = try takeLock()
         defer { Posix.close(lock) }
         let inUse = try usedNetworks()
         guard let subnet = NetnsPlan.freeSubnet(runID: runID, inUse: inUse) else {
-            throw .couldNotStart("--runtime netns: every /24 of 10.200.0.0/13 overlaps an address or route of this machine")
+            throw NetworkError("--runtime netns: every /24 of 10.200.0.0/13 overlaps an address or route of this machine")
         }
         let plan = NetnsPlan(runID: runID, instances: instances, subnet: subnet)
         do {
@@ -48,7 +48,7 @@ public enum NetnsNetwork {
             for host in plan.hosts { try batch(plan.namespaceScript(host), namespace: host.namespace) }
         } catch {
             _ = destroy(plan)
-            throw .couldNotStart("--runtime netns: could not make the network: \(error.message)")
+            throw NetworkError("--runtime netns: could not make the network: \(error.message)")
         }
         return plan
     }
@@ -91,7 +91,7 @@ public enum NetnsNetwork {
     }
 
     /// The host's IPv4 addresses and routes, `A.B.C.D/N`.
-    static func usedNetworks() throws(OrchestratorError) -> [String] {
+    static func usedNetworks() throws(NetworkError) -> [String] {
         do {
             let addresses = try run(["-4", "-o", "addr", "show"]).split(separator: "\n").compactMap { line -> String? in
                 let fields = line.split(separator: " ")
@@ -108,40 +108,40 @@ public enum NetnsNetwork {
             }
             return addresses + routes
         } catch {
-            throw .couldNotStart("--runtime netns: cannot read this machine's addresses: \(error.message)")
+            throw NetworkError("--runtime netns: cannot read this machine's addresses: \(error.message)")
         }
     }
 
-    private static func takeLock() throws(OrchestratorError) -> Int32 {
+    private static func takeLock() throws(NetworkError) -> Int32 {
         let deadline = Posix.monotonicNanoseconds() + commandTimeout
         while true {
             do {
                 if let fd = try Posix.lockExclusively(lockPath) { return fd }
             } catch {
-                throw .couldNotStart("--runtime netns: cannot lock \(lockPath): \(error)")
+                throw NetworkError("--runtime netns: cannot lock \(lockPath): \(error)")
             }
-            if Posix.monotonicNanoseconds() >= deadline { throw .couldNotStart("--runtime netns: \(lockPath) stayed locked for 10 s") }
+            if Posix.monotonicNanoseconds() >= deadline { throw NetworkError("--runtime netns: \(lockPath) stayed locked for 10 s") }
             Posix.sleep(nanoseconds: 5_000_000)
         }
     }
 
     /// Runs `ip -batch` on `script` (in `namespace` with `-n`); `force` goes on past errors.
-    static func batch(_ script: String, namespace: String? = nil, force: Bool = false) throws(OrchestratorError) {
+    static func batch(_ script: String, namespace: String? = nil, force: Bool = false) throws(NetworkError) {
         var arguments = namespace.map { ["-n", $0] } ?? []
         if force { arguments.append("-force") }
         _ = try run(arguments + ["-batch", "-"], input: Array(script.utf8))
     }
 
     /// `ip ARGUMENTS`' output; throws its failure.
-    static func run(_ arguments: [String], input: [UInt8] = []) throws(OrchestratorError) -> String {
-        guard let ip else { throw OrchestratorError(exitCode: 3, "no 'ip' executable") }
+    static func run(_ arguments: [String], input: [UInt8] = []) throws(NetworkError) -> String {
+        guard let ip else { throw NetworkError("no 'ip' executable") }
         let result: CommandResult
         do {
             result = try Posix.runCommand(ip, arguments, environment: environment, input: input, timeoutNanoseconds: commandTimeout)
         } catch {
-            throw OrchestratorError(exitCode: 3, "cannot run ip: \(error)")
+            throw NetworkError("cannot run ip: \(error)")
         }
-        guard result.succeeded else { throw OrchestratorError(exitCode: 3, result.failure("ip " + arguments.joined(separator: " "))) }
+        guard result.succeeded else { throw NetworkError(result.failure("ip " + arguments.joined(separator: " "))) }
         return result.output
     }
 }

@@ -1,4 +1,4 @@
-import MeshOrchestrator
+import MeshNetwork
 import Testing
 
 /// The network of `--runtime netns` as a value: names that carry the run's tag, addresses,
@@ -7,7 +7,7 @@ import Testing
     static let run = "c967553e0123456789abcdef01234567"
 
     @Test func namesAndAddressesCarryTheRunsTag() {
-        let plan = NetnsPlan(runID: Self.run, instances: ["web-v1-0", "api-v1-0"], subnet: "10.201.126")
+        let plan = NetnsPlan(runID: Self.run, instances: [("web-v1-0", "web"), ("api-v1-0", "api")], subnet: "10.201.126")
         #expect(plan.tag == "c967553e" && plan.bridge == "mbc967553e" && plan.gateway == "10.201.126.1")
         #expect(plan.hosts.map(\.namespace) == ["mb-c967553e-web-v1-0", "mb-c967553e-api-v1-0"])
         #expect(plan.hosts.map(\.veth) == ["mbc967553ev0", "mbc967553ev1"])
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func scriptsMakeAndRemoveEverythingInOrder() {
-        let plan = NetnsPlan(runID: Self.run, instances: ["web-v1-0"], subnet: "10.201.126")
+        let plan = NetnsPlan(runID: Self.run, instances: [("web-v1-0", "web")], subnet: "10.201.126")
         #expect(plan.createScript == """
             link add mbc967553e type bridge
             addr add 10.201.126.1/24 dev mbc967553e

@@ -13,6 +13,8 @@ public struct NetnsPlan: Codable, Sendable, Equatable {
     /// One instance's place on the network.
     public struct Host: Codable, Sendable, Equatable {
         public var instance: String
+        /// The service the instance belongs to.
+        public var service: String
         /// The network namespace (`ip netns` name).
         public var namespace: String
         /// The veth end on the host, enslaved to the bridge.
@@ -47,16 +49,16 @@ public struct NetnsPlan: Codable, Sendable, Equatable {
     /// The bridge's address: the first of the subnet, the instances' next hop to the host.
     public var gateway: String { subnet + ".1" }
 
-    /// The plan for `instances` (their ids, in order) of run `runID` on `subnet`.
-    public init(runID: String, instances: [String], subnet: String) {
+    /// The plan for `instances` (ids and services, in order) of run `runID` on `subnet`.
+    public init(runID: String, instances: [(id: String, service: String)], subnet: String) {
         precondition(instances.count <= Self.maxInstances, "NetnsPlan: more instances than a /24 holds")
         let tag = String(runID.prefix(8))
         self.tag = tag
         bridge = Self.prefix + tag
         self.subnet = subnet
         hosts = instances.enumerated().map { index, instance in
-            Host(instance: instance, namespace: "\(Self.prefix)-\(tag)-\(instance)", veth: "\(Self.prefix)\(tag)v\(index)",
-                 address: "\(subnet).\(index + 2)")
+            Host(instance: instance.id, service: instance.service, namespace: "\(Self.prefix)-\(tag)-\(instance.id)",
+                 veth: "\(Self.prefix)\(tag)v\(index)", address: "\(subnet).\(index + 2)")
         }
     }
 
