@@ -12,10 +12,11 @@ import MeshConfig
 ///   connections to A (whose segments from A leave port 15006, not arrive at it) still work.
 ///   From the ingress: from the bridge's address (the host). Without `from`: from anyone.
 /// - `loss` of `percent` to B (`from: A` optional): in each of B's namespaces, that share of
-///   the packets B receives on `eth0` from A's addresses (without `from`: from every
-///   instance, and the ingress's to the inbound port) and sends to them is dropped at random
-///   (the kernel's draw: not replayed by a seed). The control plane's and the admin ports'
-///   packets are spared: they are the testbed's management network, not the mesh's.
+///   the packets arriving on `eth0` from A's addresses (without `from`: from every instance,
+///   and the ingress's to the inbound port) is dropped at random, a lossy link into B as
+///   netem's loss is on a link's way out (the kernel's draw: not replayed by a seed). The
+///   control plane's and the admin port's packets are spared: they are the testbed's
+///   management network, not the mesh's.
 public enum NetworkFaultRules {
     /// Whether `fault` is enforced by the network rather than by the sidecars: loss, and a
     /// partition without `timeout` (one that closes the open connections is the sidecars':
@@ -51,23 +52,17 @@ public enum NetworkFaultRules {
             case "loss":
                 let probability = Self.probability(fault.percent ?? 0)
                 let random = "-m statistic --mode random --probability \(probability) \(comment) -j DROP"
-                // The mesh's packets: from and to the peers' addresses, or every peer's; from the
-                // host (the ingress) only those of the inbound port. The control plane's and the
-                // admin ports' are spared: the testbed's management network.
-                let peers: [(input: String, output: String)]
+                // The packets arriving from the peers' addresses, or from every peer; from the
+                // host (the ingress), only those to the inbound port. The control plane's and the
+                // admin port's are spared: the testbed's management network.
+                let peers: [String]
                 switch fault.from {
-                case nil:
-                    peers = [("! -s \(plan.gateway)/32", "! -d \(plan.gateway)/32"),
-                             ("-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)", "-d \(plan.gateway)/32 -p tcp --sport \(NetnsPlan.inboundPort)")]
-                case "ingress":
-                    peers = [("-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)", "-d \(plan.gateway)/32 -p tcp --sport \(NetnsPlan.inboundPort)")]
-                case let service?:
-                    peers = plan.hosts.filter { $0.service == service }.map { ("-s \($0.address)/32", "-d \($0.address)/32") }
+                case nil: peers = ["! -s \(plan.gateway)/32", "-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)"]
+                case "ingress": peers = ["-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)"]
+                case let service?: peers = plan.hosts.filter { $0.service == service }.map { "-s \($0.address)/32" }
                 }
                 for host in plan.hosts where host.service == to {
-                    for peer in peers {
-                        rules[host.namespace, default: []] += ["-A INPUT -i eth0 \(peer.input) \(random)", "-A OUTPUT -o eth0 \(peer.output) \(random)"]
-                    }
+                    rules[host.namespace, default: []] += peers.map { "-A INPUT -i eth0 \($0) \(random)" }
                 }
             default:
                 continue

@@ -38,23 +38,19 @@ import Testing
                     == Self.table(["-A INPUT -i eth0 -p tcp --dport 15006 -m comment --comment \"meshbed fault f4\" -j DROP"]))
     }
 
-    @Test func lossDropsAShareOfThePacketsBothWaysOnEth0() {
+    @Test func lossDropsAShareOfThePacketsArrivingOnEth0() {
         var loss = FaultConfig(id: "f5", kind: "loss")
         (loss.to, loss.from, loss.percent) = ("web", "api", 30)
         let table = NetworkFaultRules.tables([loss], plan: Self.plan)["mb-c967553e-web-v1-0"]
         let random = "-m statistic --mode random --probability 0.3000 -m comment --comment \"meshbed fault f5\" -j DROP"
-        #expect(table == Self.table([
-            "-A INPUT -i eth0 -s 10.201.126.3/32 \(random)", "-A OUTPUT -o eth0 -d 10.201.126.3/32 \(random)",
-            "-A INPUT -i eth0 -s 10.201.126.4/32 \(random)", "-A OUTPUT -o eth0 -d 10.201.126.4/32 \(random)",
-        ]))
+        #expect(table == Self.table(["-A INPUT -i eth0 -s 10.201.126.3/32 \(random)", "-A INPUT -i eth0 -s 10.201.126.4/32 \(random)"]))
         #expect(NetworkFaultRules.probability(0.5) == "0.0050" && NetworkFaultRules.probability(100) == "1.0000")
         // Without `from`: every peer but the host's management traffic (the control plane, admin scrapes).
         var every = FaultConfig(id: "f7", kind: "loss")
         (every.to, every.percent) = ("web", 10)
         let spared = "-m statistic --mode random --probability 0.1000 -m comment --comment \"meshbed fault f7\" -j DROP"
         #expect(NetworkFaultRules.tables([every], plan: Self.plan)["mb-c967553e-web-v1-0"] == Self.table([
-            "-A INPUT -i eth0 ! -s 10.201.126.1/32 \(spared)", "-A OUTPUT -o eth0 ! -d 10.201.126.1/32 \(spared)",
-            "-A INPUT -i eth0 -s 10.201.126.1/32 -p tcp --dport 15006 \(spared)", "-A OUTPUT -o eth0 -d 10.201.126.1/32 -p tcp --sport 15006 \(spared)",
+            "-A INPUT -i eth0 ! -s 10.201.126.1/32 \(spared)", "-A INPUT -i eth0 -s 10.201.126.1/32 -p tcp --dport 15006 \(spared)",
         ]))
     }
 
