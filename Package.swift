@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults", "MeshMetrics"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
         .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS", "MeshNetwork"]),
+        // Container engines (Podman, Docker) and the image meshbed's containers run.
+        .target(name: "MeshContainer", dependencies: ["MeshIO"]),
         // The isolated runtimes' networks: namespaces on a bridge, and faults as packet filters.
         .target(name: "MeshNetwork", dependencies: ["MeshIO", "MeshConfig"]),
         // The echo application (`meshbed echo`).
@@ -60,7 +62,7 @@ let package = Package(
         // Prometheus text format 0.0.4 and lock-free duration histograms.
         .target(name: "MeshMetrics", swiftSettings: dataPath),
         // Command-line parsing and the subcommands.
-        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS", "MeshTrace", "MeshNetwork"]),
+        .target(name: "MeshCLI", dependencies: ["MeshCore", "MeshIO", "MeshHTTPIO", "MeshEcho", "MeshLoad", "MeshYAML", "MeshTopology", "MeshConfig", "MeshControl", "MeshProxy", "MeshOrchestrator", "MeshScenario", "MeshTLS", "MeshTrace", "MeshNetwork", "MeshContainer"]),
         // What test suites share: waiting with deadlines, loop-bound values. Tests only.
         .target(name: "MeshTestSupport", dependencies: ["MeshIO", "MeshYAML"]),
         // The thin executable.
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshTopology", "MeshControl", "MeshEcho", "MeshProxy", "MeshResilience", "MeshTLS", "MeshFaults"]),
         .testTarget(name: "MeshOrchestratorTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshOrchestrator", "MeshTLS", "MeshNetwork"]),
         .testTarget(name: "MeshNetworkTests", dependencies: ["MeshNetwork", "MeshConfig"]),
+        .testTarget(name: "MeshContainerTests", dependencies: ["MeshContainer"]),
         .testTarget(name: "MeshLoadTests", dependencies: ["MeshTestSupport", "MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshEcho", "MeshLoad"]),
         .testTarget(name: "MeshScenarioTests", dependencies: ["MeshTopology", "MeshLoad", "MeshConfig", "MeshScenario", "MeshMetrics", "MeshOrchestrator"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["COpenSSL", "MeshTLS"]),

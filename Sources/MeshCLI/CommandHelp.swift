@@ -263,6 +263,21 @@ struct CommandHelp: Sendable {
             examples: ["meshbed mtls set permissive", "meshbed mtls set strict --topology mtls-migration"],
             exits: "0 applied by every sidecar, 1 not applied by every sidecar in time (named) or the control plane did not answer, 2 bad input (a mode, no such topology, mTLS disabled)"),
         CommandHelp(
+            name: "image", summary: "build the container image (FROM scratch: this binary and its shared libraries)",
+            usage: ["meshbed image build [--engine podman|docker] [--tag NAME]"],
+            details: """
+            Builds the image the container runtime runs, without a registry: FROM scratch with this meshbed binary at
+            /usr/bin/meshbed and the shared libraries ldd lists for it at their paths (the C library and its loader,
+            libstdc++, libgcc_s, libm, OpenSSL). No shell and no package manager: meshbed is the entry point. The
+            engine is Podman or Docker, whichever is installed and answers (Podman first), or --engine.
+            """,
+            flags: [
+                Flag("--engine podman|docker", "the container engine (default: the first of them that answers)"),
+                Flag("--tag NAME", "the image's name (default localhost/meshbed:latest)"),
+            ],
+            examples: ["meshbed image build", "meshbed image build --engine docker --tag localhost/meshbed:dev"],
+            exits: "0 built, 1 no engine answers or the build failed (what it said), 2 bad input"),
+        CommandHelp(
             name: "telemetry", summary: "show or change a running topology's access log and tracing, live",
             usage: ["meshbed telemetry [show] [--topology NAME] [--state-dir DIR]",
                     "meshbed telemetry set [--access-log on|off] [--sampling PCT] [--max-traces-per-second N]",

@@ -43,6 +43,7 @@ public enum CommandLineTool {
         case "route": return try RouteCommand.run(rest)
         case "mtls": return try MTLSCommand.run(rest)
         case "telemetry": return try TelemetryCommand.run(rest)
+        case "image": return try ImageCommand.run(rest)
         case "fault": return try FaultCommand.run(rest)
         case "status": return try StatusCommand.run(rest)
         case "logs": return try LogsCommand.run(rest)

@@ -17,10 +17,13 @@ public struct CommandResult: Sendable, Equatable {
     /// Whether it exited with status 0.
     public var succeeded: Bool { status == .exited(0) }
 
-    /// `ip exited with status 2: RTNETLINK answers: File exists` (the output's first line).
+    /// `ip exited with status 2: RTNETLINK answers: File exists` (the output's first line,
+    /// and its last when that is another: tools put the error first or last).
     public func failure(_ program: String) -> String {
-        let first = output.split(separator: "\n").first.map { ": " + $0 } ?? ""
-        return "\(program) \(status.map(\.description) ?? "did not end in time")\(first)"
+        let lines = output.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
+        var said = lines.first.map { ": " + $0 } ?? ""
+        if let last = lines.last, lines.count > 1 { said += " … " + last }
+        return "\(program) \(status.map(\.description) ?? "did not end in time")\(said)"
     }
 }
 
