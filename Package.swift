@@ -30,7 +30,7 @@ let package = Package(
         // A small strict YAML reader whose nodes carry line and column.
         .target(name: "MeshYAML"),
         // Topology files (SPEC §3): typed, validated, parsed once.
-        .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML"]),
+        .target(name: "MeshTopology", dependencies: ["MeshCore", "MeshYAML", "MeshConfig"]),
         // The control-plane protocol: snapshots, heartbeats, acks (Codable, no I/O).
         .target(name: "MeshConfig", dependencies: ["MeshCore"]),
         // Distributed traces with no I/O: spans, their bounded store, OTLP/JSON, the terminal waterfall.

@@ -514,7 +514,7 @@ final class ControlState: @unchecked Sendable {
 
     /// The body of `PUT /v1/telemetry` over the settings in force: the keys and checks of the
     /// topology's `mesh:` (`accessLog`, `tracing: {sampling, maxTracesPerSecond}`).
-    static func telemetryChange(from body: [UInt8], over current: MeshSettings.Telemetry) throws(ControlError) -> MeshSettings.Telemetry {
+    static func telemetryChange(from body: [UInt8], over current: TelemetryConfig) throws(ControlError) -> TelemetryConfig {
         guard !body.isEmpty else { throw .badRequest("expected a JSON telemetry change in the body, got an empty body") }
         guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid telemetry change: the body is not UTF-8") }
         let documents: [YAMLNode]
@@ -552,7 +552,7 @@ final class ControlState: @unchecked Sendable {
         let accessLog: Bool
         let tracing: Tracing
 
-        init(_ settings: MeshSettings.Telemetry) {
+        init(_ settings: TelemetryConfig) {
             accessLog = settings.accessLog
             tracing = Tracing(sampling: settings.tracingSampling, maxTracesPerSecond: settings.maxTracesPerSecond)
         }

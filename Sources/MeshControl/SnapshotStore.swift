@@ -31,7 +31,7 @@ struct SnapshotStore {
     /// The faults in force (`FaultBook.configs`).
     private(set) var faults: [FaultConfig]
     /// Access log and tracing in force (the topology's, until changed live).
-    private(set) var telemetry: MeshSettings.Telemetry
+    private(set) var telemetry: TelemetryConfig
 
     init(topology: Topology, faults: [FaultConfig] = []) {
         self.topology = topology
@@ -72,7 +72,7 @@ struct SnapshotStore {
 
     /// Replaces the access log and tracing settings in force (always a new version), as an
     /// Istio Telemetry resource change does.
-    mutating func setTelemetry(_ telemetry: MeshSettings.Telemetry) {
+    mutating func setTelemetry(_ telemetry: TelemetryConfig) {
         self.telemetry = telemetry
         current = build(version: current.version + 1)
     }
@@ -92,10 +92,8 @@ struct SnapshotStore {
     }
 
     /// Telemetry settings as snapshots carry them (nil: every default).
-    static func telemetryConfig(_ settings: MeshSettings.Telemetry) -> TelemetryConfig? {
-        let telemetry = TelemetryConfig(accessLog: settings.accessLog, tracingSampling: settings.tracingSampling,
-                                        maxTracesPerSecond: settings.maxTracesPerSecond)
-        return telemetry == .default ? nil : telemetry
+    static func telemetryConfig(_ settings: TelemetryConfig) -> TelemetryConfig? {
+        settings == .default ? nil : settings
     }
 
     /// The topology's mTLS settings as snapshots carry them (nil: disabled).

@@ -1,3 +1,4 @@
+import MeshConfig
 import MeshCore
 import MeshYAML
 
@@ -112,35 +113,21 @@ public struct MeshSettings: Sendable, Equatable {
                 valid = false
             }
         }
-        var telemetry = Telemetry()
+        var telemetry = TelemetryConfig()
         if let read = readTelemetry(fields, over: telemetry, log: &log) { telemetry = read } else { valid = false }
         return valid ? MeshSettings(mtls: mtls, trustDomain: trustDomain, certTTL: certTTL, ca: ca, accessLog: telemetry.accessLog,
                                     tracingSampling: telemetry.tracingSampling, maxTracesPerSecond: telemetry.maxTracesPerSecond) : nil
     }
 
-    /// What the sidecars record of the traffic: `accessLog` and `tracing`, as the topology's
-    /// `mesh:` says and a running mesh may change live (`PUT /v1/telemetry`).
-    public struct Telemetry: Sendable, Equatable {
-        public var accessLog: Bool
-        public var tracingSampling: Double
-        public var maxTracesPerSecond: Int
-
-        public init(accessLog: Bool = true, tracingSampling: Double = 100, maxTracesPerSecond: Int = 100) {
-            self.accessLog = accessLog
-            self.tracingSampling = tracingSampling
-            self.maxTracesPerSecond = maxTracesPerSecond
-        }
-    }
-
     /// This topology's telemetry settings.
-    public var telemetry: Telemetry {
-        Telemetry(accessLog: accessLog, tracingSampling: tracingSampling, maxTracesPerSecond: maxTracesPerSecond)
+    public var telemetry: TelemetryConfig {
+        TelemetryConfig(accessLog: accessLog, tracingSampling: tracingSampling, maxTracesPerSecond: maxTracesPerSecond)
     }
 
     /// Reads a live telemetry change, `{accessLog: BOOL, tracing: {sampling: PCT, maxTracesPerSecond: N}}`
     /// with the keys and checks of `mesh:`; what it leaves out keeps its value in `current`.
     /// Nil (after logging why) when it is not such a mapping or a value is invalid.
-    public static func readTelemetryChange(_ node: YAMLNode, over current: Telemetry, log: inout DiagnosticLog) -> Telemetry? {
+    public static func readTelemetryChange(_ node: YAMLNode, over current: TelemetryConfig, log: inout DiagnosticLog) -> TelemetryConfig? {
         let logged = log.diagnostics.count
         guard let fields = MappingReader(node, key: "telemetry", context: "in the telemetry change", allowed: ["accessLog", "tracing"], log: &log),
               let telemetry = readTelemetry(fields, over: current, log: &log), log.diagnostics.count == logged
@@ -150,7 +137,7 @@ public struct MeshSettings: Sendable, Equatable {
 
     /// `accessLog` and `tracing` of `fields` over `current` (what is absent keeps its value);
     /// nil when one is invalid (logged).
-    private static func readTelemetry(_ fields: MappingReader, over current: Telemetry, log: inout DiagnosticLog) -> Telemetry? {
+    private static func readTelemetry(_ fields: MappingReader, over current: TelemetryConfig, log: inout DiagnosticLog) -> TelemetryConfig? {
         var telemetry = current
         var valid = true
         if let value = fields["accessLog"] {

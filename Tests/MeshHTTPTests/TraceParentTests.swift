@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func hexDigitsMatchTheStandardLibrarysForEdgesAndSeededValues() {
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SeededGenerator(seed: 0x5EED)
         let values: [UInt64] = [0, 1, 9, 10, 15, 16, 0x9999_9999_9999_9999, 0xAAAA_AAAA_AAAA_AAAA, .max, 0x0123_4567_89AB_CDEF]
             + (0..<1000).map { _ in generator.next() }
         var wrong = 0
@@ -56,18 +56,5 @@ import Testing
             }
         }
         #expect(wrong == 0)
-    }
-}
-
-/// SplitMix64: a seeded stream of test values.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
