@@ -496,15 +496,7 @@ final class ControlState: @unchecked Sendable {
     /// A fault in a request body: the topology's form written in JSON (which is YAML), read
     /// by the same reader as `faults:`, names checked against the topology.
     static func faultSpec(from body: [UInt8], topology: Topology) throws(ControlError) -> FaultSpec {
-        guard !body.isEmpty else { throw .badRequest("expected a JSON fault in the body, got an empty body") }
-        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid fault: the body is not UTF-8") }
-        let documents: [YAMLNode]
-        do {
-            documents = try YAMLParser.parse(text)
-        } catch {
-            throw .badRequest("invalid fault: the body is not valid JSON (\(error))")
-        }
-        guard documents.count == 1, let node = documents.first else { throw .badRequest("invalid fault: expected one JSON object") }
+        let node = try document(body, what: "fault")
         switch FaultSpec.parse(node: node, file: "fault", services: topology.services) {
         case .success(let spec): return spec
         case .failure(let errors):
@@ -512,18 +504,24 @@ final class ControlState: @unchecked Sendable {
         }
     }
 
-    /// The body of `PUT /v1/telemetry` over the settings in force: the keys and checks of the
-    /// topology's `mesh:` (`accessLog`, `tracing: {sampling, maxTracesPerSecond}`).
-    static func telemetryChange(from body: [UInt8], over current: TelemetryConfig) throws(ControlError) -> TelemetryConfig {
-        guard !body.isEmpty else { throw .badRequest("expected a JSON telemetry change in the body, got an empty body") }
-        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid telemetry change: the body is not UTF-8") }
+    /// A request body read as one JSON (or YAML) document; `what` names it in messages.
+    static func document(_ body: [UInt8], what: String) throws(ControlError) -> YAMLNode {
+        guard !body.isEmpty else { throw .badRequest("expected a JSON \(what) in the body, got an empty body") }
+        guard let text = String(validating: body, as: UTF8.self) else { throw .badRequest("invalid \(what): the body is not UTF-8") }
         let documents: [YAMLNode]
         do {
             documents = try YAMLParser.parse(text)
         } catch {
-            throw .badRequest("invalid telemetry change: the body is not valid JSON (\(error))")
+            throw .badRequest("invalid \(what): the body is not valid JSON (\(error))")
         }
-        guard documents.count == 1, let node = documents.first else { throw .badRequest("invalid telemetry change: expected one JSON object") }
+        guard documents.count == 1, let node = documents.first else { throw .badRequest("invalid \(what): expected one JSON object") }
+        return node
+    }
+
+    /// The body of `PUT /v1/telemetry` over the settings in force: the keys and checks of the
+    /// topology's `mesh:` (`accessLog`, `tracing: {sampling, maxTracesPerSecond}`).
+    static func telemetryChange(from body: [UInt8], over current: TelemetryConfig) throws(ControlError) -> TelemetryConfig {
+        let node = try document(body, what: "telemetry change")
         var log = DiagnosticLog(file: "telemetry")
         guard let telemetry = MeshSettings.readTelemetryChange(node, over: current, log: &log) else {
             throw .badRequest("invalid telemetry change: " + log.errors.diagnostics.map(\.message).joined(separator: "; "))
