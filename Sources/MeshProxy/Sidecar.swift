@@ -44,7 +44,8 @@ public final class Sidecar: Sendable {
         for (loop, state) in group.loops.map({ ($0, states[ObjectIdentifier($0)]!) }) {
             state.service = configuration.service
             state.version = configuration.version
-            let accessLog = AccessLog(timers: loop)
+            let descriptor = configuration.accessLogDescriptor
+            let accessLog = AccessLog(timers: loop, output: { bytes in if let descriptor { Posix.writeAll(descriptor, bytes) } })
             state.accessLog = accessLog
             accessLogs.append((loop, accessLog))
             let control = configuration.control

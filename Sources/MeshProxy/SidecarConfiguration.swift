@@ -24,6 +24,9 @@ public struct SidecarConfiguration: Sendable {
     public var appReadyPath: String = "/"
     /// Event-loop threads.
     public var threads: Int = 1
+    /// Where the access log's lines go: a file descriptor (standard output, which `up`
+    /// sends to the sidecar's log file), or nil to write them nowhere (tests in one process).
+    public var accessLogDescriptor: Int32? = 1
     /// Seed for split draws.
     public var seed: UInt64 = 1
     /// This instance's bootstrap token (`MESHBED_BOOTSTRAP_TOKEN`): how it proves to the CA

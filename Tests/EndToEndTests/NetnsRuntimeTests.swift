@@ -130,7 +130,7 @@ struct NetnsRuntimeTests {
               web: {}
               api: {}
             policies:
-              api: {timeout: 10s, connectTimeout: 3s, retries: {attempts: 3, retryOn: [connect-failure, reset]}}
+              api: {timeout: 20s, connectTimeout: 3s, retries: {attempts: 3, perTryTimeout: 4s, retryOn: [connect-failure, reset, gateway-error]}}
 
             """)
         let up = try workspace.meshbed(["up", file, "--detach", "--runtime", "netns"])
@@ -166,7 +166,8 @@ struct NetnsRuntimeTests {
         #expect(try workspace.meshbed(["fault", "clear", "--all"]).status == 0)
         #expect(try call(from: "api", to: "web") == 200)
 
-        // Loss: every request still succeeds, over TCP segments sent again.
+        // Loss: every request still succeeds, over TCP segments sent again (a try stuck behind a
+        // segment lost again and again, rare but seen under load, is retried after 4s).
         let before = try Self.retransmits("mb-\(tag)-web-v1-0") + Self.retransmits("mb-\(tag)-api-v1-0")
         let loss = try workspace.meshbed(["fault", "add", "loss", "--to", "api", "--percent", "30"])
         #expect(loss.status == 0, "\(loss.stderr)")

@@ -79,6 +79,7 @@ extension SidecarConfiguration {
         configuration.outboundAddress = SocketAddress("127.0.0.1:0")
         configuration.inboundAddress = SocketAddress("127.0.0.1:0")
         configuration.app = app
+        configuration.accessLogDescriptor = nil  // quiet: the test process's own output
         return configuration
     }
 }
