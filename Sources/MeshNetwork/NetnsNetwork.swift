@@ -40,7 +40,7 @@ public enum NetnsNetwork {
         defer { Posix.close(lock) }
         let inUse = try usedNetworks()
         guard let subnet = NetnsPlan.freeSubnet(runID: runID, inUse: inUse) else {
-            throw NetworkError("--runtime netns: every /24 of 10.200.0.0/13 overlaps an address or route of this machine")
+            throw NetworkError("--runtime netns: every /24 from 10.200.0.0 to 10.255.255.0 overlaps an address or route of this machine")
         }
         let plan = NetnsPlan(runID: runID, instances: instances, subnet: subnet)
         do {
@@ -56,7 +56,9 @@ public enum NetnsNetwork {
     /// Removes everything of `plan` there still is; returns what could not be removed.
     @discardableResult
     public static func destroy(_ plan: NetnsPlan) -> [String] {
-        sweep(tag: plan.tag)
+        guard unavailableReason() == nil else { return [] }
+        try? batch(plan.destroyScript, force: true)
+        return sweep(tag: plan.tag)  // what the plan did not name, or could not remove
     }
 
     /// Removes every namespace and link carrying `tag` (a killed supervisor's, found from
