@@ -42,9 +42,9 @@ let package = Package(
         // The sidecar (`meshbed proxy`): outbound, inbound and gateway listeners, admin port.
         .target(name: "MeshProxy", dependencies: ["MeshCore", "MeshIO", "MeshHTTP", "MeshHTTPIO", "MeshConfig", "MeshResilience", "MeshTLS", "MeshTLSIO", "MeshFaults", "MeshMetrics"], swiftSettings: dataPath),
         // Launching topologies: ports, processes, readiness, state files, no orphans.
-        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS", "MeshNetwork"]),
+        .target(name: "MeshOrchestrator", dependencies: ["MeshCore", "MeshIO", "MeshTopology", "MeshConfig", "MeshTLS", "MeshNetwork", "MeshContainer"]),
         // Container engines (Podman, Docker) and the image meshbed's containers run.
-        .target(name: "MeshContainer", dependencies: ["MeshIO"]),
+        .target(name: "MeshContainer", dependencies: ["MeshIO", "MeshNetwork"]),
         // The isolated runtimes' networks: namespaces on a bridge, and faults as packet filters.
         .target(name: "MeshNetwork", dependencies: ["MeshIO", "MeshConfig"]),
         // The echo application (`meshbed echo`).

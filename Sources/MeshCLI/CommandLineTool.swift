@@ -52,6 +52,7 @@ public enum CommandLineTool {
         case "run": return try RunCommand.run(rest)
         case "test": return try TestCommand.run(rest)
         case "exec-app": return try ExecAppCommand.run(rest)
+        case "infra": return try InfraCommand.run(rest)
         case "proxy": return try ProxyCommand.run(rest)
         case "control": return try ControlCommand.run(rest)
         case "help": return try help(rest)

@@ -64,7 +64,7 @@ enum ControlCommand {
             }
             configuration.network = plan
         } else if let loss = topology.faults.first(where: { $0.kind == .loss }) {
-            throw UsageError("faults: \(loss): kind loss drops packets, which only --runtime netns gives each instance")
+            throw UsageError("faults: \(loss): kind loss drops packets, which only --runtime netns or container gives each instance")
         }
         if let otlpText { configuration.otlpEndpoint = try otlpEndpoint(otlpText) }
         if topology.mesh.mtls != .disabled {

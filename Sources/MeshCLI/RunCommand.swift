@@ -31,8 +31,8 @@ enum RunCommand {
         /// `--prometheus`: the Prometheus executable each scenario's topology starts with
         /// (for `promql` expectations).
         var prometheus: String?
-        /// `--runtime netns`: each scenario's topology on network namespaces.
-        var netns = false
+        /// `--runtime`: where each scenario's topology runs.
+        var runtime: Runtime = .process
 
         static func scan(_ scanner: inout ArgumentScanner) throws(UsageError) -> ScenarioOptions {
             var options = ScenarioOptions(
@@ -44,14 +44,7 @@ enum RunCommand {
                 }
                 options.prometheus = executable
             }
-            switch try scanner.option("--runtime") ?? "process" {
-            case "process": break
-            case "netns":
-                if let reason = NetnsNetwork.unavailableReason() { throw UsageError("--runtime netns: \(reason)") }
-                options.netns = true
-            case "container": throw UsageError("--runtime container: not supported yet (use --runtime process or netns)")
-            case let other: throw UsageError("--runtime: expected process or netns, got '\(other)'")
-            }
+            options.runtime = try RuntimeOption.scan(&scanner)
             for (flag, value) in [("--junit", options.junit), ("--json", options.json), ("--state-dir", options.stateDirectory)] where value?.isEmpty == true {
                 throw UsageError("\(flag): expected a path")
             }
@@ -97,7 +90,7 @@ enum RunCommand {
             let directory = StateDirectory.absolute(base + "/\(index + 1)-\(scenario.name)")
             let shown = DisplayText.escaped(scenario.name)  // progress lines quote the file's names
             let result = ScenarioRunner.run(scenario, stateDirectory: directory, readyTimeout: options.readyTimeout, prometheus: options.prometheus,
-                                                netns: options.netns,
+                                            runtime: options.runtime,
                                             interruption: interruption) { event in
                 guard terminal else { return }
                 switch event {

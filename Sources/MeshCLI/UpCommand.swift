@@ -3,14 +3,14 @@ import MeshCore
 import MeshNetwork
 import MeshOrchestrator
 
-/// `meshbed up FILE [--detach] [--runtime process|netns] [--state-dir DIR] [--seed N] [--prometheus] [--otlp-endpoint URL]`: launches a
+/// `meshbed up FILE [--detach] [--runtime process|netns|container [--engine podman|docker]] [--state-dir DIR] [--seed N] [--prometheus] [--otlp-endpoint URL]`: launches a
 /// topology. Hidden flags: `--no-mesh` (only the apps), `--supervise` (this process is the
 /// supervisor `--detach` started), `--ready-timeout D` (each stage's readiness deadline).
 enum UpCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
         var scanner = ArgumentScanner(arguments, command: "up")
         let detach = scanner.flag("--detach")
-        let runtime = try scanner.option("--runtime") ?? "process"
+        let runtime = try RuntimeOption.scan(&scanner)
         let stateDirectory = try scanner.option("--state-dir")
         let noMesh = scanner.flag("--no-mesh")
         let supervise = scanner.flag("--supervise")
@@ -20,11 +20,6 @@ enum UpCommand {
         let readyTimeout = try scanner.durationOption("--ready-timeout") ?? UpOptions.defaultReadyTimeout
         let files = scanner.positionals()
         try scanner.finish()
-        switch runtime {
-        case "process", "netns": break
-        case "container": throw UsageError("--runtime container: not supported yet (use --runtime process or netns)")
-        default: throw UsageError("--runtime: expected process or netns, got '\(runtime)'")
-        }
         guard let file = files.first else { throw UsageError("up: missing the topology FILE (meshbed up FILE [--detach])") }
         guard files.count == 1 else { throw UsageError("up: expected one topology FILE, got \(files.count)") }
         if stateDirectory?.isEmpty == true { throw UsageError("--state-dir: expected a directory") }
@@ -33,10 +28,7 @@ enum UpCommand {
         var options = UpOptions(file: file, detach: detach, stateDirectory: stateDirectory, mesh: !noMesh, supervise: supervise,
                                 readyTimeout: readyTimeout)
         options.seed = seed
-        if runtime == "netns" {
-            if let reason = NetnsNetwork.unavailableReason() { throw UsageError("--runtime netns: \(reason)") }
-            options.netns = true
-        }
+        options.runtime = runtime
         if prometheus {
             if noMesh { throw UsageError("--prometheus scrapes the sidecars' admin ports: it needs the mesh (not --no-mesh)") }
             guard let executable = Self.onPath("prometheus") else {

@@ -56,7 +56,7 @@ public struct ContainerEngine: Sendable, Equatable {
     }
 
     /// The caller's `CONTAINERS_CONF` and `DOCKER_HOST`, which choose the engine's settings.
-    private var passedEnvironment: [String] {
+    var passedEnvironment: [String] {
         ["CONTAINERS_CONF", "DOCKER_HOST", "XDG_RUNTIME_DIR"].compactMap { name in Posix.environment(name).map { "\(name)=\($0)" } }
     }
 }

@@ -48,37 +48,76 @@ public enum ImageBuilder {
         return text
     }
 
-    /// The build file: every file copied to where it was found, meshbed as the entry point.
-    public static func containerfile(binary: String = "/usr/bin/meshbed") -> String {
+    /// The build file: every file copied to where it was found, meshbed as the entry point,
+    /// labelled with the identity of the binary it holds (`identity(of:)`).
+    public static func containerfile(binary: String = "/usr/bin/meshbed", identity: String = "") -> String {
         """
         # Made by `meshbed image build`: the meshbed binary and the shared libraries ldd lists for it.
         FROM scratch
         COPY root/ /
         ENTRYPOINT ["\(binary)"]
-        LABEL io.meshbed.image="meshbed"
+        LABEL io.meshbed.image="meshbed" \(identityLabel)="\(identity)"
 
         """
+    }
+
+    /// The label naming the binary an image holds.
+    public static let identityLabel = "io.meshbed.binary"
+
+    /// The tools the control plane's container runs to put packet filters into the pods'
+    /// namespaces (`ip netns exec NS iptables-restore`), where this machine has them: their
+    /// path in the image and on this machine. iptables' extensions come along (`xtablesDirectory`).
+    static func tools() -> [(image: String, host: String)] {
+        ["ip", "iptables-restore"].compactMap { name in
+            Posix.findExecutable(name, in: ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]).map { ("/usr/sbin/" + name, $0) }
+        }
+    }
+
+    /// Where iptables loads its match and target extensions from (`statistic`, `comment`).
+    static let xtablesDirectories = ["/usr/lib/x86_64-linux-gnu/xtables", "/usr/lib/aarch64-linux-gnu/xtables", "/usr/lib/xtables",
+                                     "/usr/lib64/xtables"]
+
+    /// `SIZE-MTIME` of `binary`: which build an image holds, so `up --runtime container`
+    /// rebuilds an image made from another.
+    public static func identity(of binary: String) -> String {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: binary) else { return "" }
+        let size = (attributes[.size] as? any BinaryInteger).map { Int64($0) } ?? 0
+        let modified = (attributes[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1_000_000) } ?? 0
+        return "\(size)-\(modified)"
+    }
+
+    /// Builds `tag` from `binary` unless it exists and holds that binary already; what was
+    /// built, or nil when the image was current.
+    public static func ensure(engine: ContainerEngine, binary: String, tag: String = defaultTag) throws(ContainerError) -> Built? {
+        let format = "{{index .Config.Labels \"\(identityLabel)\"}}"
+        if let held = try? engine.run(["image", "inspect", "--format", format, tag], timeout: 30),
+           trimmed(Substring(held)) == identity(of: binary) {
+            return nil
+        }
+        return try build(engine: engine, binary: binary, tag: tag)
     }
 
     /// Builds `tag` with `engine` from `binary` (this process's own by default).
     public static func build(engine: ContainerEngine, binary: String, tag: String = defaultTag) throws(ContainerError) -> Built {
         let started = Posix.monotonicNanoseconds()
-        let ldd: String
-        do {
-            let result = try Posix.runCommand("ldd", [binary], environment: ["PATH=/usr/bin:/bin", "LC_ALL=C"],
-                                              timeoutNanoseconds: 30_000_000_000)
-            guard result.succeeded else { throw ContainerError(result.failure("ldd")) }
-            ldd = result.output
-        } catch let error as ContainerError {
-            throw error
-        } catch {
-            throw ContainerError("cannot run ldd: \(error)")
+        let ldd = try lddOutput(binary)
+        let tools = tools()
+        var libraries = try libraries(fromLDD: ldd)
+        for tool in tools {
+            for library in try Self.libraries(fromLDD: try lddOutput(tool.host)) where !libraries.contains(library) {
+                libraries.append(library)
+            }
         }
-        let libraries = try libraries(fromLDD: ldd)
         let context = FileManager.default.temporaryDirectory.path + "/meshbed-image-\(Posix.processID())-\(started)"
         defer { try? FileManager.default.removeItem(atPath: context) }
         do {
-            for (source, target) in [(binary, "/usr/bin/meshbed")] + libraries.map({ ($0, $0) }) {
+            var files = [(binary, "/usr/bin/meshbed")] + tools.map { ($0.host, $0.image) } + libraries.map { ($0, $0) }
+            if !tools.isEmpty, let xtables = xtablesDirectories.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                for name in try FileManager.default.contentsOfDirectory(atPath: xtables).sorted() where name.hasSuffix(".so") {
+                    files.append((xtables + "/" + name, xtables + "/" + name))
+                }
+            }
+            for (source, target) in files {
                 let destination = context + "/root" + target
                 try FileManager.default.createDirectory(atPath: String(destination[..<destination.lastIndex(of: "/")!]),
                                                         withIntermediateDirectories: true)
@@ -86,7 +125,7 @@ public enum ImageBuilder {
                 let resolved = try FileManager.default.destinationOfSymbolicLinkIfAny(source)
                 try FileManager.default.copyItem(atPath: resolved, toPath: destination)
             }
-            try Data(containerfile().utf8).write(to: URL(fileURLWithPath: context + "/Containerfile"))
+            try Data(containerfile(identity: identity(of: binary)).utf8).write(to: URL(fileURLWithPath: context + "/Containerfile"))
         } catch {
             throw ContainerError("cannot assemble the image's files in \(context): \(error)")
         }
@@ -95,8 +134,22 @@ public enum ImageBuilder {
         guard facts.count == 2, let bytes = Int(facts[1]) else {
             throw ContainerError("\(engine.kind.rawValue) image inspect \(tag): expected its id and size, got '\(facts.joined(separator: " "))'")
         }
-        return Built(tag: tag, id: String(facts[0]), files: ["/usr/bin/meshbed"] + libraries, bytes: bytes,
+        return Built(tag: tag, id: String(facts[0]), files: ["/usr/bin/meshbed"] + tools.map(\.image) + libraries, bytes: bytes,
                      nanoseconds: Posix.monotonicNanoseconds() - started)
+    }
+}
+
+extension ImageBuilder {
+    /// What `ldd` says of `binary`.
+    static func lddOutput(_ binary: String) throws(ContainerError) -> String {
+        let result: CommandResult
+        do {
+            result = try Posix.runCommand("ldd", [binary], environment: ["PATH=/usr/bin:/bin", "LC_ALL=C"], timeoutNanoseconds: 30_000_000_000)
+        } catch {
+            throw ContainerError("cannot run ldd: \(error)")
+        }
+        guard result.succeeded else { throw ContainerError(result.failure("ldd \(binary)")) }
+        return result.output
     }
 }
 

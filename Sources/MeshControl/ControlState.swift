@@ -81,7 +81,7 @@ final class ControlState: @unchecked Sendable {
     func networkRefusal(_ spec: FaultSpec) -> String? {
         if networkFilter == nil {
             return spec.kind == .loss
-                ? "kind: loss drops packets, which only --runtime netns gives each instance (here every instance shares this machine's loopback); use latency, reset or blackhole"
+                ? "kind: loss drops packets, which only --runtime netns or container gives each instance (here every instance shares this machine's loopback); use latency, reset or blackhole"
                 : nil
         }
         guard spec.kind == .loss || spec.action == .partition(timeout: nil) else { return nil }

@@ -42,27 +42,49 @@ extension Posix {
     /// Only for a thread that reaps no other children meanwhile (`reapAny`).
     public static func runCommand(_ executable: String, _ arguments: [String], environment: [String], input: [UInt8] = [],
                                   timeoutNanoseconds: UInt64) throws(IOError) -> CommandResult {
-        let path = try temporaryFile(containing: [])
-        defer { unlink(path) }
-        let inputPath = try temporaryFile(containing: input)
-        defer { unlink(inputPath) }
-        let pid = try spawn(SpawnRequest(executable: executable, arguments: arguments, environment: environment, outputPath: path,
-                                         inputPath: inputPath))
-        let deadline = monotonicNanoseconds() &+ timeoutNanoseconds
-        var status = reap(pid)
-        var pause: UInt64 = 200_000
-        while status == nil {
-            if monotonicNanoseconds() >= deadline {
+        try runCommands([(executable, arguments)], environment: environment, input: input, timeoutNanoseconds: timeoutNanoseconds)[0]
+    }
+
+    /// Runs every command at once (as `runCommand` runs one) and waits for them all, at most
+    /// `timeoutNanoseconds` in all; their results in the same order.
+    public static func runCommands(_ commands: [(executable: String, arguments: [String])], environment: [String], input: [UInt8] = [],
+                                   timeoutNanoseconds: UInt64) throws(IOError) -> [CommandResult] {
+        var paths: [String] = []
+        defer { for path in paths { unlink(path) } }
+        var pids: [Int32] = []
+        defer {
+            // A spawn that failed half way: what did start is not left running.
+            for pid in pids where reap(pid) == nil {
                 sendSignal(ProcessSignal.kill, to: pid)
                 while reap(pid) == nil { sleep(nanoseconds: 1_000_000) }
-                break
             }
+        }
+        for command in commands {
+            let path = try temporaryFile(containing: [])
+            paths.append(path)
+            let inputPath = try temporaryFile(containing: input)
+            paths.append(inputPath)
+            pids.append(try spawn(SpawnRequest(executable: command.executable, arguments: command.arguments, environment: environment,
+                                               outputPath: path, inputPath: inputPath)))
+        }
+        let deadline = monotonicNanoseconds() &+ timeoutNanoseconds
+        var statuses = [ChildStatus?](repeating: nil, count: pids.count)
+        var pause: UInt64 = 200_000
+        while true {
+            for index in pids.indices where statuses[index] == nil { statuses[index] = reap(pids[index]) }
+            if !statuses.contains(where: { $0 == nil }) || monotonicNanoseconds() >= deadline { break }
             sleep(nanoseconds: pause)
             pause = min(pause * 2, 10_000_000)
-            status = reap(pid)
         }
-        let output = readFile(path, limit: 64 * 1024).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return CommandResult(status: status, output: output)
+        for index in pids.indices where statuses[index] == nil {
+            sendSignal(ProcessSignal.kill, to: pids[index])
+            while reap(pids[index]) == nil { sleep(nanoseconds: 1_000_000) }
+        }
+        pids = []
+        return statuses.indices.map { index in
+            let output = readFile(paths[2 * index], limit: 64 * 1024).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return CommandResult(status: statuses[index], output: output)
+        }
     }
 
     /// A new private file (mode 0600) in /tmp holding `bytes`; its path.

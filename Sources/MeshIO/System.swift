@@ -348,11 +348,41 @@ public enum Posix {
     /// Makes the kernel SIGKILL this process when its parent exits, if the environment
     /// names a supervisor (`MESHBED_SUPERVISOR_PID`). Returns false when that supervisor is
     /// already gone (the caller must exit at once): every process meshbed starts dies with it.
+    ///
+    /// In a container, whose parent is the engine's monitor, the environment names the
+    /// supervisor by pid and start time instead (`MESHBED_SUPERVISOR_WATCH=PID:START`, the
+    /// container sharing the host's pids): a thread checks every 200 ms that it still runs.
     public static func followSupervisor() -> Bool {
+        if let watch = getenv(supervisorWatchVariable) { return watchSupervisor(String(cString: watch)) }
         guard let text = getenv("MESHBED_SUPERVISOR_PID"), let supervisor = Int32(String(cString: text)) else { return true }
         _ = meshbed_set_parent_death_signal(SIGKILL)
         // The parent may have died before the line above: then we were re-parented already.
         return getppid() == supervisor
+    }
+
+    /// The variable that names a supervisor to watch: `PID:START` (`supervisorWatch`).
+    public static let supervisorWatchVariable = "MESHBED_SUPERVISOR_WATCH"
+
+    /// `PID:START` of this process, what `watchSupervisor` reads.
+    public static func supervisorWatch() -> String {
+        let pid = processID()
+        return "\(pid):\(startTime(of: pid) ?? 0)"
+    }
+
+    /// Kills this process (SIGKILL, as a parent-death signal would) once the process named by
+    /// `watch` (`PID:START`) has ended. Returns false when it already has, or `watch` names
+    /// no process: the caller must exit at once.
+    public static func watchSupervisor(_ watch: String) -> Bool {
+        let parts = watch.split(separator: ":")
+        guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]), start != 0,
+              startTime(of: pid) == start
+        else { return false }
+        let thread = try? EventLoopGroup.startThread(name: "meshbed-watch") {
+            while startTime(of: pid) == start { sleep(nanoseconds: 200_000_000) }
+            _ = Glibc.kill(getpid(), SIGKILL)
+        }
+        if let thread { pthread_detach(thread) }
+        return thread != nil
     }
 
     /// Ends the process with `status`, flushing nothing (meshbed writes unbuffered).

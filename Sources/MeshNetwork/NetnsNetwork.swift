@@ -93,7 +93,7 @@ public enum NetnsNetwork {
     }
 
     /// The host's IPv4 addresses and routes, `A.B.C.D/N`.
-    static func usedNetworks() throws(NetworkError) -> [String] {
+    public static func usedNetworks() throws(NetworkError) -> [String] {
         do {
             let addresses = try run(["-4", "-o", "addr", "show"]).split(separator: "\n").compactMap { line -> String? in
                 let fields = line.split(separator: " ")
@@ -114,7 +114,9 @@ public enum NetnsNetwork {
         }
     }
 
-    private static func takeLock() throws(NetworkError) -> Int32 {
+    /// Takes the lock held while a subnet is chosen and its bridge made (10 s at most); close
+    /// the descriptor to let go.
+    public static func takeLock() throws(NetworkError) -> Int32 {
         let deadline = Posix.monotonicNanoseconds() + commandTimeout
         while true {
             do {
@@ -135,7 +137,7 @@ public enum NetnsNetwork {
     }
 
     /// `ip ARGUMENTS`' output; throws its failure.
-    static func run(_ arguments: [String], input: [UInt8] = []) throws(NetworkError) -> String {
+    public static func run(_ arguments: [String], input: [UInt8] = []) throws(NetworkError) -> String {
         guard let ip else { throw NetworkError("no 'ip' executable") }
         let result: CommandResult
         do {

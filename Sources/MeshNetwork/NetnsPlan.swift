@@ -30,6 +30,11 @@ public struct NetnsPlan: Codable, Sendable, Equatable {
     /// The /24's first three octets, `10.213.7`.
     public var subnet: String
     public var hosts: [Host]
+    /// The control plane's own address, when it runs on the network rather than on the host
+    /// (`--runtime container`); nil under netns (the control plane is on the bridge's address).
+    public var controlAddress: String?
+    /// The ingress gateway's own address, likewise (nil: the host, the bridge's address).
+    public var ingressAddress: String?
 
     /// The most instances a /24 holds beside the bridge's address.
     public static let maxInstances = 253
@@ -48,6 +53,9 @@ public struct NetnsPlan: Codable, Sendable, Equatable {
 
     /// The bridge's address: the first of the subnet, the instances' next hop to the host.
     public var gateway: String { subnet + ".1" }
+
+    /// Where the ingress gateway's packets come from: its own address, or the host's.
+    public var ingressSource: String { ingressAddress ?? gateway }
 
     /// The plan for `instances` (ids and services, in order) of run `runID` on `subnet`.
     public init(runID: String, instances: [(id: String, service: String)], subnet: String) {

@@ -10,7 +10,8 @@ import MeshConfig
 ///   namespaces, every TCP segment from A's addresses to the inbound port (15006) is
 ///   dropped, so A's new connections never open and A's open ones stall, while B's
 ///   connections to A (whose segments from A leave port 15006, not arrive at it) still work.
-///   From the ingress: from the bridge's address (the host). Without `from`: from anyone.
+///   From the ingress: from its address (the bridge's, the host's, under netns). Without
+///   `from`: from anyone.
 /// - `loss` of `percent` to B (`from: A` optional): in each of B's namespaces, that share of
 ///   the packets arriving on `eth0` from A's addresses (without `from`: from every instance,
 ///   and the ingress's to the inbound port) is dropped at random, a lossy link into B as
@@ -32,7 +33,7 @@ public enum NetworkFaultRules {
         for host in plan.hosts { rules[host.namespace] = [] }
         func sources(_ service: String?) -> [String?] {
             guard let service else { return [nil] }
-            if service == "ingress" { return [plan.gateway] }
+            if service == "ingress" { return [plan.ingressSource] }
             return plan.hosts.filter { $0.service == service }.map(\.address)
         }
         for fault in faults where isNetworkFault(fault) {
@@ -55,14 +56,21 @@ public enum NetworkFaultRules {
                 // The packets arriving from the peers' addresses, or from every peer; from the
                 // host (the ingress), only those to the inbound port. The control plane's and the
                 // admin port's are spared: the testbed's management network.
-                let peers: [String]
+                var peers: [String]
                 switch fault.from {
                 case nil: peers = ["! -s \(plan.gateway)/32", "-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)"]
-                case "ingress": peers = ["-s \(plan.gateway)/32 -p tcp --dport \(NetnsPlan.inboundPort)"]
+                case "ingress": peers = ["-s \(plan.ingressSource)/32 -p tcp --dport \(NetnsPlan.inboundPort)"]
                 case let service?: peers = plan.hosts.filter { $0.service == service }.map { "-s \($0.address)/32" }
                 }
+                // A control plane with an address of its own (containers) is spared first; the
+                // ingress's own address is one of every peer's then.
+                var spared: [String] = []
+                if let control = plan.controlAddress, fault.from == nil {
+                    spared = ["-A INPUT -i eth0 -s \(control)/32 \(comment) -j ACCEPT"]
+                    peers.removeLast()
+                }
                 for host in plan.hosts where host.service == to {
-                    rules[host.namespace, default: []] += peers.map { "-A INPUT -i eth0 \($0) \(random)" }
+                    rules[host.namespace, default: []] += spared + peers.map { "-A INPUT -i eth0 \($0) \(random)" }
                 }
             default:
                 continue

@@ -24,12 +24,17 @@ public enum HTTPProbe {
         exchange(address: address, path: path, method: method, body: body, timeout: timeout, wholeResponse: true)
     }
 
+    /// The longest a probe waits for its connection to open.
+    static let connectTimeout: UInt64 = 250_000_000
+
     private static func exchange(
         address: String, path: String, method: String, body: [UInt8]? = nil, timeout: Duration, wholeResponse: Bool
     ) -> (status: Int, body: [UInt8])? {
         guard let socketAddress = SocketAddress(address) else { return nil }
         let deadline = Posix.monotonicNanoseconds() + nanoseconds(timeout)
-        guard let fd = try? Posix.connect(to: socketAddress, timeoutNanoseconds: nanoseconds(timeout)) else { return nil }
+        // A listener accepts at once; an address nobody holds yet (a container still starting)
+        // leaves the connect waiting on ARP: give up early, the caller asks again.
+        guard let fd = try? Posix.connect(to: socketAddress, timeoutNanoseconds: min(nanoseconds(timeout), connectTimeout)) else { return nil }
         defer { Posix.close(fd) }
         let length = body.map { "Content-Type: application/json\r\nContent-Length: \($0.count)\r\n" } ?? (method == "GET" ? "" : "Content-Length: 0\r\n")
         let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nUser-Agent: meshbed-probe\r\n\(length)Connection: close\r\n\r\n".utf8)

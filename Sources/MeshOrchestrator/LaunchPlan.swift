@@ -1,3 +1,4 @@
+import MeshContainer
 import MeshCore
 import MeshIO
 import MeshNetwork
@@ -49,11 +50,13 @@ public struct LaunchPlan: Sendable, Equatable {
     public static func loopback(_ port: Int) -> String { "127.0.0.1:\(port)" }
 
     /// How many free ports `init` needs for `topology` (with `netns`, none per instance:
-    /// each has an address of its own and the fixed ports of `NetnsPlan`).
-    public static func portCount(for topology: Topology, mesh: Bool, prometheus: Bool = false, netns: Bool = false) -> Int {
-        let instances = netns ? 0 : topology.instances.count
+    /// each has an address of its own and the fixed ports of `NetnsPlan`; with `container`,
+    /// the control plane and the ingress gateway too, less the ingress's published port).
+    public static func portCount(for topology: Topology, mesh: Bool, prometheus: Bool = false, netns: Bool = false,
+                                 container: Bool = false) -> Int {
+        let instances = netns || container ? 0 : topology.instances.count
         guard mesh else { return instances }
-        return 2 + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances + (prometheus ? 1 : 0)
+        return (container ? 0 : 2) + (topology.ingress.port == 0 ? 1 : 0) + 4 * instances + (prometheus ? 1 : 0)
     }
 
     /// The plan for `topology` read from `file` (absolute). `ports` holds `portCount`
@@ -63,10 +66,12 @@ public struct LaunchPlan: Sendable, Equatable {
         topology: Topology, file: String, mesh: Bool, executable: String, stateDirectory: StateDirectory,
         runID: String, supervisorPID: Int32, ports: [Int], environment: [String: String], seed: UInt64? = nil,
         caSecret: String? = nil, prometheus: String? = nil, otlpEndpoint: String? = nil, network: NetnsPlan? = nil,
-        ipExecutable: String = "ip"
+        ipExecutable: String = "ip", containers: ContainerRun? = nil, supervisorStartTime: UInt64 = 0
     ) {
         let prometheus = mesh ? prometheus : nil
-        precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil, netns: network != nil),
+        precondition(containers == nil || network != nil, "LaunchPlan: containers need their network")
+        precondition(ports.count == Self.portCount(for: topology, mesh: mesh, prometheus: prometheus != nil,
+                                                   netns: network != nil && containers == nil, container: containers != nil),
                      "LaunchPlan: wrong number of ports")
         var nextPort = ports.makeIterator()
         func take() -> Int { nextPort.next()! }
@@ -77,14 +82,34 @@ public struct LaunchPlan: Sendable, Equatable {
                       ("MESHBED_STATE", stateDirectory.directory(of: name))]
         /// `instance`'s network namespace (`--runtime netns`), where its processes run.
         func namespace(_ instance: String?) -> String? { instance.flatMap { network?.host(of: $0)?.namespace } }
+        /// How a process runs in its container (`--runtime container`).
+        struct Boxing {
+            var placement: ContainerRun.Placement
+            var volumes: [String] = []
+            var capabilities: [String] = []
+        }
         func spec(_ processName: String, _ role: ProcessRecord.Role, instance: String? = nil, executable program: String = executable,
-                  arguments: [String], env extra: [(String, String)] = [], probe: ReadinessProbe) -> ProcessSpec {
+                  arguments: [String], env extra: [(String, String)] = [], box: Boxing? = nil, probe: ReadinessProbe) -> ProcessSpec {
             let log = stateDirectory.logPath(of: name, process: processName)
+            var extra = extra
+            var program = program
+            var arguments = arguments
+            if let containers, let box {
+                // `ENGINE run … IMAGE ARGUMENTS` in the foreground, through exec-app (which dies with the
+                // supervisor); its meshbed watches the supervisor instead (`MESHBED_SUPERVISOR_WATCH`).
+                extra.append((Posix.supervisorWatchVariable, "\(supervisorPID):\(supervisorStartTime)"))
+                let passed = ["MESHBED_RUN_ID", "MESHBED_STATE"] + extra.map(\.0)
+                arguments = ["exec-app", "--", containers.executable]
+                    + containers.runArguments(processName, placement: box.placement, environment: passed, volumes: box.volumes,
+                                              capabilities: box.capabilities, arguments: arguments)
+                program = executable
+            } else if let namespace = namespace(instance) {
+                // In its instance's namespace: `ip netns exec NAMESPACE PROGRAM …` (ip execs it: the same pid).
+                arguments = NetnsNetwork.exec(in: namespace, [program] + arguments)
+                program = ipExecutable
+            }
             let overridden = Set(extra.map(\.0))
             let base = inherited.filter { !overridden.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            // In its instance's namespace: `ip netns exec NAMESPACE PROGRAM …` (ip execs it: the same pid).
-            let (program, arguments) = namespace(instance).map { (ipExecutable, NetnsNetwork.exec(in: $0, [program] + arguments)) }
-                ?? (program, arguments)
             let request = SpawnRequest(executable: program, arguments: arguments,
                                        environment: base + (common + extra).map { "\($0.0)=\($0.1)" }, outputPath: log)
             return ProcessSpec(record: ProcessRecord(name: processName, role: role, instance: instance, log: log),
@@ -102,11 +127,19 @@ public struct LaunchPlan: Sendable, Equatable {
         var ingress: String?
         var ingressAdmin: String?
         if mesh {
-            // Under netns the control plane listens on the bridge's address, where every namespace reaches it.
-            control = network.map { "\($0.gateway):\(take())" } ?? Self.loopback(take())
-            ingressAdmin = Self.loopback(take())
+            if containers != nil, let network, let controlAddress = network.controlAddress, let ingressAddress = network.ingressAddress {
+                // Containers with addresses of their own; the ingress published on a host loopback port.
+                control = "\(controlAddress):\(ContainerRun.controlPort)"
+                ingressAdmin = "\(ingressAddress):\(NetnsPlan.adminPort)"
+            } else {
+                // Under netns the control plane listens on the bridge's address, where every namespace reaches it.
+                control = network.map { "\($0.gateway):\(take())" } ?? Self.loopback(take())
+                ingressAdmin = Self.loopback(take())
+            }
             ingress = Self.loopback(topology.ingress.port == 0 ? take() : topology.ingress.port)
         }
+        /// An instance's processes share its pod.
+        let podBox = { (instance: String) in network?.host(of: instance).map { Boxing(placement: .pod($0.namespace)) } }
 
         var instances: [InstanceState] = []
         var apps: [ProcessSpec] = []
@@ -150,7 +183,8 @@ public struct LaunchPlan: Sendable, Equatable {
                 if let seed { arguments += ["--seed", String(Self.seed(seed, for: appName))] }
                 if let host { arguments += ["--bind", host.address] }
                 arguments += ["--threads", "1"]
-                apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, probe: state.appProbe))
+                apps.append(spec(appName, .app, instance: instance.id, arguments: arguments, env: env, box: podBox(instance.id),
+                                 probe: state.appProbe))
             }
             if mesh, let control, let inbound = state.inbound, let outbound = state.outbound, let admin = state.admin {
                 let arguments = ["proxy", "--instance", instance.id, "--service", instance.service, "--version", instance.version,
@@ -158,34 +192,65 @@ public struct LaunchPlan: Sendable, Equatable {
                                  "--admin", Self.port(admin), "--app", String(appPort), "--app-ready", state.readyPath ?? "/"]
                     + (seed.map { ["--seed", String(Self.seed($0, for: "\(instance.id).sidecar"))] } ?? [])
                     + (host.map { ["--bind", $0.address] } ?? [])
+                // In a container, also named by its instance (as apps are), for process faults and restarts.
+                let named = containers == nil ? [] : [("MESHBED_INSTANCE", instance.id)]
                 sidecars.append(spec("\(instance.id).sidecar", .sidecar, instance: instance.id, arguments: arguments,
-                                     env: token(instance.id), probe: .http(address: admin, path: "/ready", accepts: 200...200)))
+                                     env: token(instance.id) + named, box: podBox(instance.id),
+                                     probe: .http(address: admin, path: "/ready", accepts: 200...200)))
             }
             instances.append(state)
         }
 
         var stages: [LaunchStage] = []
+        var controlStage: [ProcessSpec] = []
         if let control {
             var arguments = ["control", "--topology", file, "--port", Self.port(control)]
-            if let network { arguments += ["--bind", network.gateway, "--netns", Self.networkFile(stateDirectory, name)] }
+            if let network {
+                arguments += ["--bind", network.controlAddress ?? network.gateway, "--netns", Self.networkFile(stateDirectory, name)]
+            }
             var env: [(String, String)] = []
             if let mtls {
                 arguments += ["--ca-dir", stateDirectory.directory(of: name) + "/ca"]
                 env.append(("MESHBED_CA_SECRET", mtls))
             }
             if let otlpEndpoint { arguments += ["--otlp-endpoint", otlpEndpoint] }
-            let controlSpec = spec("control", .control, arguments: arguments, env: env,
+            // Its own container: the topology's directory read-only, the state directory (the CA,
+            // the network plan), and what putting packet filters into the pods' namespaces takes.
+            let box = network?.controlAddress.map { address in
+                Boxing(placement: .own(address: address, published: []),
+                       volumes: [ContainerRun.mount(directory.isEmpty ? "/" : directory, writable: false),
+                                 ContainerRun.mount(stateDirectory.directory(of: name), writable: true), ContainerRun.namespacesVolume],
+                       capabilities: ["NET_ADMIN", "SYS_ADMIN"])
+            }
+            let controlSpec = spec("control", .control, arguments: arguments, env: env, box: box,
                                    probe: .http(address: control, path: "/v1/instances", accepts: 200...200))
-            stages.append(LaunchStage(title: "control plane", processes: [controlSpec]))
+            controlStage = [controlSpec]
         }
-        stages.append(LaunchStage(title: "apps", processes: apps))
+        if containers != nil, !controlStage.isEmpty {
+            // A container takes a while to start: the apps, which need no control plane, start beside it.
+            stages.append(LaunchStage(title: "control plane and apps", processes: controlStage + apps))
+        } else {
+            if !controlStage.isEmpty { stages.append(LaunchStage(title: "control plane", processes: controlStage)) }
+            stages.append(LaunchStage(title: "apps", processes: apps))
+        }
         if mesh, let control, let ingress, let ingressAdmin {
-            stages.append(LaunchStage(title: "sidecars", processes: sidecars))
-            let arguments = ["proxy", "--gateway", "--port", Self.port(ingress), "--admin", Self.port(ingressAdmin), "--control", control]
+            // In a container: on its own address, its port published on the host's loopback.
+            let box = network?.ingressAddress.map { address in
+                Boxing(placement: .own(address: address, published: [(Int(Self.port(ingress)) ?? 0, ContainerRun.ingressPort)]))
+            }
+            let port = box == nil ? Self.port(ingress) : String(ContainerRun.ingressPort)
+            let arguments = ["proxy", "--gateway", "--port", port, "--admin", Self.port(ingressAdmin), "--control", control]
                 + (seed.map { ["--seed", String(Self.seed($0, for: "ingress"))] } ?? [])
-            stages.append(LaunchStage(title: "ingress gateway", processes: [
-                spec("ingress", .ingress, arguments: arguments, env: token(Topology.ingressCaller), probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200)),
-            ]))
+                + (network?.ingressAddress.map { ["--bind", $0] } ?? [])
+            let gateway = spec("ingress", .ingress, arguments: arguments, env: token(Topology.ingressCaller), box: box,
+                               probe: .http(address: ingressAdmin, path: "/ready", accepts: 200...200))
+            if containers != nil {
+                // It needs only the control plane: it starts beside the sidecars.
+                stages.append(LaunchStage(title: "sidecars and ingress gateway", processes: sidecars + [gateway]))
+            } else {
+                stages.append(LaunchStage(title: "sidecars", processes: sidecars))
+                stages.append(LaunchStage(title: "ingress gateway", processes: [gateway]))
+            }
         }
         var prometheusAddress: String?
         if let prometheus {
@@ -206,6 +271,7 @@ public struct LaunchPlan: Sendable, Equatable {
                                processes: stages.flatMap { $0.processes.map(\.record) })
         self.state.prometheus = prometheusAddress
         self.state.network = network
+        self.state.containers = containers
     }
 
     /// Where `up --runtime netns` writes the network plan the control plane reads (`--netns`).

@@ -1,3 +1,4 @@
+import MeshContainer
 import MeshNetwork
 
 /// The state file of one topology, `STATE_DIR/NAME/state.json`: what its supervisor
@@ -54,8 +55,12 @@ public struct MeshState: Codable, Sendable, Equatable {
     /// loopback, `--runtime process`).
     public var network: NetnsPlan?
 
-    /// `process` or `netns`.
-    public var runtime: String { network == nil ? "process" : "netns" }
+    /// The engine, image and names of `--runtime container` (with `network`: the addresses
+    /// and namespaces of its pods); nil for the other runtimes.
+    public var containers: ContainerRun?
+
+    /// `process`, `netns` or `container`.
+    public var runtime: String { containers != nil ? "container" : network == nil ? "process" : "netns" }
 
     public init(
         name: String, file: String, runID: String, supervisorPID: Int32, phase: Phase = .starting, mesh: Bool = true,

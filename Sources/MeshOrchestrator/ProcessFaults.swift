@@ -10,9 +10,17 @@ public enum ProcessFaults {
         state.instances.filter { $0.service == service && (version == nil || $0.version == version) && (index == nil || $0.index == index) }
     }
 
-    /// The app and sidecar pids of `instances` that still belong to the run of `state`.
+    /// The app and sidecar pids of `instances` that still belong to the run of `state`. In
+    /// containers, the recorded pids are the engine's clients: the processes in the
+    /// containers are found by their instance (`MESHBED_INSTANCE`) and the run's id.
     public static func pids(of instances: [InstanceState], in state: MeshState) -> [Int32] {
-        instances.flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }.filter { ProcessSweeper.belongs($0, toRun: state.runID) }
+        var pids = instances.flatMap { [$0.pid, $0.sidecarPID].compactMap { $0 } }.filter { ProcessSweeper.belongs($0, toRun: state.runID) }
+        if state.containers != nil {
+            for instance in instances {
+                pids += ProcessSweeper.members(ofRun: state.runID, carrying: "MESHBED_INSTANCE=\(instance.id)").filter { !pids.contains($0) }
+            }
+        }
+        return pids
     }
 
     /// SIGKILL to each pid; returns the pids signalled.

@@ -224,6 +224,12 @@ public struct StatusReport: Sendable, Equatable {
                         Self.field(&item, "outbound", instance.outbound)
                         Self.field(&item, "admin", instance.admin)
                         if let network = state.network { Self.field(&item, "namespace", network.host(of: instance.id)?.namespace) }
+                        if let containers = state.containers {
+                            Self.field(&item, "pod", state.network?.host(of: instance.id)?.namespace)
+                            item.field("containers", array: { list in
+                                for process in state.processes where process.instance == instance.id { list.element(string: containers.container(process.name)) }
+                            })
+                        }
                         item.field("ready", bool: entry.ready)
                         item.field("identity", string: instance.identity)
                         Self.field(&item, "certExpiry", entry.certExpiry)
@@ -268,10 +274,16 @@ public struct StatusReport: Sendable, Equatable {
         if let control = state.control { lines.append("  control  \(control)") }
         if let ingress = state.ingress { lines.append("  ingress  \(ingress)") }
         if let prometheus = state.prometheus { lines.append("  prometheus http://\(prometheus)") }
-        if let network = state.network { lines.append("  network  bridge \(network.bridge), \(network.subnet).0/24") }
+        if let network = state.network {
+            if let containers = state.containers {
+                lines.append("  network  \(containers.network) (\(containers.engine) network), \(network.subnet).0/24; image \(containers.image)")
+            } else {
+                lines.append("  network  bridge \(network.bridge), \(network.subnet).0/24")
+            }
+        }
         for fault in faults { lines.append("  fault    \(fault.id) \(fault.spec)") }
         var rows = [["INSTANCE", "PID", "APP", "INBOUND", "OUTBOUND", "ADMIN", "READY", "IDENTITY", "CERT EXPIRY"]
-            + (state.network == nil ? [] : ["NAMESPACE"])]
+            + (state.network == nil ? [] : [state.containers == nil ? "NAMESPACE" : "POD"])]
         for entry in entries {
             let instance = entry.instance
             let ready = entry.ready ? "yes" : entry.paused ? "no (paused)" : entry.exit.map { "no (\($0))" } ?? "no"

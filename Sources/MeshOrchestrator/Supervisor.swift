@@ -1,3 +1,4 @@
+import MeshContainer
 import MeshCore
 import MeshIO
 import MeshNetwork
@@ -65,7 +66,7 @@ public final class Supervisor {
             try store.write(state)
         } catch {
             Console.error("meshbed up: \(error)")
-            if let network = state.network { NetnsNetwork.destroy(network) }
+            removeNetwork()
             return 3
         }
         switch start() {
@@ -343,9 +344,17 @@ public final class Supervisor {
         let escaped = ProcessSweeper.sweep(run: state.runID)
         waitForChildren(within: .seconds(2))
         let children = running.values.sorted().map { Self.describe(state.processes[$0]) }
-        // Under netns, the namespaces and the bridge go once nothing runs in them.
-        let network = state.network.map { NetnsNetwork.destroy($0) } ?? []
+        // Under netns, the namespaces and the bridge go once nothing runs in them; under
+        // containers, the pods and the network.
+        let network = removeNetwork()
         return children + escaped.filter { running[$0] == nil && Posix.liveness(of: $0).isAlive }.map { "pid \($0)" } + network
+    }
+
+    /// Removes the run's network (netns or containers); returns what could not be removed.
+    @discardableResult
+    private func removeNetwork() -> [String] {
+        if let containers = state.containers { return ContainerNetwork.destroy(containers) }
+        return state.network.map { NetnsNetwork.destroy($0) } ?? []
     }
 
     private func waitForChildren(within duration: Duration) {

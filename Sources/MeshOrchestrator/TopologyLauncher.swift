@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MeshContainer
 import MeshCore
 import MeshIO
 import MeshNetwork
@@ -49,11 +50,14 @@ public enum TopologyLauncher {
             // Leftovers of a supervisor that was killed (grandchildren outlive it): with the
             // lock held, whatever carries this topology's marker is one; so is its network.
             ProcessSweeper.sweep(carrying: [store.marker(of: name)], within: .seconds(2))
-            if let network = (try? store.read(name))?.network { NetnsNetwork.sweep(tag: network.tag) }
+            sweepNetwork(of: try? store.read(name))
         }
-        if options.netns, let reason = NetnsNetwork.unavailableReason() { throw .badInput("--runtime netns: \(reason)") }
-        if !options.netns, options.mesh, let loss = topology.faults.first(where: { $0.kind == .loss }) {
-            throw .badInput("faults: \(loss): kind loss drops packets, which only --runtime netns gives each instance (here they share this machine's loopback)")
+        if let reason = options.runtime.unavailableReason { throw .badInput(reason) }
+        if !options.runtime.isolated, options.mesh, let loss = topology.faults.first(where: { $0.kind == .loss }) {
+            throw .badInput("faults: \(loss): kind loss drops packets, which only --runtime netns or container gives each instance (here they share this machine's loopback)")
+        }
+        if case .container = options.runtime, let custom = topology.services.keys.sorted().first(where: { topology.services[$0]?.app != nil }) {
+            throw .badInput("services.\(custom).app: an app command runs a program of this machine, which meshbed's image does not hold; --runtime container runs echo apps only (apps of your own: not supported yet; use --runtime netns)")
         }
         let file = StateDirectory.absolute(options.file)
         if options.detach {
@@ -67,7 +71,8 @@ public enum TopologyLauncher {
         let ports: [Int]
         do {
             ports = try PortAllocator.allocate(LaunchPlan.portCount(for: topology, mesh: options.mesh, prometheus: options.prometheus != nil,
-                                                                    netns: options.netns))
+                                                                    netns: options.runtime == .netns,
+                                                                    container: options.runtime.name == "container"))
         } catch {
             throw .couldNotStart("cannot allocate ports: \(error)")
         }
@@ -75,18 +80,40 @@ public enum TopologyLauncher {
         let secret = options.mesh && topology.mesh.mtls != .disabled ? try caSecret() : nil
         // Under netns: the bridge and a namespace per instance, made before anything starts
         // (the supervisor removes them after everything stopped).
+        // Under containers: the image (built again when it holds another meshbed), then the
+        // network and a pod per instance, likewise.
         var network: NetnsPlan?
-        if options.netns {
+        var containers: ContainerRun?
+        let supervisorStartTime = Posix.startTime(of: Posix.processID()) ?? 0
+        switch options.runtime {
+        case .process:
+            break
+        case .netns:
             do {
                 network = try NetnsNetwork.create(runID: runID, instances: topology.instances.map { ($0.id, $0.service) })
             } catch {
                 throw .couldNotStart(error.message)
             }
+        case .container(let kind):
+            do {
+                let engine = try ContainerEngine.find(kind)
+                if let built = try ImageBuilder.ensure(engine: engine, binary: executable) {
+                    Console.out("meshbed up: built \(built.tag) for this meshbed (\(built.files.count) files, \(built.bytes / 1_000_000) MB)")
+                }
+                let run = ContainerRun(engine: engine, image: ImageBuilder.defaultTag, tag: String(runID.prefix(8)))
+                network = try ContainerNetwork.create(run, runID: runID, instances: topology.instances.map { ($0.id, $0.service) },
+                                                      watch: "\(Posix.processID()):\(supervisorStartTime)")
+                containers = run
+            } catch {
+                throw .couldNotStart(error.message.hasPrefix("--runtime") ? error.message : "--runtime container: \(error.message)")
+            }
+        }
+        if let network {
             // The control plane reads the plan to put partitions and loss into the namespaces.
             do {
                 try JSONEncoder().encode(network).write(to: URL(fileURLWithPath: LaunchPlan.networkFile(store, name)))
             } catch {
-                if let network { NetnsNetwork.destroy(network) }
+                if let containers { ContainerNetwork.destroy(containers) } else { NetnsNetwork.destroy(network) }
                 throw .couldNotStart("cannot write \(LaunchPlan.networkFile(store, name)): \(error)")
             }
         }
@@ -95,8 +122,9 @@ public enum TopologyLauncher {
                               environment: ProcessInfo.processInfo.environment, seed: options.seed,
                               caSecret: secret,
                               prometheus: options.mesh ? options.prometheus : nil, otlpEndpoint: options.otlpEndpoint,
-                              network: network, ipExecutable: NetnsNetwork.ip ?? "ip")
-        plan.state.supervisorStartTime = Posix.startTime(of: Posix.processID())
+                              network: network, ipExecutable: NetnsNetwork.ip ?? "ip", containers: containers,
+                              supervisorStartTime: supervisorStartTime)
+        plan.state.supervisorStartTime = supervisorStartTime
         let stop = options.supervise ? downCommand(name, options) : "Ctrl-C (or '\(downCommand(name, options))' from another shell)"
         // Listed in the per-user index for as long as this process supervises the topology.
         let index = TopologyIndex.standard()
@@ -120,7 +148,7 @@ public enum TopologyLauncher {
         if let seed = options.seed { arguments += ["--seed", String(seed)] }
         if options.prometheus != nil { arguments.append("--prometheus") }
         if let endpoint = options.otlpEndpoint { arguments += ["--otlp-endpoint", endpoint] }
-        if options.netns { arguments += ["--runtime", "netns"] }
+        arguments += options.runtime.arguments
         // The supervisor must outlive this process (it follows no supervisor of its own),
         // unless the caller asked to keep it tied to itself.
         // Nor may it carry the markers of a topology this process runs in (`down` of that one would take it along).
@@ -186,6 +214,15 @@ public enum TopologyLauncher {
                 throw .couldNotStart("interrupted by \(ProcessSignal.name(of: signal)) before '\(name)' was ready; log: \(log)\(left)")
             }
         }
+    }
+
+    /// Removes the network of `state`'s run, if it had one (netns or containers) and its
+    /// supervisor could not remove it (killed); returns what could not be removed.
+    @discardableResult
+    static func sweepNetwork(of state: MeshState?) -> [String] {
+        guard let network = state?.network else { return [] }
+        if let containers = state?.containers { return ContainerNetwork.sweep(containers.containerEngine, tag: containers.tag) }
+        return NetnsNetwork.sweep(tag: network.tag)
     }
 
     /// Whether `state`'s supervisor still runs: a `meshbed up` with the recorded start time

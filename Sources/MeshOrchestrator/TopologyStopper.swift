@@ -1,3 +1,4 @@
+import MeshContainer
 import MeshIO
 import MeshNetwork
 
@@ -175,11 +176,9 @@ public enum TopologyStopper {
             let pids = survivors.sorted().map(String.init).joined(separator: ", ")
             throw OrchestratorError(exitCode: 1, "'\(name)': processes \(pids) survived SIGKILL")
         }
-        // The network of a netns run whose supervisor could not remove it (killed).
-        if let network = state?.network {
-            let left = NetnsNetwork.sweep(tag: network.tag)
-            if !left.isEmpty { throw OrchestratorError(exitCode: 1, "'\(name)': could not remove \(left.joined(separator: ", "))") }
-        }
+        // The network of a netns or container run whose supervisor could not remove it (killed).
+        let left = TopologyLauncher.sweepNetwork(of: state)
+        if !left.isEmpty { throw OrchestratorError(exitCode: 1, "'\(name)': could not remove \(left.joined(separator: ", "))") }
         if var latest = try? store.read(name), latest.phase == .starting || latest.phase == .ready {
             latest.phase = .stopped  // its supervisor died without saying so
             do {

@@ -24,9 +24,10 @@ public struct UpOptions: Sendable, Equatable {
     /// `--otlp-endpoint URL`: the control plane pushes the spans it receives there (OTLP/HTTP
     /// JSON); checked by the CLI before it gets here.
     public var otlpEndpoint: String?
-    /// `--runtime netns`: each instance in a network namespace of its own, joined to the
-    /// others by a bridge (`NetnsPlan`); false: processes on this machine's loopback.
-    public var netns = false
+    /// `--runtime`: processes on this machine's loopback (the default), each instance in a
+    /// network namespace of its own joined to the others by a bridge (`NetnsPlan`), or in a
+    /// pod of a container engine (`ContainerRun`).
+    public var runtime: Runtime = .process
     /// With `detach`: print nothing once ready (a scenario run prints its own report).
     public var quiet = false
     /// With `detach`: signals (blocked by the caller) that end the wait for readiness: the

@@ -30,11 +30,11 @@ public enum ScenarioRunner {
     /// Runs `scenario` with `stateDirectory` as its private state directory (created; removed
     /// after a pass). `readyTimeout` bounds each readiness gate of `up`. `interruption`: the
     /// stop signals to watch for (blocked beforehand, see `Interruption`). `prometheus`: the
-    /// Prometheus executable the topology starts with, for `promql` expectations. `netns`:
-    /// the topology runs on network namespaces (`--runtime netns`).
+    /// Prometheus executable the topology starts with, for `promql` expectations. `runtime`:
+    /// where the topology runs (`--runtime`).
     public static func run(
         _ scenario: Scenario, stateDirectory: String, readyTimeout: Duration = UpOptions.defaultReadyTimeout, prometheus: String? = nil,
-        netns: Bool = false, interruption: Interruption? = nil, progress: (Event) -> Void = { _ in }
+        runtime: Runtime = .process, interruption: Interruption? = nil, progress: (Event) -> Void = { _ in }
     ) -> ScenarioResult {
         let started = Posix.monotonicNanoseconds()
         func elapsed() -> Int { Int((Posix.monotonicNanoseconds() - started) / 1_000_000) }
@@ -45,7 +45,7 @@ public enum ScenarioRunner {
         options.seed = scenario.seed
         options.quiet = true
         options.prometheus = prometheus
-        options.netns = netns
+        options.runtime = runtime
         if interruption != nil { options.stopSignals = Interruption.signals }
         let status = TopologyLauncher.up(options)
         let store = StateDirectory(stateDirectory)

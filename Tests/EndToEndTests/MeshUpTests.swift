@@ -515,7 +515,8 @@ import Testing
         defer { workspace.cleanUp() }
         let file = try workspace.write("t.yaml", "kind: Topology\nname: flags\nservices:\n  web: {}\nmesh: {mtls: disabled}\n")
         for (arguments, mention) in [
-            (["up", file, "--runtime", "container"], "not supported yet"),
+            (["up", file, "--engine", "podman"], "goes with --runtime container"),
+            (["up", file, "--runtime", "container", "--engine", "rkt"], "--engine: expected podman or docker, got 'rkt'"),
             (["up", file, "--runtime", "docker"], "--runtime"),
             (["up"], "missing the topology FILE"),
             (["up", file, "--detatch"], "did you mean '--detach'"),
