@@ -121,6 +121,12 @@ struct NetnsRuntimeTests {
     }
 
     @Test func partitionsAndLossArePacketFiltersInTheNamespaces() throws {
+        try Self.checkPartitionsAndLoss(runtime: "netns")
+    }
+
+    /// A partition one way, then both ways, then 30% loss, on `runtime` (netns or container):
+    /// rules in the namespaces, callers cut off, healed, requests through loss retransmitted.
+    static func checkPartitionsAndLoss(runtime: String) throws {
         let workspace = try Workspace()
         defer { workspace.cleanUp() }
         let file = try workspace.write("cut.yaml", """
@@ -133,7 +139,7 @@ struct NetnsRuntimeTests {
               api: {timeout: 20s, connectTimeout: 3s, retries: {attempts: 3, perTryTimeout: 4s, retryOn: [connect-failure, reset, gateway-error]}}
 
             """)
-        let up = try workspace.meshbed(["up", file, "--detach", "--runtime", "netns"])
+        let up = try workspace.meshbed(["up", file, "--detach", "--runtime", runtime])
         try #require(up.status == 0, "\(up.stdout)\(up.stderr)")
         let tag = try Self.tag(workspace, "cut")
         let status = try MeshUpTests.status(workspace, "cut")

@@ -54,6 +54,27 @@ import Testing
         ]))
     }
 
+    @Test func inContainersTheIngressAndTheControlPlaneHaveAddressesOfTheirOwn() {
+        var plan = Self.plan
+        plan.controlAddress = "10.201.126.254"
+        plan.ingressAddress = "10.201.126.253"
+        var ingress = FaultConfig(id: "f1", kind: "partition")
+        (ingress.from, ingress.to) = ("ingress", "web")
+        #expect(NetworkFaultRules.tables([ingress], plan: plan)["mb-c967553e-web-v1-0"]
+                    == Self.table(["-A INPUT -i eth0 -s 10.201.126.253/32 -p tcp --dport 15006 -m comment --comment \"meshbed fault f1\" -j DROP"]))
+        // Loss from every peer: the control plane's container is accepted first, the host's traffic spared.
+        var every = FaultConfig(id: "f2", kind: "loss")
+        (every.to, every.percent) = ("web", 10)
+        let comment = "-m comment --comment \"meshbed fault f2\""
+        #expect(NetworkFaultRules.tables([every], plan: plan)["mb-c967553e-web-v1-0"] == Self.table([
+            "-A INPUT -i eth0 -s 10.201.126.254/32 \(comment) -j ACCEPT",
+            "-A INPUT -i eth0 ! -s 10.201.126.1/32 -m statistic --mode random --probability 0.1000 \(comment) -j DROP",
+        ]))
+        var fromIngress = FaultConfig(id: "f3", kind: "loss")
+        (fromIngress.to, fromIngress.from, fromIngress.percent) = ("web", "ingress", 10)
+        #expect(NetworkFaultRules.tables([fromIngress], plan: plan)["mb-c967553e-web-v1-0"]?.contains("-s 10.201.126.253/32 -p tcp --dport 15006 -m statistic") == true)
+    }
+
     @Test func sidecarFaultsAreNotTheNetworks() {
         var latency = FaultConfig(id: "f6", kind: "latency")
         latency.to = "api"

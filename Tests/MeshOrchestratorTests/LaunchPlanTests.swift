@@ -1,4 +1,5 @@
 import Foundation
+import MeshContainer
 import MeshIO
 import MeshNetwork
 import MeshOrchestrator
@@ -65,6 +66,53 @@ import Testing
         // The ingress stays on the host.
         let ingress = try spec(plan, "ingress")
         #expect(ingress.request.executable == "/bin/meshbed" && !ingress.request.arguments.contains("--bind"))
+    }
+
+    @Test func underContainersEveryProcessIsAForegroundContainerInItsPod() throws {
+        let topology = sampleTopology()
+        let count = LaunchPlan.portCount(for: topology, mesh: true, container: true)
+        #expect(count == 1)  // the ingress's published port: the rest have addresses of their own
+        var network = NetnsPlan(runID: "c967553e00", instances: topology.instances.map { ($0.id, $0.service) }, subnet: "10.201.126")
+        network.controlAddress = "10.201.126.254"
+        network.ingressAddress = "10.201.126.253"
+        let run = ContainerRun(engine: ContainerEngine(kind: .podman, executable: "/usr/bin/podman"), image: "localhost/meshbed:latest",
+                               tag: "c967553e")
+        let plan = LaunchPlan(topology: topology, file: "/topologies/shop.yaml", mesh: true, executable: "/bin/meshbed",
+                              stateDirectory: Self.store, runID: "c967553e00", supervisorPID: 99, ports: [20000],
+                              environment: ["PATH": "/usr/bin", "MESHBED_SUPERVISOR_PID": "1"], caSecret: "s3cret", network: network,
+                              containers: run, supervisorStartTime: 777)
+        #expect(plan.state.runtime == "container" && plan.state.containers == run)
+        #expect(plan.state.control == "10.201.126.254:15010" && plan.state.ingress == "127.0.0.1:20000"
+                    && plan.state.ingressAdmin == "10.201.126.253:15000")
+        // Two gates: the control plane beside the apps, the sidecars beside the ingress gateway.
+        #expect(plan.stages.map(\.title) == ["control plane and apps", "sidecars and ingress gateway"])
+
+        let app = try spec(plan, "web-v1-0.app")
+        #expect(app.request.executable == "/bin/meshbed")
+        #expect(Array(app.request.arguments.prefix(6)) == ["exec-app", "--", "/usr/bin/podman", "run", "--rm", "--name"])
+        let arguments = app.request.arguments
+        #expect(arguments.contains("mb-c967553e-web-v1-0-app") && arguments.contains("--pod") && arguments.contains("mb-c967553e-web-v1-0"))
+        let image = try #require(arguments.firstIndex(of: "localhost/meshbed:latest"))
+        #expect(arguments[image + 1] == "echo" && arguments.suffix(4) == ["--bind", "10.201.126.2", "--threads", "1"])
+        // Values stay off the command line: the container takes them from the client's environment;
+        // its meshbed watches the supervisor instead of following its parent.
+        let passed = zip(arguments, arguments.dropFirst()).filter { $0.0 == "-e" }.map(\.1)
+        #expect(Set(passed) == ["MESHBED_RUN_ID", "MESHBED_STATE", "MESHBED_SERVICE", "MESHBED_VERSION", "MESHBED_INSTANCE", "MESHBED_PORT",
+                                "MESHBED_OUTBOUND", "http_proxy", "HTTP_PROXY", "MESHBED_SUPERVISOR_WATCH"])
+        #expect(environment(app)["MESHBED_SUPERVISOR_WATCH"] == "99:777" && environment(app)["MESHBED_SUPERVISOR_PID"] == "99")
+
+        let sidecar = try spec(plan, "web-v1-0.sidecar")
+        #expect(sidecar.request.arguments.contains("mb-c967553e-web-v1-0-sidecar") && sidecar.request.arguments.suffix(2) == ["--bind", "10.201.126.2"])
+        #expect(environment(sidecar)["MESHBED_INSTANCE"] == "web-v1-0" && sidecar.request.arguments.contains("MESHBED_BOOTSTRAP_TOKEN"))
+        #expect(!sidecar.request.arguments.contains { $0.contains("s3cret") })
+
+        let control = try spec(plan, "control").request.arguments
+        #expect(control.contains("10.201.126.254") && control.contains("/topologies:/topologies:ro") && control.contains("/state/shop:/state/shop:rw")
+                    && control.contains("/run/netns:/run/netns:rslave") && control.contains("NET_ADMIN") && control.contains("SYS_ADMIN"))
+        #expect(control.suffix(8) == ["--port", "15010", "--bind", "10.201.126.254", "--netns", "/state/shop/network.json", "--ca-dir", "/state/shop/ca"])
+        let ingress = try spec(plan, "ingress").request.arguments
+        let port = try #require(ingress.lastIndex(of: "--port"))
+        #expect(ingress.contains("127.0.0.1:20000:8080") && ingress.suffix(2) == ["--bind", "10.201.126.253"] && ingress[port + 1] == "8080")
     }
 
     @Test func prometheusStartsLastThroughExecApp() throws {
