@@ -104,22 +104,35 @@ public enum ContainerNetwork {
         sweep(run.containerEngine, tag: run.tag)
     }
 
+    /// Removes every container of `run` in one engine command (each gets SIGTERM, and
+    /// SIGKILL a second later): faster than each foreground client removing its own.
+    public static func removeContainers(_ run: ContainerRun) {
+        removeContainers(run.containerEngine, tag: run.tag)
+    }
+
+    static func removeContainers(_ engine: ContainerEngine, tag: String) {
+        let containers = list(engine, ["ps", "-a", "-q"], tag: tag)
+        if !containers.isEmpty {
+            _ = try? engine.run(["rm", "-f"] + (engine.kind == .podman ? ["-t", "1"] : []) + containers, timeout: timeout)
+        }
+    }
+
+    /// The lines `ENGINE ARGUMENTS --filter label=io.meshbed.run=TAG` prints.
+    static func list(_ engine: ContainerEngine, _ arguments: [String], tag: String) -> [String] {
+        let filter = ["--filter", "label=\(ContainerRun.label)=\(tag)"]
+        return ((try? engine.run(arguments + filter, timeout: timeout)) ?? "").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
     /// Removes every container, pod and network labelled with `tag`, and the namespace
     /// names carrying it; returns what could not be removed.
     @discardableResult
     public static func sweep(_ engine: ContainerEngine, tag: String) -> [String] {
         guard tag.count == 8, tag.allSatisfy(\.isHexDigit) else { return [] }
-        let filter = ["--filter", "label=\(ContainerRun.label)=\(tag)"]
-        func list(_ arguments: [String]) -> [String] {
-            ((try? engine.run(arguments + filter, timeout: timeout)) ?? "").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        }
-        let containers = list(["ps", "-a", "-q"])
-        if !containers.isEmpty {
-            _ = try? engine.run(["rm", "-f"] + (engine.kind == .podman ? ["-t", "0"] : []) + containers, timeout: timeout)
-        }
+        func list(_ arguments: [String]) -> [String] { Self.list(engine, arguments, tag: tag) }
+        removeContainers(engine, tag: tag)
         if engine.kind == .podman {
             let pods = list(["pod", "ls", "-q"])
-            if !pods.isEmpty { _ = try? engine.run(["pod", "rm", "-f"] + pods, timeout: timeout) }
+            if !pods.isEmpty { _ = try? engine.run(["pod", "rm", "-f", "-t", "1"] + pods, timeout: timeout) }
         }
         let networks = list(["network", "ls", "-q"])
         if !networks.isEmpty { _ = try? engine.run(["network", "rm", "-f"] + networks, timeout: timeout) }

@@ -331,6 +331,9 @@ public final class Supervisor {
     /// does all the same (a process stuck in the kernel) is returned, to be named, never
     /// passed over: `app web-v1-0 (pid 13)` or `pid 14`.
     private func teardown() -> [String] {
+        // Containers go in one engine command (SIGTERM, then SIGKILL a second later); their
+        // foreground clients then end on their own.
+        if let containers = state.containers { ContainerNetwork.removeContainers(containers) }
         let live = started.reversed().filter { running[$0] != nil }
         for pid in live {
             Posix.sendSignal(ProcessSignal.terminate, toGroup: pid)
