@@ -130,7 +130,9 @@ struct ContainerRuntimeTests {
     @Test func everyExampleScenarioPassesInContainers() async throws {
         let work = try ScenarioTests.temporary()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let result = try await ScenarioTests.run(["test", ScenarioTests.root + "/topologies", "--runtime", "container", "--state-dir", work + "/state"])
+        // Every topology's containers start and go: minutes, not seconds (each container costs the engine ~0.3 s of CPU).
+        let result = try await ScenarioTests.run(["test", ScenarioTests.root + "/topologies", "--runtime", "container", "--state-dir", work + "/state"],
+                                                 timeout: 900)
         #expect(result.status == 0, "\(result.stdout.suffix(2000))\(result.stderr)")
         #expect(result.stdout.contains("18 of 18 scenarios passed"))
     }

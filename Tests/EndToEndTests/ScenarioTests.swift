@@ -24,10 +24,10 @@ import Testing
 
     /// Runs meshbed on a thread of its own: a run takes seconds, and blocking a thread of the
     /// cooperative pool that long would starve other suites' async tests.
-    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], timeout: Double = 120) async throws -> (status: Int32, stdout: String, stderr: String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try Harness.run(Harness.meshbed, arguments, timeout: 120) })
+                continuation.resume(with: Result { try Harness.run(Harness.meshbed, arguments, timeout: timeout) })
             }.start()
         }
     }
