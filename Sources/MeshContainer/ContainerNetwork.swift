@@ -89,6 +89,10 @@ public enum ContainerNetwork {
     /// The subnets of the engine's networks, `A.B.C.D/N` (a network without a container has
     /// no bridge on the host yet, so `ip` does not show it).
     static func engineSubnets(_ engine: ContainerEngine) -> [String] {
+        if engine.kind == .podman {
+            let output = (try? engine.run(["network", "ls", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}"], timeout: timeout)) ?? ""
+            return output.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        }
         guard let names = try? engine.run(["network", "ls", "--format", "{{.Name}}"], timeout: timeout) else { return [] }
         let list = names.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         guard !list.isEmpty else { return [] }

@@ -172,7 +172,8 @@ public final class Supervisor {
                 let others = pending.count > 1 ? " and \(pending.count - 1) more of the \(stage.title)" : ""
                 return .failed("\(Self.describe(process))\(others) not ready within \(readyTimeout.meshbedDescription)\(probe)\(Self.logHint(process.log))")
             }
-            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 100_000_000) { return .interrupted(signal) }
+            // Probes are cheap (a connect and a few bytes on this machine): ask again soon.
+            if let signal = Posix.waitForSignal(Self.signals, timeoutNanoseconds: 25_000_000) { return .interrupted(signal) }
         }
     }
 
