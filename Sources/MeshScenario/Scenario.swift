@@ -17,13 +17,21 @@ public struct Scenario: Sendable, Equatable {
     public var topology: Topology
     /// `seed:`: every random choice of the run derives from it (nil: from the clock).
     public var seed: UInt64?
+    /// `runtimes:`: the runtimes the scenario means something on (`process`, `netns`,
+    /// `container`); on another, `run` and `test` skip it and say why. nil: every one.
+    public var runtimes: [String]?
     public var steps: [ScenarioStep]
+
+    /// Every runtime's name, in the order `runtimes:` lists them in messages.
+    public static let runtimeNames = ["process", "netns", "container"]
 
     /// The value of `kind:` a scenario file has.
     public static let kind = "Scenario"
 
-    public init(name: String, file: String, topologyFile: String, topology: Topology, seed: UInt64?, steps: [ScenarioStep]) {
+    public init(name: String, file: String, topologyFile: String, topology: Topology, seed: UInt64?, runtimes: [String]? = nil,
+                steps: [ScenarioStep]) {
         self.name = name
+        self.runtimes = runtimes
         self.file = file
         self.topologyFile = topologyFile
         self.topology = topology

@@ -79,8 +79,9 @@ public struct ScenarioReport: Sendable, Equatable {
         }
         if scenarios.count > 1 {
             let passed = scenarios.filter { $0.outcome == .passed }.count
-            let line = "\(passed) of \(scenarios.count) scenarios passed"
-            out += (passed == scenarios.count ? paint(line, "32;1") : paint(line, "31;1")) + "\n"
+            let skipped = scenarios.filter { if case .skipped = $0.outcome { true } else { false } }.count
+            let line = "\(passed) of \(scenarios.count - skipped) scenarios passed" + (skipped > 0 ? ", \(skipped) skipped (not for this runtime)" : "")
+            out += (passed == scenarios.count - skipped ? paint(line, "32;1") : paint(line, "31;1")) + "\n"
         }
         return out
     }
@@ -96,6 +97,8 @@ public struct ScenarioReport: Sendable, Equatable {
             return paint("FAILED", "31;1") + ": \(met) of \(expectations.count) expectations met, \(time)"
         case .infrastructure(let message):
             return paint("ERROR", "31;1") + ": \(message)"
+        case .skipped(let message):
+            return paint("skipped", "33") + ": \(message)"
         case .interrupted(let signal):
             let by = paint("INTERRUPTED", "31;1") + " by \(ProcessSignal.name(of: signal))"
             guard let step = scenario.steps.first(where: { if case .error = $0.outcome { true } else { false } }) else {
@@ -128,6 +131,7 @@ public struct ScenarioReport: Sendable, Equatable {
                 var error = JSONValue.null
                 if case .infrastructure(let message) = scenario.outcome { error = .string(message) }
                 if case .interrupted(let signal) = scenario.outcome { error = .string("interrupted by \(ProcessSignal.name(of: signal))") }
+                if case .skipped(let message) = scenario.outcome { error = .string(message) }
                 return .object([
                     "name": .string(scenario.name), "file": .string(scenario.file), "result": .string(scenario.verdict),
                     "milliseconds": .integer(scenario.milliseconds), "error": error, "logs": scenario.logs.map { .string($0) } ?? .null,

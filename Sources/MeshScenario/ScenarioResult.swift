@@ -10,6 +10,9 @@ public struct ScenarioResult: Sendable, Equatable {
         case infrastructure(String)
         /// A stop signal (SIGINT, SIGTERM, SIGHUP) ended the run early (exit 128 + its number).
         case interrupted(signal: Int32)
+        /// Not run: the scenario names the runtimes it means something on, and this is not one
+        /// (exit 0: nothing failed).
+        case skipped(String)
     }
 
     public var name: String
@@ -37,16 +40,18 @@ public struct ScenarioResult: Sendable, Equatable {
         case .failed: 1
         case .infrastructure: 3
         case .interrupted(let signal): Interruption.exitCode(signal)
+        case .skipped: 0
         }
     }
 
-    /// `passed`, `failed`, `error`, `interrupted`.
+    /// `passed`, `failed`, `error`, `interrupted`, `skipped`.
     public var verdict: String {
         switch outcome {
         case .passed: "passed"
         case .failed: "failed"
         case .infrastructure: "error"
         case .interrupted: "interrupted"
+        case .skipped: "skipped"
         }
     }
 }

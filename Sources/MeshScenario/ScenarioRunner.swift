@@ -39,6 +39,11 @@ public enum ScenarioRunner {
         let started = Posix.monotonicNanoseconds()
         func elapsed() -> Int { Int((Posix.monotonicNanoseconds() - started) / 1_000_000) }
         let name = scenario.topology.name
+        if let runtimes = scenario.runtimes, !runtimes.contains(runtime.name) {
+            let why = "not run: it is for --runtime " + runtimes.joined(separator: " or ") + ", this run's is \(runtime.name)"
+            let steps = scenario.steps.map { StepResult(name: $0.name, action: $0.action.summary, outcome: .skipped(why)) }
+            return ScenarioResult(name: scenario.name, file: scenario.file, outcome: .skipped(why), steps: steps)
+        }
         progress(.starting(scenario: scenario.name))
         var options = UpOptions(file: scenario.topologyFile, detach: true, stateDirectory: stateDirectory, readyTimeout: readyTimeout)
         options.tiedToCaller = true  // a run that is killed takes its mesh with it

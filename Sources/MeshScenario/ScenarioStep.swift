@@ -19,3 +19,11 @@ public struct ScenarioStep: Sendable, Equatable {
         self.line = line
     }
 }
+
+extension ScenarioStep {
+    /// Whether the step adds a `loss` fault (which only isolated runtimes enforce).
+    var losesPackets: Bool {
+        if case .fault(let spec) = action { return spec.kind == .loss }
+        return false
+    }
+}

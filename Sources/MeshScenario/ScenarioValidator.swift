@@ -9,7 +9,7 @@ import MeshYAML
 /// logged as `FILE:LINE:COLUMN: message`, "did you mean" for misspelt keys, and the
 /// references (services, versions, instances) checked against the scenario's topology.
 enum ScenarioValidator {
-    static let keys = ["kind", "name", "topology", "seed", "steps"]
+    static let keys = ["kind", "name", "topology", "seed", "runtimes", "steps"]
     static let trafficKeys = ["to", "from", "requests", "duration", "rate", "concurrency", "path", "method", "headers", "body", "timeout"]
     static let selectorKeys = ["service", "version", "instance"]
 
@@ -39,6 +39,20 @@ enum ScenarioValidator {
                 ValueReader.fail("seed", expected: "an unsigned integer", node: node, log: &log)
             }
         }
+        var runtimes: [String]?
+        if let node = fields["runtimes"],
+           let items = ValueReader.list(node, key: "runtimes", expected: "a list of runtimes (process, netns, container)", log: &log) {
+            var names: [String] = []
+            for item in items {
+                guard let text = item.scalarText, !item.isNull, Scenario.runtimeNames.contains(text) else {
+                    ValueReader.fail("runtimes", expected: "process, netns or container", node: item, log: &log)
+                    continue
+                }
+                if names.contains(text) { log.error("runtimes: '\(text)' is listed twice", at: item.mark) } else { names.append(text) }
+            }
+            if items.isEmpty { log.error("runtimes: expected at least one runtime", at: node.mark) }
+            runtimes = names
+        }
         var topologyFile: String?
         var topology: CheckedTopology?
         if let node = fields.required("topology", log: &log), let path = ValueReader.string(node, key: "topology", expected: "a path to a topology file", log: &log) {
@@ -64,8 +78,16 @@ enum ScenarioValidator {
                 if let step = readStep(item, number: offset + 1, topology: topology, log: &log) { steps.append(step) }
             }
         }
+        // Packet loss needs each instance on a network of its own: a scenario with it says so.
+        let lossStep = steps.firstIndex(where: \.losesPackets)
+        if runtimes?.contains("process") != false, lossStep != nil || topology?.topology.faults.contains(where: { $0.kind == .loss }) == true {
+            let at = lossStep.map { "step \($0 + 1)" } ?? "its topology"
+            log.error("\(at): kind loss drops packets, which only --runtime netns or container gives each instance; add 'runtimes: [netns, container]' to the scenario",
+                      at: fields.keyNode("runtimes")?.mark ?? document.mark)
+        }
         guard let name, let topologyFile, let topology, log.isEmpty, topologyErrors.isEmpty else { return nil }
-        return Scenario(name: name, file: file, topologyFile: topologyFile, topology: topology.topology, seed: seed, steps: steps)
+        return Scenario(name: name, file: file, topologyFile: topologyFile, topology: topology.topology, seed: seed, runtimes: runtimes,
+                        steps: steps)
     }
 
     /// One step: at most one action key, an optional `name` and an optional `expect`.
