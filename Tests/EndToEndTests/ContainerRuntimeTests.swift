@@ -71,15 +71,7 @@ struct ContainerRuntimeTests {
         #expect(running.count == 6 * 3 + 2, "\(running)")  // each pod's infra, app and sidecar; the control plane; the ingress
         #expect(try Self.podman(["pod", "ls", "--format", "{{.Name}}", "--filter", "label=io.meshbed.run=\(tag)"]).split(separator: "\n").count == 6)
 
-        // The mesh on top, unchanged: productpage's JSON through the published ingress, a call from inside a pod.
-        let ingress = try #require(status["ingress"] as? String)
-        let response = try MeshUpTests.curl(["-H", "Host: productpage", "http://\(ingress)/"])
-        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(200))")
-        let body = try MeshUpTests.object(String(response[try #require(response.range(of: "\r\n\r\n")).upperBound...]))
-        let calls = try #require(body["calls"] as? [[String: Any]])
-        #expect(calls.map { $0["service"] as? String } == ["details", "reviews"] && calls.allSatisfy { $0["status"] as? Int == 200 }, "\(calls)")
-        let fromReviews = try workspace.meshbed(["load", "--to", "ratings", "--from", "reviews", "--requests", "20", "--json"])
-        #expect(try MeshUpTests.object(fromReviews.stdout)["status"] as? [String: Int] == ["200": 20], "\(fromReviews.stderr)")
+        try NetnsRuntimeTests.checkBookinfoAnswers(workspace, status)
         let table = try workspace.meshbed(["status", "bookinfo"]).stdout
         #expect(table.contains(", runtime container\n") && table.contains("  network  mb\(tag) (podman network), ")
                     && table.contains(" POD\n") && table.contains("mb-\(tag)-ratings-v1-0"), "\(table)")

@@ -67,15 +67,7 @@ struct NetnsRuntimeTests {
         #expect(addresses.count == 6 && addresses.allSatisfy { $0.hasPrefix("10.2") }, "\(addresses)")
         #expect(try Self.owned(tag).count == 6 + 1 + 6)  // namespaces, the bridge, the veths' host ends
 
-        // The mesh on top, unchanged: productpage's JSON through the ingress, a call from inside an instance.
-        let ingress = try #require(status["ingress"] as? String)
-        let response = try MeshUpTests.curl(["-H", "Host: productpage", "http://\(ingress)/"])
-        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(200))")
-        let body = try MeshUpTests.object(String(response[try #require(response.range(of: "\r\n\r\n")).upperBound...]))
-        let calls = try #require(body["calls"] as? [[String: Any]])
-        #expect(calls.map { $0["service"] as? String } == ["details", "reviews"] && calls.allSatisfy { $0["status"] as? Int == 200 }, "\(calls)")
-        let fromReviews = try workspace.meshbed(["load", "--to", "ratings", "--from", "reviews", "--requests", "20", "--json"])
-        #expect(try MeshUpTests.object(fromReviews.stdout)["status"] as? [String: Int] == ["200": 20], "\(fromReviews.stderr)")
+        try Self.checkBookinfoAnswers(workspace, status)
         let table = try workspace.meshbed(["status", "bookinfo"]).stdout
         #expect(table.hasPrefix("bookinfo: ready, supervisor pid ") && table.contains(", runtime netns\n")
                     && table.contains("  network  bridge mb\(tag), ") && table.contains("mb-\(tag)-ratings-v1-0"), "\(table)")
@@ -85,6 +77,19 @@ struct NetnsRuntimeTests {
         #expect(pids.filter(MeshUpTests.running).isEmpty)
         let left = try Self.owned(tag)
         #expect(left.isEmpty, "left: \(left)")
+    }
+
+    /// The mesh on top of an isolated runtime, unchanged: productpage's JSON through the
+    /// ingress (on a host loopback port), and a call from inside an instance.
+    static func checkBookinfoAnswers(_ workspace: Workspace, _ status: [String: Any]) throws {
+        let ingress = try #require(status["ingress"] as? String)
+        let response = try MeshUpTests.curl(["-H", "Host: productpage", "http://\(ingress)/"])
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(200))")
+        let body = try MeshUpTests.object(String(response[try #require(response.range(of: "\r\n\r\n")).upperBound...]))
+        let calls = try #require(body["calls"] as? [[String: Any]])
+        #expect(calls.map { $0["service"] as? String } == ["details", "reviews"] && calls.allSatisfy { $0["status"] as? Int == 200 }, "\(calls)")
+        let fromReviews = try workspace.meshbed(["load", "--to", "ratings", "--from", "reviews", "--requests", "20", "--json"])
+        #expect(try MeshUpTests.object(fromReviews.stdout)["status"] as? [String: Int] == ["200": 20], "\(fromReviews.stderr)")
     }
 
     @Test func aKilledSupervisorsNetworkGoesWithTheNextUpOrDown() throws {
