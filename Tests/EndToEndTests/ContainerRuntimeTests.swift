@@ -35,7 +35,15 @@ struct ContainerRuntimeTests {
             names.formUnion(try podman(list + filter).split(separator: "\n").map(String.init))
             names.formUnion(try podman(list).split(separator: "\n").map(String.init).filter { $0.contains(tag) })
         }
-        return names.sorted() + (try NetnsRuntimeTests.owned(tag))
+        return names.sorted() + (try NetnsRuntimeTests.owned(tag)) + (try hostRules(tag))
+    }
+
+    /// The host's packet filter and NAT rules that name the run's network (the engine's
+    /// network plugins add them for its bridge and the ingress's published port).
+    static func hostRules(_ tag: String) throws -> [String] {
+        let save = ["/usr/sbin/iptables-save", "/sbin/iptables-save"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let save else { return [] }
+        return try Harness.run(save, [], timeout: 30).stdout.split(separator: "\n").map(String.init).filter { $0.contains("mb\(tag)") }
     }
 
     @Test func bookinfoRunsInPodsAndLeavesNothingBehind() throws {
@@ -69,6 +77,7 @@ struct ContainerRuntimeTests {
         #expect(addresses.count == 6 && addresses.allSatisfy { $0.hasPrefix("10.2") }, "\(addresses)")
         let running = try Self.podman(["ps", "--format", "{{.Names}}", "--filter", "label=io.meshbed.run=\(tag)"]).split(separator: "\n")
         #expect(running.count == 6 * 3 + 2, "\(running)")  // each pod's infra, app and sidecar; the control plane; the ingress
+        #expect(try !Self.hostRules(tag).isEmpty, "the engine's rules for the run's network are listed")
         #expect(try Self.podman(["pod", "ls", "--format", "{{.Name}}", "--filter", "label=io.meshbed.run=\(tag)"]).split(separator: "\n").count == 6)
 
         try NetnsRuntimeTests.checkBookinfoAnswers(workspace, status)
