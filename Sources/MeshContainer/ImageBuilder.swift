@@ -129,10 +129,15 @@ public enum ImageBuilder {
         } catch {
             throw ContainerError("cannot assemble the image's files in \(context): \(error)")
         }
+        let previous = try? engine.run(["image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)
         _ = try engine.run(["build", "--quiet", "-t", tag, "-f", context + "/Containerfile", context], timeout: 300)
         let facts = trimmed(Substring(try engine.run(["image", "inspect", "--format", "{{.Id}} {{.Size}}", tag]))).split(separator: " ")
         guard facts.count == 2, let bytes = Int(facts[1]) else {
             throw ContainerError("\(engine.kind.rawValue) image inspect \(tag): expected its id and size, got '\(facts.joined(separator: " "))'")
+        }
+        // The image the tag named before, now nameless: gone unless a container still runs it.
+        if let previous = previous.map({ String(trimmed(Substring($0))) }), !previous.isEmpty, previous != String(facts[0]) {
+            _ = try? engine.run(["rmi", previous], timeout: 60)
         }
         return Built(tag: tag, id: String(facts[0]), files: ["/usr/bin/meshbed"] + tools.map(\.image) + libraries, bytes: bytes,
                      nanoseconds: Posix.monotonicNanoseconds() - started)
