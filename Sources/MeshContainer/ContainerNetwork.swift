@@ -15,7 +15,8 @@ public enum ContainerNetwork {
     /// the ingress gateway's addresses.
     public static let maxInstances = NetnsPlan.maxInstances - 2
 
-    /// Why this machine cannot run `--runtime container` with `engine`, or nil when it can.
+    /// Why this machine cannot run `--runtime container`, or nil when it can (the engine is
+    /// looked for when a topology starts).
     public static func unavailableReason() -> String? {
         if Posix.effectiveUserID() != 0 {
             return "containers on a bridge network of their own need root (rootful Podman or Docker); run as root or use --runtime process"
@@ -96,8 +97,8 @@ public enum ContainerNetwork {
         guard let names = try? engine.run(["network", "ls", "--format", "{{.Name}}"], timeout: timeout) else { return [] }
         let list = names.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         guard !list.isEmpty else { return [] }
-        let format = engine.kind == .podman ? "{{range .Subnets}}{{.Subnet}} {{end}}" : "{{range .IPAM.Config}}{{.Subnet}} {{end}}"
-        let output = (try? engine.run(["network", "inspect", "--format", format] + list, timeout: timeout)) ?? ""
+        // Docker's `network ls` has no subnets: they are in `network inspect`.
+        let output = (try? engine.run(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"] + list, timeout: timeout)) ?? ""
         return output.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 

@@ -31,6 +31,16 @@ import MeshTopology
 /// `MESHBED_PORT`, and with the mesh `MESHBED_OUTBOUND` and `http_proxy` (and `HTTP_PROXY`);
 /// the user's own apps get their `app.env`.
 ///
+/// Under `--runtime netns` (`network`) each app and sidecar runs as `ip netns exec
+/// NAMESPACE …` on its instance's address. Under `--runtime container` (`containers`) every
+/// process but Prometheus is `meshbed exec-app -- ENGINE run --rm … IMAGE ARGS…`
+/// (`ContainerRun.runArguments`): apps and sidecars in their instance's pod, the control
+/// plane and the ingress gateway on addresses of their own; the variables reach the
+/// container by name (`-e NAME`), and its meshbed watches the supervisor
+/// (`MESHBED_SUPERVISOR_WATCH=PID:START`) since its parent is the engine's monitor. There the
+/// control plane and the apps start in one stage, the sidecars and the gateway in the next
+/// (a container takes a while to start; neither needs the other).
+///
 /// With mTLS (`mesh.mtls` strict or permissive) and a `caSecret`, the control plane gets
 /// `MESHBED_CA_SECRET` and `--ca-dir` (where the topology's root is kept, unless `mesh.ca`
 /// pins one), and each sidecar and the ingress gateway gets `MESHBED_BOOTSTRAP_TOKEN`, its own

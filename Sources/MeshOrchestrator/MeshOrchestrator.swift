@@ -13,4 +13,6 @@
 // No orphans, by three means: every child is told its supervisor (MESHBED_SUPERVISOR_PID)
 // and asks the kernel for SIGKILL when it dies (PR_SET_PDEATHSIG, which survives exec);
 // every child leads its own process group, signalled whole at teardown; and every process
-// of a run carries MESHBED_RUN_ID, which the teardown and `down` sweep for.
+// of a run carries MESHBED_RUN_ID, which the teardown and `down` sweep for. In containers,
+// whose processes' parent is the engine's monitor, they watch the supervisor's pid and start
+// time instead (MESHBED_SUPERVISOR_WATCH, the host's pids shared).
