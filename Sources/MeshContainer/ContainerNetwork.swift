@@ -140,7 +140,7 @@ public enum ContainerNetwork {
             if !pods.isEmpty { _ = try? engine.run(["pod", "rm", "-f", "-t", "1"] + pods, timeout: timeout) }
         }
         let networks = list(["network", "ls", "-q"])
-        if !networks.isEmpty { _ = try? engine.run(["network", "rm", "-f"] + networks, timeout: timeout) }
+        if !networks.isEmpty { _ = try? engine.run(["network", "rm"] + (engine.kind == .podman ? ["-f"] : []) + networks, timeout: timeout) }
         let names = NetnsNetwork.sweep(tag: tag)
         let left = list(["ps", "-a", "--format", "{{.Names}}"]).map { "container \($0)" }
             + (engine.kind == .podman ? list(["pod", "ls", "--format", "{{.Name}}"]).map { "pod \($0)" } : [])
