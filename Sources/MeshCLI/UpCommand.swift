@@ -38,7 +38,11 @@ enum UpCommand {
         }
         if let otlpEndpoint {
             if noMesh { throw UsageError("--otlp-endpoint exports the spans the sidecars send the control plane: it needs the mesh (not --no-mesh)") }
-            options.otlpEndpoint = try ControlCommand.otlpEndpoint(otlpEndpoint).description
+            let endpoint = try ControlCommand.otlpEndpoint(otlpEndpoint)
+            if case .container = runtime, ["127.", "localhost", "[::1]"].contains(where: endpoint.authority.hasPrefix) {
+                throw UsageError("--otlp-endpoint \(endpoint.authority): under --runtime container the control plane runs in a container, whose loopback is its own; give an address of this machine it can reach (not supported yet: loopback)")
+            }
+            options.otlpEndpoint = endpoint.description
         }
         return TopologyLauncher.up(options)
     }

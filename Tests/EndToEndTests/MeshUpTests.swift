@@ -517,6 +517,9 @@ import Testing
         for (arguments, mention) in [
             (["up", file, "--engine", "podman"], "goes with --runtime container"),
             (["up", file, "--runtime", "container", "--engine", "rkt"], "--engine: expected podman or docker, got 'rkt'"),
+            // (Without root, the container runtime is refused first, for that.)
+            (["up", file, "--runtime", "container", "--otlp-endpoint", "http://127.0.0.1:4318"],
+             geteuid() == 0 ? "the control plane runs in a container" : "need root"),
             (["up", file, "--runtime", "docker"], "--runtime"),
             (["up"], "missing the topology FILE"),
             (["up", file, "--detatch"], "did you mean '--detach'"),
