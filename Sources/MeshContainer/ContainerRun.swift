@@ -75,20 +75,12 @@ public struct ContainerRun: Codable, Sendable, Equatable {
     }
 
     /// Where a container sits on the network.
-    public enum Placement: Sendable, Equatable {
+    public enum Placement: Sendable {
         /// In an instance's pod (its namespace, named as the pod).
         case pod(String)
         /// On the network with an address of its own, with host loopback ports published
         /// (`127.0.0.1:HOST:CONTAINER`).
         case own(address: String, published: [(host: Int, container: Int)])
-
-        public static func == (lhs: Placement, rhs: Placement) -> Bool {
-            switch (lhs, rhs) {
-            case (.pod(let a), .pod(let b)): a == b
-            case (.own(let a, let p), .own(let b, let q)): a == b && p.map(\.host) == q.map(\.host) && p.map(\.container) == q.map(\.container)
-            default: false
-            }
-        }
     }
 
     /// `run` of process `name` in the foreground (its output is the client's; removed when

@@ -102,7 +102,7 @@ public enum TopologyLauncher {
                 }
                 let run = ContainerRun(engine: engine, image: ImageBuilder.defaultTag, tag: String(runID.prefix(8)))
                 network = try ContainerNetwork.create(run, runID: runID, instances: topology.instances.map { ($0.id, $0.service) },
-                                                      watch: "\(Posix.processID()):\(supervisorStartTime)")
+                                                      watch: Posix.supervisorWatch())
                 containers = run
             } catch {
                 throw .couldNotStart(error.message.hasPrefix("--runtime") ? error.message : "--runtime container: \(error.message)")
